@@ -1,0 +1,16 @@
+"""The one error type for bad user input: names the file, the line or field, expected, found."""
+
+from __future__ import annotations
+
+
+class InputError(ValueError):
+    """Bad user input. The CLI prints it and exits 2, writing nothing.
+
+    ``InputError("runs.csv", "line 4, column sim_lat", "a number >= 0", "'-3e-4'")`` reads
+    ``runs.csv: line 4, column sim_lat: expected a number >= 0, found '-3e-4'``.
+    """
+
+    def __init__(self, source: str, where: str, expected: str, found: str) -> None:
+        self.source, self.where, self.expected, self.found = source, where, expected, found
+        loc = ": ".join(p for p in (str(source), where) if p)
+        super().__init__(f"{loc}: expected {expected}, found {found}")

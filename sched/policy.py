@@ -1,0 +1,151 @@
+"""The policy interface and registry.
+
+A policy has one required method, `Policy.select`, called by the engine whenever an
+accelerator is free and tasks are ready; optional hooks tell it about arrivals, finished layers
+(with the hardware monitor's non-zero count) and finished requests. A policy keeps its own
+per-task state (dicts keyed by ``task.id``); the engine's `Task` records are read-only to it.
+Policies register by name with `register`, each with a frozen ``Config`` dataclass holding the
+paper's defaults; `make_policy` builds one by name and raises on unknown names, listing the
+known ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, ClassVar
+
+from .compat import CompatFlags
+from .model import Model
+from .static import StaticTables
+from .workload import Request
+
+
+class Task:
+    """The engine's record of one request in flight. Read-only to policies.
+
+    Times are in the workload's unit. ``last_run``: when its last layer finished (its arrival
+    before the first layer); ``next_layer``: index of the next layer to run (== ``num_layers``
+    when done); ``running_on``: accelerator index while a layer runs, else -1.
+    """
+
+    __slots__ = ("id", "request", "model", "num_layers", "next_layer", "arrival", "deadline",
+                 "priority", "last_run", "running_on", "start", "finish", "dropped")
+
+    def __init__(self, request: Request, model: Model) -> None:
+        self.id = request.id
+        self.request = request
+        self.model = model
+        self.num_layers = model.num_layers
+        self.next_layer = 0
+        self.arrival = request.arrival
+        self.deadline = request.deadline
+        self.priority = request.priority
+        self.last_run = request.arrival
+        self.running_on = -1
+        self.start = None
+        self.finish = None
+        self.dropped = False
+
+    def __repr__(self) -> str:
+        return (f"Task(id={self.id}, model={self.model.key!r}, layer={self.next_layer}/"
+                f"{self.num_layers}, arrival={self.arrival}, deadline={self.deadline})")
+
+
+@dataclass(frozen=True)
+class PolicyContext:
+    """What a policy may know besides the tasks.
+
+    ``tables[a]``: the static tables profiled on accelerator ``a`` (one entry on a
+    single-accelerator system). ``compat``: the Dysta-artifact defect switches (all off in the
+    default, correct mode).
+    """
+
+    tables: tuple[StaticTables, ...]
+    num_accelerators: int = 1
+    clock_hz: float = 1.0
+    time_unit: str = "cycles"
+    compat: CompatFlags = field(default_factory=CompatFlags)
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    """Base of every policy's frozen config."""
+
+
+class Policy:
+    """Base class: subclass, set ``Config``, implement `select`, decorate with `register`."""
+
+    name: ClassVar[str] = ""
+    Config: ClassVar[type[PolicyConfig]] = PolicyConfig
+
+    def __init__(self, context: PolicyContext, config: PolicyConfig | None = None) -> None:
+        self.context = context
+        self.config = config if config is not None else self.Config()
+
+    def select(self, now: int | float, accelerator: int, ready: Sequence[Task]) -> Task | None:
+        """Pick the task whose next layer runs on ``accelerator`` now, or None to leave it idle.
+
+        ``ready`` is in arrival order (ties by request id) and never empty.
+        """
+        raise NotImplementedError
+
+    def on_arrival(self, now: int | float, task: Task) -> None:
+        """A request arrived (is queued). Default: nothing."""
+
+    def on_layer_done(self, now: int | float, task: Task, accelerator: int, nnz: int,
+                      total: int) -> None:
+        """Layer ``task.next_layer - 1`` finished on ``accelerator``; the monitor counted
+        ``nnz`` non-zero input activations out of ``total``. Default: nothing."""
+
+    def on_finish(self, now: int | float, task: Task) -> None:
+        """The request finished or was dropped. Default: nothing."""
+
+    def should_drop(self, now: int | float, task: Task) -> bool:
+        """Whether to drop a queued task (frame dropping). Default: never."""
+        return False
+
+
+_REGISTRY: dict[str, type[Policy]] = {}
+
+
+def register(name: str) -> Callable[[type[Policy]], type[Policy]]:
+    """Class decorator: register a policy under ``name``."""
+
+    def deco(cls: type[Policy]) -> type[Policy]:
+        if name in _REGISTRY and _REGISTRY[name] is not cls:
+            raise ValueError(f"policy {name!r} is registered twice")
+        cls.name = name
+        _REGISTRY[name] = cls
+        return cls
+
+    return deco
+
+
+def _load_builtin() -> None:
+    from . import policies  # noqa: F401  (registers the built-in policies)
+
+
+def policy_names() -> list[str]:
+    _load_builtin()
+    return sorted(_REGISTRY)
+
+
+def policy_class(name: str) -> type[Policy]:
+    _load_builtin()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"unknown policy {name!r}; known policies: "
+                         f"{', '.join(sorted(_REGISTRY))}") from None
+
+
+def make_policy(name: str, context: PolicyContext, **overrides: Any) -> Policy:
+    """Build policy ``name`` with its default config, fields replaced by ``overrides``."""
+    cls = policy_class(name)
+    known = {f.name for f in fields(cls.Config)}
+    unknown = set(overrides) - known
+    if unknown:
+        raise ValueError(f"policy {name!r}: unknown config field(s) {sorted(unknown)}; "
+                         f"known: {sorted(known)}")
+    return cls(context, replace(cls.Config(), **overrides))

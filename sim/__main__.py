@@ -1,0 +1,3 @@
+from mmsched.sim.cli import main
+
+raise SystemExit(main())
