@@ -1,0 +1,86 @@
+"""Model zoo: MAC counts against published figures, shapes, keys."""
+
+import pytest
+
+from mmsched.sched import zoo
+from mmsched.sched.zoo import attention, cnn
+
+
+@pytest.mark.parametrize("arch", [a for a in zoo.arch_names()
+                                  if zoo.arch_info(a).published_macs is not None])
+def test_macs_match_published_figure(arch):
+    info = zoo.arch_info(arch)
+    macs = sum(layer.macs for layer in zoo.layers(arch))
+    # published figures are rounded to 3-4 significant digits; GPT-2's excludes PV (see source)
+    tol = 0.02 if arch == "gpt2" else 0.005
+    assert macs == pytest.approx(info.published_macs, rel=tol), info.macs_source
+
+
+def test_bert_base_seq128_matches_mobilebert_table():
+    # MobileBERT (Sun et al. 2020) Table 4: BERT-base 22.5 GFLOPs at sequence 128
+    macs = sum(layer.macs for layer in attention.bert(seq=128))
+    assert macs == pytest.approx(22.5e9 / 2, rel=0.01)
+
+
+@pytest.mark.parametrize(("arch", "published_params", "extra"), [
+    ("resnet50", 25.557e6, 0.053e6),   # torchvision: 25,557,032 (BN + biases ~ 53k)
+    ("vgg16", 138.358e6, 0.014e6),     # torchvision: 138,357,544 (biases 13,416)
+    ("mobilenetv1", 4.2e6, 0.0),       # Howard et al. Table 8: 4.2 million
+    ("resnet18", 11.690e6, 0.0096e6),  # torchvision: 11,689,512
+    # GPT-2 small 124M: + token (50257 x 768) and position (1024 x 768) embeddings
+    ("gpt2", 124.44e6, 50257 * 768 + 1024 * 768 + 0.1e6),
+    # BART-base 140M: + shared token embeddings (50265 x 768) and 2 x 1026 learned positions
+    ("bart", 139.4e6, 50265 * 768 + 2 * 1026 * 768 + 0.2e6),
+    # BERT-base 110M: + word/position/type embeddings (30522 + 512 + 2) x 768
+    ("bert", 109.5e6, (30522 + 512 + 2) * 768 + 0.2e6),
+])
+def test_weight_counts_match_published_parameters(arch, published_params, extra):
+    params = zoo.weight_params(zoo.layers(arch)) + extra
+    assert params == pytest.approx(published_params, rel=0.01)
+
+
+def test_ssd300_feature_maps_and_heads():
+    layers = {la.name: la for la in zoo.layers("ssd300")}
+    for i, size in enumerate(cnn.SSD300_FEATURE_SIZES):
+        assert layers[f"head{i}.loc"].m == size * size
+        assert layers[f"head{i}.conf"].n == cnn._SSD_BOXES[i] * 81
+    # 8732 default boxes, the SSD300 figure (Liu et al. 2016)
+    assert sum(layers[f"head{i}.loc"].m * cnn._SSD_BOXES[i] for i in range(6)) == 8732
+
+
+def test_depthwise_layers_are_grouped():
+    dw = [la for la in zoo.layers("mobilenetv1") if la.kind == "dwconv"]
+    assert len(dw) == 13
+    assert all(la.n == 1 and la.k == 9 and la.groups > 1 for la in dw)
+
+
+def test_attention_gemms_per_head():
+    qk = [la for la in zoo.layers("bert") if la.kind == "attn_qk"]
+    pv = [la for la in zoo.layers("bert") if la.kind == "attn_pv"]
+    assert len(qk) == len(pv) == 12
+    assert (qk[0].m, qk[0].k, qk[0].n, qk[0].groups) == (384, 64, 384, 12)
+    assert (pv[0].m, pv[0].k, pv[0].n, pv[0].groups) == (384, 384, 64, 12)
+    assert pv[0].act_sparse and not qk[0].act_sparse
+
+
+def test_model_applies_pattern_to_weight_layers_only():
+    m = zoo.model("bert", "unstructured20")
+    assert m.key == "bert_unstructured20" and m.arch == "bert"
+    for la in m.layers:
+        if la.kind in zoo.WEIGHT_KINDS:
+            assert la.weight_pattern == "unstructured20" and la.weight_density == 0.8
+        else:
+            assert la.weight_pattern == "dense" and la.weight_density == 1.0
+
+
+def test_layer_names_unique_and_first_layer_dense_input():
+    for arch in zoo.arch_names():
+        names = [la.name for la in zoo.layers(arch)]
+        assert len(names) == len(set(names)), arch
+    for arch in zoo.arch_names("cnn"):
+        assert not zoo.layers(arch)[0].act_sparse
+
+
+def test_unknown_model_lists_known():
+    with pytest.raises(ValueError, match="unknown model 'resnet51'.*resnet50"):
+        zoo.model("resnet51")
