@@ -17,6 +17,9 @@ class CompatFlags:
     """1. Sample ids drawn from 0..6 only."""
     clock_rewind: bool = False
     """2. The clock goes back to an arrival that happened during the last layer."""
+    strict_arrivals: bool = False
+    """2b. Only requests that arrived strictly before a layer boundary join its decision (one
+    arriving exactly at the boundary waits for the next); fixed mode queues it at once."""
     prema_shared_gamma: bool = False
     """3. prema_sparse scales every candidate by the gamma of the token loop's last task."""
     prema_cumulative_wait: bool = False

@@ -66,6 +66,9 @@ class PolicyContext:
     clock_hz: float = 1.0
     time_unit: str = "cycles"
     compat: CompatFlags = field(default_factory=CompatFlags)
+    oracle: Any = None
+    """A timing backend the oracle policies (``uses_oracle``) may query for true layer times.
+    `mmsched.sim.engine.simulate` fills it with the run's backend when left ``None``."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,8 @@ class Policy:
 
     name: ClassVar[str] = ""
     Config: ClassVar[type[PolicyConfig]] = PolicyConfig
+    uses_oracle: ClassVar[bool] = False
+    """True when the policy reads true layer times from ``context.oracle``."""
 
     def __init__(self, context: PolicyContext, config: PolicyConfig | None = None) -> None:
         self.context = context
@@ -107,16 +112,28 @@ class Policy:
 
 
 _REGISTRY: dict[str, type[Policy]] = {}
+_PRESETS: dict[str, dict[str, Any]] = {}
 
 
-def register(name: str) -> Callable[[type[Policy]], type[Policy]]:
-    """Class decorator: register a policy under ``name``."""
+def register(name: str, **preset: Any) -> Callable[[type[Policy]], type[Policy]]:
+    """Class decorator: register a policy under ``name``.
+
+    ``preset`` registers a named variant of the class: config fields that differ from the
+    class defaults (``register("sjf_sparse", sparse=True)(SJF)``). Variants are config fields,
+    never name suffixes; the class keeps the name of its first registration.
+    """
 
     def deco(cls: type[Policy]) -> type[Policy]:
-        if name in _REGISTRY and _REGISTRY[name] is not cls:
+        if name in _REGISTRY and (_REGISTRY[name] is not cls or _PRESETS[name] != preset):
             raise ValueError(f"policy {name!r} is registered twice")
-        cls.name = name
+        known = {f.name for f in fields(cls.Config)}
+        if set(preset) - known:
+            raise ValueError(f"policy {name!r}: unknown config field(s) "
+                             f"{sorted(set(preset) - known)}; known: {sorted(known)}")
+        if not cls.name:
+            cls.name = name
         _REGISTRY[name] = cls
+        _PRESETS[name] = dict(preset)
         return cls
 
     return deco
@@ -140,12 +157,21 @@ def policy_class(name: str) -> type[Policy]:
                          f"{', '.join(sorted(_REGISTRY))}") from None
 
 
-def make_policy(name: str, context: PolicyContext, **overrides: Any) -> Policy:
-    """Build policy ``name`` with its default config, fields replaced by ``overrides``."""
+def policy_config(name: str, **overrides: Any) -> PolicyConfig:
+    """The config of policy ``name``: class defaults, then its preset, then ``overrides``."""
     cls = policy_class(name)
     known = {f.name for f in fields(cls.Config)}
     unknown = set(overrides) - known
     if unknown:
         raise ValueError(f"policy {name!r}: unknown config field(s) {sorted(unknown)}; "
                          f"known: {sorted(known)}")
-    return cls(context, replace(cls.Config(), **overrides))
+    return replace(cls.Config(), **{**_PRESETS[name], **overrides})
+
+
+def make_policy(name: str, context: PolicyContext, **overrides: Any) -> Policy:
+    """Build policy ``name`` with its default config (preset applied), fields replaced by
+    ``overrides``. The instance's ``name`` is the registered name it was built from."""
+    cls = policy_class(name)
+    policy = cls(context, policy_config(name, **overrides))
+    policy.name = name
+    return policy

@@ -17,8 +17,9 @@ class ModelProfile:
     ``layer_latency[j]``: mean latency of layer j (workload time unit);
     ``layer_density[j]``: mean input-activation density (1 - sparsity) of layer j;
     ``isolated_latency``: mean over samples of the whole-model latency.
-    ``remaining[j]``: sum of ``layer_latency[j:]`` (``remaining[num_layers] == 0``), summed
-    right to left once so policies read it in O(1).
+    ``remaining[j]``: sum of ``layer_latency[j:]`` (``remaining[num_layers] == 0``), each
+    suffix summed left to right (O(L^2) once) so that policies read it in O(1) and it equals,
+    bit for bit, the Dysta artifact's ``sum(remaining_list)`` at every layer boundary.
     """
 
     key: str
@@ -33,11 +34,24 @@ class ModelProfile:
             raise ValueError(f"profile {self.key!r}: {len(self.layer_latency)} latencies but "
                              f"{len(self.layer_density)} densities")
         if not self.remaining:
-            acc, rem = 0.0, [0.0]
-            for lat in reversed(self.layer_latency):
-                acc += lat
-                rem.append(acc)
-            object.__setattr__(self, "remaining", tuple(reversed(rem)))
+            object.__setattr__(self, "remaining", suffix_sums_ltr(self.layer_latency))
+
+
+def suffix_sums_ltr(values) -> tuple[float, ...]:
+    """``out[j] = sum(values[j:])`` with each suffix added left to right (``out[-1] == 0``).
+
+    Python's ``sum`` of a list is a left-to-right fold; reproducing it per suffix keeps float
+    results identical to re-summing the remaining list at every decision (Dysta artifact).
+    """
+    vals = [float(v) for v in values]
+    out = []
+    for j in range(len(vals)):
+        acc = 0.0
+        for v in vals[j:]:
+            acc += v
+        out.append(acc)
+    out.append(0.0)
+    return tuple(out)
 
 
 @dataclass(frozen=True)

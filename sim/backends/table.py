@@ -1,0 +1,101 @@
+"""The ``table`` timing backend: layer times served from `LatencyTable` rows.
+
+The Dysta artifact's CSVs and the synthetic default workloads give, per model key, the
+latency and input-activation sparsity of every (sample, layer). Times are returned in the
+workload's unit: float seconds unchanged (``time_unit="seconds"``, Dysta-artifact compat), or
+integer cycles at ``clock_hz``, rounded to nearest (``time_unit="cycles"``).
+
+The monitor's counts: a table holds a density ``d = 1 - sparsity`` (a float), not a count of
+non-zeros, so the backend reports it as the exact binary fraction ``nnz / total ==
+d.as_integer_ratio()``; ``nnz / total`` then gives ``d`` back bit for bit, which the
+Dysta-artifact compat mode needs. Energy is not known from a table: 0 pJ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from mmsched.sched.latency_table import LatencyTable
+from mmsched.sched.model import Layer, Model
+
+from . import LayerTiming, register_backend
+
+__all__ = ["TableBackend", "table_models", "to_time"]
+
+
+def to_time(seconds: float, time_unit: str, clock_hz: float) -> int | float:
+    """Seconds -> the workload unit (cycles rounded to nearest, like `Workload.seconds_to_time`)."""
+    if time_unit == "seconds":
+        return float(seconds)
+    return int(round(seconds * clock_hz))
+
+
+def table_models(tables: Sequence[LatencyTable]) -> dict[str, Model]:
+    """One `Model` of ``table`` layers per latency table, keyed by the table's key."""
+    out: dict[str, Model] = {}
+    for t in tables:
+        layers = tuple(Layer(name=f"layer{j}", kind="table", m=0, n=0, k=0)
+                       for j in range(t.layers))
+        out[t.key] = Model(key=t.key, arch=t.arch, pattern=t.pattern, layers=layers)
+    return out
+
+
+@register_backend("table")
+class TableBackend:
+    """Layer times and densities from latency tables (REFERENCE.md section 4).
+
+    Parameters
+    ----------
+    tables : sequence of LatencyTable
+        One per model key; keys must be unique.
+    time_unit : str
+        ``"cycles"`` or ``"seconds"``.
+    clock_hz : float
+        The system clock (converts seconds to cycles); positive.
+
+    The same timing is returned for every accelerator. ``layer`` raises KeyError for an
+    unknown model key and IndexError for a sample or layer outside the table.
+    """
+
+    name = "table"
+
+    def __init__(self, tables: Sequence[LatencyTable], *, time_unit: str = "cycles",
+                 clock_hz: float = 1.0) -> None:
+        if time_unit not in ("cycles", "seconds"):
+            raise ValueError(f"time_unit must be 'cycles' or 'seconds', not {time_unit!r}")
+        if not clock_hz > 0:
+            raise ValueError(f"clock_hz must be a positive number, not {clock_hz!r}")
+        self.time_unit = time_unit
+        self.clock_hz = float(clock_hz)
+        self.tables: dict[str, LatencyTable] = {}
+        for t in tables:
+            if t.key in self.tables:
+                raise ValueError(f"two latency tables share the key {t.key!r}")
+            self.tables[t.key] = t
+        self._rows: dict[tuple[str, int], tuple[LayerTiming, ...]] = {}
+
+    def _row(self, key: str, sample: int) -> tuple[LayerTiming, ...]:
+        t = self.tables[key]
+        if not 0 <= sample < t.samples:
+            raise IndexError(f"model {key!r}: sample {sample} outside 0..{t.samples - 1}")
+        lat = t.latency_s[sample].tolist()
+        sp = t.sparsity[sample].tolist()
+        row = []
+        for s, z in zip(lat, sp, strict=True):
+            nnz, total = (1.0 - z).as_integer_ratio()
+            row.append(LayerTiming(to_time(s, self.time_unit, self.clock_hz), nnz, total, 0.0))
+        out = tuple(row)
+        self._rows[(key, sample)] = out
+        return out
+
+    def layer(self, accelerator: int, model: Model, layer_index: int,
+              sample: int) -> LayerTiming:
+        row = self._rows.get((model.key, sample))
+        if row is None:
+            row = self._row(model.key, sample)
+        return row[layer_index]
+
+    def row(self, model: Model, sample: int) -> tuple[LayerTiming, ...]:
+        """Every layer of one sample (oracle policies read it in one call)."""
+        row = self._rows.get((model.key, sample))
+        return row if row is not None else self._row(model.key, sample)

@@ -1,0 +1,534 @@
+"""The discrete-event co-simulation engine: accelerators, a policy, a timing backend.
+
+Requests arrive (`Workload.requests`), wait until their dependencies finished, and queue;
+whenever an accelerator is free and tasks are queued the policy picks one (`Policy.select`) and
+that task's next layer runs on the accelerator for the time the backend reports
+(`TimingBackend.layer`). Preemption is layer-wise with zero switch cost: a new decision is
+taken at every layer boundary over every queued task.
+
+Two loops implement the same semantics:
+
+* the generic loop: one heap of events keyed by ``(time, kind, seq)`` (``seq`` owned by the
+  engine, so equal times are processed in a fixed order: layer completions before arrivals,
+  then by insertion), any number of accelerators, dependencies and frame dropping;
+* a fast loop for the common single-accelerator case without dependencies and without frame
+  dropping (no heap: the next event is either the next arrival or the end of the running
+  layer). It gives the same records as the generic loop (tested), and it is the only loop
+  that can reproduce the Dysta artifact's clock (`CompatFlags.clock_rewind`,
+  `CompatFlags.strict_arrivals`).
+
+Time is the workload's unit: integer cycles (fixed mode) or float seconds (Dysta-artifact
+compat); the engine only adds and compares times, so either works.
+
+Event semantics at time ``t`` (fixed mode): every layer that ends at ``t`` and every request
+that arrives at or before ``t`` is processed first, then free accelerators are offered, in
+index order, to the policy. With ``CompatFlags.strict_arrivals`` a request arriving exactly at
+a layer boundary waits for the next boundary; with ``CompatFlags.clock_rewind`` an idle
+accelerator jumps to the next request's arrival even if that is earlier than the end of the
+last layer (REFERENCE.md section 1, defect 2).
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+from bisect import insort
+from dataclasses import dataclass, replace
+
+from mmsched.sched.compat import CompatFlags
+from mmsched.sched.policy import Policy, Task
+from mmsched.sched.workload import Workload
+from mmsched.sim.backends import TimingBackend
+
+log = logging.getLogger(__name__)
+
+_FIXED = CompatFlags()
+
+__all__ = ["LayerRecord", "RequestRecord", "RunResult", "simulate"]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRecord:
+    """The outcome of one request. Times are in the run's unit (`RunResult.time_unit`).
+
+    Attributes
+    ----------
+    id, model, arch, priority, sample
+        From the request (``model`` is the model key).
+    arrival, deadline
+        From the request.
+    start : int | float | None
+        When its first layer started (None if it never ran).
+    finish : int | float | None
+        When its last layer ended, or when it was dropped.
+    isolated : int | float
+        True isolated latency: the sum of its layer times in layer order.
+    dropped : bool
+        Dropped by the policy (frame dropping) or because a dependency was dropped.
+    energy_pj : float
+        Sum of the energy of its executed layers.
+    finish_order : int
+        Rank of its completion (0 = first request to finish or be dropped).
+    seconds_per_unit : float
+        Seconds per time unit (``1 / clock_hz`` for cycles, 1.0 for seconds): records are
+        self-describing for `mmsched.sched.metrics`.
+    layers_run : int
+        Layers executed (== the model's layer count unless dropped).
+    """
+
+    id: int
+    model: str
+    arch: str
+    priority: int
+    sample: int
+    arrival: int | float
+    deadline: int | float
+    start: int | float | None
+    finish: int | float | None
+    isolated: int | float
+    dropped: bool
+    energy_pj: float
+    finish_order: int = -1
+    seconds_per_unit: float = 1.0
+    layers_run: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LayerRecord:
+    """One executed layer (kept when ``simulate(..., keep_layers=True)``)."""
+
+    request: int
+    layer: int
+    accelerator: int
+    start: int | float
+    end: int | float
+    nnz: int
+    total: int
+    energy_pj: float
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Records of one run: ``requests`` sorted by id; ``layers`` in start order (empty unless
+    ``keep_layers``); ``decisions``: number of `Policy.select` calls."""
+
+    requests: tuple[RequestRecord, ...]
+    layers: tuple[LayerRecord, ...]
+    decisions: int
+    time_unit: str
+    clock_hz: float
+    policy: str = ""
+    end_time: int | float = 0
+
+
+class _Book:
+    """Per-run bookkeeping shared by both loops (records, accumulators)."""
+
+    __slots__ = ("workload", "backend", "keep_layers", "iso", "energy", "layers", "order",
+                 "records", "spu")
+
+    def __init__(self, workload: Workload, backend: TimingBackend, keep_layers: bool) -> None:
+        self.workload = workload
+        self.backend = backend
+        self.keep_layers = keep_layers
+        self.iso: dict[int, int | float] = {}
+        self.energy: dict[int, float] = {}
+        self.layers: list[LayerRecord] = []
+        self.order = 0
+        self.records: list[RequestRecord] = []
+        self.spu = 1.0 if workload.time_unit == "seconds" else 1.0 / workload.clock_hz
+
+    def close(self, task: Task) -> None:
+        """Write the record of a finished or dropped task."""
+        rid = task.id
+        iso = self.iso.get(rid, 0)
+        if task.next_layer < task.num_layers:
+            # Dropped: the true isolated latency still counts every layer (remaining ones are
+            # asked of the backend; they never ran).
+            req = task.request
+            for j in range(task.next_layer, task.num_layers):
+                iso += self.backend.layer(0, task.model, j, req.sample).cycles
+        req = task.request
+        self.records.append(RequestRecord(
+            id=rid, model=req.model, arch=task.model.arch, priority=req.priority,
+            sample=req.sample, arrival=req.arrival, deadline=req.deadline, start=task.start,
+            finish=task.finish, isolated=iso, dropped=task.dropped,
+            energy_pj=self.energy.get(rid, 0.0), finish_order=self.order,
+            seconds_per_unit=self.spu, layers_run=task.next_layer))
+        self.order += 1
+
+
+def simulate(workload: Workload, policy: Policy, backend: TimingBackend, *,
+             num_accelerators: int = 1, compat: CompatFlags = _FIXED,
+             keep_layers: bool = False) -> RunResult:
+    """Run ``workload`` under ``policy`` with layer times from ``backend``.
+
+    Parameters
+    ----------
+    workload : Workload
+        Requests sorted by (arrival, id); times in ``workload.time_unit``.
+    policy : Policy
+        A fresh policy instance (policies keep per-run state). Its
+        ``context.num_accelerators`` must equal ``num_accelerators``. If it reads true
+        layer times (``uses_oracle``) and ``context.oracle`` is None, it is given ``backend``.
+    backend : TimingBackend
+        Layer times in the workload's unit, and the monitor's non-zero counts.
+    num_accelerators : int
+        Accelerators, indexed from 0 (keyword-only, positive).
+    compat : CompatFlags
+        The engine-level Dysta-artifact switches (``clock_rewind``, ``strict_arrivals``);
+        they need one accelerator, no dependencies and no frame dropping.
+    keep_layers : bool
+        Keep one `LayerRecord` per executed layer (for Gantt charts and invariant checks).
+
+    Returns
+    -------
+    RunResult
+
+    Raises
+    ------
+    ValueError
+        Bad parameters, unknown dependency ids, dependency cycles, a policy that returned a
+        task not in the ready list, or a policy that idles with nothing left to wait for.
+    """
+    if not isinstance(num_accelerators, int) or num_accelerators < 1:
+        raise ValueError(f"num_accelerators must be a positive integer, not {num_accelerators!r}")
+    if policy.context.num_accelerators != num_accelerators:
+        raise ValueError(f"the policy was built for {policy.context.num_accelerators} "
+                         f"accelerator(s), the run has {num_accelerators}")
+    if policy.uses_oracle and policy.context.oracle is None:
+        policy.context = replace(policy.context, oracle=backend)
+    ids = {r.id for r in workload.requests}
+    if len(ids) != len(workload.requests):
+        raise ValueError("request ids must be unique")
+    has_deps = False
+    for r in workload.requests:
+        if r.depends_on:
+            has_deps = True
+            missing = [d for d in r.depends_on if d not in ids]
+            if missing:
+                raise ValueError(f"request {r.id} depends on unknown request(s) {missing}")
+    drops = type(policy).should_drop is not Policy.should_drop
+    engine_compat = compat.clock_rewind or compat.strict_arrivals
+    book = _Book(workload, backend, keep_layers)
+    if num_accelerators == 1 and not has_deps and not drops:
+        decisions, end = _run_single(workload, policy, backend, book, compat)
+    else:
+        if engine_compat:
+            raise ValueError("the compat clock switches (clock_rewind, strict_arrivals) need "
+                             "one accelerator, no dependencies and no frame dropping")
+        decisions, end = _run_generic(workload, policy, backend, book, num_accelerators)
+    records = tuple(sorted(book.records, key=lambda r: r.id))
+    return RunResult(requests=records, layers=tuple(book.layers), decisions=decisions,
+                     time_unit=workload.time_unit, clock_hz=workload.clock_hz,
+                     policy=policy.name, end_time=end)
+
+
+def _bad_pick(policy: Policy, task: object) -> ValueError:
+    return ValueError(f"policy {policy.name!r} selected {task!r}, which is not ready")
+
+
+def _run_single(workload: Workload, policy: Policy, backend: TimingBackend, book: _Book,
+                compat: CompatFlags) -> tuple[int, int | float]:
+    """Single accelerator, no dependencies, no dropping: no heap (see module docstring)."""
+    reqs = workload.requests
+    models = workload.models
+    n = len(reqs)
+    select = policy.select
+    on_arrival = policy.on_arrival
+    on_done = policy.on_layer_done
+    on_finish = policy.on_finish
+    layer_fn = backend.layer
+    keep = book.keep_layers
+    layers_out = book.layers
+    iso = book.iso
+    energy = book.energy
+    strict = compat.strict_arrivals
+    rewind = compat.clock_rewind
+    queue: list[Task] = []
+    now: int | float = 0 if workload.time_unit == "cycles" else 0.0
+    nxt = 0
+    done = 0
+    decisions = 0
+    while done < n:
+        # Intake: the queue is in arrival order because requests are sorted by (arrival, id).
+        if not queue:
+            r = reqs[nxt]
+            if rewind or r.arrival > now:
+                now = r.arrival
+            t = Task(r, models[r.model])
+            queue.append(t)
+            iso[r.id] = 0
+            energy[r.id] = 0.0
+            on_arrival(now, t)
+            nxt += 1
+        while nxt < n:
+            r = reqs[nxt]
+            if r.arrival < now or (r.arrival == now and not strict):
+                t = Task(r, models[r.model])
+                queue.append(t)
+                iso[r.id] = 0
+                energy[r.id] = 0.0
+                on_arrival(now, t)
+                nxt += 1
+            else:
+                break
+        task = select(now, 0, queue)
+        decisions += 1
+        if task is None:
+            # Deliberate idling: wait for the next arrival.
+            if nxt >= n:
+                raise ValueError(f"policy {policy.name!r} left the accelerator idle with "
+                                 f"{len(queue)} task(s) queued and no arrival to wait for")
+            r = reqs[nxt]
+            now = r.arrival if r.arrival > now else now
+            t = Task(r, models[r.model])
+            queue.append(t)
+            iso[r.id] = 0
+            energy[r.id] = 0.0
+            on_arrival(now, t)
+            nxt += 1
+            continue
+        if task.running_on != -1 or task.next_layer >= task.num_layers:
+            raise _bad_pick(policy, task)
+        j = task.next_layer
+        tm = layer_fn(0, task.model, j, task.request.sample)
+        if task.start is None:
+            task.start = now
+        end = now + tm.cycles
+        rid = task.id
+        iso[rid] += tm.cycles
+        if tm.energy_pj:
+            energy[rid] += tm.energy_pj
+        if keep:
+            layers_out.append(LayerRecord(rid, j, 0, now, end, tm.nnz, tm.total, tm.energy_pj))
+        now = end
+        task.next_layer = j + 1
+        task.last_run = now
+        on_done(now, task, 0, tm.nnz, tm.total)
+        if j + 1 == task.num_layers:
+            task.finish = now
+            queue.remove(task)
+            done += 1
+            on_finish(now, task)
+            book.close(task)
+    return decisions, now
+
+
+_LAYER_DONE = 0
+_ARRIVAL = 1
+
+
+def _run_generic(workload: Workload, policy: Policy, backend: TimingBackend, book: _Book,
+                 num_accelerators: int) -> tuple[int, int | float]:
+    """The heap loop: several accelerators, dependencies, frame dropping."""
+    reqs = workload.requests
+    models = workload.models
+    n = len(reqs)
+    by_id = {r.id: r for r in reqs}
+    dependents: dict[int, list[int]] = {}
+    for r in reqs:
+        for d in r.depends_on:
+            dependents.setdefault(d, []).append(r.id)
+    heap: list[tuple] = []
+    seq = 0
+    for i, r in enumerate(reqs):
+        heap.append((r.arrival, _ARRIVAL, seq, i))
+        seq += 1
+    heapq.heapify(heap)
+    tasks: dict[int, Task] = {}          # arrived (constructed) tasks
+    finished: set[int] = set()           # ids finished normally
+    closed: set[int] = set()             # ids finished or dropped
+    doomed: set[int] = set()             # to be dropped at arrival (a dependency was dropped)
+    waiting: dict[int, Task] = {}        # arrived, dependencies pending
+    queue: list[Task] = []               # ready and not running, (arrival, id) order
+    free = [True] * num_accelerators
+    drops = type(policy).should_drop is not Policy.should_drop
+    keep = book.keep_layers
+    decisions = 0
+    now: int | float = 0
+    order_key = _order_key
+
+    def enqueue(t: Task, at: int | float) -> None:
+        if t.last_run < at:
+            t.last_run = at
+        if not queue or order_key(queue[-1]) < order_key(t):
+            queue.append(t)
+        else:
+            insort(queue, t, key=order_key)
+        policy.on_arrival(at, t)
+
+    def drop(t: Task, at: int | float) -> None:
+        t.dropped = True
+        t.finish = at if at >= t.arrival else t.arrival
+        if t in queue:
+            queue.remove(t)
+        waiting.pop(t.id, None)
+        closed.add(t.id)
+        policy.on_finish(at, t)
+        book.close(t)
+        for did in dependents.get(t.id, ()):
+            if did in closed:
+                continue
+            if did in tasks:
+                drop(tasks[did], at)
+            else:
+                doomed.add(did)
+
+    def release(rid: int, at: int | float) -> None:
+        for did in dependents.get(rid, ()):
+            w = waiting.get(did)
+            if w is not None and all(d in finished for d in w.request.depends_on):
+                del waiting[did]
+                enqueue(w, at)
+
+    while heap:
+        now = heap[0][0]
+        while heap and heap[0][0] == now:
+            _, kind, _, payload = heapq.heappop(heap)
+            if kind == _LAYER_DONE:
+                acc, t, tm = payload
+                free[acc] = True
+                t.running_on = -1
+                t.next_layer += 1
+                t.last_run = now
+                policy.on_layer_done(now, t, acc, tm.nnz, tm.total)
+                if t.next_layer == t.num_layers:
+                    t.finish = now
+                    finished.add(t.id)
+                    closed.add(t.id)
+                    policy.on_finish(now, t)
+                    book.close(t)
+                    release(t.id, now)
+                else:
+                    _requeue(queue, t, order_key)
+            else:
+                r = reqs[payload]
+                t = Task(r, models[r.model])
+                tasks[r.id] = t
+                book.iso[r.id] = 0
+                book.energy[r.id] = 0.0
+                if r.id in doomed or any(d in closed and d not in finished
+                                         for d in r.depends_on):
+                    drop(t, now)
+                elif all(d in finished for d in r.depends_on):
+                    enqueue(t, now)
+                else:
+                    waiting[r.id] = t
+        if drops and queue:
+            for t in list(queue):
+                if policy.should_drop(now, t):
+                    drop(t, now)
+        for acc in range(num_accelerators):
+            if not free[acc] or not queue:
+                continue
+            task = policy.select(now, acc, queue)
+            decisions += 1
+            if task is None:
+                continue
+            if task.running_on != -1 or task not in queue:
+                raise _bad_pick(policy, task)
+            queue.remove(task)
+            j = task.next_layer
+            tm = backend.layer(acc, task.model, j, task.request.sample)
+            if task.start is None:
+                task.start = now
+            end = now + tm.cycles
+            task.running_on = acc
+            free[acc] = False
+            book.iso[task.id] += tm.cycles
+            if tm.energy_pj:
+                book.energy[task.id] += tm.energy_pj
+            if keep:
+                book.layers.append(LayerRecord(task.id, j, acc, now, end, tm.nnz, tm.total,
+                                               tm.energy_pj))
+            heapq.heappush(heap, (end, _LAYER_DONE, seq, (acc, task, tm)))
+            seq += 1
+        if not heap and queue:
+            raise ValueError(f"policy {policy.name!r} left {len(queue)} task(s) queued with "
+                             f"every accelerator idle and nothing left to wait for")
+    if len(closed) != n:
+        stuck = sorted(set(by_id) - closed)
+        raise ValueError(f"request(s) {stuck[:10]} never became ready: dependency cycle")
+    return decisions, now
+
+
+def _order_key(t: Task) -> tuple:
+    return (t.arrival, t.id)
+
+
+def _requeue(queue: list[Task], t: Task, key) -> None:
+    """Put a task whose layer just ended back in the queue at its arrival-order place."""
+    if not queue or key(queue[-1]) < key(t):
+        queue.append(t)
+    else:
+        insort(queue, t, key=key)
+
+
+def check_invariants(result: RunResult, workload: Workload,
+                     num_accelerators: int = 1) -> list[str]:
+    """Engine invariants of a run kept with ``keep_layers``; returns violations (empty = ok).
+
+    Each non-dropped request's layers ran exactly once, in order, after its arrival, one at a
+    time; an accelerator runs one layer at a time; every finish is after its arrival; in
+    fixed mode (integer cycles) layer starts never go backwards per accelerator.
+    """
+    bad: list[str] = []
+    by_req: dict[int, list[LayerRecord]] = {}
+    for lr in result.layers:
+        by_req.setdefault(lr.request, []).append(lr)
+    for rec in result.requests:
+        model = workload.models[rec.model]
+        lrs = by_req.get(rec.id, [])
+        idx = [lr.layer for lr in lrs]
+        if not rec.dropped and idx != list(range(model.num_layers)):
+            bad.append(f"request {rec.id}: layers run {idx[:8]}..., expected each once in order")
+        if rec.dropped and idx != list(range(len(idx))):
+            bad.append(f"request {rec.id}: dropped but layers {idx} not a prefix")
+        for a, b in zip(lrs, lrs[1:], strict=False):
+            if b.start < a.end:
+                bad.append(f"request {rec.id}: layer {b.layer} starts before layer {a.layer} "
+                           f"ends")
+        if lrs and lrs[0].start < rec.arrival:
+            bad.append(f"request {rec.id}: starts at {lrs[0].start} before arrival "
+                       f"{rec.arrival}")
+        late_enough = rec.finish is not None and (
+            rec.finish > rec.arrival or (rec.finish == rec.arrival
+                                         and (rec.dropped or rec.isolated == 0)))
+        if not late_enough:
+            bad.append(f"request {rec.id}: finish {rec.finish} not after arrival {rec.arrival}")
+    for acc in range(num_accelerators):
+        lrs = [lr for lr in result.layers if lr.accelerator == acc]
+        for a, b in zip(lrs, lrs[1:], strict=False):
+            if b.start < a.end and result.time_unit == "cycles":
+                bad.append(f"accelerator {acc}: layer starting {b.start} overlaps one ending "
+                           f"{a.end} (time went backwards)")
+    return bad
+
+
+def idle_while_ready(result: RunResult, workload: Workload,
+                     num_accelerators: int = 1) -> list[tuple]:
+    """Work-conservation witnesses: ``(time, accelerator, request)`` where an accelerator was
+    idle at a layer boundary although a request was ready (arrived, dependencies done, not
+    running, not finished). Empty for a work-conserving run (needs ``keep_layers``; fixed
+    mode, no dependencies)."""
+    out: list[tuple] = []
+    busy: dict[int, list[tuple]] = {a: [] for a in range(num_accelerators)}
+    for lr in result.layers:
+        busy[lr.accelerator].append((lr.start, lr.end))
+    events = sorted({lr.end for lr in result.layers} | {r.arrival for r in workload.requests})
+    recs = {r.id: r for r in result.requests}
+    running_at: dict = {}
+    for lr in result.layers:
+        running_at.setdefault(lr.request, []).append((lr.start, lr.end))
+    for t in events:
+        for a in range(num_accelerators):
+            if any(s <= t < e for s, e in busy[a]):
+                continue
+            for r in workload.requests:
+                rec = recs[r.id]
+                if r.arrival <= t and rec.finish is not None and t < rec.finish and \
+                        not any(s <= t < e for s, e in running_at.get(r.id, ())):
+                    out.append((t, a, r.id))
+                    break
+    return out
