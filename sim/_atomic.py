@@ -1,0 +1,96 @@
+"""Atomic outputs: a file is written to a temporary name in its folder then renamed; a whole
+output folder is staged beside its destination and renamed into place, so a failed run leaves
+nothing behind and a reader never sees half a result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from mmsched.sched.errors import InputError
+
+MARKER = ".mmsched-run"
+"""File present in every output folder this module wrote; only such folders (or empty ones)
+are replaced."""
+
+
+def write_text(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` (UTF-8, ``\\n`` line ends) to ``path`` atomically (temp name + rename)."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def check_replaceable(out: str | os.PathLike) -> None:
+    """Raise `InputError` unless ``out`` is absent, an empty folder or an earlier run's folder.
+
+    Called before any work starts, so a run that would fail at the end fails first.
+    """
+    out = Path(out)
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise InputError(str(out), "--out", "a folder (or a new name)", "an existing file")
+    if any(out.iterdir()) and not (out / MARKER).is_file():
+        raise InputError(str(out), "--out", f"a new or empty folder, or an earlier mmsched "
+                         f"output folder (with a {MARKER} file)",
+                         "a non-empty folder that mmsched did not write")
+
+
+@contextlib.contextmanager
+def staged_dir(out: str | os.PathLike) -> Iterator[Path]:
+    """Yield a fresh staging folder; on normal exit it replaces ``out``, on error it vanishes.
+
+    Parent folders of ``out`` that did not exist are created, and removed again if the body
+    raises. An existing ``out`` must pass `check_replaceable`; it is renamed aside, the staged
+    folder renamed into place, and the old one deleted, so ``out`` is either the old or the new
+    complete folder at any moment (except for the instant between the two renames).
+    """
+    out = Path(out).absolute()
+    check_replaceable(out)
+    created = []
+    parent = out.parent
+    while not parent.exists():
+        created.append(parent)
+        parent = parent.parent
+    for p in reversed(created):
+        p.mkdir()
+    try:
+        stage = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
+    except BaseException:
+        _remove_created(created)
+        raise
+    try:
+        yield stage
+        (stage / MARKER).write_text("written by mmsched; replaced by the next run\n",
+                                    encoding="utf-8")
+        old = None
+        if out.exists():
+            old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".old"))
+            os.rmdir(old)
+            os.replace(out, old)
+        os.replace(stage, out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        _remove_created(created)
+        raise
+
+
+def _remove_created(created: list[Path]) -> None:
+    for p in created:  # deepest first
+        with contextlib.suppress(OSError):
+            p.rmdir()

@@ -1,0 +1,422 @@
+"""Sweeps as data: recipes x policies x rates x SLO multipliers x seeds, fanned out over
+worker processes (or a Dask cluster), gathered in run-point order.
+
+A `Sweep` is a frozen description; `jobs` cuts it into `Job`s of one (recipe, seed index,
+SLO, rate) each, which run every policy on the same workload; `run_sweep` runs the jobs with
+``concurrent.futures.ProcessPoolExecutor`` (or ``dask.distributed`` when given a scheduler
+address) and returns the results sorted by run-point key, never by completion order, so the
+output is the same for any number of workers.
+
+Where the latency tables come from is a `WorkloadSource`: the built-in synthetic sets of
+`mmsched.sched.synthetic` (the default scenario) or a folder of Dysta artifact CSVs. A later
+issue adds scenario files and the exact cycle model behind the same seam (`load_tables`).
+
+Random streams: each job builds its workload from (``seed``, seed index, rate) exactly as
+`mmsched.sched.dysta_csv.dysta_workloads` specifies (in compat mode, the artifact's one
+Python-``random`` stream per seed index over the recipe's rates in order), so a job's result
+depends only on its key.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import functools
+import logging
+import math
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from mmsched.sched.compat import CompatFlags
+from mmsched.sched.errors import InputError
+
+log = logging.getLogger(__name__)
+
+SOURCE_KINDS = ("synthetic", "csv")
+
+
+@dataclass(frozen=True)
+class WorkloadSource:
+    """Where a recipe's latency tables come from.
+
+    ``kind="synthetic"``: the set ``name`` (``cnn`` or ``attnn``) of
+    `mmsched.sched.synthetic`, drawn with ``seed`` and ``samples`` samples per model key.
+    ``kind="csv"``: every Dysta artifact CSV in the folder ``path``. ``clock_hz`` overrides
+    the engine clock (default: the synthetic set's engine, or 200 MHz for Eyeriss CSVs and
+    1 GHz for Sanger CSVs).
+    """
+
+    kind: str = "synthetic"
+    name: str = "cnn"
+    path: str = ""
+    seed: int = 0
+    samples: int = 100
+    clock_hz: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in SOURCE_KINDS:
+            raise ValueError(f"source kind must be one of {SOURCE_KINDS}, not {self.kind!r}")
+        if self.kind == "csv" and not self.path:
+            raise ValueError("a csv source needs a path")
+        if self.clock_hz is not None and not self.clock_hz > 0:
+            raise ValueError(f"clock_hz must be positive, not {self.clock_hz!r}")
+
+    @property
+    def label(self) -> str:
+        """Short name for tables: ``synthetic:cnn`` or ``csv:<folder name>``."""
+        if self.kind == "synthetic":
+            return f"synthetic:{self.name}"
+        return f"csv:{os.path.basename(os.path.normpath(self.path))}"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One figure's run points: every rate (in this order) x every SLO multiplier."""
+
+    name: str
+    source: WorkloadSource
+    rates: tuple[float, ...]
+    slos: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if not self.rates or not self.slos:
+            raise ValueError(f"recipe {self.name!r}: needs at least one rate and one SLO")
+        for what, values in (("rate", self.rates), ("SLO multiplier", self.slos)):
+            for v in values:
+                if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+                    raise ValueError(f"recipe {self.name!r}: {what} must be a positive "
+                                     f"number, not {v!r}")
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A whole experiment: recipes x policies x seeds, one engine configuration.
+
+    ``seed`` is the base seed; seed index ``r`` = 0..``seeds``-1 is one repetition (the
+    artifact's ``random.seed(seed + r)``). ``compat`` is a mode name of
+    `CompatFlags.from_mode`. ``detail``: the (recipe, rate, SLO) whose per-request records
+    are kept for the latency CDF (default: the first recipe's highest rate and lowest SLO);
+    ``gantt_policy``: the policy whose layer timeline is kept at that point, seed index 0.
+    """
+
+    recipes: tuple[Recipe, ...]
+    policies: tuple[str, ...]
+    seeds: int = 5
+    seed: int = 1
+    requests: int = 1000
+    compat: str = "fixed"
+    num_accelerators: int = 1
+    detail: tuple[str, float, float] | None = None
+    gantt_policy: str | None = None
+    gantt_layers: int = 200
+
+    def __post_init__(self) -> None:
+        if not self.recipes:
+            raise ValueError("a sweep needs at least one recipe")
+        if not self.policies:
+            raise ValueError("a sweep needs at least one policy")
+        if len(set(self.policies)) != len(self.policies):
+            raise ValueError(f"policies must be distinct, found {list(self.policies)}")
+        if len({r.name for r in self.recipes}) != len(self.recipes):
+            raise ValueError("recipe names must be distinct")
+        for name in ("seeds", "requests", "num_accelerators", "gantt_layers"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"{name} must be a positive integer, not {v!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, not {self.seed!r}")
+        CompatFlags.from_mode(self.compat)
+        if self.detail is None:
+            r = self.recipes[0]
+            object.__setattr__(self, "detail", (r.name, max(r.rates), min(r.slos)))
+        if self.gantt_policy is None:
+            object.__setattr__(self, "gantt_policy",
+                               "dysta" if "dysta" in self.policies else self.policies[0])
+
+    @property
+    def runs(self) -> int:
+        """Number of simulations (run points x policies)."""
+        return sum(len(r.rates) * len(r.slos) for r in self.recipes) * self.seeds * len(
+            self.policies)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One workload: a (recipe, seed index, SLO, rate) point; every policy runs on it."""
+
+    sweep: Sweep
+    recipe_index: int
+    seed_index: int
+    slo: float
+    rate: float
+
+    @property
+    def recipe(self) -> Recipe:
+        return self.sweep.recipes[self.recipe_index]
+
+    @property
+    def key(self) -> tuple:
+        """Sort key of the job's results: recipe order, then rate, SLO, seed index."""
+        return (self.recipe_index, self.rate, self.slo, self.seed_index)
+
+    @property
+    def is_detail(self) -> bool:
+        name, rate, slo = self.sweep.detail
+        return (self.recipe.name, self.rate, self.slo) == (name, rate, slo)
+
+
+@dataclass
+class JobResult:
+    """What a job returns (plain data, cheap to pickle).
+
+    ``summary``: one row per policy; ``per_model``: one row per (policy, model);
+    ``requests``: per-request rows when the job is the detail point; ``layers``: the Gantt
+    window when the job is the detail point at seed index 0.
+    """
+
+    key: tuple
+    summary: list[dict[str, Any]] = field(default_factory=list)
+    per_model: list[dict[str, Any]] = field(default_factory=list)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    layers: list[dict[str, Any]] = field(default_factory=list)
+    decisions: int = 0
+
+
+def jobs(sweep: Sweep) -> list[Job]:
+    """The sweep's jobs, in key order."""
+    out = [Job(sweep, i, s, slo, rate)
+           for i, r in enumerate(sweep.recipes)
+           for rate in r.rates for slo in r.slos for s in range(sweep.seeds)]
+    return sorted(out, key=lambda j: j.key)
+
+
+# --- loading (cached per process: each worker loads a source once) ---------------------------
+
+
+def _csv_clock_hz(tables) -> float:
+    # Sanger CSVs are timed on the 1 GHz attention engine, Eyeriss CSVs on the 200 MHz one.
+    kind = {getattr(t, "kind", "") for t in tables}
+    return 1e9 if kind == {"sanger"} else 200e6
+
+
+@functools.lru_cache(maxsize=8)
+def load_tables(source: WorkloadSource, compat: str) -> tuple[tuple, float]:
+    """The source's latency tables and engine clock in Hz.
+
+    Raises
+    ------
+    InputError
+        For a missing, empty or malformed CSV folder (from `load_csv_dir`).
+    ValueError
+        For an unknown synthetic set.
+    """
+    if source.kind == "synthetic":
+        from mmsched.sched.synthetic import synthetic_tables
+
+        tables, clock = synthetic_tables(source.name, seed=source.seed, samples=source.samples)
+    else:
+        if not os.path.isdir(source.path):
+            raise InputError(source.path, "--csv-dir", "a folder of Dysta CSV files",
+                             "no such folder" if not os.path.exists(source.path)
+                             else "a file")
+        from mmsched.sched.dysta_csv import load_csv_dir
+
+        tables = load_csv_dir(source.path, compat=CompatFlags.from_mode(compat))
+        clock = _csv_clock_hz(tables)
+    if source.clock_hz is not None:
+        clock = source.clock_hz
+    return tuple(tables), clock
+
+
+@functools.lru_cache(maxsize=8)
+def _static(source: WorkloadSource, compat: str):
+    from mmsched.sched.dysta_csv import static_tables
+
+    tables, clock = load_tables(source, compat)
+    unit = "seconds" if CompatFlags.from_mode(compat).any else "cycles"
+    return static_tables(tables, time_unit=unit, clock_hz=clock), unit
+
+
+@functools.lru_cache(maxsize=32)
+def _workloads(source: WorkloadSource, compat: str, rates: tuple[float, ...], slo: float,
+               requests: int, seed: int, seed_index: int) -> dict[float, Any]:
+    from mmsched.sched.dysta_csv import dysta_workloads
+
+    tables, clock = load_tables(source, compat)
+    wls = dysta_workloads(tables, rates=list(rates), num_requests=requests, slo=slo, seed=seed,
+                          seed_index=seed_index, compat=CompatFlags.from_mode(compat),
+                          clock_hz=clock)
+    return dict(zip(rates, wls, strict=True))
+
+
+def validate_sources(sweep: Sweep) -> None:
+    """Load every source once in this process, so bad input fails before any work starts."""
+    for r in sweep.recipes:
+        tables, _ = load_tables(r.source, sweep.compat)
+        if not tables:
+            raise InputError(r.source.path or r.source.label, "", "at least one model",
+                             "none")
+
+
+# --- one job ---------------------------------------------------------------------------------
+
+
+def _num(x: Any) -> Any:
+    """Plain Python numbers (numpy scalars would pickle and format differently)."""
+    if isinstance(x, bool):
+        return x
+    if isinstance(x, int):
+        return int(x)
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return x
+
+
+def run_job(job: Job) -> JobResult:
+    """Run every policy of the sweep on the job's workload (in this process)."""
+    from mmsched.sched import metrics
+    from mmsched.sched.policy import PolicyContext, make_policy
+    from mmsched.sim.backends import make_backend
+    from mmsched.sim.engine import simulate
+
+    sweep, recipe = job.sweep, job.recipe
+    flags = CompatFlags.from_mode(sweep.compat)
+    tables, clock = load_tables(recipe.source, sweep.compat)
+    static, unit = _static(recipe.source, sweep.compat)
+    workload = _workloads(recipe.source, sweep.compat, recipe.rates, job.slo, sweep.requests,
+                          sweep.seed, job.seed_index)[job.rate]
+    backend = make_backend("table", tables=tables, time_unit=unit, clock_hz=clock)
+    context = PolicyContext(tables=(static,) * sweep.num_accelerators,
+                            num_accelerators=sweep.num_accelerators, clock_hz=clock,
+                            time_unit=unit, compat=flags)
+    base = {"recipe": recipe.name, "workload": recipe.source.label, "mode": sweep.compat}
+    out = JobResult(key=job.key)
+    for policy_name in sweep.policies:
+        policy = make_policy(policy_name, context)
+        keep = job.is_detail and job.seed_index == 0 and policy_name == sweep.gantt_policy
+        result = simulate(workload, policy, backend, num_accelerators=sweep.num_accelerators,
+                          compat=flags, keep_layers=keep)
+        point = {**base, "policy": policy_name, "rate": float(job.rate),
+                 "slo": float(job.slo), "seed": job.seed_index}
+        summary = {k: _num(v) for k, v in metrics.summarize(result.requests).items()}
+        out.summary.append({**point, **summary, "decisions": int(result.decisions)})
+        out.decisions += int(result.decisions)
+        for model, row in sorted(metrics.per_model(result.requests).items()):
+            out.per_model.append({**point, "model": model,
+                                  **{k: _num(v) for k, v in row.items()}})
+        to_s = _to_seconds(result)
+        if job.is_detail:
+            out.requests.extend(_request_rows(point, result, to_s))
+        if keep:
+            out.layers.extend(_layer_rows(point, result, to_s, sweep.gantt_layers))
+    return out
+
+
+def _to_seconds(result) -> Callable[[Any], float]:
+    if result.time_unit == "seconds":
+        return float
+    clock = float(result.clock_hz)
+    return lambda t: t / clock
+
+
+def _request_rows(point, result, to_s) -> Iterable[dict[str, Any]]:
+    for r in result.requests:
+        done = r.finish is not None and not r.dropped
+        latency = to_s(r.finish - r.arrival) if done else math.nan
+        iso = to_s(r.isolated)
+        yield {**point, "request": int(r.id), "model": r.model, "priority": int(r.priority),
+               "arrival_s": to_s(r.arrival), "deadline_s": to_s(r.deadline),
+               "finish_s": to_s(r.finish) if done else math.nan, "latency_s": latency,
+               "isolated_s": iso, "ntt": latency / iso if done and iso > 0 else math.nan,
+               "violated": int((not done) or r.finish > r.deadline),
+               "dropped": int(bool(r.dropped))}
+
+
+def _layer_rows(point, result, to_s, limit: int) -> Iterable[dict[str, Any]]:
+    model_of = {r.id: r.model for r in result.requests}
+    for rec in sorted(result.layers, key=lambda x: (x.start, x.accelerator))[:limit]:
+        yield {**point, "request": int(rec.request), "model": model_of.get(rec.request, ""),
+               "layer": int(rec.layer), "accelerator": int(rec.accelerator),
+               "start_s": to_s(rec.start), "end_s": to_s(rec.end), "nnz": int(rec.nnz),
+               "total": int(rec.total)}
+
+
+# --- fan-out ---------------------------------------------------------------------------------
+
+
+def default_jobs() -> int:
+    """Worker processes by default: the CPUs this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def run_sweep(sweep: Sweep, *, jobs_n: int | None = None, scheduler_address: str | None = None,
+              progress: Callable[[int, int], None] | None = None,
+              runner: Callable[[Job], JobResult] = run_job) -> list[JobResult]:
+    """Run every job of ``sweep``; results sorted by job key (independent of the workers).
+
+    Parameters
+    ----------
+    jobs_n : int, optional
+        Local worker processes (default `default_jobs`); 1 runs in this process.
+    scheduler_address : str, optional
+        A ``dask.distributed`` scheduler (``tcp://host:8786``); the workers must have mmsched
+        installed. Raises `InputError` when ``dask.distributed`` is not importable.
+    progress : callable, optional
+        Called as ``progress(done_runs, total_runs)`` after each finished job.
+    runner : callable
+        The per-job function (tests substitute a fake; must be picklable).
+    """
+    todo = jobs(sweep)
+    total = sweep.runs
+    per_job = len(sweep.policies)
+    done = 0
+    results: list[JobResult] = []
+
+    def tick() -> None:
+        nonlocal done
+        done += per_job
+        if progress is not None:
+            progress(done, total)
+
+    if scheduler_address:
+        try:
+            from dask.distributed import Client, as_completed
+        except ImportError:
+            raise InputError("--scheduler-address", "", "dask.distributed installed "
+                             "(pip install 'mmsched[dask]')",
+                             "no module dask.distributed") from None
+        with Client(scheduler_address) as client:
+            futures = client.map(runner, todo, pure=False)
+            for fut in as_completed(futures):
+                results.append(fut.result())
+                tick()
+    else:
+        n = default_jobs() if jobs_n is None else jobs_n
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"jobs must be a positive integer, not {n!r}")
+        n = min(n, len(todo))
+        if n == 1:
+            for job in todo:
+                results.append(runner(job))
+                tick()
+        else:
+            with cf.ProcessPoolExecutor(max_workers=n) as pool:
+                futures = [pool.submit(runner, job) for job in _balanced(todo)]
+                for fut in cf.as_completed(futures):
+                    results.append(fut.result())
+                    tick()
+    return sorted(results, key=lambda r: r.key)
+
+
+def _balanced(todo: Sequence[Job]) -> list[Job]:
+    """Submission order: the highest rates first (the longest jobs), so workers finish
+    together; the output order is restored by key."""
+    return sorted(todo, key=lambda j: (-j.rate, j.key))

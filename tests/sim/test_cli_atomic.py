@@ -1,0 +1,67 @@
+"""Atomic outputs: a failed run leaves nothing; an earlier run's folder is replaced whole."""
+
+import pytest
+
+from mmsched.sched.errors import InputError
+from mmsched.sim import _atomic
+
+
+def test_write_text_replaces_and_leaves_no_temp(tmp_path):
+    p = tmp_path / "a.csv"
+    _atomic.write_text(p, "x\n")
+    _atomic.write_text(p, "y\n")
+    assert p.read_text() == "y\n"
+    assert [q.name for q in tmp_path.iterdir()] == ["a.csv"]
+
+
+def test_staged_dir_creates_out_and_parents(tmp_path):
+    out = tmp_path / "deep" / "er" / "run"
+    with _atomic.staged_dir(out) as stage:
+        assert not out.exists()
+        (stage / "summary.csv").write_text("a\n")
+    assert (out / "summary.csv").read_text() == "a\n"
+    assert (out / _atomic.MARKER).is_file()
+    assert sorted(q.name for q in out.parent.iterdir()) == ["run"]
+
+
+def test_failure_leaves_nothing_not_even_parents(tmp_path):
+    out = tmp_path / "new" / "run"
+    with pytest.raises(RuntimeError), _atomic.staged_dir(out) as stage:
+        (stage / "summary.csv").write_text("partial\n")
+        raise RuntimeError("simulated crash")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failure_keeps_the_previous_run(tmp_path):
+    out = tmp_path / "run"
+    with _atomic.staged_dir(out) as stage:
+        (stage / "summary.csv").write_text("old\n")
+    with pytest.raises(RuntimeError), _atomic.staged_dir(out) as stage:
+        (stage / "summary.csv").write_text("new\n")
+        raise RuntimeError("boom")
+    assert (out / "summary.csv").read_text() == "old\n"
+    assert sorted(q.name for q in tmp_path.iterdir()) == ["run"]
+
+
+def test_previous_run_is_replaced_whole(tmp_path):
+    out = tmp_path / "run"
+    with _atomic.staged_dir(out) as stage:
+        (stage / "stale.png").write_text("old\n")
+    with _atomic.staged_dir(out) as stage:
+        (stage / "summary.csv").write_text("new\n")
+    assert sorted(q.name for q in out.iterdir()) == [_atomic.MARKER, "summary.csv"]
+    assert sorted(q.name for q in tmp_path.iterdir()) == ["run"]
+
+
+def test_foreign_folders_and_files_are_refused(tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.tex").write_text("precious\n")
+    with pytest.raises(InputError, match="did not write"), \
+            _atomic.staged_dir(tmp_path / "mine"):
+        pass
+    assert (tmp_path / "mine" / "thesis.tex").read_text() == "precious\n"
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InputError, match="existing file"):
+        _atomic.check_replaceable(tmp_path / "file")
+    (tmp_path / "empty").mkdir()
+    _atomic.check_replaceable(tmp_path / "empty")

@@ -1,0 +1,125 @@
+"""Sweeps as data and their fan-out: job order, validation, worker-count independence."""
+
+import dataclasses
+import os
+import time
+
+import pytest
+
+from mmsched.sched.errors import InputError
+from mmsched.sim import experiment as ex
+
+
+def _sweep(**kw):
+    src = ex.WorkloadSource(kind="synthetic", name="cnn", samples=8)
+    recipes = kw.pop("recipes", (ex.Recipe("r", src, rates=(4.0, 2.0), slos=(10.0, 50.0)),))
+    return ex.Sweep(recipes=recipes, **{"policies": ("fcfs", "sjf"), "seeds": 3,
+                                        "requests": 20, **kw})
+
+
+def fake_runner(job):
+    """A stand-in for `run_job`: a deterministic function of the job key, slower for low rates
+    so completion order differs from key order under several workers."""
+    time.sleep(0.02 / job.rate)
+    res = ex.JobResult(key=job.key)
+    for p in job.sweep.policies:
+        res.summary.append({"recipe": job.recipe.name, "policy": p, "rate": job.rate,
+                            "slo": job.slo, "seed": job.seed_index,
+                            "violation_rate": (job.rate * job.slo + job.seed_index) / 1e3,
+                            "pid": os.getpid()})
+    res.decisions = 10
+    return res
+
+
+def test_jobs_cover_every_point_once_in_key_order():
+    sweep = _sweep()
+    js = ex.jobs(sweep)
+    assert len(js) == 2 * 2 * 3
+    assert [j.key for j in js] == sorted(j.key for j in js)
+    assert {(j.rate, j.slo, j.seed_index) for j in js} == {
+        (r, s, i) for r in (2.0, 4.0) for s in (10.0, 50.0) for i in range(3)}
+    assert sweep.runs == 2 * 2 * 3 * 2
+
+
+def test_defaults_detail_point_and_gantt_policy():
+    sweep = _sweep(policies=("fcfs", "dysta", "sjf"))
+    assert sweep.detail == ("r", 4.0, 10.0)  # highest rate, lowest SLO of the first recipe
+    assert sweep.gantt_policy == "dysta"
+    assert _sweep().gantt_policy == "fcfs"
+    detail = [j for j in ex.jobs(sweep) if j.is_detail]
+    assert len(detail) == 3 and all(j.rate == 4.0 and j.slo == 10.0 for j in detail)
+
+
+def test_results_independent_of_worker_count_and_completion_order():
+    sweep = _sweep()
+    one = ex.run_sweep(sweep, jobs_n=1, runner=fake_runner)
+    two = ex.run_sweep(sweep, jobs_n=2, runner=fake_runner)
+    strip = [[{k: v for k, v in row.items() if k != "pid"} for row in r.summary] for r in one]
+    assert strip == [[{k: v for k, v in row.items() if k != "pid"} for row in r.summary]
+                     for r in two]
+    assert [r.key for r in two] == [j.key for j in ex.jobs(sweep)]
+    assert len({row["pid"] for r in two for row in r.summary}) == 2, "two workers were used"
+
+
+def test_progress_reports_runs():
+    calls = []
+    ex.run_sweep(_sweep(seeds=1), jobs_n=1, runner=fake_runner,
+                 progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(2, 8), (4, 8), (6, 8), (8, 8)]
+
+
+@pytest.mark.parametrize(("change", "match"), [
+    ({"seeds": 0}, "seeds must be a positive integer, not 0"),
+    ({"requests": -5}, "requests must be a positive integer, not -5"),
+    ({"policies": ()}, "at least one policy"),
+    ({"policies": ("fcfs", "fcfs")}, "distinct"),
+    ({"seed": -1}, "seed must be a non-negative integer"),
+    ({"compat": "bogus"}, "unknown compat mode"),
+])
+def test_sweep_validation(change, match):
+    with pytest.raises(ValueError, match=match):
+        _sweep(**change)
+
+
+@pytest.mark.parametrize("rates", [(0.0,), (-1.0,), (float("nan"),), ()])
+def test_recipe_rejects_bad_rates(rates):
+    with pytest.raises(ValueError):
+        ex.Recipe("x", ex.WorkloadSource(), rates=rates, slos=(10.0,))
+
+
+def test_source_validation_and_labels():
+    assert ex.WorkloadSource().label == "synthetic:cnn"
+    assert ex.WorkloadSource(kind="csv", path="/a/b/eyeriss/").label == "csv:eyeriss"
+    with pytest.raises(ValueError, match="needs a path"):
+        ex.WorkloadSource(kind="csv")
+    with pytest.raises(ValueError, match="source kind"):
+        ex.WorkloadSource(kind="onnx")
+
+
+def test_missing_csv_dir_is_input_error(tmp_path):
+    src = ex.WorkloadSource(kind="csv", path=str(tmp_path / "nope"))
+    with pytest.raises(InputError, match="no such folder"):
+        ex.load_tables(src, "fixed")
+
+
+def test_bad_jobs_count():
+    with pytest.raises(ValueError, match="jobs must be a positive integer, not 0"):
+        ex.run_sweep(_sweep(), jobs_n=0, runner=fake_runner)
+
+
+def test_dask_missing_gives_clear_error():
+    try:
+        import dask.distributed  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("dask.distributed is installed")
+    with pytest.raises(InputError, match="dask.distributed"):
+        ex.run_sweep(_sweep(), scheduler_address="tcp://127.0.0.1:1", runner=fake_runner)
+
+
+def test_sweep_is_plain_data():
+    d = _sweep().to_dict()
+    assert d["policies"] == ("fcfs", "sjf")
+    assert d["recipes"][0]["source"]["name"] == "cnn"
+    assert dataclasses.replace(_sweep(), seeds=1).runs == 8
