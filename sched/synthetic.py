@@ -305,6 +305,21 @@ def attnn_tables(*, seed: int = 0, samples: int = DEFAULT_SAMPLES) -> list[Laten
     return sorted(tables, key=lambda t: t.key)
 
 
+def eyeriss_csv_text(table: LatencyTable) -> str:
+    """``table`` in the Dysta artifact's Eyeriss CSV format (REFERENCE.md section 4).
+
+    Columns ``sim_lat,overall-sparsity,batch-indx,layer-indx``, one row per (sample, layer),
+    sample-major; floats written with ``repr`` (exact round trip). Lets the artifact, or
+    ``mmsched run --csv-dir``, read a synthetic set.
+    """
+    lines = ["sim_lat,overall-sparsity,batch-indx,layer-indx"]
+    lat, sp = table.latency_s.tolist(), table.sparsity.tolist()
+    for s, (lrow, srow) in enumerate(zip(lat, sp, strict=True)):
+        lines.extend(f"{x!r},{z!r},{s},{j}" for j, (x, z) in enumerate(zip(lrow, srow,
+                                                                           strict=True)))
+    return "\n".join(lines) + "\n"
+
+
 def synthetic_tables(name: str, *, seed: int = 0,
                      samples: int = DEFAULT_SAMPLES) -> tuple[list[LatencyTable], float]:
     """The set ``name`` (one of `SETS`) and its engine clock in Hz.

@@ -110,3 +110,13 @@ def test_synthetic_tables_dispatch_and_errors():
         syn.cnn_tables(samples=0)
     with pytest.raises(ValueError, match="seed must be a non-negative integer"):
         syn.attnn_tables(seed=-1)
+
+
+def test_eyeriss_csv_export():
+    t = syn.cnn_tables(samples=2)[0]
+    lines = syn.eyeriss_csv_text(t).splitlines()
+    assert lines[0] == "sim_lat,overall-sparsity,batch-indx,layer-indx"
+    assert len(lines) == 1 + 2 * t.layers
+    lat, sp, b, layer = lines[1 + t.layers + 3].split(",")
+    assert (int(b), int(layer)) == (1, 3)
+    assert float(lat) == t.latency_s[1, 3] and float(sp) == t.sparsity[1, 3]
