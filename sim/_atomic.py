@@ -14,6 +14,14 @@ from pathlib import Path
 
 from mmsched.sched.errors import InputError
 
+
+def current_umask() -> int:
+    """The process umask (read by setting and restoring it; not thread-safe)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 MARKER = ".mmsched-run"
 """File present in every output folder this module wrote; only such folders (or empty ones)
 are replaced."""
@@ -26,6 +34,7 @@ def write_text(path: str | os.PathLike, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
             f.write(text)
+        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600; give a normal file's mode
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -69,6 +78,7 @@ def staged_dir(out: str | os.PathLike) -> Iterator[Path]:
         p.mkdir()
     try:
         stage = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
+        os.chmod(stage, 0o777 & ~current_umask())  # mkdtemp makes 0700
     except BaseException:
         _remove_created(created)
         raise

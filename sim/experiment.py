@@ -25,7 +25,7 @@ import logging
 import math
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from mmsched.sched.compat import CompatFlags
@@ -95,8 +95,10 @@ class Sweep:
 
     ``seed`` is the base seed; seed index ``r`` = 0..``seeds``-1 is one repetition (the
     artifact's ``random.seed(seed + r)``). ``compat`` is a mode name of
-    `CompatFlags.from_mode`. ``detail``: the (recipe, rate, SLO) whose per-request records
-    are kept for the latency CDF (default: the first recipe's highest rate and lowest SLO);
+    `CompatFlags.from_mode`; ``compat_off`` names flags of that mode turned off (``mmsched
+    run`` turns off ``integer_rates`` for real-valued rates). ``detail``: the (recipe, rate,
+    SLO) whose per-request records are kept for the latency CDF (default: the first recipe's
+    highest rate and lowest SLO);
     ``gantt_policy``: the policy whose layer timeline is kept at that point, seed index 0.
     """
 
@@ -110,6 +112,7 @@ class Sweep:
     detail: tuple[str, float, float] | None = None
     gantt_policy: str | None = None
     gantt_layers: int = 200
+    compat_off: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.recipes:
@@ -126,13 +129,22 @@ class Sweep:
                 raise ValueError(f"{name} must be a positive integer, not {v!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative integer, not {self.seed!r}")
-        CompatFlags.from_mode(self.compat)
+        flags = CompatFlags.from_mode(self.compat)
+        for name in self.compat_off:
+            if not isinstance(getattr(flags, name, None), bool):
+                raise ValueError(f"compat_off: unknown compat flag {name!r}")
         if self.detail is None:
             r = self.recipes[0]
             object.__setattr__(self, "detail", (r.name, max(r.rates), min(r.slos)))
         if self.gantt_policy is None:
             object.__setattr__(self, "gantt_policy",
                                "dysta" if "dysta" in self.policies else self.policies[0])
+
+    @property
+    def flags(self) -> CompatFlags:
+        """The compat switches of this sweep."""
+        return replace(CompatFlags.from_mode(self.compat),
+                       **dict.fromkeys(self.compat_off, False))
 
     @property
     def runs(self) -> int:
@@ -197,14 +209,16 @@ def jobs(sweep: Sweep) -> list[Job]:
 # --- loading (cached per process: each worker loads a source once) ---------------------------
 
 
-def _csv_clock_hz(tables) -> float:
-    # Sanger CSVs are timed on the 1 GHz attention engine, Eyeriss CSVs on the 200 MHz one.
-    kind = {getattr(t, "kind", "") for t in tables}
-    return 1e9 if kind == {"sanger"} else 200e6
+def _csv_clock_hz(path: str) -> float:
+    """1 GHz for a folder of Sanger CSVs (the attention engine), else 200 MHz (Eyeriss)."""
+    names = sorted(n for n in os.listdir(path) if n.endswith(".csv"))
+    with open(os.path.join(path, names[0]), encoding="utf-8", errors="replace") as f:
+        header = {c.strip() for c in f.readline().split(",")}
+    return 1e9 if "50%-skip" in header and "sim_lat" not in header else 200e6
 
 
 @functools.lru_cache(maxsize=8)
-def load_tables(source: WorkloadSource, compat: str) -> tuple[tuple, float]:
+def load_tables(source: WorkloadSource, compat: CompatFlags) -> tuple[tuple, float]:
     """The source's latency tables and engine clock in Hz.
 
     Raises
@@ -225,38 +239,38 @@ def load_tables(source: WorkloadSource, compat: str) -> tuple[tuple, float]:
                              else "a file")
         from mmsched.sched.dysta_csv import load_csv_dir
 
-        tables = load_csv_dir(source.path, compat=CompatFlags.from_mode(compat))
-        clock = _csv_clock_hz(tables)
+        tables = load_csv_dir(source.path, compat=compat)
+        clock = _csv_clock_hz(source.path)
     if source.clock_hz is not None:
         clock = source.clock_hz
     return tuple(tables), clock
 
 
 @functools.lru_cache(maxsize=8)
-def _static(source: WorkloadSource, compat: str):
+def _static(source: WorkloadSource, compat: CompatFlags):
     from mmsched.sched.dysta_csv import static_tables
 
     tables, clock = load_tables(source, compat)
-    unit = "seconds" if CompatFlags.from_mode(compat).any else "cycles"
+    unit = "seconds" if compat.any else "cycles"
     return static_tables(tables, time_unit=unit, clock_hz=clock), unit
 
 
 @functools.lru_cache(maxsize=32)
-def _workloads(source: WorkloadSource, compat: str, rates: tuple[float, ...], slo: float,
+def _workloads(source: WorkloadSource, compat: CompatFlags, rates: tuple[float, ...], slo: float,
                requests: int, seed: int, seed_index: int) -> dict[float, Any]:
     from mmsched.sched.dysta_csv import dysta_workloads
 
     tables, clock = load_tables(source, compat)
     wls = dysta_workloads(tables, rates=list(rates), num_requests=requests, slo=slo, seed=seed,
-                          seed_index=seed_index, compat=CompatFlags.from_mode(compat),
-                          clock_hz=clock)
+                          seed_index=seed_index, compat=compat, clock_hz=clock,
+                          static=_static(source, compat)[0])
     return dict(zip(rates, wls, strict=True))
 
 
 def validate_sources(sweep: Sweep) -> None:
     """Load every source once in this process, so bad input fails before any work starts."""
     for r in sweep.recipes:
-        tables, _ = load_tables(r.source, sweep.compat)
+        tables, _ = load_tables(r.source, sweep.flags)
         if not tables:
             raise InputError(r.source.path or r.source.label, "", "at least one model",
                              "none")
@@ -285,10 +299,10 @@ def run_job(job: Job) -> JobResult:
     from mmsched.sim.engine import simulate
 
     sweep, recipe = job.sweep, job.recipe
-    flags = CompatFlags.from_mode(sweep.compat)
-    tables, clock = load_tables(recipe.source, sweep.compat)
-    static, unit = _static(recipe.source, sweep.compat)
-    workload = _workloads(recipe.source, sweep.compat, recipe.rates, job.slo, sweep.requests,
+    flags = sweep.flags
+    tables, clock = load_tables(recipe.source, flags)
+    static, unit = _static(recipe.source, flags)
+    workload = _workloads(recipe.source, flags, recipe.rates, job.slo, sweep.requests,
                           sweep.seed, job.seed_index)[job.rate]
     backend = make_backend("table", tables=tables, time_unit=unit, clock_hz=clock)
     context = PolicyContext(tables=(static,) * sweep.num_accelerators,
@@ -338,12 +352,14 @@ def _request_rows(point, result, to_s) -> Iterable[dict[str, Any]]:
 
 
 def _layer_rows(point, result, to_s, limit: int) -> Iterable[dict[str, Any]]:
-    model_of = {r.id: r.model for r in result.requests}
+    req = {r.id: r for r in result.requests}
     for rec in sorted(result.layers, key=lambda x: (x.start, x.accelerator))[:limit]:
-        yield {**point, "request": int(rec.request), "model": model_of.get(rec.request, ""),
+        r = req[rec.request]
+        yield {**point, "request": int(rec.request), "model": r.model,
                "layer": int(rec.layer), "accelerator": int(rec.accelerator),
                "start_s": to_s(rec.start), "end_s": to_s(rec.end), "nnz": int(rec.nnz),
-               "total": int(rec.total)}
+               "total": int(rec.total), "arrival_s": to_s(r.arrival),
+               "deadline_s": to_s(r.deadline)}
 
 
 # --- fan-out ---------------------------------------------------------------------------------

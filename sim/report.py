@@ -29,7 +29,7 @@ from typing import Any
 
 from mmsched.sched.errors import InputError
 
-from ._atomic import write_text
+from ._atomic import current_umask, write_text
 
 KEY_COLUMNS = ("recipe", "workload", "mode", "policy", "rate", "slo")
 """A point of the aggregate table (the seed index is aggregated over)."""
@@ -173,6 +173,7 @@ def _save(fig, path: Path) -> None:
     os.close(fd)
     try:
         fig.savefig(tmp, dpi=110, format="png", metadata={"Software": None})
+        os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -212,7 +213,6 @@ def plot_sweeps(agg: Sequence[dict[str, Any]], out: Path) -> list[Path]:
                 axes[0][col].set_title(f"{recipe}: {panel_name} = {pv:g}")
                 axes[0][col].set_ylabel("SLO violation rate (%)")
                 axes[1][col].set_ylabel("ANTT")
-                axes[1][col].set_yscale("log")
                 for ax in axes[:, col]:
                     ax.set_xlabel("arrival rate (req/s)" if x_name == "rate"
                                   else "SLO multiplier")
@@ -257,7 +257,7 @@ def plot_latency_cdf(requests: Sequence[dict[str, Any]], out: Path) -> Path | No
 
 def plot_gantt(layers: Sequence[dict[str, Any]], out: Path) -> Path | None:
     """The accelerator timeline: one bar per executed layer, one row per request (colour =
-    model), the accelerator named in the row label when there are several."""
+    model; a tick marks the request's arrival, so waiting and preemption show as gaps)."""
     if not layers:
         return None
     plt = _pyplot()
@@ -272,6 +272,11 @@ def plot_gantt(layers: Sequence[dict[str, Any]], out: Path) -> Path | None:
         ax.barh(row[int(r["request"])], 1e3 * (r["end_s"] - r["start_s"]),
                 left=1e3 * (r["start_s"] - t0), color=colour[r["model"]], edgecolor="black",
                 linewidth=0.3)
+    arrivals = {int(r["request"]): r["arrival_s"] for r in layers if "arrival_s" in r}
+    if arrivals:
+        ax.scatter([1e3 * (a - t0) for a in arrivals.values()],
+                   [row[q] for q in arrivals], marker="|", s=120, color="black",
+                   label="arrival", zorder=3)
     ax.set_yticks(range(len(reqs)))
     ax.set_yticklabels([f"req {q}" for q in reqs], fontsize=6)
     ax.invert_yaxis()
@@ -282,7 +287,7 @@ def plot_gantt(layers: Sequence[dict[str, Any]], out: Path) -> Path | None:
                  f"{r0['recipe']}, rate {r0['rate']:g}/s, SLO x{r0['slo']:g}, seed 0, first "
                  f"{len(layers)} layers", fontsize=9)
     handles = [plt.Rectangle((0, 0), 1, 1, color=colour[m]) for m in models]
-    ax.legend(handles, models, fontsize=6, loc="lower right", ncol=2)
+    ax.legend(handles, models, fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     path = out / "gantt.png"
     _save(fig, path)

@@ -65,3 +65,16 @@ def test_foreign_folders_and_files_are_refused(tmp_path):
         _atomic.check_replaceable(tmp_path / "file")
     (tmp_path / "empty").mkdir()
     _atomic.check_replaceable(tmp_path / "empty")
+
+
+def test_modes_follow_the_umask(tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        with _atomic.staged_dir(tmp_path / "run") as stage:
+            _atomic.write_text(stage / "a.csv", "x\n")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "run").stat().st_mode & 0o777 == 0o755
+    assert (tmp_path / "run" / "a.csv").stat().st_mode & 0o777 == 0o644

@@ -99,7 +99,7 @@ def test_source_validation_and_labels():
 def test_missing_csv_dir_is_input_error(tmp_path):
     src = ex.WorkloadSource(kind="csv", path=str(tmp_path / "nope"))
     with pytest.raises(InputError, match="no such folder"):
-        ex.load_tables(src, "fixed")
+        ex.load_tables(src, ex.CompatFlags())
 
 
 def test_bad_jobs_count():

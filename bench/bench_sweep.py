@@ -1,0 +1,55 @@
+"""Wall time of the full Dysta figure sweep on the built-in synthetic workloads.
+
+The sweep behind the Dysta paper's Fig. 12-15, as the artifact's four scripts run it
+(``script/{cnn,attnn}/dysta_comparison_*_across_{arrival_rates,slo}.sh``): CNN across rates
+2..6 req/s at SLO x10 and across SLO multipliers 10..150 at 3 and 4 req/s; AttNN across
+10..40 req/s at SLO x10 and across SLO multipliers at 30 and 40 req/s; policies fcfs, sjf,
+prema, planaria, sdrm3, dysta_oracle, dysta; 1000 requests x 5 seeds; violation rate and ANTT
+of each sweep are the figures' 8 panels. Target (issue 2): under 60 s with 2 worker processes.
+The artifact needs ~7.7 minutes for it on this machine class.
+
+Prints the number of runs, decisions, wall time and decisions per second, for ``--jobs 2``
+(fixed mode), median of ``REPEATS`` timings.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+from mmsched.sim.experiment import Recipe, Sweep, WorkloadSource, run_sweep
+
+POLICIES = ("fcfs", "sjf", "prema", "planaria", "sdrm3", "dysta_oracle", "dysta")
+SLOS = (10.0, 25.0, 50.0, 75.0, 100.0, 150.0)
+JOBS = 2
+REPEATS = 1
+
+
+def figure_sweep(*, requests: int = 1000, seeds: int = 5, compat: str = "fixed") -> Sweep:
+    """The Dysta Fig. 12-15 sweep on the synthetic CNN and AttNN sets."""
+    cnn = WorkloadSource(kind="synthetic", name="cnn")
+    attnn = WorkloadSource(kind="synthetic", name="attnn")
+    recipes = (
+        Recipe("cnn_rates", cnn, rates=(2.0, 3.0, 4.0, 5.0, 6.0), slos=(10.0,)),
+        Recipe("cnn_slo", cnn, rates=(3.0, 4.0), slos=SLOS),
+        Recipe("attnn_rates", attnn, rates=(10.0, 20.0, 30.0, 40.0), slos=(10.0,)),
+        Recipe("attnn_slo", attnn, rates=(30.0, 40.0), slos=SLOS),
+    )
+    return Sweep(recipes=recipes, policies=POLICIES, seeds=seeds, requests=requests,
+                 compat=compat)
+
+
+def main() -> None:
+    sweep = figure_sweep()
+    walls, decisions = [], 0
+    for _ in range(REPEATS):
+        t0 = time.perf_counter()
+        results = run_sweep(sweep, jobs_n=JOBS)
+        walls.append(time.perf_counter() - t0)
+        decisions = sum(r.decisions for r in results)
+    wall = statistics.median(walls)
+    print(f"figure sweep (fixed mode, {len(sweep.recipes)} sweeps, {len(POLICIES)} policies, "
+          f"{sweep.requests} requests x {sweep.seeds} seeds), --jobs {JOBS}:")
+    print(f"  runs {sweep.runs}  decisions {decisions}  wall {wall:.1f} s "
+          f"(median of {REPEATS})  {decisions / wall:,.0f} decisions/s  "
+          f"target < 60 s: {'met' if wall < 60 else 'MISSED'}")

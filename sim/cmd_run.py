@@ -1,0 +1,248 @@
+"""``mmsched run``: a scheduling sweep (policies x rates x SLO multipliers x seeds) to a folder.
+
+With no arguments it runs the built-in default scenario (the synthetic CNN set of
+`mmsched.sched.synthetic`) with every published Dysta-benchmark policy at a few rates and SLO
+multipliers, in seconds. ``--csv-dir`` runs the Dysta artifact's CSV files instead, and
+``--compat dysta-artifact`` reproduces the artifact's simulator (defects included).
+
+Output folder (staged and renamed into place, so a failed run writes nothing):
+``summary.csv`` (tidy: one row per policy, rate, SLO multiplier and seed index),
+``aggregate.csv`` and ``table.txt`` (arithmetic and geometric means over seeds; the table is
+printed too), ``per_model.csv``, ``requests.csv`` (per-request rows of the detail point),
+``layers.csv`` (a Gantt window), ``run.json`` (the sweep as data) and the PNG plots of
+`mmsched.sim.report`.
+
+Compat mode and real-valued rates: the artifact's own command line accepts only integer
+rates (REFERENCE.md defect 7c, `CompatFlags.integer_rates`), but its arithmetic
+(``random.expovariate(rate)``) is defined for any positive rate. ``mmsched run`` keeps rates
+real in both modes: in compat mode an integer rate (``3`` or ``3.0``) gives exactly the
+artifact's stream, and a rate such as 2.5 turns the ``integer_rates`` switch off for that
+sweep, runs with the artifact's arithmetic otherwise unchanged, and logs a warning that no
+artifact result exists to compare it with.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+from mmsched.sched.errors import InputError
+
+HELP = "run a scheduling sweep (default: the built-in synthetic CNN scenario) to a folder"
+
+DYSTA_POLICIES = ("fcfs", "sjf", "sjf_sparse", "prema", "prema_sparse", "planaria", "sdrm3",
+                  "sdrm3_sparse", "dysta", "dysta_naive", "dysta_oracle")
+"""The policies of the Dysta benchmark (REFERENCE.md section 1), the default set."""
+
+SCENARIOS = {
+    # name: (synthetic set, rates, SLO multipliers, requests, seeds)
+    "cnn": ("cnn", (3.0, 5.0), (10.0, 50.0), 500, 3),
+    "attnn": ("attnn", (20.0, 35.0), (10.0, 50.0), 500, 3),
+}
+"""Built-in scenarios and their default sweep (fast: seconds on 2 cores)."""
+DEFAULT_SCENARIO = "cnn"
+CSV_DEFAULTS = ((3.0, 4.0), (10.0,), 1000, 5)
+"""Rates, SLO multipliers, requests and seeds for ``--csv-dir`` (the artifact's scripts)."""
+
+log = logging.getLogger(__name__)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--scenario", metavar="NAME",
+                     help=f"built-in scenario: {', '.join(SCENARIOS)} (default "
+                          f"{DEFAULT_SCENARIO}: synthetic CNN set, Eyeriss-V2-like engine)")
+    src.add_argument("--csv-dir", metavar="DIR",
+                     help="folder of Dysta artifact CSV files (Eyeriss or Sanger format)")
+    p.add_argument("--compat", default="fixed", choices=("fixed", "dysta-artifact"),
+                   help="fixed (default, correct) or dysta-artifact (reproduce the artifact, "
+                        "defects included)")
+    p.add_argument("--policies", metavar="LIST",
+                   help="comma-separated policy names, or 'all' (default: the Dysta set "
+                        f"{','.join(DYSTA_POLICIES)})")
+    p.add_argument("--rates", metavar="LIST",
+                   help="arrival rates in requests/s, comma-separated (default per scenario)")
+    p.add_argument("--slo", metavar="LIST",
+                   help="SLO multipliers of the isolated latency (default per scenario)")
+    p.add_argument("--requests", metavar="N", help="requests per run (default per scenario)")
+    p.add_argument("--seeds", metavar="N", help="seed indices per point (default per scenario)")
+    p.add_argument("--seed", metavar="N", default="1", help="base seed (default 1)")
+    p.add_argument("--accelerators", metavar="N", default="1",
+                   help="identical accelerators (default 1, the Dysta setting)")
+    p.add_argument("--clock-mhz", metavar="F",
+                   help="engine clock (default: 200 for CNN/Eyeriss, 1000 for AttNN/Sanger)")
+    p.add_argument("--jobs", metavar="N",
+                   help="local worker processes (default: the CPUs available)")
+    p.add_argument("--scheduler-address", metavar="ADDR",
+                   help="run on a dask.distributed cluster (tcp://host:8786) instead")
+    p.add_argument("--out", metavar="DIR", default="results/run",
+                   help="output folder, replaced if it holds an earlier run "
+                        "(default results/run)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar on stderr (default: only when stderr is a terminal)")
+
+
+# --- argument parsing (every error is an InputError naming the option) -----------------------
+
+
+def _numbers(option: str, text: str) -> tuple[float, ...]:
+    items = [s.strip() for s in text.split(",")]
+    out = []
+    for i, s in enumerate(items, start=1):
+        try:
+            v = float(s)
+        except ValueError:
+            v = math.nan
+        if not (math.isfinite(v) and v > 0):
+            raise InputError(option, f"item {i}", "a positive number", repr(s))
+        out.append(v)
+    if len(set(out)) != len(out):
+        raise InputError(option, "", "distinct values", repr(text))
+    return tuple(out)
+
+
+def _count(option: str, text: str, *, minimum: int = 1) -> int:
+    try:
+        v = int(text)
+    except (TypeError, ValueError):
+        v = None
+    if v is None or v < minimum:
+        what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise InputError(option, "", what, repr(text))
+    return v
+
+
+def _policies(text: str | None) -> tuple[str, ...]:
+    from mmsched.sched.policy import policy_names
+
+    known = policy_names()
+    if text is None:
+        return tuple(p for p in DYSTA_POLICIES if p in known)
+    if text.strip() == "all":
+        return tuple(known)
+    names = [s.strip() for s in text.split(",")]
+    for name in names:
+        if name not in known:
+            raise InputError("--policies", "", f"policy names from: {', '.join(known)}",
+                             repr(name))
+    if len(set(names)) != len(names):
+        raise InputError("--policies", "", "distinct names", repr(text))
+    return tuple(names)
+
+
+def build_sweep(args: argparse.Namespace):
+    """The `Sweep` the arguments describe (validated; nothing is run or written)."""
+    from .experiment import Recipe, Sweep, WorkloadSource
+
+    clock_hz = None
+    if args.clock_mhz is not None:
+        clock_hz = _numbers("--clock-mhz", args.clock_mhz)[0] * 1e6
+    if args.csv_dir is not None:
+        rates, slos, requests, seeds = CSV_DEFAULTS
+        source = WorkloadSource(kind="csv", path=args.csv_dir, clock_hz=clock_hz)
+        name = source.label.removeprefix("csv:") or "csv"
+    else:
+        name = args.scenario or DEFAULT_SCENARIO
+        if name not in SCENARIOS:
+            raise InputError("--scenario", "", f"one of {', '.join(SCENARIOS)}", repr(name))
+        set_name, rates, slos, requests, seeds = SCENARIOS[name]
+        source = WorkloadSource(kind="synthetic", name=set_name, clock_hz=clock_hz)
+    if args.rates is not None:
+        rates = _numbers("--rates", args.rates)
+    if args.slo is not None:
+        slos = _numbers("--slo", args.slo)
+    if args.requests is not None:
+        requests = _count("--requests", args.requests)
+    if args.seeds is not None:
+        seeds = _count("--seeds", args.seeds)
+    seed = _count("--seed", args.seed, minimum=0)
+    accelerators = _count("--accelerators", args.accelerators)
+    policies = _policies(args.policies)
+    compat_off: tuple[str, ...] = ()
+    if args.compat == "dysta-artifact":
+        odd = [r for r in rates if not float(r).is_integer()]
+        if odd:
+            compat_off = ("integer_rates",)
+            log.warning("the Dysta artifact accepts only integer rates; %s run with its "
+                        "arithmetic, but no artifact result exists to compare with",
+                        ", ".join(f"{r:g}" for r in odd))
+    recipe = Recipe(name=name, source=source, rates=tuple(rates), slos=tuple(slos))
+    return Sweep(recipes=(recipe,), policies=policies, seeds=seeds, seed=seed,
+                 requests=requests, compat=args.compat, num_accelerators=accelerators,
+                 compat_off=compat_off)
+
+
+# --- progress bar ----------------------------------------------------------------------------
+
+
+class Progress:
+    """A one-line text progress bar on a stream (``\\r`` updates, a newline at the end)."""
+
+    def __init__(self, stream, *, width: int = 30) -> None:
+        self.stream, self.width = stream, width
+        self.t0 = time.perf_counter()
+
+    def __call__(self, done: int, total: int) -> None:
+        frac = done / total if total else 1.0
+        fill = int(round(frac * self.width))
+        elapsed = time.perf_counter() - self.t0
+        eta = elapsed / frac - elapsed if frac > 0 else math.nan
+        self.stream.write(f"\r[{'#' * fill}{'.' * (self.width - fill)}] {done}/{total} runs  "
+                          f"{elapsed:5.1f} s  eta {eta:5.1f} s")
+        if done >= total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+# --- main ------------------------------------------------------------------------------------
+
+
+def write_run(folder: Path, sweep, results) -> None:
+    """Write the tidy CSVs and ``run.json`` of ``results`` into ``folder``."""
+    from ._atomic import write_text
+    from .report import csv_text
+
+    summary = [row for r in results for row in r.summary]
+    write_text(folder / "summary.csv", csv_text(summary))
+    write_text(folder / "per_model.csv", csv_text([row for r in results for row in r.per_model]))
+    requests = [row for r in results for row in r.requests]
+    if requests:
+        write_text(folder / "requests.csv", csv_text(requests))
+    layers = [row for r in results for row in r.layers]
+    if layers:
+        write_text(folder / "layers.csv", csv_text(layers))
+    meta = {"sweep": sweep.to_dict(), "runs": len(summary),
+            "decisions": sum(r.decisions for r in results)}
+    write_text(folder / "run.json", json.dumps(meta, indent=1, sort_keys=True) + "\n")
+
+
+def main(args: argparse.Namespace) -> int:
+    from . import experiment
+    from ._atomic import check_replaceable, staged_dir
+    from .report import write_report
+
+    sweep = build_sweep(args)
+    jobs_n = None if args.jobs is None else _count("--jobs", args.jobs)
+    out = Path(args.out)
+    check_replaceable(out)
+    experiment.validate_sources(sweep)
+    show = args.progress if args.progress is not None else sys.stderr.isatty()
+    progress = Progress(sys.stderr) if show else None
+    t0 = time.perf_counter()
+    results = experiment.run_sweep(sweep, jobs_n=jobs_n,
+                                   scheduler_address=args.scheduler_address, progress=progress)
+    wall_s = time.perf_counter() - t0
+    with staged_dir(out) as stage:
+        write_run(stage, sweep, results)
+        table, _ = write_report(stage)
+    decisions = sum(r.decisions for r in results)
+    sys.stdout.write(table)
+    sys.stdout.write(f"{sweep.runs} runs, {decisions} decisions in {wall_s:.1f} s; "
+                     f"results in {os.fspath(out)}/\n")
+    return 0
