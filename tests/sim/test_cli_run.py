@@ -1,0 +1,160 @@
+"""`mmsched run` end to end (subprocess): outputs, determinism, bad input -> exit 2, nothing
+written."""
+
+import csv
+import subprocess
+import sys
+
+import pytest
+
+from mmsched.sched import synthetic
+
+SMALL = ["--requests", "40", "--seeds", "2", "--rates", "3,5", "--slo", "10,50",
+         "--policies", "fcfs,sjf,dysta"]
+
+
+def mmsched(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "mmsched.sim", "run", *args], cwd=cwd,
+                          capture_output=True, text=True, check=False, timeout=300)
+
+
+def _csv_dir(path, n_tables=3, samples=8):
+    path.mkdir()
+    for t in synthetic.cnn_tables(samples=samples)[:n_tables]:
+        (path / f"{t.key}.csv").write_text(synthetic.eyeriss_csv_text(t))
+    return path
+
+
+def test_small_run_writes_table_and_plots(tmp_path):
+    out = mmsched(*SMALL, "--jobs", "1", "--out", "res", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    res = tmp_path / "res"
+    names = {p.name for p in res.iterdir()}
+    assert {"summary.csv", "aggregate.csv", "per_model.csv", "requests.csv", "layers.csv",
+            "run.json", "table.txt", "cnn_vs_rate.png", "cnn_vs_slo.png", "latency_cdf.png",
+            "gantt.png"} <= names
+    with (res / "summary.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert {"policy", "rate", "slo", "seed", "violation_rate", "antt", "stp", "latency_p50",
+            "latency_p99"} <= set(rows[0])
+    assert len(rows) == 3 * 2 * 2 * 2  # policies x rates x SLOs x seeds
+    assert {r["seed"] for r in rows} == {"0", "1"}
+    for r in rows:
+        assert 0.0 <= float(r["violation_rate"]) <= 1.0
+        assert float(r["antt"]) >= 1.0 - 1e-9  # no request beats its isolated latency
+    # the printed table is the saved one, plus a closing line
+    table = (res / "table.txt").read_text()
+    assert out.stdout.startswith(table)
+    assert "amean" in table and "gmean" in table
+    assert out.stdout.rstrip().endswith("results in res/")
+    with (res / "per_model.csv").open() as f:
+        models = {r["model"] for r in csv.DictReader(f)}
+    assert models <= {t.key for t in synthetic.cnn_tables(samples=1)} and len(models) > 3
+
+
+def test_same_seed_same_bytes_for_any_worker_count(tmp_path):
+    a = mmsched(*SMALL, "--jobs", "1", "--out", "a", cwd=tmp_path)
+    b = mmsched(*SMALL, "--jobs", "2", "--out", "b", cwd=tmp_path)
+    assert a.returncode == 0 and b.returncode == 0, a.stderr + b.stderr
+    for name in ("summary.csv", "aggregate.csv", "per_model.csv", "requests.csv",
+                 "layers.csv", "table.txt"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    c = mmsched(*SMALL, "--jobs", "2", "--seed", "2", "--out", "c", cwd=tmp_path)
+    assert c.returncode == 0
+    assert (tmp_path / "c" / "summary.csv").read_bytes() != (
+        tmp_path / "a" / "summary.csv").read_bytes()
+
+
+def test_rerun_replaces_previous_output(tmp_path):
+    assert mmsched(*SMALL, "--jobs", "1", "--out", "r", cwd=tmp_path).returncode == 0
+    again = mmsched("--requests", "20", "--seeds", "1", "--rates", "4", "--slo", "10",
+                    "--policies", "fcfs", "--jobs", "1", "--out", "r", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    names = {p.name for p in (tmp_path / "r").iterdir()}
+    assert "cnn_vs_rate.png" not in names  # the old run's files are gone
+    assert len((tmp_path / "r" / "summary.csv").read_text().splitlines()) == 2
+
+
+def test_csv_dir_both_modes_and_real_rate_in_compat(tmp_path):
+    d = _csv_dir(tmp_path / "csvs")
+    fixed = mmsched("--csv-dir", str(d), "--requests", "30", "--seeds", "1", "--rates", "6",
+                    "--slo", "10", "--policies", "fcfs,dysta", "--out", "f", cwd=tmp_path)
+    assert fixed.returncode == 0, fixed.stderr
+    compat = mmsched("--csv-dir", str(d), "--compat", "dysta-artifact", "--requests", "30",
+                     "--seeds", "1", "--rates", "6,2.5", "--slo", "10",
+                     "--policies", "fcfs,dysta", "--out", "c", cwd=tmp_path)
+    assert compat.returncode == 0, compat.stderr
+    assert "only integer rates" in compat.stderr  # the documented warning for 2.5
+    rows = list(csv.DictReader((tmp_path / "c" / "summary.csv").open()))
+    assert {r["mode"] for r in rows} == {"dysta-artifact"}
+    assert {float(r["rate"]) for r in rows} == {6.0, 2.5}
+    assert {r["workload"] for r in rows} == {"csv:csvs"}
+
+
+def _assert_bad(res, tmp_path, *needles, out="o"):
+    assert res.returncode == 2, (res.returncode, res.stdout, res.stderr)
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1, res.stderr
+    assert lines[0].startswith("mmsched run: error: "), lines[0]
+    for n in needles:
+        assert n in lines[0], lines[0]
+    assert not (tmp_path / out).exists(), "nothing may be written"
+    assert res.stdout == ""
+
+
+@pytest.mark.parametrize(("args", "needles"), [
+    (["--policies", "fcfs,nope"], ["--policies", "'nope'", "fcfs"]),
+    (["--rates", "3,0"], ["--rates", "item 2", "positive", "'0'"]),
+    (["--rates", "-1"], ["--rates", "'-1'"]),
+    (["--rates", "three"], ["--rates", "'three'"]),
+    (["--slo", "0"], ["--slo", "'0'"]),
+    (["--requests", "0"], ["--requests", "positive integer"]),
+    (["--seeds", "x"], ["--seeds"]),
+    (["--jobs", "0"], ["--jobs"]),
+    (["--scenario", "nosuch"], ["--scenario", "cnn"]),
+    (["--csv-dir", "does/not/exist"], ["does/not/exist"]),
+])
+def test_bad_arguments(tmp_path, args, needles):
+    _assert_bad(mmsched(*args, "--out", "o", cwd=tmp_path), tmp_path, *needles)
+
+
+def test_empty_csv_dir(tmp_path):
+    (tmp_path / "empty").mkdir()
+    _assert_bad(mmsched("--csv-dir", "empty", "--out", "o", cwd=tmp_path), tmp_path, "empty",
+                ".csv")
+
+
+@pytest.mark.parametrize(("mutate", "needles"), [
+    (lambda t: t.replace("sim_lat,", "latency,", 1), ["column", "sim_lat"]),
+    (lambda t: "\n".join(ln for ln in t.splitlines() if not ln.endswith(",0,3")) + "\n",
+     ["layer-indx", "no layer 3"]),
+    (lambda t: t.replace("\n", "\n-0.5,0.1,0,0\n", 1), ["line 2", "sim_lat", ">= 0",
+                                                           "'-0.5'"]),
+    (lambda t: t.replace(",0,2\n", ",0,2x\n", 1), ["line 4", "layer-indx", "'2x'"]),
+])
+def test_malformed_csv(tmp_path, mutate, needles):
+    d = _csv_dir(tmp_path / "csvs", n_tables=2)
+    victim = sorted(d.iterdir())[1]
+    victim.write_text(mutate(victim.read_text()))
+    res = mmsched("--csv-dir", str(d), "--out", "o", cwd=tmp_path)
+    _assert_bad(res, tmp_path, victim.name, *needles)
+
+
+def test_foreign_out_folder_untouched(tmp_path):
+    (tmp_path / "o").mkdir()
+    (tmp_path / "o" / "notes.txt").write_text("mine\n")
+    res = mmsched(*SMALL, "--out", "o", cwd=tmp_path)
+    assert res.returncode == 2 and "did not write" in res.stderr
+    assert [p.name for p in (tmp_path / "o").iterdir()] == ["notes.txt"]
+
+
+def test_no_scheduler_without_dask(tmp_path):
+    try:
+        import dask.distributed  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("dask.distributed is installed")
+    res = mmsched(*SMALL, "--scheduler-address", "tcp://127.0.0.1:1", "--out", "o",
+                  cwd=tmp_path)
+    _assert_bad(res, tmp_path, "dask.distributed")
