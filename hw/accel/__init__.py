@@ -1,0 +1,9 @@
+"""The sparse systolic accelerator in Amaranth HDL (one block per module).
+
+`Accelerator` (top.py) is the component to instantiate; its timing contract is written once in
+`mmsched.hw.spec` (section 1) and reproduced exactly by `mmsched.hw.model.cycles`.
+"""
+
+from .top import Accelerator
+
+__all__ = ["Accelerator"]

@@ -1,0 +1,94 @@
+"""The activation streamer/compressor of one array row: a dense chunk word in, (value, k) out."""
+
+from __future__ import annotations
+
+from amaranth.hdl import Array, Cat, Module, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from mmsched.hw.spec import AcceleratorConfig
+
+from .layouts import act_word_layout, element_layout
+
+
+class ActivationStreamer(wiring.Component):
+    """Compresses one row's activation chunk into a stream of (value, k) elements.
+
+    Parameters
+    ----------
+    config : AcceleratorConfig
+        ``dense`` selects dense mode (every valid k streamed, zeros included).
+
+    Ports
+    -----
+    word : In(activation word)
+        The row's chunk (``chunk_depth`` activations), sampled at ``load``.
+    live : In(chunk_depth)
+        Live weight rows of the chunk (from the weight loader), sampled at ``load``.
+    kvalid : In(chunk_depth)
+        Bit k set when ``k`` < the chunk's rows (the last chunk of K may be short).
+    row_valid : In(1)
+        The row exists (m < M); an invalid row streams nothing.
+    bank : In(1)
+        Weight bank of the chunk being loaded.
+    load : In(1)
+        At this clock edge take a new chunk: ``pending <= kvalid & row_valid &
+        (dense ? 1 : (word != 0) & live)``.
+    out : Out(element)
+        The lowest pending k, combinationally (``valid`` = any pending); each edge without
+        ``load`` clears it. A chunk of S pending elements streams in the S cycles after its
+        load edge (``latency`` = 1).
+    last : Out(1)
+        At most one element pending (this cycle is the lane's last of the chunk, or it is idle).
+    nnz : Out(range(chunk_depth + 1))
+        Non-zero valid activations of ``word`` (0 for an invalid row; combinational; the
+        monitor's count).
+    """
+
+    latency = 1
+
+    def __init__(self, *, config: AcceleratorConfig) -> None:
+        if not isinstance(config, AcceleratorConfig):
+            raise ValueError(f"config must be an AcceleratorConfig, not {config!r}")
+        self._cfg = config
+        kc = config.chunk_depth
+        super().__init__({
+            "word": In(act_word_layout(config)), "live": In(kc), "kvalid": In(kc),
+            "row_valid": In(1), "bank": In(1), "load": In(1),
+            "out": Out(element_layout(config)), "last": Out(1), "nnz": Out(range(kc + 1)),
+        })
+
+    @property
+    def config(self) -> AcceleratorConfig:
+        return self._cfg
+
+    def elaborate(self, platform) -> Module:
+        cfg = self._cfg
+        kc = cfg.chunk_depth
+        m = Module()
+        values = Signal(act_word_layout(cfg))
+        pending = Signal(kc)
+        bank = Signal()
+        nonzero = Signal(kc)
+        m.d.comb += nonzero.eq(Cat(*(self.word[i] != 0 for i in range(kc))) & self.kvalid
+                              & self.row_valid.replicate(kc))
+        m.d.comb += self.nnz.eq(sum(nonzero[i] for i in range(kc)))
+        keep = self.kvalid if cfg.dense else nonzero & self.live
+        with m.If(self.load):
+            m.d.sync += [values.eq(self.word), bank.eq(self.bank),
+                         pending.eq(keep & self.row_valid.replicate(kc))]
+        with m.Else():
+            m.d.sync += pending.eq(pending & (pending - 1))
+        # priority encoder: the lowest pending index
+        k = Signal(range(kc))
+        for i in reversed(range(kc)):
+            with m.If(pending[i]):
+                m.d.comb += k.eq(i)
+        m.d.comb += [
+            self.out.valid.eq(pending.any()),
+            self.out.k.eq(k),
+            self.out.value.eq(Array(values[i] for i in range(kc))[k]),
+            self.out.bank.eq(bank),
+            self.last.eq((pending & (pending - 1)) == 0),
+        ]
+        return m
