@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from mmsched.sched.dysta_csv import table_models
 from mmsched.sched.latency_table import LatencyTable
-from mmsched.sched.model import Layer, Model
+from mmsched.sched.model import Model
 
 from . import LayerTiming, register_backend
 
@@ -28,16 +29,6 @@ def to_time(seconds: float, time_unit: str, clock_hz: float) -> int | float:
     if time_unit == "seconds":
         return float(seconds)
     return int(round(seconds * clock_hz))
-
-
-def table_models(tables: Sequence[LatencyTable]) -> dict[str, Model]:
-    """One `Model` of ``table`` layers per latency table, keyed by the table's key."""
-    out: dict[str, Model] = {}
-    for t in tables:
-        layers = tuple(Layer(name=f"layer{j}", kind="table", m=0, n=0, k=0)
-                       for j in range(t.layers))
-        out[t.key] = Model(key=t.key, arch=t.arch, pattern=t.pattern, layers=layers)
-    return out
 
 
 @register_backend("table")

@@ -1,0 +1,152 @@
+"""Shared machinery of the estimate-based policies (private).
+
+`EstimatePolicy` keeps one `_State` per queued task with the per-task constants a decision
+needs, recomputed only at layer boundaries (`on_arrival`, `on_layer_done`), so ``select``
+loops over plain slot attributes. The estimates come from the static tables of accelerator
+0 (``context.tables[0]``): pattern level (``sparse``) or architecture level, scaled by the
+task's monitored gamma when the policy uses the monitor.
+
+Fast path: the states are also kept in a list in (arrival, id) order. When ``ready`` has as
+many tasks as there are states (always, on one accelerator without frame dropping), the two
+are the same tasks in the same order and ``select`` iterates the state list directly;
+otherwise it looks states up by task id.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import insort
+from collections.abc import Sequence
+
+from ..gamma import Gamma, check_predictor
+from ..policy import Policy, PolicyConfig, PolicyContext, Task
+from ..static import ModelProfile, suffix_sums_ltr
+
+
+class _State:
+    """Per-task constants between layer boundaries (times in the workload unit)."""
+
+    __slots__ = ("task", "key", "prio", "arrival", "deadline", "last", "j", "rem", "lay",
+                 "dens", "iso", "gamma", "est", "enext", "token", "acct", "true_rem",
+                 "true_iso")
+
+    def __init__(self, task: Task, prof: ModelProfile, dens: tuple[float, ...],
+                 predictor: str) -> None:
+        self.task = task
+        self.key = (task.arrival, task.id)
+        self.prio = task.priority
+        self.arrival = task.arrival
+        self.deadline = task.deadline
+        self.last = task.last_run
+        self.j = task.next_layer
+        self.rem = prof.remaining
+        self.lay = prof.layer_latency
+        self.dens = dens
+        self.iso = prof.remaining[0]  # the artifact's sum(est_lat_queue) at admission
+        self.gamma = Gamma(predictor)
+        self.est = 0.0
+        self.enext = 0.0
+        self.token = -1.0
+        self.acct = task.last_run
+        self.true_rem: tuple = ()
+        self.true_iso = 0.0
+
+
+class EstimatePolicy(Policy):
+    """Base of sjf, prema, sdrm3, dysta: state bookkeeping and gamma monitoring.
+
+    Subclass hooks: ``_level`` ("pattern" or "arch"), ``_monitor`` (update gamma from the
+    hardware monitor), ``_refresh(st)`` (recompute ``st.est`` / ``st.enext`` after a boundary).
+    """
+
+    _level = "arch"
+    _monitor = False
+
+    def __init__(self, context: PolicyContext, config: PolicyConfig | None = None) -> None:
+        super().__init__(context, config)
+        if not context.tables:
+            raise ValueError(f"policy {type(self).__name__} needs static tables "
+                             f"(PolicyContext.tables is empty)")
+        self._tables = context.tables[0]
+        self._predictor = check_predictor(getattr(self.config, "predictor", "avg"))
+        self._states: dict[int, _State] = {}
+        self._order: list[_State] = []
+
+    def _profile(self, key: str) -> tuple[ModelProfile, tuple[float, ...]]:
+        t = self._tables
+        prof = t.profile(key, self._level)
+        # Gamma's reference density is always the key's own (pattern) average.
+        return prof, t.pattern[key].layer_density
+
+    def _refresh(self, st: _State) -> None:
+        st.est = st.gamma.value * st.rem[st.j]
+
+    def on_arrival(self, now: int | float, task: Task) -> None:
+        prof, dens = self._profile(task.model.key)
+        st = _State(task, prof, dens, self._predictor)
+        self._admit(st)
+        self._refresh(st)
+        self._states[task.id] = st
+        order = self._order
+        if not order or order[-1].key < st.key:
+            order.append(st)
+        else:
+            insort(order, st, key=lambda s: s.key)
+
+    def _admit(self, st: _State) -> None:
+        """Extra per-task set-up at admission (oracle tables)."""
+
+    def on_layer_done(self, now: int | float, task: Task, accelerator: int, nnz: int,
+                      total: int) -> None:
+        st = self._states[task.id]
+        j = task.next_layer - 1
+        if self._monitor:
+            st.gamma.update(nnz / total if total else 1.0, st.dens[j])
+        st.j = j + 1
+        st.last = task.last_run
+        if st.j < len(st.lay):
+            self._refresh(st)
+
+    def on_finish(self, now: int | float, task: Task) -> None:
+        st = self._states.pop(task.id, None)
+        if st is not None:
+            self._order.remove(st)
+
+    def _ready_states(self, ready: Sequence[Task]) -> list[_State]:
+        if len(ready) == len(self._order):
+            return self._order
+        states = self._states
+        return [states[t.id] for t in ready]
+
+
+def true_suffix_sums(backend, task: Task, seconds: bool, cache: dict) -> tuple:
+    """True remaining latency per layer boundary of one (model, sample), from the oracle
+    backend: left-to-right suffix sums in seconds (the artifact's ``sum(real_lat_queue)``),
+    exact integer suffix sums in cycles. Cached per (key, sample)."""
+    ck = (task.model.key, task.request.sample)
+    hit = cache.get(ck)
+    if hit is not None:
+        return hit
+    times = [backend.layer(0, task.model, j, task.request.sample).cycles
+             for j in range(task.num_layers)]
+    if seconds:
+        out = suffix_sums_ltr(times)
+    else:
+        acc, rev = 0, [0]
+        for c in reversed(times):
+            acc += c
+            rev.append(acc)
+        out = tuple(reversed(rev))
+    cache[ck] = out
+    return out
+
+
+def ieee_div(a: float, b: float) -> float:
+    """``a / b`` with IEEE-754 results for ``b == 0`` (inf, -inf or nan), as numpy float64
+    arithmetic gives in the Dysta artifact (Python floats raise instead)."""
+    if b:
+        return a / b
+    if a == 0 or a != a:
+        return float("nan")
+    neg = (a < 0) != (math.copysign(1.0, b) < 0)
+    return float("-inf") if neg else float("inf")

@@ -1,0 +1,95 @@
+"""SDRM3 (single-accelerator form): MapScore = urgency + alpha x fairness.
+
+Kim et al., "SDRM3: A Dynamic Scheduler for Dynamic Real-time Multi-model ML Workloads",
+arXiv 2212.03414 v1 (DREAM in v2 / ASPLOS'23). On one accelerator the preference term is
+constant, leaving (REFERENCE.md section 1, as in the Dysta artifact):
+
+    MapScore = min(1, E / (D - t)) + alpha * fairness
+
+and the largest score runs (ties: earliest arrival). ``sdrm3`` uses architecture averages,
+``sdrm3_sparse`` (``sparse=True``) the key's (pattern's) averages with the monitored gamma
+(``gamma x E``, ``gamma x`` the normaliser).
+
+Deviations and compat switches (`CompatFlags`):
+
+- fairness: fixed mode normalises the waiting time ``w`` by the task's estimated isolated
+  latency (REFERENCE.md section 3, DREAM's definition);
+  `CompatFlags.sdrm3_fixed_alpha` normalises it by the estimated latency of the task's next
+  layer, as the artifact does (defect 6: with alpha = 1 fairness dominates and the policy
+  degenerates to near round-robin);
+- urgency past the deadline: fixed mode sets urgency to 1 when ``D <= t``;
+  `CompatFlags.running_max_minus_one` keeps the artifact's raw ``E / (D - t)`` (negative
+  past the deadline, IEEE division at ``D == t``) and its running maximum starting at -1
+  (defect 5).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..policy import PolicyConfig, Task, register
+from ._base import EstimatePolicy, _State, ieee_div
+
+
+@register("sdrm3")
+class SDRM3(EstimatePolicy):
+    """Max ``min(1, E / (D - t)) + alpha * w / normaliser``."""
+
+    @dataclass(frozen=True)
+    class Config(PolicyConfig):
+        alpha: float = 1.0
+        """Weight of fairness (the artifact's default, ``--alpha 1``)."""
+        sparse: bool = False
+        """Pattern-level averages and the monitored gamma (``sdrm3_sparse``)."""
+        predictor: str = "avg"
+        """Gamma predictor, ``"avg"`` or ``"last-one"`` (used when ``sparse``)."""
+
+    def __init__(self, context, config=None) -> None:
+        super().__init__(context, config)
+        self._level = "pattern" if self.config.sparse else "arch"
+        self._monitor = self.config.sparse
+        self._per_layer = context.compat.sdrm3_fixed_alpha
+        self._compat_max = context.compat.running_max_minus_one
+
+    def _refresh(self, st: _State) -> None:
+        g = st.gamma.value
+        if self.config.sparse:
+            st.est = g * st.rem[st.j]
+            st.enext = g * (st.lay[st.j] if self._per_layer else st.iso)
+        else:
+            st.est = st.rem[st.j]
+            st.enext = st.lay[st.j] if self._per_layer else st.iso
+
+    def select(self, now: int | float, accelerator: int, ready: Sequence[Task]) -> Task | None:
+        states = self._ready_states(ready)
+        alpha = self.config.alpha
+        if self._compat_max:
+            best = None
+            mx = -1
+            for st in states:
+                urg = ieee_div(st.est, st.deadline - now)
+                if urg > 1:
+                    urg = 1
+                score = urg + alpha * ieee_div(now - st.last, st.enext)
+                if mx < 0 or mx <= score:
+                    if mx == score and best is not None and best.arrival < st.arrival:
+                        continue
+                    best = st
+                    mx = score
+            return best.task
+        best = None
+        bv = 0.0
+        for st in states:
+            slack = st.deadline - now
+            urg = st.est / slack if slack > 0 else 1.0
+            if urg > 1:
+                urg = 1.0
+            v = urg + alpha * ((now - st.last) / st.enext if st.enext else 0.0)
+            if best is None or v > bv:
+                bv = v
+                best = st
+        return best.task
+
+
+register("sdrm3_sparse", sparse=True)(SDRM3)
