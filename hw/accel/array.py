@@ -8,7 +8,7 @@ from amaranth.lib.wiring import In, Out
 
 from mmsched.hw.spec import AcceleratorConfig
 
-from .layouts import element_layout, wt_word_layout
+from .layouts import check_config, element_layout, wt_word_layout
 from .pe import ProcessingElement
 
 
@@ -40,8 +40,7 @@ class SystolicArray(wiring.Component):
     """
 
     def __init__(self, *, config: AcceleratorConfig) -> None:
-        if not isinstance(config, AcceleratorConfig):
-            raise ValueError(f"config must be an AcceleratorConfig, not {config!r}")
+        check_config(self, config)
         self._cfg = config
         el = element_layout(config)
         super().__init__({

@@ -8,7 +8,7 @@ from amaranth.lib.wiring import In, Out
 
 from mmsched.hw.spec import JOB_OVERHEAD_CYCLES, AcceleratorConfig
 
-from .layouts import command_layout, done_layout
+from .layouts import check_config, command_layout, done_layout
 
 
 class Controller(wiring.Component):
@@ -43,8 +43,7 @@ class Controller(wiring.Component):
     latency = JOB_OVERHEAD_CYCLES
 
     def __init__(self, *, config: AcceleratorConfig) -> None:
-        if not isinstance(config, AcceleratorConfig):
-            raise ValueError(f"config must be an AcceleratorConfig, not {config!r}")
+        check_config(self, config)
         self._cfg = config
         R, C, kc = config.rows, config.cols, config.chunk_depth
         wpc = max(2, config.words_per_chunk)

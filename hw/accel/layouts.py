@@ -45,3 +45,11 @@ def wt_word_layout(cfg: AcceleratorConfig) -> data.ArrayLayout:
 def out_word_layout(cfg: AcceleratorConfig) -> data.ArrayLayout:
     """One output-memory word: the ``cols`` accumulators of one output row."""
     return data.ArrayLayout(signed(cfg.acc_width), cfg.cols)
+
+
+def check_config(component: object, config: object) -> None:
+    """Raise ValueError unless ``config`` is an `AcceleratorConfig` (the half-built component
+    is marked as used so Amaranth does not also warn that it was never elaborated)."""
+    if not isinstance(config, AcceleratorConfig):
+        component._MustUse__silence = True  # Amaranth's unused-elaboratable check
+        raise ValueError(f"config must be an AcceleratorConfig, not {config!r}")

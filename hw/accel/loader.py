@@ -8,7 +8,7 @@ from amaranth.lib.wiring import In, Out
 
 from mmsched.hw.spec import LOAD_LATENCY_CYCLES, AcceleratorConfig
 
-from .layouts import wt_word_layout
+from .layouts import check_config, wt_word_layout
 
 
 class WeightLoader(wiring.Component):
@@ -46,8 +46,7 @@ class WeightLoader(wiring.Component):
     latency = LOAD_LATENCY_CYCLES
 
     def __init__(self, *, config: AcceleratorConfig) -> None:
-        if not isinstance(config, AcceleratorConfig):
-            raise ValueError(f"config must be an AcceleratorConfig, not {config!r}")
+        check_config(self, config)
         self._cfg = config
         wpc = max(2, config.words_per_chunk)
         super().__init__({

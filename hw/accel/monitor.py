@@ -8,7 +8,7 @@ from amaranth.lib.wiring import In, Out
 
 from mmsched.hw.spec import AcceleratorConfig
 
-from .layouts import done_layout
+from .layouts import check_config, done_layout
 
 
 class Monitor(wiring.Component):
@@ -47,8 +47,7 @@ class Monitor(wiring.Component):
     latency = 1
 
     def __init__(self, *, config: AcceleratorConfig) -> None:
-        if not isinstance(config, AcceleratorConfig):
-            raise ValueError(f"config must be an AcceleratorConfig, not {config!r}")
+        check_config(self, config)
         self._cfg = config
         kc, R, C = config.chunk_depth, config.rows, config.cols
         super().__init__({

@@ -8,7 +8,7 @@ from amaranth.lib.wiring import In, Out
 
 from mmsched.hw.spec import AcceleratorConfig
 
-from .layouts import act_word_layout, element_layout
+from .layouts import act_word_layout, check_config, element_layout
 
 
 class ActivationStreamer(wiring.Component):
@@ -48,8 +48,7 @@ class ActivationStreamer(wiring.Component):
     latency = 1
 
     def __init__(self, *, config: AcceleratorConfig) -> None:
-        if not isinstance(config, AcceleratorConfig):
-            raise ValueError(f"config must be an AcceleratorConfig, not {config!r}")
+        check_config(self, config)
         self._cfg = config
         kc = config.chunk_depth
         super().__init__({

@@ -12,6 +12,7 @@ from .array import SystolicArray
 from .controller import Controller
 from .layouts import (
     act_word_layout,
+    check_config,
     command_layout,
     done_layout,
     out_word_layout,
@@ -57,8 +58,7 @@ class Accelerator(wiring.Component):
     latency = JOB_OVERHEAD_CYCLES
 
     def __init__(self, *, config: AcceleratorConfig) -> None:
-        if not isinstance(config, AcceleratorConfig):
-            raise ValueError(f"config must be an AcceleratorConfig, not {config!r}")
+        check_config(self, config)
         self._cfg = config
         super().__init__({
             "cmd": In(stream.Signature(command_layout(config))),
