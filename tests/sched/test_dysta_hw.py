@@ -1,0 +1,95 @@
+"""The dysta_hw policy: the hardware scheduler's twin driven through the policy API."""
+
+from __future__ import annotations
+
+import pytest
+
+from mmsched.sched.dysta_csv import dysta_workload, static_tables
+from mmsched.sched.metrics import summarize
+from mmsched.sched.policy import Policy, PolicyContext, make_policy
+from mmsched.sched.synthetic import synthetic_tables
+from mmsched.sim.backends.table import TableBackend
+from mmsched.sim.engine import simulate
+
+
+def _setup(name="cnn", rate=5.0, n=300, slo=10.0, seed=3):
+    tables, clk = synthetic_tables(name)
+    st = static_tables(tables, time_unit="cycles", clock_hz=clk)
+    wl = dysta_workload(tables, rate=rate, num_requests=n, slo=slo, seed=seed, clock_hz=clk,
+                        static=st)
+    return wl, TableBackend(tables, time_unit="cycles", clock_hz=clk), \
+        PolicyContext(tables=(st,), clock_hz=clk, time_unit="cycles")
+
+
+class _Shadow(Policy):
+    """Runs dysta_hw and, on the same hooks, the float dysta; counts equal picks."""
+
+    name = "shadow"
+
+    def __init__(self, ctx, **hw):
+        super().__init__(ctx)
+        self.hw = make_policy("dysta_hw", ctx, **hw)
+        self.fl = make_policy("dysta", ctx)
+        self.same = self.total = 0
+
+    def on_arrival(self, now, task):
+        self.hw.on_arrival(now, task)
+        self.fl.on_arrival(now, task)
+
+    def on_layer_done(self, now, task, acc, nnz, total):
+        self.hw.on_layer_done(now, task, acc, nnz, total)
+        self.fl.on_layer_done(now, task, acc, nnz, total)
+
+    def on_finish(self, now, task):
+        self.hw.on_finish(now, task)
+        self.fl.on_finish(now, task)
+
+    def select(self, now, acc, ready):
+        a = self.hw.select(now, acc, ready)
+        b = self.fl.select(now, acc, ready)
+        self.total += 1
+        self.same += a is b
+        return a
+
+
+@pytest.mark.parametrize("predictor", ["avg", "last-one"])
+def test_decisions_agree_with_float_dysta(predictor):
+    wl, be, ctx = _setup(rate=6.0)
+    shadow = _Shadow(ctx, predictor=predictor)
+    res = simulate(wl, shadow, be)
+    assert shadow.total > 1000
+    assert shadow.same / shadow.total > 0.97, (shadow.same, shadow.total)
+    fl = summarize(simulate(wl, make_policy("dysta", ctx, predictor=predictor), be).requests)
+    hw = summarize(res.requests)
+    assert abs(hw["antt"] - fl["antt"]) <= 0.01 * fl["antt"]
+    assert abs(hw["violation_rate"] - fl["violation_rate"]) <= 0.01
+
+
+def test_full_table_backpressure_finishes_every_request():
+    wl, be, ctx = _setup(rate=20.0, n=120)
+    p = make_policy("dysta_hw", ctx, slots=2)
+    res = simulate(wl, p, be)
+    assert p.refused_full > 0
+    assert all(r.finish is not None and not r.dropped for r in res.requests)
+    assert len(res.requests) == 120
+
+
+def test_deterministic_and_slots_one():
+    wl, be, ctx = _setup(name="attnn", rate=30.0, n=150)
+    a = simulate(wl, make_policy("dysta_hw", ctx), be)
+    b = simulate(wl, make_policy("dysta_hw", ctx), be)
+    assert [r.finish for r in a.requests] == [r.finish for r in b.requests]
+    one = simulate(wl, make_policy("dysta_hw", ctx, slots=1), be)
+    fcfs = simulate(wl, make_policy("fcfs", ctx), be)
+    # one slot: the table holds one request at a time, admitted in arrival order = FCFS
+    assert [r.finish for r in one.requests] == [r.finish for r in fcfs.requests]
+
+
+def test_bad_config():
+    _, _, ctx = _setup(n=5)
+    with pytest.raises(ValueError, match="fairness"):
+        make_policy("dysta_hw", ctx, fairness="minutes")
+    with pytest.raises(ValueError, match="slots"):
+        make_policy("dysta_hw", ctx, slots=0)
+    with pytest.raises(ValueError, match="predictor"):
+        make_policy("dysta_hw", ctx, predictor="median")
