@@ -180,6 +180,18 @@ class Job:
         name, rate, slo = self.sweep.detail
         return (self.recipe.name, self.rate, self.slo) == (name, rate, slo)
 
+    @property
+    def workload_id(self) -> tuple:
+        """What the job's results depend on besides the sweep's common fields: two jobs of
+        different recipes with one ``workload_id`` give identical results (run once).
+
+        Fixed mode seeds each rate's requests from (seed, seed index, rate); compat mode draws
+        a seed index's rates in order from one stream, so the rates up to this one count.
+        """
+        rates = self.recipe.rates
+        stream = rates[:rates.index(self.rate) + 1] if self.sweep.flags.any else (self.rate,)
+        return (self.recipe.source, stream, self.slo, self.seed_index, self.is_detail)
+
 
 @dataclass
 class JobResult:
@@ -196,6 +208,8 @@ class JobResult:
     requests: list[dict[str, Any]] = field(default_factory=list)
     layers: list[dict[str, Any]] = field(default_factory=list)
     decisions: int = 0
+    reused: bool = False
+    """True when copied from an identical job of another recipe (not simulated again)."""
 
 
 def jobs(sweep: Sweep) -> list[Job]:
@@ -267,6 +281,16 @@ def _workloads(source: WorkloadSource, compat: CompatFlags, rates: tuple[float, 
     return dict(zip(rates, wls, strict=True))
 
 
+@functools.lru_cache(maxsize=8)
+def _backend(source: WorkloadSource, compat: CompatFlags):
+    """One table backend per source and process (it caches rows; no per-run state)."""
+    from mmsched.sim.backends import make_backend
+
+    tables, clock = load_tables(source, compat)
+    unit = "seconds" if compat.any else "cycles"
+    return make_backend("table", tables=tables, time_unit=unit, clock_hz=clock)
+
+
 def validate_sources(sweep: Sweep) -> None:
     """Load every source once in this process, so bad input fails before any work starts."""
     for r in sweep.recipes:
@@ -295,7 +319,6 @@ def run_job(job: Job) -> JobResult:
     """Run every policy of the sweep on the job's workload (in this process)."""
     from mmsched.sched import metrics
     from mmsched.sched.policy import PolicyContext, make_policy
-    from mmsched.sim.backends import make_backend
     from mmsched.sim.engine import simulate
 
     sweep, recipe = job.sweep, job.recipe
@@ -304,7 +327,7 @@ def run_job(job: Job) -> JobResult:
     static, unit = _static(recipe.source, flags)
     workload = _workloads(recipe.source, flags, recipe.rates, job.slo, sweep.requests,
                           sweep.seed, job.seed_index)[job.rate]
-    backend = make_backend("table", tables=tables, time_unit=unit, clock_hz=clock)
+    backend = _backend(recipe.source, flags)
     context = PolicyContext(tables=(static,) * sweep.num_accelerators,
                             num_accelerators=sweep.num_accelerators, clock_hz=clock,
                             time_unit=unit, compat=flags)
@@ -390,7 +413,14 @@ def run_sweep(sweep: Sweep, *, jobs_n: int | None = None, scheduler_address: str
     runner : callable
         The per-job function (tests substitute a fake; must be picklable).
     """
-    todo = jobs(sweep)
+    every = jobs(sweep)
+    first: dict[tuple, Job] = {}
+    copies: dict[tuple, int] = {}
+    for job in every:
+        first.setdefault(job.workload_id, job)
+        copies[job.workload_id] = copies.get(job.workload_id, 0) + 1
+    todo = list(first.values())
+    id_of_key = {j.key: j.workload_id for j in todo}
     total = sweep.runs
     per_job = len(sweep.policies)
     done = 0
@@ -398,7 +428,7 @@ def run_sweep(sweep: Sweep, *, jobs_n: int | None = None, scheduler_address: str
 
     def tick() -> None:
         nonlocal done
-        done += per_job
+        done += per_job * copies[id_of_key[results[-1].key]]
         if progress is not None:
             progress(done, total)
 
@@ -429,7 +459,22 @@ def run_sweep(sweep: Sweep, *, jobs_n: int | None = None, scheduler_address: str
                 for fut in cf.as_completed(futures):
                     results.append(fut.result())
                     tick()
-    return sorted(results, key=lambda r: r.key)
+    by_id = {id_of_key[r.key]: r for r in results}
+    return [_relabel(by_id[j.workload_id], j) for j in every]
+
+
+def _relabel(result: JobResult, job: Job) -> JobResult:
+    """``result`` as the result of ``job`` (an identical job of another recipe)."""
+    if result.key == job.key:
+        return result
+    name = job.recipe.name
+
+    def rows(rs):
+        return [{**r, "recipe": name} for r in rs]
+
+    return JobResult(key=job.key, summary=rows(result.summary),
+                     per_model=rows(result.per_model), requests=rows(result.requests),
+                     layers=rows(result.layers), decisions=result.decisions, reused=True)
 
 
 def _balanced(todo: Sequence[Job]) -> list[Job]:
