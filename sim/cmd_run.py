@@ -63,6 +63,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--compat", default="fixed", choices=("fixed", "dysta-artifact"),
                    help="fixed (default, correct) or dysta-artifact (reproduce the artifact, "
                         "defects included)")
+    p.add_argument("--compat-off", metavar="LIST",
+                   help="with --compat dysta-artifact: artifact defects NOT to reproduce, "
+                        "comma-separated CompatFlags names (e.g. listing_order,clock_rewind)")
     p.add_argument("--policies", metavar="LIST",
                    help="comma-separated policy names, or 'all' (default: the Dysta set "
                         f"{','.join(DYSTA_POLICIES)})")
@@ -136,6 +139,25 @@ def _policies(text: str | None) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _compat_off(text: str | None, mode: str) -> tuple[str, ...]:
+    if text is None:
+        return ()
+    from dataclasses import fields
+
+    from mmsched.sched.compat import CompatFlags
+
+    if mode != "dysta-artifact":
+        raise InputError("--compat-off", "", "--compat dysta-artifact as well",
+                         f"--compat {mode}")
+    known = [f.name for f in fields(CompatFlags)]
+    names = [s.strip() for s in text.split(",")]
+    for name in names:
+        if name not in known:
+            raise InputError("--compat-off", "", f"compat flag names from: {', '.join(known)}",
+                             repr(name))
+    return tuple(dict.fromkeys(names))
+
+
 def build_sweep(args: argparse.Namespace):
     """The `Sweep` the arguments describe (validated; nothing is run or written)."""
     from .experiment import Recipe, Sweep, WorkloadSource
@@ -164,11 +186,11 @@ def build_sweep(args: argparse.Namespace):
     seed = _count("--seed", args.seed, minimum=0)
     accelerators = _count("--accelerators", args.accelerators)
     policies = _policies(args.policies)
-    compat_off: tuple[str, ...] = ()
+    compat_off = _compat_off(args.compat_off, args.compat)
     if args.compat == "dysta-artifact":
         odd = [r for r in rates if not float(r).is_integer()]
         if odd:
-            compat_off = ("integer_rates",)
+            compat_off = tuple(dict.fromkeys((*compat_off, "integer_rates")))
             log.warning("the Dysta artifact accepts only integer rates; %s run with its "
                         "arithmetic, but no artifact result exists to compare with",
                         ", ".join(f"{r:g}" for r in odd))
