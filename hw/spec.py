@@ -251,6 +251,21 @@ def element_fields(cfg: AcceleratorConfig) -> dict[str, tuple[int, bool]]:
             "k": (cfg.k_local_width, False), "bank": (1, False)}
 
 
+def act_write_fields(cfg: AcceleratorConfig) -> dict[str, int]:
+    """The host's activation-memory write port (name -> bits, LSB first): one word into
+    bank ``bank`` at ``addr`` when ``en``; ``data`` = `act_word` (k-th activation at bits
+    [k*data_width, ...))."""
+    return {"en": 1, "bank": _bits(max(1, cfg.rows - 1)), "addr": cfg.act_addr_width,
+            "data": cfg.chunk_depth * cfg.data_width}
+
+
+def wt_write_fields(cfg: AcceleratorConfig) -> dict[str, int]:
+    """The host's weight-memory write port (LSB first); ``data``: weight (row i, column j) of
+    the word at bits [(i*cols + j)*data_width, ...)."""
+    return {"en": 1, "addr": cfg.wt_addr_width,
+            "data": cfg.load_rows_per_cycle * cfg.cols * cfg.data_width}
+
+
 DONE_FIELDS = ("cycles", "nnz", "total", "macs", "act_reads", "wt_reads", "out_writes")
 """The done record, each field `COUNTER_WIDTH` bits, LSB first: cycles from command accept to
 done valid; non-zero and total activations seen by the monitor; MACs issued (stream elements x

@@ -6,7 +6,12 @@ from amaranth.hdl import Module, Signal
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from mmsched.hw.spec import JOB_OVERHEAD_CYCLES, AcceleratorConfig
+from mmsched.hw.spec import (
+    JOB_OVERHEAD_CYCLES,
+    AcceleratorConfig,
+    act_write_fields,
+    wt_write_fields,
+)
 
 from .array import SystolicArray
 from .controller import Controller
@@ -65,10 +70,9 @@ class Accelerator(wiring.Component):
             "done": Out(stream.Signature(done_layout())),
             "busy": Out(1),
             "act_wr": In(data.StructLayout({
-                "en": 1, "bank": range(max(2, config.rows)), "addr": config.act_addr_width,
-                "data": act_word_layout(config)})),
+                **act_write_fields(config), "data": act_word_layout(config)})),
             "wt_wr": In(data.StructLayout({
-                "en": 1, "addr": config.wt_addr_width, "data": wt_word_layout(config)})),
+                **wt_write_fields(config), "data": wt_word_layout(config)})),
             "out_rd_addr": In(config.out_addr_width),
             "out_rd_data": Out(out_word_layout(config)),
         })

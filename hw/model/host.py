@@ -16,7 +16,9 @@ from mmsched.hw.spec import (
     DONE_FIELDS,
     AcceleratorConfig,
     Job,
+    act_write_fields,
     command_fields,
+    wt_write_fields,
 )
 
 
@@ -45,16 +47,31 @@ def wrap_signed(x: np.ndarray, width: int) -> np.ndarray:
     return ((x + (m >> 1)) % m) - (m >> 1)
 
 
-def pack_command(cfg: AcceleratorConfig, **fields: int) -> int:
-    """The command word (`mmsched.hw.spec.command_fields`, LSB first)."""
+def pack_fields(layout: dict[str, int], **fields: int) -> int:
+    """Pack named unsigned fields (``layout``: name -> bits, LSB first) into one int."""
     out, off = 0, 0
-    for name, width in command_fields(cfg).items():
+    for name, width in layout.items():
         v = int(fields.get(name, 0))
         if not 0 <= v < 1 << width:
-            raise ValueError(f"command field {name} = {v} does not fit {width} bits")
+            raise ValueError(f"field {name} = {v} does not fit {width} bits")
         out |= v << off
         off += width
     return out
+
+
+def pack_command(cfg: AcceleratorConfig, **fields: int) -> int:
+    """The command word (`mmsched.hw.spec.command_fields`)."""
+    return pack_fields(command_fields(cfg), **fields)
+
+
+def pack_act_write(cfg: AcceleratorConfig, bank: int, addr: int, word: int) -> int:
+    """The host activation write port's value (`mmsched.hw.spec.act_write_fields`)."""
+    return pack_fields(act_write_fields(cfg), en=1, bank=bank, addr=addr, data=word)
+
+
+def pack_wt_write(cfg: AcceleratorConfig, addr: int, word: int) -> int:
+    """The host weight write port's value (`mmsched.hw.spec.wt_write_fields`)."""
+    return pack_fields(wt_write_fields(cfg), en=1, addr=addr, data=word)
 
 
 def unpack_done(word: int) -> dict[str, int]:
