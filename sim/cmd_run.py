@@ -212,7 +212,7 @@ class Progress:
 
     def __call__(self, done: int, total: int) -> None:
         frac = done / total if total else 1.0
-        fill = int(round(frac * self.width))
+        fill = int(frac * self.width)
         elapsed = time.perf_counter() - self.t0
         eta = elapsed / frac - elapsed if frac > 0 else math.nan
         self.stream.write(f"\r[{'#' * fill}{'.' * (self.width - fill)}] {done}/{total} runs  "
