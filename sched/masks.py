@@ -28,12 +28,13 @@ Everything is deterministic from ``seed``; no global state.
 from __future__ import annotations
 
 import zlib
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
-from .model import Layer, Model
+from .model import Model
 from .patterns import weight_mask
 
 
@@ -74,71 +75,110 @@ def _beta_shape(rng: np.random.Generator, size: int, mean: float, cv: float) -> 
     return rng.beta(mean * common, (1.0 - mean) * common, size=size)
 
 
-def _probabilities(rho: np.ndarray, kappa: np.ndarray, d: float) -> np.ndarray:
-    return np.minimum(1.0, np.outer(rho, kappa) / d)
+def _probabilities(rho: np.ndarray, kappa: np.ndarray, d: float,
+                   scale: float = 1.0) -> np.ndarray:
+    """``min(1, scale rho_m kappa_k / d)`` as float32 ``[len(rho), len(kappa)]``."""
+    p = np.outer(rho.astype(np.float32), (kappa * (scale / d)).astype(np.float32))
+    return np.minimum(p, np.float32(1.0), out=p)
 
 
-def _predicted_cv(p: np.ndarray, axis: int, d: float) -> float:
+def _predicted_cv(p: np.ndarray, axis: int, d: float, n: int) -> float:
     """Expected measured CV of the row (``axis=1``) or column (``axis=0``) densities of a
-    Bernoulli(p) mask: spread of the expected densities plus binomial noise."""
-    r = p.mean(axis=axis)
-    n = p.shape[axis]  # Poisson-binomial noise of a row/column of n independent draws
-    return float(np.sqrt(r.var() + np.mean(p * (1.0 - p)) / n) / d)
+    Bernoulli(p) mask whose rows/columns have ``n`` entries (``p`` may be a subsample of
+    them): spread of the expected densities plus Poisson-binomial noise."""
+    r = p.mean(axis=axis, dtype=np.float64)
+    return float(np.sqrt(r.var() + np.mean(p * (1.0 - p), dtype=np.float64) / n) / d)
 
 
-def _calibrated_targets(stats: LayerStats, m: int, k: int,
-                        rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Per-row and per-column target densities whose Bernoulli masks show ``stats``' CVs.
+def _calibrate(stats: LayerStats, u: np.ndarray, v: np.ndarray, rng: np.random.Generator,
+               row_len: int, col_len: int) -> tuple[float, float, float]:
+    """Scales ``(fr, fc, scale)`` for row/column deviations ``u``, ``v`` (from the density).
 
-    Deviations from the mean are scaled (a few damped fixed-point steps, on at most 256 rows
-    and columns) so the predicted measured CV, after clipping at probability 1 and with the
-    binomial noise of a finite row or column, matches the target.
+    The deviations are scaled (a few damped fixed-point steps, estimated on at most 256 rows or
+    columns against 1024 of the other axis) so the predicted measured CV, after clipping at
+    probability 1 and with the noise of a finite row or column, matches the target; ``scale``
+    then brings the mean probability back to the density after clipping (so the final
+    exact-count step only absorbs sampling noise). ``row_len``/``col_len``: entries of one
+    row/column of the real mask (``u``/``v`` may pool several groups).
     """
     d = stats.density
-    u = _beta_shape(rng, m, d, stats.row_cv) - d
-    v = _beta_shape(rng, k, d, stats.col_cv) - d
+    m, k = u.shape[0], v.shape[0]
     rows = rng.choice(m, size=min(m, 256), replace=False)
     cols = rng.choice(k, size=min(k, 256), replace=False)
+    rows_wide = rng.choice(m, size=min(m, 1024), replace=False)
+    cols_wide = rng.choice(k, size=min(k, 1024), replace=False)
     fr = fc = 1.0
-
-    def targets(fr: float, fc: float) -> tuple[np.ndarray, np.ndarray]:
-        return np.clip(d + fr * u, 1e-6, 1.0), np.clip(d + fc * v, 1e-6, 1.0)
-
     for _ in range(6):
-        rho, kappa = targets(fr, fc)
+        rho, kappa = _targets(d, u, v, fr, fc)
         if stats.row_cv > 0 and m > 1:
-            got = _predicted_cv(_probabilities(rho[rows], kappa, d), 1, d)
+            got = _predicted_cv(_probabilities(rho[rows], kappa[cols_wide], d), 1, d, row_len)
             fr *= min(2.0, max(0.5, (stats.row_cv / max(got, 1e-9)) ** 0.8))
         if stats.col_cv > 0 and k > 1:
-            got = _predicted_cv(_probabilities(rho, kappa[cols], d), 0, d)
+            got = _predicted_cv(_probabilities(rho[rows_wide], kappa[cols], d), 0, d, col_len)
             fc *= min(2.0, max(0.5, (stats.col_cv / max(got, 1e-9)) ** 0.8))
-    return targets(fr, fc)
+    rho, kappa = _targets(d, u, v, fr, fc)
+    base = _probabilities(rho[rows_wide], kappa[cols_wide], d)
+    lo, hi = 1.0, 1.0 / max(d, 1e-6)
+    if float(base.mean()) >= d:
+        return fr, fc, 1.0
+    for _ in range(30):  # bisection on the scale: mean(min(1, scale * base)) == d
+        mid = 0.5 * (lo + hi)
+        if float(np.minimum(base * np.float32(mid), 1.0).mean()) < d:
+            lo = mid
+        else:
+            hi = mid
+    return fr, fc, hi
+
+
+def _targets(d: float, u: np.ndarray, v: np.ndarray, fr: float,
+             fc: float) -> tuple[np.ndarray, np.ndarray]:
+    return np.clip(d + fr * u, 1e-6, 1.0), np.clip(d + fc * v, 1e-6, 1.0)
+
+
+def _flip_random(flat: np.ndarray, value: bool, count: int, rng: np.random.Generator,
+                 accept: np.ndarray | None = None) -> None:
+    """Set ``count`` distinct random entries of ``flat`` that equal ``value`` to ``not
+    value`` (rejection sampling in batches; ``accept``: optional per-entry acceptance
+    probability, the generator's p when adding non-zeros back)."""
+    n = flat.shape[0]
+    while count > 0:
+        idx = rng.choice(n, size=min(n, 2 * count + 16), replace=False)
+        idx = idx[flat[idx] == value]
+        if accept is not None and idx.size:
+            idx = idx[rng.random(idx.size, dtype=np.float32) < accept[idx]]
+        idx = idx[:count]  # already in random order
+        flat[idx] = not value
+        count -= idx.size
+        if accept is not None and idx.size == 0:
+            accept = None  # nothing accepted: fall back to uniform (all p tiny)
 
 
 def activation_mask(stats: LayerStats, groups: int, m: int, k: int,
                     rng: np.random.Generator) -> np.ndarray:
-    """A bool ``[groups, M, K]`` activation mask with ``stats`` (module docstring)."""
-    out = np.empty((groups, m, k), dtype=bool)
+    """A bool ``[groups, M, K]`` activation mask with ``stats`` (module docstring).
+
+    Groups (depthwise channels, attention heads) are independent draws; the spread scales are
+    calibrated once on the pooled draws of the first 8 groups and applied to all.
+    """
     d = stats.density
     target = int(round(d * m * k))
+    if target == 0 or target == m * k:
+        return np.full((groups, m, k), target > 0, dtype=bool)
+    u = np.stack([_beta_shape(rng, m, d, stats.row_cv) for _ in range(groups)]) - d
+    v = np.stack([_beta_shape(rng, k, d, stats.col_cv) for _ in range(groups)]) - d
+    fr, fc, scale = _calibrate(stats, u[:8].ravel(), v[:8].ravel(), rng, k, m)
+    rho, kappa = _targets(d, u, v, fr, fc)
+    p = (rho[:, :, None].astype(np.float32)
+         * (kappa * (scale / d)).astype(np.float32)[:, None, :])
+    np.minimum(p, np.float32(1.0), out=p)
+    out = rng.random((groups, m, k), dtype=np.float32) < p
     for g in range(groups):
-        if target == 0 or target == m * k:
-            out[g] = target > 0
-            continue
-        rho, kappa = _calibrated_targets(stats, m, k, rng)
-        p = _probabilities(rho, kappa, d).astype(np.float32)
-        a = rng.random((m, k), dtype=np.float32) < p
-        flat = a.reshape(-1)
-        have = int(flat.sum())
+        flat = out[g].reshape(-1)
+        have = int(np.count_nonzero(flat))
         if have > target:  # drop random non-zeros
-            nz = np.flatnonzero(flat)
-            flat[rng.choice(nz, size=have - target, replace=False)] = False
-        elif have < target:  # add random zeros back, weighted by their probability
-            z = np.flatnonzero(~flat)
-            w = p.reshape(-1)[z].astype(np.float64)
-            w = w / w.sum() if w.sum() > 0 else None
-            flat[rng.choice(z, size=target - have, replace=False, p=w)] = True
-        out[g] = a
+            _flip_random(flat, True, have - target, rng)
+        elif have < target:  # add random zeros back, accepted with their probability
+            _flip_random(flat, False, target - have, rng, p[g].reshape(-1))
     return out
 
 
@@ -178,11 +218,31 @@ class ProfiledMasks:
     LayerNorm outputs); the weight mask follows ``layer.weight_pattern``.
     """
 
-    def __init__(self, stats, *, seed: int = 0) -> None:
+    def __init__(self, stats, *, seed: int = 0, cache_bytes: int = 256 << 20) -> None:
         if not isinstance(seed, int) or seed < 0:
             raise ValueError(f"seed must be a non-negative integer, not {seed!r}")
         self._stats = stats.stats if hasattr(stats, "stats") else stats
         self.seed = seed
+        # masks are pure functions of their keys: keep the most recent ones (bounded bytes),
+        # so a caller iterating layer-major over samples and patterns builds each once
+        self._cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._cache_bytes = 0
+        self._cache_limit = cache_bytes
+
+    def _cached(self, key: tuple, build) -> np.ndarray:
+        hit = self._cache.get(key)
+        if hit is not None:
+            self._cache.move_to_end(key)
+            return hit
+        arr = build()
+        arr.setflags(write=False)
+        if arr.nbytes <= self._cache_limit:
+            self._cache[key] = arr
+            self._cache_bytes += arr.nbytes
+            while self._cache_bytes > self._cache_limit:
+                _, old = self._cache.popitem(last=False)
+                self._cache_bytes -= old.nbytes
+        return arr
 
     def layer_stats(self, model: Model, layer_index: int, sample: int) -> LayerStats:
         layer = model.layers[layer_index]
@@ -192,19 +252,31 @@ class ProfiledMasks:
 
     def weights(self, model: Model, layer_index: int) -> np.ndarray:
         layer = model.layers[layer_index]
-        rng = np.random.default_rng(_key_seed(self.seed, "w", model.key, layer_index))
-        return weight_mask(layer.weight_pattern, layer.k, layer.n, rng=rng,
-                           groups=layer.groups)
+
+        def build() -> np.ndarray:
+            rng = np.random.default_rng(_key_seed(self.seed, "w", model.key, layer_index))
+            return weight_mask(layer.weight_pattern, layer.k, layer.n, rng=rng,
+                               groups=layer.groups)
+
+        return self._cached(("w", model.key, layer.weight_pattern, layer_index), build)
+
+    def activations(self, model: Model, layer_index: int, sample: int) -> np.ndarray:
+        layer = model.layers[layer_index]
+        stats = self.layer_stats(model, layer_index, sample)
+
+        def build() -> np.ndarray:
+            # the activation stream does not depend on the weight pattern: key on the arch
+            rng = np.random.default_rng(_key_seed(self.seed, "a", model.arch, layer_index,
+                                                  sample))
+            return activation_mask(stats, layer.groups, layer.m, layer.k, rng)
+
+        return self._cached(("a", model.arch, layer_index, sample, stats), build)
 
     def masks(self, model: Model, layer_index: int, sample: int
               ) -> tuple[np.ndarray, np.ndarray]:
-        """``(act_mask [groups, M, K], weight_mask [groups, K, N])`` of one layer and sample."""
-        layer: Layer = model.layers[layer_index]
-        stats = self.layer_stats(model, layer_index, sample)
-        # the activation stream does not depend on the weight pattern: key on the arch
-        rng = np.random.default_rng(_key_seed(self.seed, "a", model.arch, layer_index, sample))
-        act = activation_mask(stats, layer.groups, layer.m, layer.k, rng)
-        return act, self.weights(model, layer_index)
+        """``(act_mask [groups, M, K], weight_mask [groups, K, N])`` of one layer and sample
+        (read-only arrays)."""
+        return self.activations(model, layer_index, sample), self.weights(model, layer_index)
 
 
 class UniformStats:

@@ -98,11 +98,13 @@ def parse_pattern(name: str) -> PatternSpec:
 
 
 def _drop_smallest(scores: np.ndarray, count: int) -> np.ndarray:
-    """Boolean keep-mask over ``scores`` (1-D) removing the ``count`` smallest (stable ties:
-    lower index removed first)."""
+    """Boolean keep-mask over ``scores`` (1-D) removing the ``count`` smallest (ties broken
+    by `numpy.argpartition`, deterministic for the same input)."""
     keep = np.ones(scores.shape[0], dtype=bool)
-    if count > 0:
-        keep[np.argsort(scores, kind="stable")[:count]] = False
+    if count >= scores.shape[0]:
+        keep[:] = False
+    elif count > 0:
+        keep[np.argpartition(scores, count - 1)[:count]] = False
     return keep
 
 
@@ -138,7 +140,14 @@ def weight_mask(pattern: str | PatternSpec, k: int, n: int, *, rng: np.random.Ge
     if spec.kind == "dense":
         return np.ones((groups, k, n), dtype=bool)
     if weights is None:
-        w = np.abs(rng.standard_normal((groups, k, n)))
+        # i.i.d. weights: only the magnitude ranks matter, so uniform float32 draws stand in
+        # for |w| (same distribution of masks, a fraction of the cost on 100M-weight layers)
+        if spec.kind == "unstructured":
+            return np.stack([_random_exact(k * n, int(round(spec.sparsity * k * n)), rng)
+                             .reshape(k, n) for _ in range(groups)])
+        if spec.kind == "nm":
+            return np.stack([_random_nm(spec, k, n, rng) for _ in range(groups)])
+        w = rng.random((groups, k, n), dtype=np.float32)
     else:
         w = np.abs(np.asarray(weights, dtype=np.float64)).reshape(-1, k, n)
         if w.shape[0] != groups:
@@ -147,6 +156,36 @@ def weight_mask(pattern: str | PatternSpec, k: int, n: int, *, rng: np.random.Ge
     for g in range(groups):
         out[g] = _mask_one(spec, w[g], row_group)
     return out
+
+
+def _random_exact(size: int, drop: int, rng: np.random.Generator) -> np.ndarray:
+    """Keep-mask of ``size`` entries with exactly ``drop`` uniformly chosen ones removed."""
+    keep = rng.random(size, dtype=np.float32) >= np.float32(drop / size)
+    have = size - int(np.count_nonzero(keep))  # removed so far
+    # too many removed: restore some (False -> True); too few: remove more (True -> False)
+    value, count = (True, have - drop) if have > drop else (False, drop - have)
+    while count > 0:  # flip random entries to hit the count exactly
+        idx = rng.choice(size, size=min(size, 2 * count + 16), replace=False)
+        idx = idx[keep[idx] != value][:count]
+        keep[idx] = value
+        count -= idx.size
+    return keep
+
+
+def _random_nm(spec: PatternSpec, k: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    """N:M keep-mask for i.i.d. weights: the N of each run of M with the largest draws."""
+    m, keep_n = spec.m, spec.n
+    runs = -(-k // m)
+    u = rng.random((runs, m, n), dtype=np.float32)
+    if k % m:
+        u[-1, k % m:, :] = -1.0  # padding rows never win a slot
+    pos = np.arange(m).reshape(1, m, 1)
+    rank = np.zeros((runs, m, n), dtype=np.int8)  # draws below each draw in its run
+    for j in range(m):
+        uj = u[:, j:j + 1, :]
+        rank += (u > uj) | ((u == uj) & (pos > j))  # ties broken by position
+    keep = rank >= m - keep_n
+    return keep.reshape(runs * m, n)[:k]
 
 
 def _mask_one(spec: PatternSpec, w: np.ndarray, row_group: int) -> np.ndarray:
