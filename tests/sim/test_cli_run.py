@@ -194,3 +194,17 @@ def test_compat_off_validation(tmp_path):
                 tmp_path, "--compat dysta-artifact")
     _assert_bad(mmsched("--compat", "dysta-artifact", "--compat-off", "nope", "--out", "o",
                         cwd=tmp_path), tmp_path, "'nope'", "clock_rewind")
+
+
+@pytest.mark.slow
+def test_no_arguments_runs_the_default_scenario(tmp_path):
+    res = subprocess.run([sys.executable, "-m", "mmsched.sim", "run"], cwd=tmp_path,
+                         capture_output=True, text=True, check=False, timeout=600)
+    assert res.returncode == 0, res.stderr
+    out = tmp_path / "results" / "run"
+    for name in ("summary.csv", "aggregate.csv", "cnn_vs_rate.png", "cnn_vs_slo.png",
+                 "latency_cdf.png", "gantt.png"):
+        assert (out / name).is_file(), name
+    rows = list(csv.DictReader((out / "summary.csv").open()))
+    assert len(rows) == 11 * 2 * 2 * 3
+    assert "132 runs" in res.stdout

@@ -151,3 +151,15 @@ def test_identical_jobs_of_two_recipes_run_once_in_fixed_mode():
     ex.run_sweep(_sweep(recipes=recipes, seeds=2, compat="dysta-artifact"), jobs_n=1,
                  runner=counting)
     assert len(seen) == 10
+
+
+def test_dask_cluster_gives_the_same_results():
+    distributed = pytest.importorskip("dask.distributed")
+    sweep = _sweep(seeds=2)
+    local = ex.run_sweep(sweep, jobs_n=1)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        remote = ex.run_sweep(sweep, scheduler_address=cluster.scheduler_address)
+    assert [r.key for r in remote] == [r.key for r in local]
+    assert [r.summary for r in remote] == [r.summary for r in local]
+    assert [r.layers for r in remote] == [r.layers for r in local]
