@@ -315,6 +315,20 @@ def _num(x: Any) -> Any:
         return x
 
 
+def job_inputs(job: Job) -> tuple[Any, Any, Any]:
+    """The job's ``(Workload, StaticTables, timing backend)``: the seam where a workload
+    source becomes simulator input. Latency-table sources (synthetic sets, Dysta CSVs) go
+    through `mmsched.sched.dysta_csv`; a new source kind (scenario files with the exact cycle
+    model) adds a branch here and in `load_tables`.
+    """
+    sweep, recipe = job.sweep, job.recipe
+    flags = sweep.flags
+    static, _ = _static(recipe.source, flags)
+    workload = _workloads(recipe.source, flags, recipe.rates, job.slo, sweep.requests,
+                          sweep.seed, job.seed_index)[job.rate]
+    return workload, static, _backend(recipe.source, flags)
+
+
 def run_job(job: Job) -> JobResult:
     """Run every policy of the sweep on the job's workload (in this process)."""
     from mmsched.sched import metrics
@@ -323,14 +337,11 @@ def run_job(job: Job) -> JobResult:
 
     sweep, recipe = job.sweep, job.recipe
     flags = sweep.flags
-    tables, clock = load_tables(recipe.source, flags)
-    static, unit = _static(recipe.source, flags)
-    workload = _workloads(recipe.source, flags, recipe.rates, job.slo, sweep.requests,
-                          sweep.seed, job.seed_index)[job.rate]
-    backend = _backend(recipe.source, flags)
+    workload, static, backend = job_inputs(job)
     context = PolicyContext(tables=(static,) * sweep.num_accelerators,
-                            num_accelerators=sweep.num_accelerators, clock_hz=clock,
-                            time_unit=unit, compat=flags)
+                            num_accelerators=sweep.num_accelerators,
+                            clock_hz=workload.clock_hz, time_unit=workload.time_unit,
+                            compat=flags)
     base = {"recipe": recipe.name, "workload": recipe.source.label, "mode": sweep.compat}
     out = JobResult(key=job.key)
     for policy_name in sweep.policies:
