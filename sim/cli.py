@@ -16,6 +16,7 @@ from mmsched.sched.errors import InputError
 
 COMMANDS = {
     "run": "mmsched.sim.cmd_run",
+    "report": "mmsched.sim.cmd_report",
     "scenarios": "mmsched.sim.cmd_scenarios",
     "profile": "mmsched.sim.cmd_profile",
     "profile-sparsity": "mmsched.sim.cmd_profile_sparsity",
