@@ -9,6 +9,7 @@ builds are cached per configuration and RTL source under ``build/verilator_<hash
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import os
 import shutil
 import subprocess
@@ -52,7 +53,7 @@ def build_library(cfg: AcceleratorConfig, *, jobs: int = 2) -> Path:
     configuration, the RTL sources and the harness).
     """
     root = verilator_root()
-    h = rtl_hash(cfg) + "_" + str(abs(hash(HARNESS.read_bytes())) % 10**8)
+    h = rtl_hash(cfg) + "_" + hashlib.sha256(HARNESS.read_bytes()).hexdigest()[:8]
     out = build_root() / f"verilator_{h}"
     lib = out / "libaccel.so"
     if lib.exists():
