@@ -20,12 +20,17 @@ _CFG_FIELDS = ("rows", "cols", "chunk_depth", "pe_buffer_depth", "load_rows_per_
                "out_mem_words")
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
+def add_config_arguments(p: argparse.ArgumentParser) -> None:
+    """Accelerator configuration options (shared with ``mmsched verilog accelerator``)."""
     p.add_argument("--config", choices=sorted(NAMED_CONFIGS), default=None,
                    help="start from a named configuration (other options override it)")
     for f in _CFG_FIELDS:
         p.add_argument(f"--{f.replace('_', '-')}", type=int, default=None, metavar="N")
     p.add_argument("--clock-mhz", type=float, default=None)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_config_arguments(p)
     p.add_argument("--m", type=int, required=True, help="GEMM rows (output pixels / tokens)")
     p.add_argument("--n", type=int, required=True, help="GEMM columns (output channels)")
     p.add_argument("--k", type=int, required=True, help="reduction length")

@@ -94,11 +94,12 @@ def _as_groups(mask: np.ndarray, name: str, ndim_shared: int) -> np.ndarray:
 
 def stream_counts(cfg: AcceleratorConfig, act_mask: np.ndarray, weight_mask: np.ndarray
                   ) -> np.ndarray:
-    """Per-row stream lengths: int32 ``[groups, chunks, M, n_tiles]``.
+    """Per-row stream lengths: int ``[groups, M, chunks, T]``.
 
-    Element ``[g, c, m, t]`` is how many (value, k) pairs row ``m`` streams for chunk ``c``
-    while computing column tile ``t`` (dense mode: the chunk's rows). Masks as in
-    `layer_counters`.
+    Element ``[g, m, c, t]`` is how many (value, k) pairs row ``m`` streams for chunk ``c``
+    while computing column tile ``t``. ``T`` is the number of column tiles, or 1 when the
+    count is the same for every column tile (every weight row live, or dense mode: the
+    chunk's rows), to be broadcast. Masks as in `layer_counters`.
     """
     act = _as_groups(act_mask, "act_mask", 2)
     wm = _as_groups(weight_mask, "weight_mask", 2)
@@ -106,21 +107,39 @@ def stream_counts(cfg: AcceleratorConfig, act_mask: np.ndarray, weight_mask: np.
     n = wm.shape[2]
     kc, c = cfg.chunk_depth, cfg.cols
     nc, nt = -(-k // kc), -(-n // c)
+    starts = np.arange(0, k, kc)
     if cfg.dense:
-        rows_c = np.minimum(kc, k - kc * np.arange(nc)).astype(np.int32)
-        return np.broadcast_to(rows_c[None, :, None, None], (g, nc, m, nt))
+        rows_c = np.minimum(kc, k - starts).astype(np.int32)
+        return np.broadcast_to(rows_c[None, None, :, None], (g, m, nc, 1))
     kp = nc * kc
+    if nt * c == n:
+        live = wm.reshape(wm.shape[0], k, nt, c).any(axis=3)
+    else:
+        padded = np.zeros((wm.shape[0], k, nt * c), dtype=bool)
+        padded[:, :, :n] = wm
+        live = padded.reshape(wm.shape[0], k, nt, c).any(axis=3)  # [g|1, k, nt]
+    if live.all():
+        cnt = np.add.reduceat(act.view(np.uint8), starts, axis=2, dtype=np.int32)
+        return cnt[..., None]
     a = np.zeros((g, m, kp), dtype=np.float32)
     a[:, :, :k] = act
-    live = np.zeros((wm.shape[0], kp, nt * c), dtype=bool)
-    live[:, :k, :n] = wm
-    live = live.reshape(wm.shape[0], kp, nt, c).any(axis=3)  # [g|1, kp, nt]
+    lv = np.zeros((live.shape[0], kp, nt), dtype=np.float32)
+    lv[:, :k] = live
     a = a.reshape(g, m, nc, kc).transpose(0, 2, 1, 3)  # [g, nc, m, kc]
-    if live.all():
-        cnt = a.sum(axis=3, dtype=np.float32)[..., None]
-        return np.broadcast_to(cnt.astype(np.int32), (g, nc, m, nt))
-    lv = live.reshape(live.shape[0], nc, kc, nt).astype(np.float32)  # [g|1, nc, kc, nt]
-    return np.matmul(a, lv).astype(np.int32)
+    lv = lv.reshape(live.shape[0], nc, kc, nt)  # [g|1, nc, kc, nt]
+    return np.matmul(a, lv).astype(np.int32).transpose(0, 2, 1, 3)  # [g, m, nc, nt]
+
+
+def _busiest(cnt: np.ndarray, rows: int) -> np.ndarray:
+    """Max over each tile's rows: ``[g, M, nc, T]`` -> ``[g, m_tiles, nc, T]``."""
+    g, m = cnt.shape[:2]
+    full = m // rows
+    parts = []
+    if full:
+        parts.append(cnt[:, :full * rows].reshape(g, full, rows, *cnt.shape[2:]).max(axis=2))
+    if m % rows:
+        parts.append(cnt[:, full * rows:].max(axis=1, keepdims=True))
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
 
 def layer_counters(cfg: AcceleratorConfig, act_mask: np.ndarray,
@@ -167,22 +186,24 @@ def layer_counters(cfg: AcceleratorConfig, act_mask: np.ndarray,
     lnext = np.zeros(nc, dtype=np.int64)
     lnext[:-1] = np.where(first[1:], 0, load[1:])
     floor = np.maximum(lnext, 1)  # [nc]
-
-    cnt = stream_counts(cfg, act, wm)  # [g, nc, m, nt]
-    if m % r:
-        pad = np.zeros((g, nc, mt * r - m, nt), dtype=np.int32)
-        cntp = np.concatenate([cnt, pad], axis=2)
-    else:
-        cntp = cnt
-    busiest = cntp.reshape(g, nc, mt, r, nt).max(axis=3)  # [g, nc, mt, nt]
-    phases = int(np.maximum(busiest, floor[None, :, None, None]).sum(dtype=np.int64))
-    tiles = mt * nt
-    per_tile = int(load[first].sum()) + n_kp * (c + r)
-    jobs = g * n_mp * n_np * n_kp
-    cycles = phases + g * tiles * per_tile + jobs * JOB_OVERHEAD_CYCLES
-
     valid_cols = np.minimum(c, n - c * np.arange(nt))
-    macs = int((cnt.sum(axis=(1, 2), dtype=np.int64) * valid_cols[None, :]).sum())
+
+    cnt = stream_counts(cfg, act, wm)  # [g, m, nc, T], T in (1, nt)
+    t_eff = cnt.shape[3]
+    if cfg.dense:
+        phases = g * mt * nt * int(np.maximum(rows_c, floor).sum())
+        macs = g * m * n * k
+    else:
+        busiest = _busiest(cnt, r)  # [g, mt, nc, T]
+        phases = int(np.maximum(busiest, floor[None, None, :, None]).sum(dtype=np.int64))
+        phases *= nt // t_eff
+        per_tile = cnt.sum(axis=(1, 2), dtype=np.int64)  # [g, T]
+        macs = int((per_tile * (valid_cols if t_eff > 1 else valid_cols.sum())).sum())
+    tiles = mt * nt
+    per_tile_fixed = int(load[first].sum()) + n_kp * (c + r)
+    jobs = g * n_mp * n_np * n_kp
+    cycles = phases + g * tiles * per_tile_fixed + jobs * JOB_OVERHEAD_CYCLES
+
     nnz = int(np.count_nonzero(act))
     sum_words = int(nwords.sum())
     dram = g * (nc * n_np * m * cfg.act_word_bytes + sum_words * nt * n_mp * cfg.wt_word_bytes

@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -131,6 +132,8 @@ class VerilatorDriver:
         self._cmd_w = sum(command_fields(cfg).values())
         self._out_w = cfg.cols * cfg.acc_width
         self.job_spans: list[int] = []
+        self.run_seconds = 0.0  # wall time inside acc_run (the accelerator computing)
+        self.run_cycles = 0  # cycles simulated inside acc_run
 
     @property
     def cycles(self) -> int:
@@ -160,10 +163,13 @@ class VerilatorDriver:
             cmd = _to_u32([img.command], self._cmd_w)
             done = np.zeros(done_w, dtype=np.uint32)
             span = ctypes.c_uint64(0)
+            c0, t0 = self.cycles, time.perf_counter()
             if lib.acc_run(self._h, self._ptr(cmd), self._ptr(done), self.max_cycles,
                            ctypes.byref(span)):
                 raise RuntimeError(f"accelerator did not finish within {self.max_cycles} "
                                    f"cycles")
+            self.run_seconds += time.perf_counter() - t0
+            self.run_cycles += self.cycles - c0
             self.job_spans.append(int(span.value))
             addrs = np.array([a for a, _, _ in img.out], dtype=np.uint32)
             nw = _words(self._out_w)

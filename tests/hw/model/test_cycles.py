@@ -126,6 +126,7 @@ def test_dead_weight_rows_skipped():
     half[::2] = False  # every other K row dead for all columns
     assert layer_counters(cfg, act, half).cycles < layer_counters(cfg, act, wm).cycles
     assert stream_counts(cfg, act, half).max() == cfg.chunk_depth // 2
+    assert stream_counts(cfg, act, wm).shape == (1, 48, 8, 1)  # same for every column tile
 
 
 def test_big_layer_is_tiled_not_rejected():
