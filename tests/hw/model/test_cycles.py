@@ -159,3 +159,26 @@ def test_bad_masks_raise():
         layer_counters(CFGS[0], np.ones((2, 2)), np.ones((2, 2), bool))
     with pytest.raises(ValueError, match="does not match"):
         layer_counters(CFGS[0], np.ones((2, 3), bool), np.ones((2, 2), bool))
+
+
+def _scalesim_os_cycles(m, n, k, rows, cols):
+    """SCALE-Sim v2 output-stationary compute cycles: per fold (R x C outputs) the operand
+    streams of K elements plus the array's fill and drain skew, K + R + C - 2."""
+    return -(-m // rows) * -(-n // cols) * (k + rows + cols - 2)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_dense_mode_vs_scalesim_formula(seed):
+    """Dense mode = SCALE-Sim's OS formula + a fixed per-tile difference (the first chunk's
+    weight preload, not overlapped, + 2: our drain takes R cycles after a C-cycle flush where
+    SCALE-Sim overlaps them by one cycle each) + the per-job overhead, when every chunk phase
+    is compute-bound (chunk rows >= the next chunk's load time). M and N splits into jobs
+    (memory limits) add only the per-job overhead."""
+    rng = np.random.default_rng(seed)
+    cfg = dataclasses.replace(EYERISS_V2_LIKE, dense=True)
+    m, n, k = (int(x) for x in rng.integers(1, 300, size=3))
+    got = layer_counters(cfg, np.ones((m, k), bool), np.ones((k, n), bool))
+    preload = -(-min(cfg.chunk_depth, k) // cfg.load_rows_per_cycle) + LOAD_LATENCY_CYCLES
+    tiles = -(-m // cfg.rows) * -(-n // cfg.cols)
+    assert got.cycles == (_scalesim_os_cycles(m, n, k, cfg.rows, cfg.cols)
+                          + tiles * (preload + 2) + got.jobs * JOB_OVERHEAD_CYCLES)

