@@ -14,3 +14,7 @@ class InputError(ValueError):
         self.source, self.where, self.expected, self.found = source, where, expected, found
         loc = ": ".join(p for p in (str(source), where) if p)
         super().__init__(f"{loc}: expected {expected}, found {found}")
+
+    def __reduce__(self):
+        # Picklable across worker processes (the default would call __init__(message) only).
+        return (type(self), (self.source, self.where, self.expected, self.found))

@@ -292,12 +292,18 @@ def _backend(source: WorkloadSource, compat: CompatFlags):
 
 
 def validate_sources(sweep: Sweep) -> None:
-    """Load every source once in this process, so bad input fails before any work starts."""
-    for r in sweep.recipes:
-        tables, _ = load_tables(r.source, sweep.flags)
+    """Load every source and build each recipe's first workload in this process, so bad input
+    fails here, before any work starts (and before a worker would raise it)."""
+    seen = set()
+    for job in jobs(sweep):
+        if job.recipe_index in seen:
+            continue
+        seen.add(job.recipe_index)
+        tables, _ = load_tables(job.recipe.source, sweep.flags)
         if not tables:
-            raise InputError(r.source.path or r.source.label, "", "at least one model",
-                             "none")
+            raise InputError(job.recipe.source.path or job.recipe.source.label, "",
+                             "at least one model", "none")
+        job_inputs(job)
 
 
 # --- one job ---------------------------------------------------------------------------------

@@ -208,3 +208,12 @@ def test_no_arguments_runs_the_default_scenario(tmp_path):
     rows = list(csv.DictReader((out / "summary.csv").open()))
     assert len(rows) == 11 * 2 * 2 * 3
     assert "132 runs" in res.stdout
+
+
+def test_workload_errors_fail_before_any_work(tmp_path):
+    # compat mode draws sample ids 0..6: a 5-sample CSV is bad input for it, found while the
+    # parent builds the first workload (not inside a worker)
+    d = _csv_dir(tmp_path / "csvs", n_tables=2, samples=5)
+    res = mmsched("--csv-dir", str(d), "--compat", "dysta-artifact", "--jobs", "2",
+                  "--out", "o", cwd=tmp_path)
+    _assert_bad(res, tmp_path, "batch-indx", "at least 7 samples", "found 5")

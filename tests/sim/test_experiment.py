@@ -163,3 +163,12 @@ def test_dask_cluster_gives_the_same_results():
     assert [r.key for r in remote] == [r.key for r in local]
     assert [r.summary for r in remote] == [r.summary for r in local]
     assert [r.layers for r in remote] == [r.layers for r in local]
+
+
+def failing_runner(job):
+    raise InputError("x.csv", f"line {job.seed_index + 2}", "a number", "'?'")
+
+
+def test_worker_input_errors_arrive_intact():
+    with pytest.raises(InputError, match=r"x.csv: line \d: expected a number, found '\?'"):
+        ex.run_sweep(_sweep(), jobs_n=2, runner=failing_runner)
