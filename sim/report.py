@@ -38,6 +38,7 @@ METRICS = ("violation_rate", "antt", "stp", "latency_mean", "latency_p50", "late
            "ntt_mean", "ntt_p50", "ntt_p99")
 """Metrics aggregated over seeds (those present in the summary)."""
 MAX_PANELS = 4
+_HATCHES = ("", "///", "...", "xxx", "\\\\", "ooo")
 
 
 # --- CSV -------------------------------------------------------------------------------------
@@ -150,7 +151,7 @@ def format_table(agg: Sequence[dict[str, Any]]) -> str:
         text.append("  ".join(c.rjust(w) if i > 1 else c.ljust(w)
                               for i, (c, w) in enumerate(zip(r, widths, strict=True))))
     seeds = {int(a["seeds"]) for a in agg}
-    note = (f"(means over {'/'.join(str(s) for s in sorted(seeds))} seeds: amean = arithmetic, "
+    note = (f"(means over {'/'.join(str(s) for s in sorted(seeds))} seed(s): amean = arithmetic, "
             f"gmean = geometric; viol% = SLO violation rate; ANTT = average normalised "
             f"turnaround time; STP = requests/s; p99 = 99th-percentile latency)")
     return "\n".join(text) + "\n" + note + "\n"
@@ -257,7 +258,8 @@ def plot_latency_cdf(requests: Sequence[dict[str, Any]], out: Path) -> Path | No
 
 def plot_gantt(layers: Sequence[dict[str, Any]], out: Path) -> Path | None:
     """The accelerator timeline: one bar per executed layer, one row per request (colour =
-    model; a tick marks the request's arrival, so waiting and preemption show as gaps)."""
+    model, hatch = accelerator when there are several; a tick marks the request's arrival, so
+    waiting and preemption show as gaps)."""
     if not layers:
         return None
     plt = _pyplot()
@@ -268,10 +270,12 @@ def plot_gantt(layers: Sequence[dict[str, Any]], out: Path) -> Path | None:
     row = {q: i for i, q in enumerate(reqs)}
     t0 = min(r["start_s"] for r in layers)
     fig, ax = plt.subplots(figsize=(9, max(2.5, 0.28 * len(reqs) + 1.2)))
+    accs = sorted({int(r["accelerator"]) for r in layers})
+    hatch = {a: _HATCHES[i % len(_HATCHES)] for i, a in enumerate(accs)}
     for r in layers:
         ax.barh(row[int(r["request"])], 1e3 * (r["end_s"] - r["start_s"]),
                 left=1e3 * (r["start_s"] - t0), color=colour[r["model"]], edgecolor="black",
-                linewidth=0.3)
+                linewidth=0.3, hatch=hatch[int(r["accelerator"])] if len(accs) > 1 else None)
     arrivals = {int(r["request"]): r["arrival_s"] for r in layers if "arrival_s" in r}
     if arrivals:
         ax.scatter([1e3 * (a - t0) for a in arrivals.values()],
@@ -281,13 +285,17 @@ def plot_gantt(layers: Sequence[dict[str, Any]], out: Path) -> Path | None:
     ax.set_yticklabels([f"req {q}" for q in reqs], fontsize=6)
     ax.invert_yaxis()
     ax.set_xlabel("time (ms)")
-    accs = sorted({int(r["accelerator"]) for r in layers})
     r0 = layers[0]
     ax.set_title(f"accelerator timeline ({len(accs)} accelerator(s)): {r0['policy']}, "
                  f"{r0['recipe']}, rate {r0['rate']:g}/s, SLO x{r0['slo']:g}, seed 0, first "
                  f"{len(layers)} layers", fontsize=9)
     handles = [plt.Rectangle((0, 0), 1, 1, color=colour[m]) for m in models]
-    ax.legend(handles, models, fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    labels = list(models)
+    if len(accs) > 1:
+        handles += [plt.Rectangle((0, 0), 1, 1, facecolor="white", edgecolor="black",
+                                  hatch=hatch[a]) for a in accs]
+        labels += [f"accelerator {a}" for a in accs]
+    ax.legend(handles, labels, fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     path = out / "gantt.png"
     _save(fig, path)
