@@ -217,3 +217,17 @@ def test_workload_errors_fail_before_any_work(tmp_path):
     res = mmsched("--csv-dir", str(d), "--compat", "dysta-artifact", "--jobs", "2",
                   "--out", "o", cwd=tmp_path)
     _assert_bad(res, tmp_path, "batch-indx", "at least 7 samples", "found 5")
+
+
+def test_attnn_scenario_and_clock_option(tmp_path):
+    res = mmsched("--scenario", "attnn", "--requests", "30", "--seeds", "1", "--rates", "30",
+                  "--slo", "10", "--policies", "fcfs,dysta", "--clock-mhz", "500",
+                  "--jobs", "1", "--out", "a", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    models = {r["model"] for r in csv.DictReader((tmp_path / "a" / "per_model.csv").open())}
+    assert models <= {"bart_seq128", "bert_seq384", "gpt2_seq128"} and len(models) >= 2
+    sweep = json.loads((tmp_path / "a" / "run.json").read_text())["sweep"]
+    assert sweep["recipes"][0]["source"] == {"kind": "synthetic", "name": "attnn", "path": "",
+                                             "seed": 0, "samples": 100, "clock_hz": 500e6}
+    _assert_bad(mmsched("--clock-mhz", "0", "--out", "o", cwd=tmp_path), tmp_path,
+                "--clock-mhz")
