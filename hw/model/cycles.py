@@ -4,6 +4,9 @@ Given the same activation and weight masks and configuration, it returns the cyc
 monitor's non-zero and total counts and the energy counters the RTL (`mmsched.hw.accel`)
 produces: equal, not close. The timing rules are written once in `mmsched.hw.spec` (section 1):
 
+- the host maps only the weight columns (output channels) the static pattern keeps: columns
+  that are all-zero in every group (filter pruning) are dropped before tiling (`kept_columns`;
+  their outputs are zero), at least one column is kept;
 - a layer (``groups`` GEMMs) is split by `mmsched.hw.spec.plan_jobs` into jobs that fit the
   on-chip memories (whole tiles, whole chunks); each job costs ``JOB_OVERHEAD_CYCLES``;
 - a job runs its tiles (R rows x C columns) one after the other; a tile costs
@@ -92,6 +95,16 @@ def _as_groups(mask: np.ndarray, name: str, ndim_shared: int) -> np.ndarray:
     return a
 
 
+def kept_columns(weight_mask: np.ndarray) -> np.ndarray:
+    """Indices of the weight columns the host maps: those with a kept weight in any group
+    (all of them if none has one). ``weight_mask`` bool ``[groups|1, K, N]``."""
+    wm = _as_groups(weight_mask, "weight_mask", 2)
+    live = wm.any(axis=(0, 1))
+    if not live.any():
+        live[:] = True
+    return np.flatnonzero(live)
+
+
 def stream_counts(cfg: AcceleratorConfig, act_mask: np.ndarray, weight_mask: np.ndarray
                   ) -> np.ndarray:
     """Per-row stream lengths: int ``[groups, M, chunks, T]``.
@@ -170,9 +183,13 @@ def layer_counters(cfg: AcceleratorConfig, act_mask: np.ndarray,
     if wm.shape[1] != k or wm.shape[0] not in (1, g):
         raise ValueError(f"weight_mask shape {wm.shape} does not match act_mask {act.shape}: "
                          f"expected [{g} or 1, {k}, N]")
+    if min(m, k, wm.shape[2]) < 1:
+        raise ValueError(f"GEMM dimensions must be positive, not M={m} N={wm.shape[2]} K={k}")
+    dense_macs = g * m * wm.shape[2] * k
+    keep = kept_columns(wm)
+    if keep.size < wm.shape[2]:
+        wm = wm[:, :, keep]
     n = wm.shape[2]
-    if min(m, k, n) < 1:
-        raise ValueError(f"GEMM dimensions must be positive, not M={m} N={n} K={k}")
     r, c, kc, lw = cfg.rows, cfg.cols, cfg.chunk_depth, cfg.load_rows_per_cycle
     nc, nt, mt = -(-k // kc), -(-n // c), -(-m // r)
     mcuts, ncuts, kcuts = plan_split(cfg, m, n, k)
@@ -192,7 +209,7 @@ def layer_counters(cfg: AcceleratorConfig, act_mask: np.ndarray,
     t_eff = cnt.shape[3]
     if cfg.dense:
         phases = g * mt * nt * int(np.maximum(rows_c, floor).sum())
-        macs = g * m * n * k
+        macs = g * m * n * k  # of the kept columns
     else:
         busiest = _busiest(cnt, r)  # [g, mt, nc, T]
         phases = int(np.maximum(busiest, floor[None, None, :, None]).sum(dtype=np.int64))
@@ -210,7 +227,7 @@ def layer_counters(cfg: AcceleratorConfig, act_mask: np.ndarray,
                 + m * nt * n_kp * cfg.out_word_bytes)
     return Counters(cycles=cycles, nnz=nnz, total=g * m * k, macs=macs,
                     act_reads=g * nt * m * nc, wt_reads=g * tiles * sum_words,
-                    out_writes=g * m * nt * n_kp, jobs=jobs, dense_macs=g * m * n * k,
+                    out_writes=g * m * nt * n_kp, jobs=jobs, dense_macs=dense_macs,
                     dram_bytes=float(dram))
 
 

@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from mmsched.hw.model.cycles import Counters, layer_counters
+from mmsched.hw.model.cycles import Counters, kept_columns, layer_counters
 from mmsched.hw.model.host import (
     JobImage,
     decode_outputs,
@@ -43,9 +43,13 @@ def run_gemm(cfg: AcceleratorConfig, driver: Driver, a: np.ndarray, b: np.ndarra
              ) -> tuple[dict, np.ndarray]:
     """Run ``a [G, M, K] . b [G|1, K, N]`` as planned jobs; return (summed done record, result).
 
-    Partial sums of K pieces are added by the host (wrapping to ``acc_width``).
+    Partial sums of K pieces are added by the host (wrapping to ``acc_width``); only the
+    weight columns `kept_columns` maps are run (the others' outputs are zero).
     """
     g, m, k = a.shape
+    n_all = b.shape[2]
+    keep = kept_columns(b != 0)
+    b = b[:, :, keep]
     n = b.shape[2]
     jobs = plan_jobs(cfg, m, n, k)
     images, where = [], []
@@ -62,7 +66,9 @@ def run_gemm(cfg: AcceleratorConfig, driver: Driver, a: np.ndarray, b: np.ndarra
         for key, v in done.items():
             total[key] = total.get(key, 0) + v
         res[gi, job.m0:job.m1, job.n0:job.n1] += decode_outputs(cfg, image, words)
-    return total, wrap_signed(res, cfg.acc_width)
+    full = np.zeros((g, m, n_all), dtype=np.int64)
+    full[:, :, keep] = res
+    return total, wrap_signed(full, cfg.acc_width)
 
 
 class RtlBackend:

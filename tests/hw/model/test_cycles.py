@@ -17,7 +17,10 @@ from mmsched.hw.spec import (
 
 
 def _reference(cfg, act, wm):
-    """Job by job, tile by tile, chunk by chunk, row by row (hw/spec.py section 1)."""
+    """Job by job, tile by tile, chunk by chunk, row by row (hw/spec.py section 1), on the
+    weight columns kept in some group (filter-pruned columns are not mapped)."""
+    keep = wm.any(axis=(0, 1))
+    wm = wm[:, :, keep] if keep.any() else wm
     g_, m_, k_ = act.shape
     n_ = wm.shape[2]
     kc, r, c, lw = cfg.chunk_depth, cfg.rows, cfg.cols, cfg.load_rows_per_cycle
@@ -77,10 +80,24 @@ def test_model_equals_literal_rules(seed):
     wm = rng.random((g if seed % 2 else 1, k, n)) < dw
     if seed % 5 == 0:  # structured: whole weight rows pruned
         wm[:, rng.random(k) < 0.5, :] = False
+    if seed % 7 == 0:  # filter pruning: whole columns
+        wm[:, :, rng.random(n) < 0.5] = False
     got = layer_counters(cfg, act, wm)
     cycles, nnz, macs = _reference(cfg, act, wm)
     assert (got.cycles, got.nnz, got.macs) == (cycles, nnz, macs), f"seed {seed}"
     assert got.total == g * m * k and got.dense_macs == g * m * n * k
+
+
+def test_filter_pruned_columns_are_not_mapped():
+    cfg = EYERISS_V2_LIKE
+    act = np.ones((100, 64), bool)
+    wm = np.ones((64, 64), bool)
+    half = wm.copy()
+    half[:, 32:] = False
+    a, b = layer_counters(cfg, act, wm), layer_counters(cfg, act, half)
+    assert b.out_writes * 2 == a.out_writes and b.cycles < 0.6 * a.cycles
+    none = layer_counters(cfg, act, np.zeros((64, 64), bool))
+    assert none.out_writes == a.out_writes  # nothing kept: all columns mapped
 
 
 def test_plan_jobs_partition_the_gemm():
