@@ -26,11 +26,13 @@ class Task:
 
     Times are in the workload's unit. ``last_run``: when its last layer finished (its arrival
     before the first layer); ``next_layer``: index of the next layer to run (== ``num_layers``
-    when done); ``running_on``: accelerator index while a layer runs, else -1.
+    when done); ``running_on``: accelerator index while a layer runs, else -1. ``isolated``,
+    ``energy_pj`` and ``timings`` are the engine's accumulators and cache.
     """
 
     __slots__ = ("id", "request", "model", "num_layers", "next_layer", "arrival", "deadline",
-                 "priority", "last_run", "running_on", "start", "finish", "dropped")
+                 "priority", "last_run", "running_on", "start", "finish", "dropped", "isolated",
+                 "energy_pj", "timings")
 
     def __init__(self, request: Request, model: Model) -> None:
         self.id = request.id
@@ -46,6 +48,9 @@ class Task:
         self.start = None
         self.finish = None
         self.dropped = False
+        self.isolated = 0          # engine: sum of the executed layers' times
+        self.energy_pj = 0.0       # engine: sum of the executed layers' energy
+        self.timings = None        # engine: the backend's whole row, when it offers one
 
     def __repr__(self) -> str:
         return (f"Task(id={self.id}, model={self.model.key!r}, layer={self.next_layer}/"

@@ -122,17 +122,13 @@ class RunResult:
 
 
 class _Book:
-    """Per-run bookkeeping shared by both loops (records, accumulators)."""
+    """Per-run bookkeeping shared by both loops (records)."""
 
-    __slots__ = ("workload", "backend", "keep_layers", "iso", "energy", "layers", "order",
-                 "records", "spu")
+    __slots__ = ("backend", "keep_layers", "layers", "order", "records", "spu")
 
     def __init__(self, workload: Workload, backend: TimingBackend, keep_layers: bool) -> None:
-        self.workload = workload
         self.backend = backend
         self.keep_layers = keep_layers
-        self.iso: dict[int, int | float] = {}
-        self.energy: dict[int, float] = {}
         self.layers: list[LayerRecord] = []
         self.order = 0
         self.records: list[RequestRecord] = []
@@ -140,20 +136,18 @@ class _Book:
 
     def close(self, task: Task) -> None:
         """Write the record of a finished or dropped task."""
-        rid = task.id
-        iso = self.iso.get(rid, 0)
+        iso = task.isolated
+        req = task.request
         if task.next_layer < task.num_layers:
             # Dropped: the true isolated latency still counts every layer (remaining ones are
             # asked of the backend; they never ran).
-            req = task.request
             for j in range(task.next_layer, task.num_layers):
                 iso += self.backend.layer(0, task.model, j, req.sample).cycles
-        req = task.request
         self.records.append(RequestRecord(
-            id=rid, model=req.model, arch=task.model.arch, priority=req.priority,
+            id=task.id, model=req.model, arch=task.model.arch, priority=req.priority,
             sample=req.sample, arrival=req.arrival, deadline=req.deadline, start=task.start,
             finish=task.finish, isolated=iso, dropped=task.dropped,
-            energy_pj=self.energy.get(rid, 0.0), finish_order=self.order,
+            energy_pj=task.energy_pj, finish_order=self.order,
             seconds_per_unit=self.spu, layers_run=task.next_layer))
         self.order += 1
 
@@ -230,7 +224,11 @@ def _bad_pick(policy: Policy, task: object) -> ValueError:
 
 def _run_single(workload: Workload, policy: Policy, backend: TimingBackend, book: _Book,
                 compat: CompatFlags) -> tuple[int, int | float]:
-    """Single accelerator, no dependencies, no dropping: no heap (see module docstring)."""
+    """Single accelerator, no dependencies, no dropping: no heap (see module docstring).
+
+    The hot loop of every sweep: locals only, one ``select`` and one ``on_layer_done`` call
+    per layer, the request's whole timing row fetched once when the backend offers ``row``.
+    """
     reqs = workload.requests
     models = workload.models
     n = len(reqs)
@@ -239,79 +237,82 @@ def _run_single(workload: Workload, policy: Policy, backend: TimingBackend, book
     on_done = policy.on_layer_done
     on_finish = policy.on_finish
     layer_fn = backend.layer
+    row_fn = getattr(backend, "row", None)
     keep = book.keep_layers
     layers_out = book.layers
-    iso = book.iso
-    energy = book.energy
+    close = book.close
     strict = compat.strict_arrivals
     rewind = compat.clock_rewind
     queue: list[Task] = []
     now: int | float = 0 if workload.time_unit == "cycles" else 0.0
     nxt = 0
+    nxt_arrival = reqs[0].arrival if n else None
     done = 0
     decisions = 0
     while done < n:
         # Intake: the queue is in arrival order because requests are sorted by (arrival, id).
-        if not queue:
-            r = reqs[nxt]
-            if rewind or r.arrival > now:
-                now = r.arrival
-            t = Task(r, models[r.model])
-            queue.append(t)
-            iso[r.id] = 0
-            energy[r.id] = 0.0
-            on_arrival(now, t)
-            nxt += 1
-        while nxt < n:
-            r = reqs[nxt]
-            if r.arrival < now or (r.arrival == now and not strict):
+        if nxt < n and (not queue or nxt_arrival < now or (nxt_arrival == now and not strict)):
+            if not queue and (rewind or nxt_arrival > now):
+                now = nxt_arrival
+            while True:
+                r = reqs[nxt]
                 t = Task(r, models[r.model])
                 queue.append(t)
-                iso[r.id] = 0
-                energy[r.id] = 0.0
                 on_arrival(now, t)
                 nxt += 1
-            else:
-                break
+                if nxt == n:
+                    break
+                nxt_arrival = reqs[nxt].arrival
+                if not (nxt_arrival < now or (nxt_arrival == now and not strict)):
+                    break
         task = select(now, 0, queue)
         decisions += 1
         if task is None:
-            # Deliberate idling: wait for the next arrival.
+            # Deliberate idling: wait for the next arrival, which then joins the queue.
             if nxt >= n:
                 raise ValueError(f"policy {policy.name!r} left the accelerator idle with "
                                  f"{len(queue)} task(s) queued and no arrival to wait for")
+            if nxt_arrival > now:
+                now = nxt_arrival
             r = reqs[nxt]
-            now = r.arrival if r.arrival > now else now
             t = Task(r, models[r.model])
             queue.append(t)
-            iso[r.id] = 0
-            energy[r.id] = 0.0
             on_arrival(now, t)
             nxt += 1
+            if nxt < n:
+                nxt_arrival = reqs[nxt].arrival
             continue
-        if task.running_on != -1 or task.next_layer >= task.num_layers:
-            raise _bad_pick(policy, task)
         j = task.next_layer
-        tm = layer_fn(0, task.model, j, task.request.sample)
-        if task.start is None:
+        if task.running_on != -1 or j >= task.num_layers:
+            raise _bad_pick(policy, task)
+        row = task.timings
+        if row is not None:
+            tm = row[j]
+        elif row_fn is not None:
+            row = task.timings = row_fn(0, task.model, task.request.sample)
+            tm = row[j]
+        else:
+            tm = layer_fn(0, task.model, j, task.request.sample)
+        if j == 0:
             task.start = now
-        end = now + tm.cycles
-        rid = task.id
-        iso[rid] += tm.cycles
+        c = tm.cycles
+        task.isolated += c
         if tm.energy_pj:
-            energy[rid] += tm.energy_pj
+            task.energy_pj += tm.energy_pj
         if keep:
-            layers_out.append(LayerRecord(rid, j, 0, now, end, tm.nnz, tm.total, tm.energy_pj))
-        now = end
-        task.next_layer = j + 1
+            layers_out.append(LayerRecord(task.id, j, 0, now, now + c, tm.nnz, tm.total,
+                                          tm.energy_pj))
+        now += c
+        j += 1
+        task.next_layer = j
         task.last_run = now
         on_done(now, task, 0, tm.nnz, tm.total)
-        if j + 1 == task.num_layers:
+        if j == task.num_layers:
             task.finish = now
             queue.remove(task)
             done += 1
             on_finish(now, task)
-            book.close(task)
+            close(task)
     return decisions, now
 
 
@@ -406,8 +407,6 @@ def _run_generic(workload: Workload, policy: Policy, backend: TimingBackend, boo
                 r = reqs[payload]
                 t = Task(r, models[r.model])
                 tasks[r.id] = t
-                book.iso[r.id] = 0
-                book.energy[r.id] = 0.0
                 if r.id in doomed or any(d in closed and d not in finished
                                          for d in r.depends_on):
                     drop(t, now)
@@ -436,9 +435,9 @@ def _run_generic(workload: Workload, policy: Policy, backend: TimingBackend, boo
             end = now + tm.cycles
             task.running_on = acc
             free[acc] = False
-            book.iso[task.id] += tm.cycles
+            task.isolated += tm.cycles
             if tm.energy_pj:
-                book.energy[task.id] += tm.energy_pj
+                task.energy_pj += tm.energy_pj
             if keep:
                 book.layers.append(LayerRecord(task.id, j, acc, now, end, tm.nnz, tm.total,
                                                tm.energy_pj))

@@ -18,7 +18,7 @@ import math
 from bisect import insort
 from collections.abc import Sequence
 
-from ..gamma import Gamma, check_predictor
+from ..gamma import check_predictor
 from ..policy import Policy, PolicyConfig, PolicyContext, Task
 from ..static import ModelProfile, suffix_sums_ltr
 
@@ -27,11 +27,9 @@ class _State:
     """Per-task constants between layer boundaries (times in the workload unit)."""
 
     __slots__ = ("task", "key", "prio", "arrival", "deadline", "last", "j", "rem", "lay",
-                 "dens", "iso", "gamma", "est", "enext", "token", "acct", "true_rem",
-                 "true_iso")
+                 "dens", "iso", "g", "gsum", "gn", "est", "enext", "token", "acct", "true_rem")
 
-    def __init__(self, task: Task, prof: ModelProfile, dens: tuple[float, ...],
-                 predictor: str) -> None:
+    def __init__(self, task: Task, prof: ModelProfile, dens: tuple[float, ...]) -> None:
         self.task = task
         self.key = (task.arrival, task.id)
         self.prio = task.priority
@@ -43,13 +41,14 @@ class _State:
         self.lay = prof.layer_latency
         self.dens = dens
         self.iso = prof.remaining[0]  # the artifact's sum(est_lat_queue) at admission
-        self.gamma = Gamma(predictor)
+        self.g = 1.0       # gamma (`mmsched.sched.gamma`), updated in on_layer_done
+        self.gsum = 0.0
+        self.gn = 0
         self.est = 0.0
         self.enext = 0.0
         self.token = -1.0
         self.acct = task.last_run
         self.true_rem: tuple = ()
-        self.true_iso = 0.0
 
 
 class EstimatePolicy(Policy):
@@ -68,7 +67,7 @@ class EstimatePolicy(Policy):
             raise ValueError(f"policy {type(self).__name__} needs static tables "
                              f"(PolicyContext.tables is empty)")
         self._tables = context.tables[0]
-        self._predictor = check_predictor(getattr(self.config, "predictor", "avg"))
+        self._last_one = check_predictor(getattr(self.config, "predictor", "avg")) == "last-one"
         self._states: dict[int, _State] = {}
         self._order: list[_State] = []
 
@@ -79,11 +78,11 @@ class EstimatePolicy(Policy):
         return prof, t.pattern[key].layer_density
 
     def _refresh(self, st: _State) -> None:
-        st.est = st.gamma.value * st.rem[st.j]
+        st.est = st.g * st.rem[st.j]
 
     def on_arrival(self, now: int | float, task: Task) -> None:
         prof, dens = self._profile(task.model.key)
-        st = _State(task, prof, dens, self._predictor)
+        st = _State(task, prof, dens)
         self._admit(st)
         self._refresh(st)
         self._states[task.id] = st
@@ -98,13 +97,22 @@ class EstimatePolicy(Policy):
 
     def on_layer_done(self, now: int | float, task: Task, accelerator: int, nnz: int,
                       total: int) -> None:
+        # Gamma inlined from `mmsched.sched.gamma.Gamma.update` (this runs once per layer).
         st = self._states[task.id]
-        j = task.next_layer - 1
+        j = st.j
         if self._monitor:
-            st.gamma.update(nnz / total if total else 1.0, st.dens[j])
-        st.j = j + 1
+            avg = st.dens[j]
+            ratio = (nnz / total if total else 1.0) / avg if avg else 1.0
+            if self._last_one:
+                st.g = ratio
+            else:
+                st.gsum += ratio
+                st.gn += 1
+                st.g = st.gsum / st.gn
+        j += 1
+        st.j = j
         st.last = task.last_run
-        if st.j < len(st.lay):
+        if j < len(st.lay):
             self._refresh(st)
 
     def on_finish(self, now: int | float, task: Task) -> None:

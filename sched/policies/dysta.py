@@ -77,7 +77,7 @@ class Dysta(EstimatePolicy):
         if self._oracle:
             st.est = st.true_rem[st.j]
         else:
-            st.est = st.gamma.value * st.rem[st.j]
+            st.est = st.g * st.rem[st.j]
 
     def select(self, now: int | float, accelerator: int, ready: Sequence[Task]) -> Task | None:
         states = self._ready_states(ready)

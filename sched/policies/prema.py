@@ -68,7 +68,7 @@ class PREMA(EstimatePolicy):
                 st.token = st.prio
             else:
                 since = st.last if cumulative or st.acct < st.last else st.acct
-                g = st.gamma.value
+                g = st.g
                 if sparse:
                     st.token += st.prio * ((now - since) / (g * st.iso))
                 else:
@@ -76,7 +76,7 @@ class PREMA(EstimatePolicy):
                 if max_token < st.token:
                     max_token = st.token
             st.acct = now
-        g_last = states[-1].gamma.value
+        g_last = states[-1].g
         threshold = 9 if max_token >= 9 else 3 if max_token >= 3 else 1
         best = None
         bv = 0.0
@@ -85,7 +85,7 @@ class PREMA(EstimatePolicy):
             if st.token >= threshold:
                 v = st.est
                 if sparse:
-                    v = (g_last if shared else st.gamma.value) * v
+                    v = (g_last if shared else st.g) * v
                 if best is None or v < bv:
                     bv = v
                     best = st

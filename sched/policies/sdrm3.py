@@ -53,7 +53,7 @@ class SDRM3(EstimatePolicy):
         self._compat_max = context.compat.running_max_minus_one
 
     def _refresh(self, st: _State) -> None:
-        g = st.gamma.value
+        g = st.g
         if self.config.sparse:
             st.est = g * st.rem[st.j]
             st.enext = g * (st.lay[st.j] if self._per_layer else st.iso)

@@ -86,7 +86,10 @@ class TableBackend:
             row = self._row(model.key, sample)
         return row[layer_index]
 
-    def row(self, model: Model, sample: int) -> tuple[LayerTiming, ...]:
-        """Every layer of one sample (oracle policies read it in one call)."""
+    def row(self, accelerator: int, model: Model, sample: int) -> tuple[LayerTiming, ...]:
+        """Every layer of one sample, ``row[j] == layer(accelerator, model, j, sample)``.
+
+        Optional backend method: the engine fetches a request's whole row once instead of
+        one call per layer."""
         row = self._rows.get((model.key, sample))
         return row if row is not None else self._row(model.key, sample)
