@@ -284,3 +284,30 @@ class DystaScheduler(wiring.Component):
                                  table.f_valid.eq(1), table.f_running.eq(1)]
                     m.d.sync += n.eq(n - 1)
         return m
+
+
+def scheduler_verilog(config: SchedulerConfig, *, name: str = "dysta_sched") -> str:
+    """Verilog of `DystaScheduler` for ``config`` (ports ``clk``, ``rst``, ``cmd__*``,
+    ``resp__*``, ``now``; payloads flattened LSB first as in the spec).
+
+    Icarus does not run an ``always @*`` block at time 0, so a block whose inputs keep their
+    initial values (e.g. the free-slot encoder of an empty table) outputs X
+    (amaranth-lang/amaranth issue #1629). Every such block Yosys writes is sensitive to a
+    per-module dummy register; toggling it at 1 time unit (``initial #1``, inside the reset
+    phase of any testbench) runs each block once. Other simulators are unaffected.
+    """
+    from amaranth.back import verilog
+
+    text = verilog.convert(DystaScheduler(config=config), name=name)
+    return _icarus_time0_fix(text)
+
+
+def _icarus_time0_fix(text: str) -> str:
+    out = []
+    for line in text.splitlines(keepends=True):
+        out.append(line)
+        s = line.strip()
+        if s.startswith("reg \\$auto$verilog_backend") and s.endswith("= 0;"):
+            reg = s[len("reg "):s.rindex("=")].strip()
+            out.append(f"  initial #1 {reg} = 1;\n")
+    return "".join(out)
