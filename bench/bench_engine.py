@@ -1,0 +1,89 @@
+"""Engine speed: scheduling decisions per second, per policy, on the default CNN workload.
+
+The built-in synthetic CNN set (`mmsched.sched.synthetic`, 12 model keys, Eyeriss-V2-like at
+200 MHz), fixed mode, one accelerator, 1000 requests, SLO x10, at offered loads 0.5, 0.9 and
+1.1 (rate = load / mean isolated latency over the model keys). A decision is one
+`Policy.select` call (one per executed layer). Each figure is the median of ``REPEATS`` runs
+(wall clock, `time.perf_counter`; the CPU-time rate is printed too, since the machine is
+shared). Target (issue 2): dysta at load 0.9 >= 200,000 decisions/s.
+
+Then the engine part of the Dysta figure sweep (the 8 recipes of Fig. 12-15 as in
+``bench_sweep.py``, unique (set, rate, SLO) points, 7 policies, 1000 requests) for one seed in
+this process: its CPU time x 5 seeds / 2 workers estimates the sweep's wall time on 2 idle
+cores without the sweep runner's overhead (``bench_sweep.py`` measures the real thing).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+from mmsched.sched import synthetic
+from mmsched.sched.dysta_csv import dysta_workload, static_tables
+from mmsched.sched.policy import PolicyContext, make_policy, policy_names
+from mmsched.sim.backends.table import TableBackend
+from mmsched.sim.engine import simulate
+
+LOADS = (0.5, 0.9, 1.1)
+REQUESTS = 1000
+REPEATS = 3
+SWEEP_POLICIES = ("fcfs", "sjf", "prema", "planaria", "sdrm3", "dysta_oracle", "dysta")
+SLOS = (10.0, 25.0, 50.0, 75.0, 100.0, 150.0)
+SWEEP_POINTS = {
+    "cnn": sorted({(r, 10.0) for r in (2.0, 3.0, 4.0, 5.0, 6.0)}
+                  | {(r, s) for r in (3.0, 4.0) for s in SLOS}),
+    "attnn": sorted({(r, 10.0) for r in (10.0, 20.0, 30.0, 40.0)}
+                    | {(r, s) for r in (30.0, 40.0) for s in SLOS}),
+}
+
+
+def _setup(name: str):
+    tables, clock = synthetic.synthetic_tables(name, seed=0)
+    st = static_tables(tables, time_unit="cycles", clock_hz=clock)
+    backend = TableBackend(tables, time_unit="cycles", clock_hz=clock)
+    return tables, clock, st, backend
+
+
+def _time(wl, name, st, backend, clock):
+    walls, cpus = [], []
+    for _ in range(REPEATS):
+        policy = make_policy(name, PolicyContext(tables=(st,), clock_hz=clock))
+        t0, c0 = time.perf_counter(), time.process_time()
+        res = simulate(wl, policy, backend)
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    return res.decisions, statistics.median(walls), statistics.median(cpus)
+
+
+def main() -> None:
+    tables, clock, st, backend = _setup("cnn")
+    iso_s = statistics.fmean(st.pattern[t.key].isolated_latency for t in tables) / clock
+    names = policy_names()
+    print(f"decisions/s, synthetic CNN set (mean isolated latency {iso_s * 1e3:.1f} ms), "
+          f"{REQUESTS} requests, SLO x10, fixed mode, median of {REPEATS} (wall; CPU)")
+    print(f"{'policy':14s}" + "".join(f"{'load ' + str(load):>26s}" for load in LOADS))
+    workloads = [dysta_workload(tables, rate=load / iso_s, num_requests=REQUESTS, slo=10.0,
+                                seed=1, clock_hz=clock, static=st) for load in LOADS]
+    for name in names:
+        cells = []
+        for wl in workloads:
+            dec, wall, cpu = _time(wl, name, st, backend, clock)
+            cells.append(f"{dec / wall:>12,.0f} ;{dec / cpu:>11,.0f}")
+        print(f"{name:14s}" + "".join(f"{c:>26s}" for c in cells), flush=True)
+    cpu_total = 0.0
+    decisions = 0
+    for set_name, points in SWEEP_POINTS.items():
+        tables, clock, st, backend = _setup(set_name)
+        for rate, slo in points:
+            wl = dysta_workload(tables, rate=rate, num_requests=REQUESTS, slo=slo, seed=1,
+                                clock_hz=clock, static=st)
+            for name in SWEEP_POLICIES:
+                policy = make_policy(name, PolicyContext(tables=(st,), clock_hz=clock))
+                c0 = time.process_time()
+                res = simulate(wl, policy, backend)
+                cpu_total += time.process_time() - c0
+                decisions += res.decisions
+    runs = sum(len(p) for p in SWEEP_POINTS.values()) * len(SWEEP_POLICIES)
+    print(f"figure sweep, engine only, one seed: {runs} unique runs, {decisions:,} decisions, "
+          f"CPU {cpu_total:.1f} s ({decisions / cpu_total:,.0f} decisions/s); x5 seeds / 2 "
+          f"workers ~ {cpu_total * 5 / 2:.0f} s wall on 2 idle cores (target < 60 s)")
