@@ -21,20 +21,28 @@ from mmsched.hw.spec import (
     wt_write_fields,
 )
 
+_NP_UINT = {8: np.uint8, 16: np.uint16, 32: np.uint32, 64: np.uint64}
+
 
 def pack(values, width: int) -> int:
     """Pack integers (two's complement, ``width`` bits each) LSB first into one int."""
+    arr = np.asarray(values).ravel()
+    if width in _NP_UINT:  # byte-aligned: through the buffer protocol
+        return int.from_bytes(arr.astype(np.int64).astype(_NP_UINT[width]).tobytes(), "little")
     out, mask = 0, (1 << width) - 1
-    for i, v in enumerate(np.asarray(values).ravel().tolist()):
+    for i, v in enumerate(arr.tolist()):
         out |= (int(v) & mask) << (i * width)
     return out
 
 
 def unpack(word: int, width: int, count: int, *, signed: bool = True) -> np.ndarray:
     """Inverse of `pack`: ``count`` fields of ``width`` bits as int64."""
-    mask = (1 << width) - 1
-    vals = [(word >> (i * width)) & mask for i in range(count)]
-    arr = np.array(vals, dtype=np.int64)
+    if width in _NP_UINT:
+        raw = word.to_bytes(count * width // 8, "little")
+        arr = np.frombuffer(raw, dtype=_NP_UINT[width]).astype(np.int64)
+    else:
+        mask = (1 << width) - 1
+        arr = np.array([(word >> (i * width)) & mask for i in range(count)], dtype=np.int64)
     if signed:
         arr = np.where(arr >= 1 << (width - 1), arr - (1 << width), arr)
     return arr

@@ -96,15 +96,12 @@ def _words(width: int) -> int:
 def _to_u32(values: Sequence[int], width: int) -> np.ndarray:
     """Ints of ``width`` bits as a C-contiguous uint32 array ``[len, words]``."""
     nw = _words(width)
-    out = np.zeros((len(values), nw), dtype=np.uint32)
-    for i, v in enumerate(values):
-        for j in range(nw):
-            out[i, j] = (v >> (32 * j)) & 0xFFFFFFFF
-    return out
+    raw = b"".join(v.to_bytes(4 * nw, "little") for v in values)
+    return np.frombuffer(raw, dtype=np.uint32).reshape(len(values), nw).copy()
 
 
 def _from_u32(row: np.ndarray) -> int:
-    return sum(int(x) << (32 * j) for j, x in enumerate(row))
+    return int.from_bytes(np.ascontiguousarray(row, dtype=np.uint32).tobytes(), "little")
 
 
 class VerilatorDriver:
