@@ -8,8 +8,10 @@ Pattern names (the ``pattern`` part of a model key):
 ``nmNofM``      N:M along K: in each run of M consecutive K rows of a column, the N largest
                 ``|w|`` kept (``nm2of4``: 50 %, ``nm1of4``: 75 % removed); a last partial run of
                 ``L < M`` rows keeps ``min(L, N)``
-``blockB-P``    block-k: blocks of B consecutive K rows of one column, ranked by their L1 norm,
-                the ``round(P% x blocks)`` weakest removed (a partial last block is a block)
+``blockB-P``    block-k: blocks of B consecutive K rows x `BLOCK_COLS` consecutive columns,
+                ranked by their L1 norm, the ``round(P% x blocks)`` weakest removed (partial
+                edge blocks are blocks); a removed block is a whole weight row of a tile of
+                up to 16 columns, which the accelerator skips
 ``filterP``     filter pruning: the ``round(P% x N)`` columns (output channels) of least L1 norm
                 removed
 ``channelP``    channel pruning: the ``round(P% x rows)`` row groups (input channels: ``row_group``
@@ -34,6 +36,10 @@ _PATTERN_RE = re.compile(
     r"|channel(?P<c>\d+(?:\.\d+)?))$")
 
 PATTERN_KINDS = ("dense", "unstructured", "nm", "block", "filter", "channel")
+
+BLOCK_COLS = 16
+"""Columns (output channels) of one block-k block: the column count of the Eyeriss-V2-like
+array (16), so a pruned block is a skippable all-zero weight row of a tile there."""
 
 
 @dataclass(frozen=True)
@@ -203,14 +209,14 @@ def _mask_one(spec: PatternSpec, w: np.ndarray, row_group: int) -> np.ndarray:
         np.put_along_axis(keep, order[:, :keep_n, :], True, axis=1)
         return keep.reshape(runs * m, n)[:k]
     if spec.kind == "block":
-        b = spec.block
-        runs = -(-k // b)
-        padded = np.zeros((runs * b, n))
-        padded[:k] = w
-        norms = padded.reshape(runs, b, n).sum(axis=1)  # [runs, n]
-        keep_blocks = _drop_smallest(norms.ravel(), int(round(spec.sparsity * runs * n)))
-        keep = np.repeat(keep_blocks.reshape(runs, n), b, axis=0)
-        return keep[:k]
+        b, cw = spec.block, BLOCK_COLS
+        runs, groups = -(-k // b), -(-n // cw)
+        padded = np.zeros((runs * b, groups * cw), dtype=w.dtype)
+        padded[:k, :n] = w
+        norms = padded.reshape(runs, b, groups, cw).sum(axis=(1, 3))  # [runs, groups]
+        keep_blocks = _drop_smallest(norms.ravel(), int(round(spec.sparsity * runs * groups)))
+        keep = np.repeat(np.repeat(keep_blocks.reshape(runs, groups), b, axis=0), cw, axis=1)
+        return keep[:k, :n]
     if spec.kind == "filter":
         keep_cols = _drop_smallest(w.sum(axis=0), int(round(spec.sparsity * n)))
         return np.broadcast_to(keep_cols[None, :], (k, n)).copy()

@@ -84,16 +84,34 @@ def layers(name: str) -> tuple[Layer, ...]:
 
 def model(name: str, pattern: str = "dense") -> Model:
     """Architecture ``name`` with static weight ``pattern`` (see `mmsched.sched.patterns`) on
-    every weight layer (`WEIGHT_KINDS`); key ``f"{name}_{pattern}"``.
+    every weight layer (`WEIGHT_KINDS`); key ``f"{name}_{pattern}"``. Filter pruning is
+    structural (`_filter_pruned`); every other pattern is a mask the accelerator skips.
 
     Raises ValueError for an unknown architecture or pattern.
     """
     from ..patterns import parse_pattern
 
     spec = parse_pattern(pattern)
-    out = tuple(replace(layer, weight_pattern=spec.name, weight_density=spec.density)
-                if layer.kind in WEIGHT_KINDS else layer for layer in layers(name))
-    return Model(key=f"{name}_{spec.name}", arch=name, pattern=spec.name, layers=out)
+    out = []
+    for layer in layers(name):
+        if layer.kind not in WEIGHT_KINDS:
+            out.append(layer)
+        elif spec.kind == "filter":
+            out.append(_filter_pruned(layer, spec.sparsity))
+        else:
+            out.append(replace(layer, weight_pattern=spec.name, weight_density=spec.density))
+    return Model(key=f"{name}_{spec.name}", arch=name, pattern=spec.name, layers=tuple(out))
+
+
+def _filter_pruned(layer: Layer, sparsity: float) -> Layer:
+    """Filter pruning applied structurally, as deployed: the pruned filters (output
+    channels) of a convolution are removed, so ``N`` shrinks and the remaining weights are
+    dense. Depthwise, fully connected and detection-head layers keep their outputs (class and
+    box counts, channel-wise groups); the following layer's ``K`` is not shrunk (its inputs
+    from pruned filters are simply absent work we do not credit: a conservative choice)."""
+    if layer.kind != "conv" or "head" in layer.name:
+        return layer
+    return replace(layer, n=max(1, layer.n - int(round(sparsity * layer.n))))
 
 
 def weight_params(layer_list: tuple[Layer, ...] | list[Layer]) -> int:

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mmsched.sched.patterns import parse_pattern, weight_mask
+from mmsched.sched.patterns import BLOCK_COLS, parse_pattern, weight_mask
 
 
 def rng(seed=0):
@@ -35,17 +35,17 @@ def test_nm_structure(name, keep, k):
     assert mask.mean() == pytest.approx(keep / 4, abs=1 / k)
 
 
-@pytest.mark.parametrize("k", [8, 10, 64])
-def test_block_k_structure_and_ratio(k):
-    n = 16
+@pytest.mark.parametrize(("k", "n"), [(8, 16), (10, 40), (64, 64)])
+def test_block_k_structure_and_ratio(k, n):
     mask = weight_mask("block4-50", k, n, rng=rng(2))[0]
-    runs = -(-k // 4)
-    padded = np.zeros((runs * 4, n), dtype=bool)
-    padded[:k] = mask
-    blocks = padded.reshape(runs, 4, n)
-    full = blocks[: k // 4]
-    assert np.all(full.all(axis=1) | ~full.any(axis=1))  # each block kept or removed whole
-    assert (~blocks.any(axis=1)).sum() == round(0.5 * runs * n)
+    runs, groups = -(-k // 4), -(-n // BLOCK_COLS)
+    removed = 0
+    for r in range(runs):
+        for g in range(groups):
+            block = mask[4 * r:4 * r + 4, BLOCK_COLS * g:BLOCK_COLS * (g + 1)]
+            assert block.all() or not block.any()  # each block kept or removed whole
+            removed += not block.any()
+    assert removed == round(0.5 * runs * groups)
 
 
 def test_filter_and_channel_pruning_remove_whole_columns_and_rows():

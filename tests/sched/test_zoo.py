@@ -84,3 +84,15 @@ def test_layer_names_unique_and_first_layer_dense_input():
 def test_unknown_model_lists_known():
     with pytest.raises(ValueError, match="unknown model 'resnet51'.*resnet50"):
         zoo.model("resnet51")
+
+
+def test_filter_pruning_is_structural():
+    dense = zoo.model("resnet50")
+    pruned = zoo.model("resnet50", "filter20")
+    for a, b in zip(dense.layers, pruned.layers, strict=True):
+        assert b.weight_pattern in ("dense",) and b.k == a.k
+        if a.kind == "conv":
+            assert b.n == a.n - round(0.2 * a.n)
+        else:
+            assert b.n == a.n
+    assert 0.75 < pruned.macs / dense.macs < 0.85

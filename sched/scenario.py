@@ -1,0 +1,296 @@
+"""Scenario files (TOML): which models, patterns and accelerators, and how requests arrive.
+
+A scenario is validated once at load; every error is an `InputError` naming the file, the
+field (``models[2].arch``), what was expected and what was found. Fields:
+
+=================== ============================================================================
+``name``            str, required
+``description``     str
+``arrivals``        ``"poisson"`` (Dysta: requests at ``rate`` req/s, model uniform over the
+                    model keys, priority uniform over 1/3/9, deadline = arrival + SLO x mean
+                    isolated latency) or ``"periodic"`` (XRBench: each model at its ``fps``,
+                    deadline = next frame, cascades)
+``system``          list, required: accelerators, each a configuration name of
+                    `mmsched.hw.spec.NAMED_CONFIGS` or a table of `AcceleratorConfig` fields
+``rates``           list of numbers > 0 (req/s; poisson): the default sweep
+``slos``            list of numbers > 0: SLO multipliers (poisson)
+``requests``        int > 0: requests per run (poisson)
+``duration_s``      number > 0: simulated seconds of frames (periodic)
+``samples``         int >= 2: inputs per model (finite, cached); the first ``profile_samples``
+                    build the static tables, the others (held-out) are what requests draw
+``profile_samples`` int >= 1, < ``samples``
+``mask_seed``       int >= 0: seed of the activation and weight masks
+``[[models]]``      required, non-empty: ``arch`` (a zoo model), ``patterns`` (list of weight
+                    patterns, default ``["dense"]``), ``sparsity`` (a shipped sparsity profile,
+                    default by family), and for periodic scenarios ``fps`` (> 0), ``after``
+                    (an upstream arch) and ``probability`` (in [0, 1], of running after it)
+=================== ============================================================================
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field, fields
+from importlib import resources
+from pathlib import Path
+
+from .errors import InputError
+from .model import Model
+
+ARRIVALS = ("poisson", "periodic")
+
+_TOP = {"name", "description", "arrivals", "system", "rates", "slos", "requests", "duration_s",
+        "samples", "profile_samples", "mask_seed", "models"}
+_MODEL = {"arch", "patterns", "sparsity", "fps", "after", "probability"}
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One architecture of a scenario with its static patterns (one model key each)."""
+
+    arch: str
+    patterns: tuple[str, ...] = ("dense",)
+    sparsity: str | None = None
+    fps: float | None = None
+    after: str | None = None
+    probability: float = 1.0
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario (see the module docstring for the fields)."""
+
+    name: str
+    system: tuple  # of AcceleratorConfig
+    models: tuple[ModelEntry, ...]
+    description: str = ""
+    arrivals: str = "poisson"
+    rates: tuple[float, ...] = (3.0,)
+    slos: tuple[float, ...] = (10.0,)
+    requests: int = 1000
+    duration_s: float = 1.0
+    samples: int = 8
+    profile_samples: int = 4
+    mask_seed: int = 0
+    source: str = field(default="", compare=False)
+
+    @property
+    def clock_hz(self) -> float:
+        """The system clock: the first accelerator's."""
+        return float(self.system[0].clock_hz)
+
+    @property
+    def profiling_samples(self) -> tuple[int, ...]:
+        return tuple(range(self.profile_samples))
+
+    @property
+    def heldout_samples(self) -> tuple[int, ...]:
+        return tuple(range(self.profile_samples, self.samples))
+
+    def model_list(self) -> list[Model]:
+        """Every (arch, pattern) as a zoo `Model`, in file order."""
+        from . import zoo
+
+        return [zoo.model(e.arch, p) for e in self.models for p in e.patterns]
+
+
+def _type_name(v: object) -> str:
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+            list: "a list", dict: "a table"}.get(type(v), type(v).__name__)
+
+
+class _Reader:
+    def __init__(self, src: str, doc: dict) -> None:
+        self.src, self.doc = src, doc
+
+    def fail(self, where: str, expected: str, found: object) -> InputError:
+        return InputError(self.src, where, expected, found if isinstance(found, str)
+                          else repr(found))
+
+    def get(self, table: dict, key: str, where: str, kind: str, default=None, *,
+            required: bool = False, positive: bool = False, minimum: float | None = None):
+        if key not in table:
+            if required:
+                raise self.fail(where, f"a field {key!r}", "it missing")
+            return default
+        v = table[key]
+        if kind == "str":
+            if not isinstance(v, str):
+                raise self.fail(where, "a string", f"{_type_name(v)} {v!r}")
+            return v
+        if kind in ("int", "number"):
+            ok = isinstance(v, int) and not isinstance(v, bool)
+            if kind == "number":
+                ok = ok or (isinstance(v, float) and math.isfinite(v))
+            if not ok:
+                what = "an integer" if kind == "int" else "a number"
+                raise self.fail(where, what, f"{_type_name(v)} {v!r}")
+            if positive and not v > 0:
+                raise self.fail(where, "a number > 0", repr(v))
+            if minimum is not None and v < minimum:
+                raise self.fail(where, f"a number >= {minimum:g}", repr(v))
+            return v
+        if kind in ("numbers", "strs"):
+            if not isinstance(v, list) or not v:
+                raise self.fail(where, "a non-empty list", f"{_type_name(v)} {v!r}")
+            for i, x in enumerate(v):
+                self.get({"x": x}, "x", f"{where}[{i}]", {"numbers": "number",
+                                                          "strs": "str"}[kind],
+                         positive=positive)
+            return tuple(v)
+        raise AssertionError(kind)
+
+
+def _accelerator(r: _Reader, v: object, where: str):
+    from mmsched.hw.spec import NAMED_CONFIGS, AcceleratorConfig
+
+    if isinstance(v, str):
+        if v not in NAMED_CONFIGS:
+            raise r.fail(where, f"an accelerator name ({', '.join(sorted(NAMED_CONFIGS))}) or "
+                         f"a table of AcceleratorConfig fields", repr(v))
+        return NAMED_CONFIGS[v]
+    if not isinstance(v, dict):
+        raise r.fail(where, "an accelerator name or a table", f"{_type_name(v)} {v!r}")
+    known = {f.name for f in fields(AcceleratorConfig)} - {"energy"}
+    base = NAMED_CONFIGS.get(v.get("base", ""), None) if isinstance(v.get("base"), str) else None
+    unknown = set(v) - known - {"base"}
+    if unknown:
+        raise r.fail(f"{where}.{sorted(unknown)[0]}", f"an AcceleratorConfig field "
+                     f"({', '.join(sorted(known))})", "an unknown field")
+    if "base" in v and base is None:
+        raise r.fail(f"{where}.base", f"one of {', '.join(sorted(NAMED_CONFIGS))}",
+                     repr(v["base"]))
+    from dataclasses import replace
+
+    kwargs = {k: x for k, x in v.items() if k != "base"}
+    try:
+        return replace(base, **kwargs) if base is not None else AcceleratorConfig(**kwargs)
+    except (TypeError, ValueError) as e:
+        raise r.fail(where, "a valid accelerator configuration", str(e)) from None
+
+
+def parse_scenario(doc: dict, source: str) -> Scenario:
+    """Validate a parsed TOML document (module docstring); InputError on the first problem."""
+    from . import zoo
+    from .patterns import parse_pattern
+    from .profiles import builtin_profile_names
+
+    r = _Reader(source, doc)
+    unknown = sorted(set(doc) - _TOP)
+    if unknown:
+        raise r.fail(unknown[0], f"a scenario field ({', '.join(sorted(_TOP))})",
+                     "an unknown field")
+    name = r.get(doc, "name", "name", "str", required=True)
+    arrivals = r.get(doc, "arrivals", "arrivals", "str", "poisson")
+    if arrivals not in ARRIVALS:
+        raise r.fail("arrivals", f"one of {ARRIVALS}", repr(arrivals))
+    if "system" not in doc:
+        raise r.fail("system", "a field 'system'", "it missing")
+    sysv = doc["system"]
+    if not isinstance(sysv, list) or not sysv:
+        raise r.fail("system", "a non-empty list of accelerators", f"{_type_name(sysv)} "
+                     f"{sysv!r}")
+    system = tuple(_accelerator(r, v, f"system[{i}]") for i, v in enumerate(sysv))
+    rates = r.get(doc, "rates", "rates", "numbers", (3.0,), positive=True)
+    slos = r.get(doc, "slos", "slos", "numbers", (10.0,), positive=True)
+    requests = r.get(doc, "requests", "requests", "int", 1000, positive=True)
+    duration = r.get(doc, "duration_s", "duration_s", "number", 1.0, positive=True)
+    samples = r.get(doc, "samples", "samples", "int", 8, minimum=2)
+    prof = r.get(doc, "profile_samples", "profile_samples", "int", min(4, samples - 1),
+                 minimum=1)
+    if prof >= samples:
+        raise r.fail("profile_samples", f"an integer < samples ({samples}), so some samples "
+                     "are held out", repr(prof))
+    mask_seed = r.get(doc, "mask_seed", "mask_seed", "int", 0, minimum=0)
+    if "models" not in doc:
+        raise r.fail("models", "a field 'models' ([[models]] tables)", "it missing")
+    mv = doc["models"]
+    if not isinstance(mv, list) or not mv:
+        raise r.fail("models", "a non-empty list of [[models]] tables", f"{_type_name(mv)}")
+    known_archs = zoo.arch_names()
+    profiles = builtin_profile_names()
+    entries: list[ModelEntry] = []
+    for i, m in enumerate(mv):
+        w = f"models[{i}]"
+        if not isinstance(m, dict):
+            raise r.fail(w, "a table", f"{_type_name(m)} {m!r}")
+        bad = sorted(set(m) - _MODEL)
+        if bad:
+            raise r.fail(f"{w}.{bad[0]}", f"a model field ({', '.join(sorted(_MODEL))})",
+                         "an unknown field")
+        arch = r.get(m, "arch", f"{w}.arch", "str", required=True)
+        if arch not in known_archs:
+            raise r.fail(f"{w}.arch", f"a zoo model ({', '.join(known_archs)})", repr(arch))
+        patterns = r.get(m, "patterns", f"{w}.patterns", "strs", ("dense",))
+        for j, p in enumerate(patterns):
+            try:
+                parse_pattern(p)
+            except ValueError as e:
+                raise r.fail(f"{w}.patterns[{j}]", "a weight pattern", str(e)) from None
+        if len(set(patterns)) != len(patterns):
+            raise r.fail(f"{w}.patterns", "distinct patterns", repr(list(patterns)))
+        sparsity = r.get(m, "sparsity", f"{w}.sparsity", "str")
+        if sparsity is not None and sparsity not in profiles:
+            raise r.fail(f"{w}.sparsity", f"a shipped profile ({', '.join(profiles)})",
+                         repr(sparsity))
+        fps = r.get(m, "fps", f"{w}.fps", "number", positive=True)
+        if arrivals == "periodic" and fps is None:
+            raise r.fail(f"{w}.fps", "a field 'fps' (periodic arrivals)", "it missing")
+        after = r.get(m, "after", f"{w}.after", "str")
+        prob = r.get(m, "probability", f"{w}.probability", "number", 1.0, minimum=0)
+        if prob > 1:
+            raise r.fail(f"{w}.probability", "a number in [0, 1]", repr(prob))
+        entries.append(ModelEntry(arch, tuple(patterns), sparsity, fps, after, float(prob)))
+    archs = [e.arch for e in entries]
+    if len(set(archs)) != len(archs):
+        dup = next(a for a in archs if archs.count(a) > 1)
+        raise r.fail("models", "each arch once (list its patterns together)", repr(dup))
+    for i, e in enumerate(entries):
+        if e.after is not None and e.after not in archs:
+            raise r.fail(f"models[{i}].after", f"an arch of this scenario ({', '.join(archs)})",
+                         repr(e.after))
+    return Scenario(name=name, system=system, models=tuple(entries),
+                    description=r.get(doc, "description", "description", "str", ""),
+                    arrivals=arrivals, rates=tuple(float(x) for x in rates),
+                    slos=tuple(float(x) for x in slos), requests=requests,
+                    duration_s=float(duration), samples=samples, profile_samples=prof,
+                    mask_seed=mask_seed, source=source)
+
+
+def load_scenario_file(path: str | Path) -> Scenario:
+    """Read and validate a scenario TOML file."""
+    src = str(path)
+    try:
+        text = Path(path).read_bytes().decode("utf-8")
+    except OSError as e:
+        raise InputError(src, "", "a readable scenario file", e.strerror or str(e)) from None
+    except UnicodeDecodeError:
+        raise InputError(src, "", "UTF-8 text", "undecodable bytes") from None
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise InputError(src, "", "TOML", str(e)) from None
+    return parse_scenario(doc, src)
+
+
+def _builtin_dir():
+    return resources.files("mmsched.sched").joinpath("data/scenarios")
+
+
+def builtin_scenario_names() -> list[str]:
+    """The scenarios shipped in ``sched/data/scenarios`` (file stems), sorted."""
+    return sorted(p.name[:-5] for p in _builtin_dir().iterdir() if p.name.endswith(".toml"))
+
+
+def find_scenario(name_or_path: str) -> Scenario:
+    """A shipped scenario by name, or a TOML file by path; InputError if neither."""
+    f = _builtin_dir().joinpath(f"{name_or_path}.toml")
+    if f.is_file():
+        with resources.as_file(f) as p:
+            sc = load_scenario_file(p)
+        return sc
+    if name_or_path.endswith(".toml") or "/" in name_or_path or Path(name_or_path).exists():
+        return load_scenario_file(name_or_path)
+    raise InputError(name_or_path, "", f"a scenario file or one of "
+                     f"{', '.join(builtin_scenario_names())}", "neither")

@@ -1,0 +1,233 @@
+"""The static (offline) part of Dysta from the timing backend: profile, then average.
+
+`run_profile` runs a timing backend (the exact cycle model by default) over every layer of
+every model for a set of samples and records cycles, the monitor's non-zero and total counts
+and energy. `static_tables_from_runs` averages the *profiling* samples into the
+per-(model, pattern, layer) latency and density tables (`StaticTables`) that the Dysta
+policies and the hardware scheduler's LUTs use; experiments draw their requests from the other,
+*held-out* samples. Results are cached on disk (``build/cache/profile-<hash>.npz``) under a key
+the caller derives from everything the numbers depend on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError
+from .latency_table import LatencyTable
+from .model import Model
+from .static import ModelProfile, StaticTables
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, eq=False)
+class ProfileRun:
+    """Counters of one model key over ``samples`` (rows) x layers (columns).
+
+    ``cycles`` in the accelerator's clock (``clock_hz``); ``nnz``/``total``: the monitor's
+    counts of non-zero / all input activations; ``energy_pj``.
+    """
+
+    key: str
+    arch: str
+    pattern: str
+    samples: tuple[int, ...]
+    cycles: np.ndarray
+    nnz: np.ndarray
+    total: np.ndarray
+    energy_pj: np.ndarray
+    clock_hz: float
+
+    def rows(self, samples: Sequence[int]) -> np.ndarray:
+        """Row indices of the given sample ids (ValueError if one was not profiled)."""
+        where = {s: i for i, s in enumerate(self.samples)}
+        try:
+            return np.asarray([where[s] for s in samples], dtype=np.int64)
+        except KeyError as e:
+            raise ValueError(f"{self.key}: sample {e.args[0]} was not profiled "
+                             f"(have {list(self.samples)})") from None
+
+    def latency_table(self, samples: Sequence[int] | None = None) -> LatencyTable:
+        """The runs of ``samples`` (default all, in order) as a `LatencyTable` (seconds at
+        ``clock_hz``; sparsity = 1 - nnz/total). Its sample ``i`` is ``samples[i]``."""
+        idx = self.rows(self.samples if samples is None else samples)
+        total = np.maximum(self.total[idx], 1)
+        return LatencyTable(key=self.key, arch=self.arch, pattern=self.pattern,
+                            latency_s=self.cycles[idx] / self.clock_hz,
+                            sparsity=1.0 - self.nnz[idx] / total,
+                            source=f"profile:{self.key}")
+
+
+def run_profile(models: Sequence[Model], backend, *, samples: Sequence[int],
+                accelerator: int = 0, clock_hz: float) -> list[ProfileRun]:
+    """Run ``backend.layer(accelerator, model, j, s)`` for every model, layer and sample.
+
+    Calls go layer-major (for each layer index: every model, then every sample), so a mask
+    source that caches the activation masks of the current layer shares them between the
+    patterns of one architecture. ``clock_hz``: the clock of the backend's cycles.
+    """
+    samples = tuple(int(s) for s in samples)
+    if not samples or any(s < 0 for s in samples):
+        raise ValueError(f"samples must be a non-empty list of sample ids >= 0, not {samples}")
+    if not clock_hz > 0:
+        raise ValueError(f"clock_hz must be positive, not {clock_hz!r}")
+    arrays = {m.key: [np.zeros((len(samples), m.num_layers), dtype=np.int64) for _ in range(3)]
+              + [np.zeros((len(samples), m.num_layers))] for m in models}
+    for j in range(max(m.num_layers for m in models)):
+        for m in models:
+            if j >= m.num_layers:
+                continue
+            cyc, nnz, tot, en = arrays[m.key]
+            for i, s in enumerate(samples):
+                t = backend.layer(accelerator, m, j, s)
+                cyc[i, j], nnz[i, j], tot[i, j], en[i, j] = t.cycles, t.nnz, t.total, t.energy_pj
+        log.debug("profiled layer %d", j)
+    return [ProfileRun(m.key, m.arch, m.pattern, samples, *arrays[m.key], float(clock_hz))
+            for m in models]
+
+
+def static_tables_from_runs(runs: Sequence[ProfileRun], *, samples: Sequence[int],
+                            time_unit: str = "cycles",
+                            clock_hz: float | None = None) -> StaticTables:
+    """Dysta's static tables from the profiling ``samples`` of ``runs``.
+
+    Per key: per-layer mean latency, mean density (``nnz / total``) and the mean over samples
+    of the whole-model latency; per architecture: the sample-count-weighted means over its
+    keys (REFERENCE.md section 1), computed by `mmsched.sched.dysta_csv.static_tables` so
+    the arithmetic is the one the CSV path uses. Times in ``time_unit`` (cycles at
+    ``clock_hz``, default the runs' clock, or seconds).
+    """
+    from .dysta_csv import static_tables
+
+    if not runs:
+        raise ValueError("static_tables_from_runs needs at least one profile run")
+    clock = clock_hz if clock_hz is not None else runs[0].clock_hz
+    tables = [r.latency_table(samples) for r in runs]
+    return static_tables(tables, time_unit=time_unit, clock_hz=clock)
+
+
+# --- files ----------------------------------------------------------------------------------------
+
+STATIC_FORMAT = "mmsched-static-tables/1"
+
+
+def _atomic_write(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _profile_json(p: ModelProfile) -> dict:
+    return {"layer_latency": list(p.layer_latency), "layer_density": list(p.layer_density),
+            "isolated_latency": p.isolated_latency, "samples": p.samples}
+
+
+def save_static_tables(tables: StaticTables, path: str | os.PathLike, *,
+                       meta: dict | None = None) -> None:
+    """Write ``tables`` as JSON (atomically): per model key and per architecture, the layer
+    latencies (time unit in ``meta``), densities, isolated latency and sample count."""
+    doc = {"format": STATIC_FORMAT, "meta": meta or {},
+           "pattern": {k: _profile_json(p) for k, p in tables.pattern.items()},
+           "arch": {k: _profile_json(p) for k, p in tables.arch.items()},
+           "arch_of": dict(tables.arch_of)}
+
+    def write(tmp: str) -> None:
+        with open(tmp, "w") as f:
+            json.dump(doc, f, indent=1)
+            f.write("\n")
+
+    _atomic_write(Path(path), write)
+
+
+def load_static_tables(path: str | os.PathLike) -> tuple[StaticTables, dict]:
+    """Read a file written by `save_static_tables`: ``(tables, meta)``; InputError naming
+    the file and field on anything malformed."""
+    src = str(path)
+    try:
+        doc = json.loads(Path(path).read_text())
+    except OSError as e:
+        raise InputError(src, "", "a readable static-tables file", str(e)) from None
+    except json.JSONDecodeError as e:
+        raise InputError(src, f"line {e.lineno}", "JSON", e.msg) from None
+    if not isinstance(doc, dict) or doc.get("format") != STATIC_FORMAT:
+        raise InputError(src, "format", repr(STATIC_FORMAT),
+                         repr(doc.get("format") if isinstance(doc, dict) else doc))
+    out = {}
+    for level in ("pattern", "arch"):
+        entries = doc.get(level)
+        if not isinstance(entries, dict) or not entries:
+            raise InputError(src, level, "a non-empty table of model profiles", repr(entries))
+        out[level] = {}
+        for key, e in entries.items():
+            try:
+                out[level][key] = ModelProfile(
+                    key=key, layer_latency=tuple(float(x) for x in e["layer_latency"]),
+                    layer_density=tuple(float(x) for x in e["layer_density"]),
+                    isolated_latency=float(e["isolated_latency"]), samples=int(e["samples"]))
+            except (KeyError, TypeError, ValueError) as err:
+                raise InputError(src, f"{level}.{key}", "layer_latency, layer_density, "
+                                 "isolated_latency, samples", str(err)) from None
+    arch_of = doc.get("arch_of")
+    if not isinstance(arch_of, dict) or set(arch_of) != set(out["pattern"]):
+        raise InputError(src, "arch_of", "the architecture of every model key",
+                         repr(arch_of)[:60])
+    return StaticTables(pattern=out["pattern"], arch=out["arch"], arch_of=arch_of), \
+        doc.get("meta", {})
+
+
+def cache_path(cache_dir: str | os.PathLike, key_text: str) -> Path:
+    """``cache_dir/profile-<crc32 hex>-<len>.npz`` for a cache key text."""
+    return Path(cache_dir) / (f"profile-{zlib.crc32(key_text.encode()):08x}-"
+                              f"{len(key_text)}.npz")
+
+
+def save_runs(runs: Sequence[ProfileRun], path: str | os.PathLike, key_text: str) -> None:
+    """Cache ``runs`` in one ``.npz`` (atomically), tagged with the full key text."""
+    arrays: dict[str, np.ndarray] = {"_key": np.asarray(key_text)}
+    for i, r in enumerate(runs):
+        arrays[f"{i}.meta"] = np.asarray(json.dumps(
+            {"key": r.key, "arch": r.arch, "pattern": r.pattern, "samples": list(r.samples),
+             "clock_hz": r.clock_hz}))
+        for name in ("cycles", "nnz", "total", "energy_pj"):
+            arrays[f"{i}.{name}"] = getattr(r, name)
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, **arrays)
+
+    _atomic_write(Path(path), write)
+
+
+def load_runs(path: str | os.PathLike, key_text: str) -> list[ProfileRun] | None:
+    """Cached runs at ``path`` if present and made under exactly ``key_text``, else None."""
+    try:
+        with np.load(path) as z:
+            if str(z["_key"]) != key_text:
+                return None
+            out, i = [], 0
+            while f"{i}.meta" in z:
+                meta = json.loads(str(z[f"{i}.meta"]))
+                out.append(ProfileRun(meta["key"], meta["arch"], meta["pattern"],
+                                      tuple(meta["samples"]), z[f"{i}.cycles"], z[f"{i}.nnz"],
+                                      z[f"{i}.total"], z[f"{i}.energy_pj"], meta["clock_hz"]))
+                i += 1
+            return out
+    except (OSError, KeyError, ValueError):
+        return None

@@ -1,0 +1,59 @@
+"""``mmsched scenarios``: list the shipped scenarios (or given files) with their load.
+
+The load at a rate is the offered work over the system's capacity: ``rate x mean isolated
+latency / accelerators`` for Poisson scenarios (model keys drawn uniformly), ``sum of fps x
+isolated latency / accelerators`` for periodic ones, with isolated latencies from the exact
+cycle model on accelerator 0 (profiled on first use, then cached under ``build/cache``).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "list scenarios with their models, system and load at a given rate"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenarios", nargs="*", metavar="NAME_OR_FILE",
+                   help="scenario names or TOML files (default: every shipped scenario)")
+    p.add_argument("--rate", type=float, default=None,
+                   help="arrival rate in req/s for the load column (default: each scenario's "
+                        "own rates)")
+    p.add_argument("--no-load", action="store_true",
+                   help="skip the load column (no profiling)")
+    p.add_argument("--cache-dir", default="build/cache", help="profile cache folder")
+
+
+def _load_text(ls, rate: float | None) -> str:
+    sc = ls.scenario
+    n_acc = len(sc.system)
+    if sc.arrivals == "periodic":
+        st = ls.static[0]
+        work = sum((e.fps or 0.0) * e.probability * st.pattern[f"{e.arch}_{p}"].isolated_latency
+                   / len(e.patterns) for e in sc.models for p in e.patterns)
+        work = work if ls.time_unit == "seconds" else work / ls.clock_hz
+        return f"{work / n_acc:.2f}"
+    rates = (rate,) if rate is not None else sc.rates
+    return ", ".join(f"{r:g}/s: {ls.load(r) / n_acc:.2f}" for r in rates)
+
+
+def main(args: argparse.Namespace) -> int:
+    from mmsched.sched.scenario import builtin_scenario_names, find_scenario
+    from mmsched.sim.scenario_loader import load_scenario
+
+    if args.rate is not None and not args.rate > 0:
+        raise ValueError(f"--rate must be a positive number of requests/s, not {args.rate:g}")
+    names = args.scenarios or builtin_scenario_names()
+    scenarios = [find_scenario(n) for n in names]  # validate all before any output
+    rows = [("scenario", "arrivals", "system", "models", "load")]
+    for sc in scenarios:
+        keys = sum(len(e.patterns) for e in sc.models)
+        archs = ",".join(e.arch for e in sc.models)
+        load = "-" if args.no_load else _load_text(load_scenario(sc, cache_dir=args.cache_dir),
+                                                   args.rate)
+        rows.append((sc.name, sc.arrivals, "+".join(c.name for c in sc.system),
+                     f"{keys} keys ({archs})", load))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    return 0

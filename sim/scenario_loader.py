@@ -1,0 +1,194 @@
+"""Scenario -> exact-cycle-model workloads: the seam ``mmsched run --scenario`` uses.
+
+`load_scenario` reads a scenario (`mmsched.sched.scenario`), builds its zoo models, profiles
+every (model key, layer, sample) on each accelerator of its system with the exact cycle model
+(``analytic`` backend) and the realistic mask source (`mmsched.sched.masks.ProfiledMasks` on
+the shipped real-sparsity profiles), and caches the counters under ``build/cache`` keyed by a
+hash of everything they depend on (scenario models and samples, accelerator configs, mask seed,
+profile data, and the source of the cycle model, spec, masks, patterns and zoo). Later loads
+read the cache.
+
+What a run needs then comes from the profile: the static tables from the *profiling*
+samples, and the requests' layer times from the *held-out* samples (served by the ``table``
+backend, exact cycles: cycles / clock -> seconds -> cycles rounds back exactly).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from mmsched.sched.compat import CompatFlags
+from mmsched.sched.latency_table import LatencyTable
+from mmsched.sched.scenario import Scenario, find_scenario
+from mmsched.sched.static import StaticTables
+from mmsched.sched.static_profile import (
+    ProfileRun,
+    cache_path,
+    load_runs,
+    run_profile,
+    save_runs,
+    static_tables_from_runs,
+)
+from mmsched.sched.workload import Workload
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CACHE_DIR = Path("build") / "cache"
+_FIXED = CompatFlags()
+
+_HASHED_MODULES = ("mmsched.hw.model.cycles", "mmsched.hw.spec", "mmsched.sched.masks",
+                   "mmsched.sched.patterns", "mmsched.sched.profiles", "mmsched.sched.zoo",
+                   "mmsched.sched.zoo.cnn", "mmsched.sched.zoo.attention",
+                   "mmsched.sched.zoo._layers", "mmsched.sim.backends.analytic")
+
+
+def _sources_digest() -> str:
+    import importlib
+
+    h = hashlib.sha256()
+    for name in _HASHED_MODULES:
+        try:
+            mod = importlib.import_module(name)
+        except ImportError:
+            continue
+        h.update(name.encode())
+        h.update(Path(mod.__file__).read_bytes())
+    return h.hexdigest()
+
+
+def mask_source(scenario: Scenario):
+    """The scenario's mask source: shipped real profiles per model (its ``sparsity`` field,
+    else ``mobilenetv2-relu6`` for CNNs and ``minilm-l6`` for transformers)."""
+    from mmsched.sched import zoo
+    from mmsched.sched.masks import ProfiledMasks
+    from mmsched.sched.profiles import ProfileStats, builtin_profile
+
+    profiles = {}
+    for e in scenario.models:
+        name = e.sparsity or ("minilm-l6" if zoo.arch_info(e.arch).family == "attention"
+                              else "mobilenetv2-relu6")
+        profiles[e.arch] = builtin_profile(name)
+    return ProfiledMasks(ProfileStats(profiles), seed=scenario.mask_seed), profiles
+
+
+def cache_key(scenario: Scenario, accelerator: int) -> str:
+    """The text every cached number of (scenario models, accelerator) depends on."""
+    _, profiles = mask_source(scenario)
+    doc = {
+        "models": [[m.key, [[la.kind, la.m, la.n, la.k, la.groups, la.weight_pattern,
+                             la.act_sparse] for la in m.layers]] for m in scenario.model_list()],
+        "accelerator": repr(scenario.system[accelerator]),
+        "samples": scenario.samples, "mask_seed": scenario.mask_seed,
+        "profiles": {a: [p.name, hashlib.sha256(json.dumps(p.to_json(), sort_keys=True)
+                                                .encode()).hexdigest()]
+                     for a, p in sorted(profiles.items())},
+        "sources": _sources_digest(),
+    }
+    return json.dumps(doc, sort_keys=True)
+
+
+def profile_scenario(scenario: Scenario, accelerator: int = 0, *,
+                     cache_dir: str | os.PathLike | None = DEFAULT_CACHE_DIR
+                     ) -> list[ProfileRun]:
+    """Counters of every model key x layer x sample (all ``scenario.samples``) on
+    ``scenario.system[accelerator]``, from the cache when present."""
+    from mmsched.sim.backends.analytic import AnalyticBackend
+
+    key = cache_key(scenario, accelerator)
+    path = cache_path(cache_dir, key) if cache_dir is not None else None
+    if path is not None and path.exists():
+        runs = load_runs(path, key)
+        if runs is not None:
+            return runs
+    masks, _ = mask_source(scenario)
+    cfg = scenario.system[accelerator]
+    backend = AnalyticBackend(system=cfg, masks=masks, memoise=False)
+    log.info("profiling scenario %s on %s (%d samples): not cached yet", scenario.name,
+             cfg.name, scenario.samples)
+    runs = run_profile(scenario.model_list(), backend, samples=range(scenario.samples),
+                       clock_hz=cfg.clock_hz)
+    if path is not None:
+        save_runs(runs, path, key)
+    return runs
+
+
+@dataclass(frozen=True, eq=False)
+class LoadedScenario:
+    """A scenario with its profiled counters.
+
+    ``runs[a]``: the `ProfileRun` list of accelerator ``a``; ``static[a]``: the static tables
+    of accelerator ``a`` from the profiling samples (in ``time_unit``); ``tables``: the held-out
+    samples of accelerator 0 as `LatencyTable` s (sample ``i`` = held-out sample ``i``).
+    """
+
+    scenario: Scenario
+    runs: tuple[tuple[ProfileRun, ...], ...]
+    static: tuple[StaticTables, ...]
+    tables: tuple[LatencyTable, ...]
+    time_unit: str
+    clock_hz: float
+
+    def workloads(self, *, rates: Sequence[float], slo: float, requests: int | None = None,
+                  seed: int = 1, seed_index: int = 0,
+                  compat: CompatFlags = _FIXED) -> list[Workload]:
+        """Poisson request streams (one per rate), Dysta style, over the held-out samples,
+        deadlines from the static tables (`mmsched.sched.dysta_csv.dysta_workloads`)."""
+        from mmsched.sched.dysta_csv import dysta_workloads
+
+        if self.scenario.arrivals != "poisson":
+            raise ValueError(f"scenario {self.scenario.name!r} has {self.scenario.arrivals} "
+                             f"arrivals; only poisson scenarios have rates")
+        return dysta_workloads(list(self.tables), rates=list(rates),
+                               num_requests=requests or self.scenario.requests, slo=slo,
+                               seed=seed, seed_index=seed_index, compat=compat,
+                               clock_hz=self.clock_hz, static=self.static[0])
+
+    def backend(self):
+        """The timing backend of runs: exact cycle-model counters of the held-out samples."""
+        from mmsched.sim.backends import make_backend
+
+        return make_backend("table", tables=self.tables, time_unit=self.time_unit,
+                            clock_hz=self.clock_hz)
+
+    def mean_isolated_s(self) -> float:
+        """Mean over model keys of the mean isolated latency (seconds) on accelerator 0."""
+        st = self.static[0]
+        vals = [p.isolated_latency for p in st.pattern.values()]
+        mean = sum(vals) / len(vals)
+        return mean if self.time_unit == "seconds" else mean / self.clock_hz
+
+    def load(self, rate: float) -> float:
+        """Offered load at ``rate`` req/s: rate x mean isolated latency (1.0 = saturated)."""
+        return rate * self.mean_isolated_s()
+
+
+def load_scenario(name_or_path: str | Scenario, *, compat: CompatFlags = _FIXED,
+                  cache_dir: str | os.PathLike | None = DEFAULT_CACHE_DIR) -> LoadedScenario:
+    """Load (and on first use profile) a scenario: a shipped name, a TOML path or a parsed
+    `Scenario`. ``compat``: in Dysta-artifact compat mode times are float seconds.
+
+    Raises InputError for a bad scenario file.
+    """
+    sc = name_or_path if isinstance(name_or_path, Scenario) else find_scenario(name_or_path)
+    unit = "seconds" if compat.any else "cycles"
+    runs = tuple(tuple(profile_scenario(sc, a, cache_dir=cache_dir))
+                 for a in range(len(sc.system)))
+    clock = sc.clock_hz
+    static = tuple(static_tables_from_runs(r, samples=sc.profiling_samples, time_unit=unit,
+                                           clock_hz=clock) for r in runs)
+    tables = tuple(r.latency_table(sc.heldout_samples) for r in runs[0])
+    return LoadedScenario(sc, runs, static, tables, unit, clock)
+
+
+def describe(sc: Scenario) -> dict:
+    """A JSON-able summary of a scenario (for listings and results metadata)."""
+    return {"name": sc.name, "arrivals": sc.arrivals,
+            "system": [c.name for c in sc.system],
+            "models": [asdict(e) for e in sc.models], "samples": sc.samples,
+            "profile_samples": sc.profile_samples}

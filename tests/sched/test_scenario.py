@@ -1,0 +1,95 @@
+"""Scenario TOML: shipped files validate; bad input names the file and field; CLI exit 2."""
+
+import subprocess
+import sys
+
+import pytest
+
+from mmsched.sched.errors import InputError
+from mmsched.sched.scenario import builtin_scenario_names, find_scenario, load_scenario_file
+
+GOOD = """
+name = "t"
+system = ["eyeriss_v2_like"]
+rates = [2.0, 3]
+samples = 4
+profile_samples = 2
+[[models]]
+arch = "resnet50"
+patterns = ["unstructured20", "nm2of4"]
+"""
+
+
+def write(tmp_path, text, name="s.toml"):
+    f = tmp_path / name
+    f.write_text(text)
+    return f
+
+
+def test_shipped_scenarios_validate():
+    names = builtin_scenario_names()
+    assert {"dysta-cnn", "dysta-attnn", "mixed"} <= set(names)
+    cnn = find_scenario("dysta-cnn")
+    assert len(cnn.model_list()) == 12 and cnn.system[0].name == "eyeriss_v2_like"
+    assert {m.arch for m in cnn.model_list()} == {"resnet50", "vgg16", "mobilenetv1", "ssd300"}
+    att = find_scenario("dysta-attnn")
+    assert att.system[0].name == "sanger_like" and len(att.model_list()) == 3
+    assert cnn.heldout_samples and set(cnn.heldout_samples).isdisjoint(cnn.profiling_samples)
+
+
+def test_good_file_and_inline_accelerator(tmp_path):
+    sc = load_scenario_file(write(tmp_path, GOOD))
+    assert sc.rates == (2.0, 3.0) and [m.key for m in sc.model_list()] == [
+        "resnet50_unstructured20", "resnet50_nm2of4"]
+    text = GOOD.replace('system = ["eyeriss_v2_like"]',
+                        'system = [{base = "sanger_like", rows = 32}, "eyeriss_v2_like"]')
+    sc = load_scenario_file(write(tmp_path, text))
+    assert sc.system[0].rows == 32 and sc.system[0].cols == 64 and len(sc.system) == 2
+
+
+@pytest.mark.parametrize(("old", "new", "field", "expected"), [
+    ('arch = "resnet50"', 'arch = "resnet51"', r"models\[0\]\.arch", "a zoo model"),
+    ('name = "t"\n', "", "name", "a field 'name'"),
+    ('system = ["eyeriss_v2_like"]\n', "", "system", "a field 'system'"),
+    ("rates = [2.0, 3]", 'rates = [2.0, "3"]', r"rates\[1\]", "a number"),
+    ("rates = [2.0, 3]", "rates = [2.0, -3]", r"rates\[1\]", "a number > 0"),
+    ("samples = 4", "samples = 4.5", "samples", "an integer"),
+    ('"nm2of4"', '"nm5of4"', r"models\[0\]\.patterns\[1\]", "a weight pattern"),
+    ('system = ["eyeriss_v2_like"]', 'system = ["tpu"]', r"system\[0\]", "an accelerator"),
+    ('system = ["eyeriss_v2_like"]', "system = [{rows = 0}]", r"system\[0\]",
+     "a valid accelerator configuration"),
+    ("samples = 4", "samples = 4\nsample = 3", "sample", "a scenario field"),
+    ("profile_samples = 2", "profile_samples = 4", "profile_samples", "an integer < samples"),
+])
+def test_bad_scenarios(tmp_path, old, new, field, expected):
+    assert old in GOOD
+    f = write(tmp_path, GOOD.replace(old, new))
+    with pytest.raises(InputError, match=f"s.toml: {field}: expected {expected}"):
+        load_scenario_file(f)
+
+
+def test_not_toml_and_missing_file(tmp_path):
+    with pytest.raises(InputError, match="expected TOML"):
+        load_scenario_file(write(tmp_path, "name = [\n"))
+    with pytest.raises(InputError, match="nope.toml"):
+        find_scenario(str(tmp_path / "nope.toml"))
+    with pytest.raises(InputError, match="dysta-cnn"):
+        find_scenario("no-such-scenario")
+
+
+def test_cli_bad_scenario_one_error_line_exit_2(tmp_path):
+    f = write(tmp_path, GOOD.replace("rates = [2.0, 3]", "rates = [-1]"))
+    p = subprocess.run([sys.executable, "-m", "mmsched.sim", "scenarios", str(f), "--no-load"],
+                       capture_output=True, text=True, cwd=tmp_path)
+    assert p.returncode == 2
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and "error:" in lines[0] and "rates[0]" in lines[0]
+    assert "s.toml" in lines[0] and not p.stdout
+
+
+def test_cli_lists_shipped_scenarios(tmp_path):
+    p = subprocess.run([sys.executable, "-m", "mmsched.sim", "scenarios", "--no-load"],
+                       capture_output=True, text=True, cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    for name in ("dysta-cnn", "dysta-attnn", "mixed"):
+        assert name in p.stdout
