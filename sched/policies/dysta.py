@@ -29,6 +29,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..policy import PolicyConfig, Task, register
 from ._base import EstimatePolicy, _State, true_suffix_sums
 
@@ -38,6 +40,8 @@ ESTIMATORS = ("sparse", "naive", "oracle")
 @register("dysta")
 class Dysta(EstimatePolicy):
     """Min ``R + beta * (max(0, D - t - R) + (w / Iso) / N)``."""
+
+    _vec_fields = ("est", "deadline", "last", "iso")
 
     @dataclass(frozen=True)
     class Config(PolicyConfig):
@@ -85,6 +89,20 @@ class Dysta(EstimatePolicy):
         if n == 1:
             return states[0].task
         beta = self.config.beta
+        cols = self._columns(n) if states is self._order else None
+        if cols is not None:
+            # The scalar loop below, as array operations in the same order.
+            r, d, last, iso = cols.a[:, :n]
+            u = d - now
+            u -= r
+            np.maximum(u, 0.0, out=u)
+            pen = now - last
+            pen /= iso
+            pen /= n
+            u += pen
+            u *= beta
+            u += r
+            return states[int(u.argmin())].task
         best = None
         bv = 0.0
         for st in states:

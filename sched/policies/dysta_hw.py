@@ -16,7 +16,8 @@ hardware scheduler"):
   2^wait_shift cycles, 1/N rounded to UQ1.15, fairness weight 16 bits);
 - the task table has ``slots`` entries: when it is full, arrivals wait in a host FIFO (arrival
   order) and are admitted as slots free up; only admitted tasks are candidates;
-- ties go to the earlier admission (arrival order), as in ``dysta``.
+- ties go to the earlier admission (arrival order), as in ``dysta``;
+- monitor counts wider than the scheduler's 32-bit counters are shifted right together.
 
 The fairness term ``(w / Iso_est) / N`` is dimensionless; ``fairness`` says what one unit of it
 is worth: ``"time-unit"`` one unit of the workload's time (what the float ``dysta`` policy
@@ -33,6 +34,7 @@ from typing import Any
 
 from mmsched.hw.model.dysta_sched import DystaSchedTwin
 from mmsched.hw.spec import (
+    DYSTA_COUNT_BITS,
     DystaStatus,
     SchedulerConfig,
     density_q,
@@ -59,10 +61,12 @@ class DystaHW(Policy):
         fairness: str = "time-unit"
         """Worth of one unit of ``(w / Iso) / N``: ``"time-unit"`` or ``"seconds"``."""
 
-    scheduler_factory: Callable[[SchedulerConfig], Any] = DystaSchedTwin
-    """Builds the scheduler the policy drives (the twin; the co-simulation passes the RTL)."""
-
-    def __init__(self, context: PolicyContext, config: PolicyConfig | None = None) -> None:
+    def __init__(self, context: PolicyContext, config: PolicyConfig | None = None, *,
+                 scheduler_factory: Callable[[SchedulerConfig], Any] | None = None) -> None:
+        """``scheduler_factory(hw_config)`` builds the scheduler the policy drives: by default
+        the twin; the co-simulation (`mmsched.sim.cosim`) passes one that drives the RTL. It
+        must offer the twin's functional methods (load_lut, load_iso, admit, retire,
+        layer_done, decide)."""
         super().__init__(context, config)
         cfg = self.config
         if cfg.fairness not in FAIRNESS_UNITS:
@@ -93,7 +97,7 @@ class DystaHW(Policy):
             predictor=cfg.predictor, beta=cfg.beta, wait_shift=wait_shift,
             fair_shift=fair_shift)
         hw = self.hw_config
-        self.scheduler = type(self).scheduler_factory(hw)
+        self.scheduler = (scheduler_factory or DystaSchedTwin)(hw)
         sched = self.scheduler
         for k in keys:
             mi, pi = self._ids[k]
@@ -140,7 +144,11 @@ class DystaHW(Policy):
     def on_layer_done(self, now: int | float, task: Task, accelerator: int, nnz: int,
                       total: int) -> None:
         slot = self._slot_of[task.id]
-        status, _ = self.scheduler.layer_done(slot, nnz, total, self._cycles(now))
+        # the monitor's counters are 32 bits: wider counts (the table backend reports a
+        # density as an exact binary fraction, up to 2^53) are scaled down together
+        shift = max(0, max(int(total), int(nnz)).bit_length() - DYSTA_COUNT_BITS)
+        status, _ = self.scheduler.layer_done(slot, int(nnz) >> shift, int(total) >> shift,
+                                              self._cycles(now))
         self._check(status, f"LAYER_DONE of request {task.id}")
 
     def on_finish(self, now: int | float, task: Task) -> None:

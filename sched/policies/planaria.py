@@ -20,13 +20,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..policy import Policy, PolicyConfig, Task, register
-from ._base import ieee_div
+import numpy as np
+
+from ..policy import PolicyConfig, Task, register
+from ._base import EstimatePolicy, ieee_div
 
 
 @register("planaria")
-class Planaria(Policy):
-    """Max ``prio / (D - t)``."""
+class Planaria(EstimatePolicy):
+    """Max ``prio / (D - t)`` (estimates unused; the base class gives long-queue columns)."""
+
+    _vec_fields = ("prio", "deadline")
 
     @dataclass(frozen=True)
     class Config(PolicyConfig):
@@ -44,6 +48,13 @@ class Planaria(Policy):
         if len(ready) == 1:
             return ready[0]
         res = self.config.resources
+        n = len(ready)
+        states = self._ready_states(ready)
+        cols = self._columns(n) if states is self._order else None
+        if cols is not None:
+            i = self._select_columns(cols, n, now, res)
+            if i is not None:
+                return states[i].task
         if self._compat:
             best = None
             mx = -1
@@ -65,3 +76,29 @@ class Planaria(Policy):
             if best is None or key < best_key:
                 best, best_key = t, key
         return best
+
+    def _select_columns(self, cols, n: int, now: int | float, res: float) -> int | None:
+        """The scalar loops of `select` as array operations in the same order (None: a NaN
+        score, left to the scalar loop)."""
+        prio, d = cols.a[:, :n]
+        slack = d - now
+        if self._compat:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                score = prio / (slack * res)
+            if np.isnan(score).any():
+                return None
+            nonneg = score >= 0
+            if not nonneg.any():
+                return n - 1
+            i0 = int(nonneg.argmax())
+            return i0 + int(score[i0:].argmax())
+        late = slack <= 0
+        if late.any():
+            # Highest priority among the late tasks, then the earliest deadline, then the
+            # earliest arrival (queue order).
+            p = np.where(late, prio, -np.inf)
+            top = late & (p == p.max())
+            dd = np.where(top, d, np.inf)
+            return int(dd.argmin())
+        score = prio / (slack * res)
+        return int(score.argmax())

@@ -28,6 +28,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..policy import PolicyConfig, Task, register
 from ._base import EstimatePolicy, _State, ieee_div
 
@@ -35,6 +37,8 @@ from ._base import EstimatePolicy, _State, ieee_div
 @register("sdrm3")
 class SDRM3(EstimatePolicy):
     """Max ``min(1, E / (D - t)) + alpha * w / normaliser``."""
+
+    _vec_fields = ("est", "enext", "deadline", "last")
 
     @dataclass(frozen=True)
     class Config(PolicyConfig):
@@ -64,6 +68,12 @@ class SDRM3(EstimatePolicy):
     def select(self, now: int | float, accelerator: int, ready: Sequence[Task]) -> Task | None:
         states = self._ready_states(ready)
         alpha = self.config.alpha
+        n = len(states)
+        cols = self._columns(n) if states is self._order else None
+        if cols is not None:
+            i = self._select_columns(cols, n, now, alpha)
+            if i is not None:
+                return states[i].task
         if self._compat_max:
             best = None
             mx = -1
@@ -90,6 +100,37 @@ class SDRM3(EstimatePolicy):
                 bv = v
                 best = st
         return best.task
+
+    def _select_columns(self, cols, n: int, now: int | float, alpha: float) -> int | None:
+        """The scalar loops of `select` as array operations in the same order (None: a NaN
+        score, whose running-maximum semantics only the scalar loop reproduces)."""
+        est, enext, d, last = cols.a[:, :n]
+        slack = d - now
+        wait = now - last
+        if self._compat_max:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                urg = est / slack
+                np.minimum(urg, 1.0, out=urg, where=urg > 1)
+                score = wait / enext
+            score *= alpha
+            score += urg
+            if np.isnan(score).any():
+                return None
+            # Running maximum from -1: every task replaces it while it is negative, then
+            # the first maximum of the rest wins (ties keep the earlier arrival).
+            nonneg = score >= 0
+            if not nonneg.any():
+                return n - 1
+            i0 = int(nonneg.argmax())
+            return i0 + int(score[i0:].argmax())
+        urg = np.ones(n)
+        np.divide(est, slack, out=urg, where=slack > 0)
+        np.minimum(urg, 1.0, out=urg)
+        fair = np.zeros(n)
+        np.divide(wait, enext, out=fair, where=enext != 0)
+        fair *= alpha
+        urg += fair
+        return int(urg.argmax())
 
 
 register("sdrm3_sparse", sparse=True)(SDRM3)

@@ -1,0 +1,67 @@
+"""The numpy path of long queues makes exactly the decisions of the scalar loop.
+
+Overloaded workloads (queues of tens to hundreds of tasks), every vectorised policy, fixed
+and compat mode: forcing the columns on from 2 queued tasks, and forcing them off, must give
+identical records (same decisions, same float results).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mmsched.sched.compat import CompatFlags
+from mmsched.sched.dysta_csv import dysta_workload, static_tables
+from mmsched.sched.latency_table import LatencyTable
+from mmsched.sched.policies._base import EstimatePolicy
+from mmsched.sched.policy import PolicyContext, make_policy
+from mmsched.sim.backends.table import TableBackend
+from mmsched.sim.engine import simulate
+
+CLOCK = 200e6
+
+
+def _tables():
+    rng = np.random.default_rng(5)
+    out = []
+    for arch, layers in (("alpha", 6), ("beta", 9), ("gamma", 4)):
+        for pat in ("u", "b"):
+            lat = rng.uniform(1e-3, 5e-3, (9, layers))
+            sp = rng.uniform(0.1, 0.9, (9, layers))
+            out.append(LatencyTable(key=f"{arch}_{pat}", arch=arch, pattern=pat,
+                                    latency_s=lat, sparsity=sp))
+    return out
+
+
+TABLES = _tables()
+
+
+def _run(name, compat, seed):
+    unit = "seconds" if compat.any else "cycles"
+    st = static_tables(TABLES, time_unit=unit, clock_hz=CLOCK)
+    iso = np.mean([p.isolated_latency for p in st.pattern.values()])
+    iso_s = iso if unit == "seconds" else iso / CLOCK
+    # Load 1.3 (compat: the artifact's integer rates).
+    rate = round(1.3 / iso_s)
+    wl = dysta_workload(TABLES, rate=rate, num_requests=300, slo=4, seed=seed, compat=compat,
+                        clock_hz=CLOCK, static=st)
+    be = TableBackend(TABLES, time_unit=unit, clock_hz=CLOCK)
+    ctx = PolicyContext(tables=(st,), clock_hz=CLOCK, time_unit=unit, compat=compat)
+    return simulate(wl, make_policy(name, ctx), be, compat=compat, keep_layers=True)
+
+
+@pytest.mark.parametrize("name", ["dysta", "dysta_naive", "dysta_oracle", "sdrm3",
+                                  "sdrm3_sparse", "planaria"])
+@pytest.mark.parametrize("mode", ["fixed", "compat"])
+def test_vector_path_equals_scalar_loop(name, mode, monkeypatch):
+    compat = CompatFlags.dysta_artifact() if mode == "compat" else CompatFlags()
+    for seed in (0, 1):
+        monkeypatch.setattr(EstimatePolicy, "VEC_ON", 10**9)
+        scalar = _run(name, compat, seed)
+        monkeypatch.setattr(EstimatePolicy, "VEC_ON", 2)
+        monkeypatch.setattr(EstimatePolicy, "VEC_OFF", 1)
+        vector = _run(name, compat, seed)
+        assert vector == scalar, f"seed {seed}"
+        # The workload really is overloaded (long queues), so the columns were used.
+        assert max(r.finish - r.arrival for r in scalar.requests) > 20 * max(
+            r.isolated for r in scalar.requests)
