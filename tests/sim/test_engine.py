@@ -14,7 +14,7 @@ from mmsched.sched.policies.fcfs import FCFS
 from mmsched.sched.policy import PolicyContext, make_policy
 from mmsched.sched.workload import Request, Workload
 from mmsched.sim.backends.table import TableBackend
-from mmsched.sim.engine import check_invariants, idle_while_ready, simulate
+from mmsched.sim.engine import check_invariants, chrome_trace, idle_while_ready, simulate
 
 CLOCK = 1e6
 
@@ -237,3 +237,16 @@ def test_layer_records_and_energy_fields():
     assert all(r.seconds_per_unit == 1 / CLOCK for r in res.requests)
     assert sorted(r.finish_order for r in res.requests) == list(range(10))
     assert res.policy == "fcfs"
+
+
+def test_chrome_trace():
+    import json
+
+    wl, be, ctx = _setup(0, n=5)
+    res = simulate(wl, make_policy("fcfs", ctx), be, keep_layers=True)
+    tr = json.loads(json.dumps(chrome_trace(res)))
+    spans = [e for e in tr["traceEvents"] if e["ph"] == "X"]
+    assert len(spans) == len(res.layers)
+    first = res.layers[0]
+    assert spans[0]["ts"] == pytest.approx(first.start / CLOCK * 1e6)
+    assert spans[0]["dur"] == pytest.approx((first.end - first.start) / CLOCK * 1e6)
