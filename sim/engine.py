@@ -195,6 +195,12 @@ def simulate(workload: Workload, policy: Policy, backend: TimingBackend, *,
     ids = {r.id for r in workload.requests}
     if len(ids) != len(workload.requests):
         raise ValueError("request ids must be unique")
+    reqs = workload.requests
+    for a, b in zip(reqs, reqs[1:], strict=False):
+        if (b.arrival, b.id) < (a.arrival, a.id):
+            raise ValueError(f"workload requests must be sorted by (arrival, id): request "
+                             f"{b.id} (arrival {b.arrival}) follows {a.id} (arrival "
+                             f"{a.arrival})")
     has_deps = False
     for r in workload.requests:
         if r.depends_on:

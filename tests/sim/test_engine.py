@@ -250,3 +250,11 @@ def test_chrome_trace():
     first = res.layers[0]
     assert spans[0]["ts"] == pytest.approx(first.start / CLOCK * 1e6)
     assert spans[0]["dur"] == pytest.approx((first.end - first.start) / CLOCK * 1e6)
+
+
+def test_unsorted_workload_rejected():
+    reqs = [Request(id=0, model="m_p", sample=0, arrival=10, deadline=10**6),
+            Request(id=1, model="m_p", sample=0, arrival=0, deadline=10**6)]
+    wl, be, ctx = _tiny(reqs)
+    with pytest.raises(ValueError, match="sorted"):
+        simulate(wl, make_policy("fcfs", ctx), be)
