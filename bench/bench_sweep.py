@@ -60,7 +60,7 @@ def _measure(sweep: Sweep, repeats: int) -> None:
     print(f"  wall {wall:.1f} s (median of {repeats})  worker CPU {statistics.median(cpus):.1f} s"
           f"  {decisions / wall:,.0f} decisions/s  target < 60 s: "
           f"{'met' if wall < 60 else 'MISSED'} (wall counts other load on the machine; "
-          f"worker CPU / {JOBS} is the wall time of an idle machine)")
+          f"worker CPU / {JOBS} is about the wall time on an idle machine)")
 
 
 def main() -> None:
