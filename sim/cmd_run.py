@@ -56,8 +56,10 @@ log = logging.getLogger(__name__)
 def add_arguments(p: argparse.ArgumentParser) -> None:
     src = p.add_mutually_exclusive_group()
     src.add_argument("--scenario", metavar="NAME",
-                     help=f"built-in scenario: {', '.join(SCENARIOS)} (default "
-                          f"{DEFAULT_SCENARIO}: synthetic CNN set, Eyeriss-V2-like engine)")
+                     help=f"built-in synthetic set ({', '.join(SCENARIOS)}; default "
+                          f"{DEFAULT_SCENARIO}: synthetic CNN set, Eyeriss-V2-like engine), "
+                          f"a shipped scenario (mmsched scenarios lists them: zoo models on the "
+                          f"exact cycle model) or a scenario .toml file")
     src.add_argument("--csv-dir", metavar="DIR",
                      help="folder of Dysta artifact CSV files (Eyeriss or Sanger format)")
     p.add_argument("--compat", default="fixed", choices=("fixed", "dysta-artifact"),
@@ -171,10 +173,21 @@ def build_sweep(args: argparse.Namespace):
         name = source.label.removeprefix("csv:") or "csv"
     else:
         name = args.scenario or DEFAULT_SCENARIO
-        if name not in SCENARIOS:
-            raise InputError("--scenario", "", f"one of {', '.join(SCENARIOS)}", repr(name))
-        set_name, rates, slos, requests, seeds = SCENARIOS[name]
-        source = WorkloadSource(kind="synthetic", name=set_name, clock_hz=clock_hz)
+        if name in SCENARIOS:
+            set_name, rates, slos, requests, seeds = SCENARIOS[name]
+            source = WorkloadSource(kind="synthetic", name=set_name, clock_hz=clock_hz)
+        else:  # a scenario file or shipped scenario: zoo models on the exact cycle model
+            from mmsched.sched.scenario import builtin_scenario_names, find_scenario
+
+            if not (name.endswith(".toml") or name in builtin_scenario_names()):
+                raise InputError("--scenario", "", f"one of "
+                                 f"{', '.join([*SCENARIOS, *builtin_scenario_names()])} or a "
+                                 f"scenario .toml file", repr(name))
+            sc = find_scenario(name)
+            rates, slos, requests, seeds = sc.rates, sc.slos, sc.requests, 3
+            source = WorkloadSource(kind="scenario", name=sc.name,
+                                    path=name if name.endswith(".toml") else "")
+            name = sc.name
     if args.rates is not None:
         rates = _numbers("--rates", args.rates)
     if args.slo is not None:

@@ -33,7 +33,7 @@ from mmsched.sched.errors import InputError
 
 log = logging.getLogger(__name__)
 
-SOURCE_KINDS = ("synthetic", "csv")
+SOURCE_KINDS = ("synthetic", "csv", "scenario")
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,8 @@ class WorkloadSource:
             raise ValueError(f"source kind must be one of {SOURCE_KINDS}, not {self.kind!r}")
         if self.kind == "csv" and not self.path:
             raise ValueError("a csv source needs a path")
+        if self.kind == "scenario" and not (self.name or self.path):
+            raise ValueError("a scenario source needs a scenario name or file path")
         if self.clock_hz is not None and not self.clock_hz > 0:
             raise ValueError(f"clock_hz must be positive, not {self.clock_hz!r}")
 
@@ -67,6 +69,8 @@ class WorkloadSource:
         """Short name for tables: ``synthetic:cnn`` or ``csv:<folder name>``."""
         if self.kind == "synthetic":
             return f"synthetic:{self.name}"
+        if self.kind == "scenario":
+            return f"scenario:{self.name or os.path.basename(self.path)}"
         return f"csv:{os.path.basename(os.path.normpath(self.path))}"
 
 
@@ -246,6 +250,9 @@ def load_tables(source: WorkloadSource, compat: CompatFlags) -> tuple[tuple, flo
         from mmsched.sched.synthetic import synthetic_tables
 
         tables, clock = synthetic_tables(source.name, seed=source.seed, samples=source.samples)
+    elif source.kind == "scenario":
+        # exact cycle model on the held-out samples (H-workloads' seam, issue 4)
+        tables, clock = _scenario(source, compat).tables, _scenario(source, compat).clock_hz
     else:
         if not os.path.isdir(source.path):
             raise InputError(source.path, "--csv-dir", "a folder of Dysta CSV files",
@@ -261,11 +268,21 @@ def load_tables(source: WorkloadSource, compat: CompatFlags) -> tuple[tuple, flo
 
 
 @functools.lru_cache(maxsize=8)
+def _scenario(source: WorkloadSource, compat: CompatFlags):
+    """A scenario file profiled with the exact cycle model (cached under build/cache)."""
+    from mmsched.sim.scenario_loader import load_scenario
+
+    return load_scenario(source.path or source.name, compat=compat)
+
+
+@functools.lru_cache(maxsize=8)
 def _static(source: WorkloadSource, compat: CompatFlags):
     from mmsched.sched.dysta_csv import static_tables
 
-    tables, clock = load_tables(source, compat)
     unit = "seconds" if compat.any else "cycles"
+    if source.kind == "scenario":  # static tables from the profiling samples only
+        return _scenario(source, compat).static[0], unit
+    tables, clock = load_tables(source, compat)
     return static_tables(tables, time_unit=unit, clock_hz=clock), unit
 
 
