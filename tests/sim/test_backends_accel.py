@@ -79,3 +79,22 @@ def test_uniform_masks_density():
     m = UniformMasks(act_density=0.2, seed=0)
     a, _ = m.masks(MODEL, 0, 0)
     assert abs(float(np.mean(a)) - 0.2) < 0.05
+
+
+def test_verilog_command_writes_top_and_config(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "mmsched.sim", "verilog", "accelerator",
+                          "--rows", "1", "--cols", "2", "--chunk-depth", "2",
+                          "--load-rows-per-cycle", "1", "--act-mem-words", "4",
+                          "--wt-mem-words", "4", "--out-mem-words", "4", "-o", str(tmp_path)],
+                         capture_output=True, text=True, cwd="/", check=False)
+    assert out.returncode == 0, out.stderr
+    text = (tmp_path / "accelerator.v").read_text()
+    assert "module accelerator(" in text and "cmd__payload" in text
+    cfg = json.loads((tmp_path / "accelerator.json").read_text())
+    assert (cfg["rows"], cfg["cols"], cfg["chunk_depth"]) == (1, 2, 2)
+    bad = subprocess.run([sys.executable, "-m", "mmsched.sim", "verilog", "accelerator",
+                          "--chunk-depth", "8", "--pe-buffer-depth", "4", "-o",
+                          str(tmp_path / "bad")],
+                         capture_output=True, text=True, cwd="/", check=False)
+    assert bad.returncode == 2 and "larger than the PE weight buffer" in bad.stderr
+    assert not (tmp_path / "bad").exists()
