@@ -9,9 +9,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 
-from amaranth.sim import Simulator
-
-from mmsched.hw.accel import Accelerator
 from mmsched.hw.model.host import JobImage, unpack_done
 from mmsched.hw.spec import AcceleratorConfig
 
@@ -32,6 +29,11 @@ class AmaranthDriver:
     """
 
     def __init__(self, cfg: AcceleratorConfig, *, vcd: str | None = None) -> None:
+        # imported here: registering the backend must not cost every user an Amaranth import
+        from amaranth.sim import Simulator
+
+        from mmsched.hw.accel import Accelerator
+
         self.cfg = cfg
         self.dut = Accelerator(config=cfg)
         self.sim = Simulator(self.dut)

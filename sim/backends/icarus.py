@@ -13,13 +13,6 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from mmsched.hw.accel.build import (
-    TOP_NAME,
-    build_root,
-    icarus_verilog,
-    rtl_hash,
-    write_verilog,
-)
 from mmsched.hw.model.host import JobImage
 from mmsched.hw.spec import AcceleratorConfig
 
@@ -34,6 +27,14 @@ class CocotbDriver:
     def __init__(self, cfg: AcceleratorConfig, *, simulator: str = "icarus",
                  waves: bool = False) -> None:
         from cocotb_tools.runner import get_runner
+
+        from mmsched.hw.accel.build import (
+            TOP_NAME,
+            build_root,
+            icarus_verilog,
+            rtl_hash,
+            write_verilog,
+        )
 
         self.cfg = cfg
         self.simulator = simulator
@@ -52,6 +53,7 @@ class CocotbDriver:
     def run_jobs(self, images: Sequence[JobImage]) -> list[tuple[dict, dict[int, int]]]:
         from cocotb_tools.runner import get_results
 
+        from mmsched.hw.accel.build import TOP_NAME
         from mmsched.sim._cocotb_accel import image_to_json
 
         with tempfile.TemporaryDirectory(dir=self.build_dir) as tmp:

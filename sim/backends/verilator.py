@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 
-from mmsched.hw.accel.build import TOP_NAME, build_root, rtl_hash, write_verilog
 from mmsched.hw.model.host import JobImage, pack_act_write, pack_wt_write, unpack_done
 from mmsched.hw.spec import (
     COUNTER_WIDTH,
@@ -53,6 +52,8 @@ def build_library(cfg: AcceleratorConfig, *, jobs: int = 2) -> Path:
     Cached: reused when ``build/verilator_<hash>/libaccel.so`` exists (the hash covers the
     configuration, the RTL sources and the harness).
     """
+    from mmsched.hw.accel.build import TOP_NAME, build_root, rtl_hash, write_verilog
+
     root = verilator_root()
     h = rtl_hash(cfg) + "_" + hashlib.sha256(HARNESS.read_bytes()).hexdigest()[:8]
     out = build_root() / f"verilator_{h}"
