@@ -71,6 +71,10 @@ class EstimatePolicy(Policy):
     _level = "arch"
     _monitor = False
     _vec_fields: tuple[str, ...] = ()
+    _vec_mutable = 0
+    """The last ``_vec_mutable`` of ``_vec_fields`` are updated by ``select`` itself (PREMA's
+    tokens): while the columns exist they own those values, and hand them back to the states
+    when they are dropped."""
     VEC_ON = 48
     """Queue length at which ``select`` switches to numpy columns (policies with
     ``_vec_fields``)."""
@@ -154,8 +158,15 @@ class EstimatePolicy(Policy):
         cols = self._cols
         if cols is None:
             if n >= self.VEC_ON and self._get is not None:
-                cols = self._cols = _Columns([self._get(st) for st in self._order])
+                cols = self._cols = _Columns([self._get(st) for st in self._order],
+                                             len(self._vec_fields) - self._vec_mutable)
         elif n < self.VEC_OFF:
+            if self._vec_mutable:
+                k = len(self._vec_fields)
+                for i, name in enumerate(self._vec_fields[k - self._vec_mutable:],
+                                         start=k - self._vec_mutable):
+                    for st, v in zip(self._order, cols.a[i, :cols.n].tolist(), strict=True):
+                        setattr(st, name, v)
             cols = self._cols = None
         return cols
 
@@ -167,11 +178,13 @@ class EstimatePolicy(Policy):
 
 
 class _Columns:
-    """Per-task fields as rows of a float64 matrix ``a[field, position]`` in queue order."""
+    """Per-task fields as rows of a float64 matrix ``a[field, position]`` in queue order.
+    `set` rewrites only the first ``fixed`` rows (the rest belong to ``select``)."""
 
-    __slots__ = ("a", "n")
+    __slots__ = ("a", "fixed", "n")
 
-    def __init__(self, rows: list[tuple]) -> None:
+    def __init__(self, rows: list[tuple], fixed: int) -> None:
+        self.fixed = fixed
         self.n = len(rows)
         k = len(rows[0])
         self.a = np.empty((k, max(64, 2 * self.n)))
@@ -187,7 +200,8 @@ class _Columns:
         self.n = n + 1
 
     def set(self, pos: int, values: tuple) -> None:
-        self.a[:, pos] = values
+        f = self.fixed
+        self.a[:f, pos] = values[:f]
 
     def delete(self, pos: int) -> None:
         n = self.n

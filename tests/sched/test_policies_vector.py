@@ -14,6 +14,7 @@ from mmsched.sched.compat import CompatFlags
 from mmsched.sched.dysta_csv import dysta_workload, static_tables
 from mmsched.sched.latency_table import LatencyTable
 from mmsched.sched.policies._base import EstimatePolicy
+from mmsched.sched.policies.prema import PREMA
 from mmsched.sched.policy import PolicyContext, make_policy
 from mmsched.sim.backends.table import TableBackend
 from mmsched.sim.engine import simulate
@@ -43,7 +44,7 @@ def _run(name, compat, seed):
     iso_s = iso if unit == "seconds" else iso / CLOCK
     # Load 1.3 (compat: the artifact's integer rates).
     rate = round(1.3 / iso_s)
-    wl = dysta_workload(TABLES, rate=rate, num_requests=300, slo=4, seed=seed, compat=compat,
+    wl = dysta_workload(TABLES, rate=rate, num_requests=200, slo=4, seed=seed, compat=compat,
                         clock_hz=CLOCK, static=st)
     be = TableBackend(TABLES, time_unit=unit, clock_hz=CLOCK)
     ctx = PolicyContext(tables=(st,), clock_hz=CLOCK, time_unit=unit, compat=compat)
@@ -51,17 +52,21 @@ def _run(name, compat, seed):
 
 
 @pytest.mark.parametrize("name", ["dysta", "dysta_naive", "dysta_oracle", "sdrm3",
-                                  "sdrm3_sparse", "planaria"])
+                                  "sdrm3_sparse", "planaria", "prema", "prema_sparse"])
 @pytest.mark.parametrize("mode", ["fixed", "compat"])
 def test_vector_path_equals_scalar_loop(name, mode, monkeypatch):
     compat = CompatFlags.dysta_artifact() if mode == "compat" else CompatFlags()
     for seed in (0, 1):
-        monkeypatch.setattr(EstimatePolicy, "VEC_ON", 10**9)
+        for cls in (EstimatePolicy, PREMA):
+            monkeypatch.setattr(cls, "VEC_ON", 10**9)
         scalar = _run(name, compat, seed)
-        monkeypatch.setattr(EstimatePolicy, "VEC_ON", 2)
-        monkeypatch.setattr(EstimatePolicy, "VEC_OFF", 1)
-        vector = _run(name, compat, seed)
-        assert vector == scalar, f"seed {seed}"
+        # Always on from 2 tasks; and switching on and off often (state handed back and forth).
+        for on, off in ((2, 1), (5, 4), (9, 3)):
+            for cls in (EstimatePolicy, PREMA):
+                monkeypatch.setattr(cls, "VEC_ON", on)
+                monkeypatch.setattr(cls, "VEC_OFF", off)
+            vector = _run(name, compat, seed)
+            assert vector == scalar, f"seed {seed}, columns on at {on}, off below {off}"
         # The workload really is overloaded (long queues), so the columns were used.
         assert max(r.finish - r.arrival for r in scalar.requests) > 20 * max(
             r.isolated for r in scalar.requests)
