@@ -179,6 +179,10 @@ def build_sweep(args: argparse.Namespace):
         else:  # a scenario file or shipped scenario: zoo models on the exact cycle model
             from mmsched.sched.scenario import builtin_scenario_names, find_scenario
 
+            if clock_hz is not None:
+                raise InputError("--clock-mhz", "", "no --clock-mhz with a scenario (its "
+                                 "accelerators set the clock)", f"--scenario {name}")
+
             if not (name.endswith(".toml") or name in builtin_scenario_names()):
                 raise InputError("--scenario", "", f"one of "
                                  f"{', '.join([*SCENARIOS, *builtin_scenario_names()])} or a "

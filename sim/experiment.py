@@ -42,9 +42,12 @@ class WorkloadSource:
 
     ``kind="synthetic"``: the set ``name`` (``cnn`` or ``attnn``) of
     `mmsched.sched.synthetic`, drawn with ``seed`` and ``samples`` samples per model key.
-    ``kind="csv"``: every Dysta artifact CSV in the folder ``path``. ``clock_hz`` overrides
-    the engine clock (default: the synthetic set's engine, or 200 MHz for Eyeriss CSVs and
-    1 GHz for Sanger CSVs).
+    ``kind="csv"``: every Dysta artifact CSV in the folder ``path``. ``kind="scenario"``: a
+    shipped scenario ``name`` or a scenario TOML ``path`` (`mmsched.sched.scenario`), timed by
+    the exact cycle model through `mmsched.sim.scenario_loader.load_scenario`: static tables
+    from its profiling samples, requests over its held-out samples. ``clock_hz`` overrides the
+    engine clock (default: the synthetic set's engine, 200 MHz for Eyeriss CSVs, 1 GHz for
+    Sanger CSVs; a scenario's own clock is always used).
     """
 
     kind: str = "synthetic"
@@ -66,7 +69,8 @@ class WorkloadSource:
 
     @property
     def label(self) -> str:
-        """Short name for tables: ``synthetic:cnn`` or ``csv:<folder name>``."""
+        """Short name for tables: ``synthetic:cnn``, ``scenario:<name>`` or
+        ``csv:<folder name>``."""
         if self.kind == "synthetic":
             return f"synthetic:{self.name}"
         if self.kind == "scenario":
@@ -341,8 +345,9 @@ def _num(x: Any) -> Any:
 def job_inputs(job: Job) -> tuple[Any, Any, Any]:
     """The job's ``(Workload, StaticTables, timing backend)``: the seam where a workload
     source becomes simulator input. Latency-table sources (synthetic sets, Dysta CSVs) go
-    through `mmsched.sched.dysta_csv`; a new source kind (scenario files with the exact cycle
-    model) adds a branch here and in `load_tables`.
+    through `mmsched.sched.dysta_csv`; scenarios (zoo models on the exact cycle model) through
+    the held-out latency tables and profiling static tables of `_scenario`. A new source kind
+    adds a branch here and in `load_tables`.
     """
     sweep, recipe = job.sweep, job.recipe
     flags = sweep.flags

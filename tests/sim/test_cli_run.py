@@ -231,3 +231,8 @@ def test_attnn_scenario_and_clock_option(tmp_path):
                                              "seed": 0, "samples": 100, "clock_hz": 500e6}
     _assert_bad(mmsched("--clock-mhz", "0", "--out", "o", cwd=tmp_path), tmp_path,
                 "--clock-mhz")
+
+
+def test_clock_option_does_not_apply_to_scenarios(tmp_path):
+    _assert_bad(mmsched("--scenario", "dysta-cnn", "--clock-mhz", "100", "--out", "o",
+                        cwd=tmp_path), tmp_path, "--clock-mhz", "scenario")
