@@ -313,3 +313,34 @@ def test_unknown_config_field_lists_known():
 def test_bad_predictor_rejected():
     with pytest.raises(ValueError, match="predictor"):
         _policy("dysta", "fixed", predictor="psychic")
+
+
+def test_gamma_predictors():
+    from mmsched.sched.gamma import Gamma
+
+    # Densities 0.25 then 1.0 against averages 0.5: ratios 0.5 and 2.
+    avg, last = Gamma("avg"), Gamma("last-one")
+    assert avg.value == last.value == 1.0
+    for g in (avg, last):
+        g.update(0.25, 0.5)
+        g.update(1.0, 0.5)
+    assert avg.value == (0.5 + 2.0) / 2 and last.value == 2.0
+    with pytest.raises(ValueError, match="predictor"):
+        Gamma("median")
+
+
+@pytest.mark.parametrize(("predictor", "expected"), [("avg", 0), ("last-one", 1)])
+def test_sjf_sparse_predictors_differ(predictor, expected):
+    # T0 (a_p) ran layers 0 and 1 at densities 0.25 and 1.0 (ratios 0.5 and 2); T1 (b_p) ran
+    # layer 0 at 0.5 (gamma 1). Pattern remaining: a_p j=2: 30, b_p j=1: 45.
+    # avg: T0 gamma (0.5 + 2)/2 = 1.25 -> 37.5 < 45 -> T0.
+    # last-one: T0 gamma 2 -> 60 > 45 -> T1.
+    p = _policy("sjf_sparse", "fixed", predictor=predictor)
+    t0 = _task(0, "a_p", 0, 200, 1, "fixed")
+    t1 = _task(1, "b_p", 5, 100, 3, "fixed")
+    for t in (t0, t1):
+        p.on_arrival(t.arrival, t)
+    _run_layer(p, t0, 10, 0.25, "fixed")
+    _run_layer(p, t0, 20, 1.0, "fixed")
+    _run_layer(p, t1, 30, 0.5, "fixed")
+    assert p.select(30, 0, [t0, t1]) is [t0, t1][expected]
