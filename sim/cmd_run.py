@@ -270,8 +270,11 @@ def main(args: argparse.Namespace) -> int:
     jobs_n = None if args.jobs is None else _count("--jobs", args.jobs)
     out = Path(args.out)
     check_replaceable(out)
-    experiment.validate_sources(sweep)
     show = args.progress if args.progress is not None else sys.stderr.isatty()
+    if show:  # a scenario's first use profiles it with the cycle model (minutes)
+        sys.stderr.write("preparing workloads ...")
+        sys.stderr.flush()
+    experiment.validate_sources(sweep)
     progress = Progress(sys.stderr) if show else None
     t0 = time.perf_counter()
     results = experiment.run_sweep(sweep, jobs_n=jobs_n,

@@ -33,7 +33,7 @@ def test_silent_when_not_a_tty_unless_asked(tmp_path):
     assert quiet.returncode == 0 and quiet.stderr == b""
     loud = _run(tmp_path, "--progress")
     assert loud.returncode == 0
-    assert loud.stderr.startswith(b"\r[")
+    assert loud.stderr.startswith(b"preparing workloads ...\r[")
     assert re.fullmatch(rb"\[#{30}\] 4/4 runs .*s\n", loud.stderr.split(b"\r")[-1])
     assert loud.stderr.count(b"\n") == 1
     assert loud.stdout.startswith(b"recipe")  # stdout stays the table
