@@ -2,8 +2,11 @@
 
 With no arguments it runs the built-in default scenario (the synthetic CNN set of
 `mmsched.sched.synthetic`) with every published Dysta-benchmark policy at a few rates and SLO
-multipliers, in seconds. ``--csv-dir`` runs the Dysta artifact's CSV files instead, and
-``--compat dysta-artifact`` reproduces the artifact's simulator (defects included).
+multipliers, in seconds. ``--scenario attnn`` is the synthetic AttNN set; any other
+``--scenario`` is a shipped scenario name or a scenario TOML file (zoo models timed by the exact
+cycle model, `mmsched.sim.scenario_loader`); ``--csv-dir`` runs the Dysta artifact's CSV files;
+``--compat dysta-artifact`` reproduces the artifact's simulator (defects included, each one
+switchable off with ``--compat-off``).
 
 Output folder (staged and renamed into place, so a failed run writes nothing):
 ``summary.csv`` (tidy: one row per policy, rate, SLO multiplier and seed index),
