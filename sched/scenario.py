@@ -12,6 +12,9 @@ field (``models[2].arch``), what was expected and what was found. Fields:
                     deadline = next frame, cascades)
 ``system``          list, required: accelerators, each a configuration name of
                     `mmsched.hw.spec.NAMED_CONFIGS` or a table of `AcceleratorConfig` fields
+                    (``base`` = a named configuration whose fields the others override)
+``variants``        table: alternative systems by name (``{"2x2k" = [...]}``), chosen with
+                    ``NAME:VARIANT`` (`find_scenario`); ``system`` is the default one
 ``rates``           list of numbers > 0 (req/s; poisson): the default sweep
 ``slos``            list of numbers > 0: SLO multipliers (poisson)
 ``requests``        int > 0: requests per run (poisson)
@@ -40,7 +43,8 @@ from .model import Model
 
 ARRIVALS = ("poisson", "periodic")
 
-_TOP = {"name", "description", "arrivals", "system", "rates", "slos", "requests", "duration_s",
+_TOP = {"name", "description", "arrivals", "system", "variants", "rates", "slos", "requests",
+        "duration_s",
         "samples", "profile_samples", "mask_seed", "models"}
 _MODEL = {"arch", "patterns", "sparsity", "fps", "after", "probability"}
 
@@ -74,6 +78,23 @@ class Scenario:
     profile_samples: int = 4
     mask_seed: int = 0
     source: str = field(default="", compare=False)
+    variants: tuple[tuple[str, tuple], ...] = field(default=(), compare=False)
+    variant: str = ""
+
+    def with_variant(self, name: str) -> Scenario:
+        """This scenario on its system variant ``name`` (ValueError listing the known ones)."""
+        from dataclasses import replace
+
+        table = dict(self.variants)
+        if name not in table:
+            raise ValueError(f"scenario {self.name!r} has no system variant {name!r}; known: "
+                             f"{', '.join(table) or 'none'}")
+        return replace(self, system=table[name], variant=name)
+
+    @property
+    def label(self) -> str:
+        """``name`` or ``name:variant``."""
+        return f"{self.name}:{self.variant}" if self.variant else self.name
 
     @property
     def clock_hz(self) -> float:
@@ -192,6 +213,16 @@ def parse_scenario(doc: dict, source: str) -> Scenario:
         raise r.fail("system", "a non-empty list of accelerators", f"{_type_name(sysv)} "
                      f"{sysv!r}")
     system = tuple(_accelerator(r, v, f"system[{i}]") for i, v in enumerate(sysv))
+    variants = []
+    vv = doc.get("variants", {})
+    if not isinstance(vv, dict):
+        raise r.fail("variants", "a table of named systems", f"{_type_name(vv)} {vv!r}")
+    for vname, vsys in vv.items():
+        if not isinstance(vsys, list) or not vsys:
+            raise r.fail(f"variants.{vname}", "a non-empty list of accelerators",
+                         f"{_type_name(vsys)} {vsys!r}")
+        variants.append((vname, tuple(_accelerator(r, v, f"variants.{vname}[{i}]")
+                                      for i, v in enumerate(vsys))))
     rates = r.get(doc, "rates", "rates", "numbers", (3.0,), positive=True)
     slos = r.get(doc, "slos", "slos", "numbers", (10.0,), positive=True)
     requests = r.get(doc, "requests", "requests", "int", 1000, positive=True)
@@ -250,12 +281,19 @@ def parse_scenario(doc: dict, source: str) -> Scenario:
         if e.after is not None and e.after not in archs:
             raise r.fail(f"models[{i}].after", f"an arch of this scenario ({', '.join(archs)})",
                          repr(e.after))
+        seen, up = {e.arch}, e.after
+        while up is not None:  # cascades must not loop
+            if up in seen:
+                raise r.fail(f"models[{i}].after", "a cascade without cycles",
+                             f"a cycle through {up!r}")
+            seen.add(up)
+            up = entries[archs.index(up)].after
     return Scenario(name=name, system=system, models=tuple(entries),
                     description=r.get(doc, "description", "description", "str", ""),
                     arrivals=arrivals, rates=tuple(float(x) for x in rates),
                     slos=tuple(float(x) for x in slos), requests=requests,
                     duration_s=float(duration), samples=samples, profile_samples=prof,
-                    mask_seed=mask_seed, source=source)
+                    mask_seed=mask_seed, source=source, variants=tuple(variants))
 
 
 def load_scenario_file(path: str | Path) -> Scenario:
@@ -284,7 +322,22 @@ def builtin_scenario_names() -> list[str]:
 
 
 def find_scenario(name_or_path: str) -> Scenario:
-    """A shipped scenario by name, or a TOML file by path; InputError if neither."""
+    """A shipped scenario by name, or a TOML file by path, optionally ``:VARIANT`` (a system
+    variant of the file); InputError if neither."""
+    base, sep, variant = name_or_path.rpartition(":")
+    if not sep or not variant or "/" in variant or "\\" in variant:
+        base, variant = name_or_path, ""
+    sc = _find(base)
+    if variant:
+        try:
+            sc = sc.with_variant(variant)
+        except ValueError as e:
+            raise InputError(sc.source or base, "variants", "a system variant of the scenario",
+                             str(e)) from None
+    return sc
+
+
+def _find(name_or_path: str) -> Scenario:
     f = _builtin_dir().joinpath(f"{name_or_path}.toml")
     if f.is_file():
         with resources.as_file(f) as p:
@@ -294,3 +347,72 @@ def find_scenario(name_or_path: str) -> Scenario:
         return load_scenario_file(name_or_path)
     raise InputError(name_or_path, "", f"a scenario file or one of "
                      f"{', '.join(builtin_scenario_names())}", "neither")
+
+
+def frame_requests(sc: Scenario, *, keys: dict[str, list[str]], samples: int, clock_hz: float,
+                   seed: int, duration_s: float | None = None) -> tuple:
+    """XRBench-style periodic frames of a ``periodic`` scenario (REFERENCE.md section 4).
+
+    Each model runs at its ``fps`` from time 0 for ``duration_s`` (default the scenario's); a
+    frame's deadline is the next frame's arrival. A cascaded model (``after = U``) gets, for each
+    of its frame times, the latest frame of ``U`` that arrived no later, and runs (depending on
+    it: ready only once it finishes) with ``probability``, else that frame is skipped. Each frame
+    draws its model key uniformly over ``keys[arch]`` (the arch's patterns) and its sample
+    uniformly over ``range(samples)``. Priority 1; ``stream`` = index of the model entry.
+    Integer cycles at ``clock_hz``; ids in (arrival, stream) order. Deterministic from ``seed``.
+    """
+    import numpy as np
+
+    from .workload import Request, periodic_arrivals
+
+    if sc.arrivals != "periodic":
+        raise ValueError(f"scenario {sc.name!r} is not periodic")
+    dur = sc.duration_s if duration_s is None else duration_s
+    if not dur > 0:
+        raise ValueError(f"duration_s must be positive, not {dur!r}")
+    rng = np.random.default_rng([seed, 0x58524245])
+    order = _topological(sc)
+    frames: dict[str, list[tuple[int, int, str, int, tuple[int, ...]]]] = {}
+    pending: list[tuple[int, int, str, int, int, tuple]] = []
+    for idx in order:
+        e = sc.models[idx]
+        times = periodic_arrivals(e.fps, dur, clock_hz).tolist()
+        period = int(round(clock_hz / e.fps))
+        up = frames.get(e.after) if e.after else None
+        mine = []
+        for t in times:
+            dep: tuple = ()
+            if up is not None:
+                prior = [f for f in up if f[0] <= t]
+                if not prior or rng.random() >= e.probability:
+                    continue
+                dep = (prior[-1],)
+            key = keys[e.arch][int(rng.integers(len(keys[e.arch])))]
+            sample = int(rng.integers(samples))
+            entry = (t, idx, key, sample)
+            mine.append(entry)
+            pending.append((t, idx, key, sample, t + period, dep))
+        frames[e.arch] = mine
+    pending.sort(key=lambda p: (p[0], p[1]))
+    ids = {(p[0], p[1]): i for i, p in enumerate(pending)}
+    out = []
+    for i, (t, idx, key, sample, deadline, dep) in enumerate(pending):
+        deps = tuple(ids[(d[0], d[1])] for d in dep)
+        out.append(Request(id=i, model=key, sample=sample, arrival=t, deadline=deadline,
+                           priority=1, depends_on=deps, stream=idx))
+    return tuple(out)
+
+
+def _topological(sc: Scenario) -> list[int]:
+    """Model entries with every upstream (``after``) before its dependents."""
+    done: list[int] = []
+    index = {e.arch: i for i, e in enumerate(sc.models)}
+    for i in range(len(sc.models)):
+        chain = []
+        j: int | None = i
+        while j is not None and j not in done and j not in chain:
+            chain.append(j)
+            up = sc.models[j].after
+            j = index[up] if up is not None else None
+        done.extend(reversed(chain))
+    return list(dict.fromkeys(done))

@@ -15,7 +15,8 @@ HELP = "list scenarios with their models, system and load at a given rate"
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenarios", nargs="*", metavar="NAME_OR_FILE",
-                   help="scenario names or TOML files (default: every shipped scenario)")
+                   help="scenario names or TOML files, optionally NAME:VARIANT for a system "
+                        "variant (default: every shipped scenario)")
     p.add_argument("--rate", type=float, default=None,
                    help="arrival rate in req/s for the load column (default: each scenario's "
                         "own rates)")
@@ -45,14 +46,14 @@ def main(args: argparse.Namespace) -> int:
         raise ValueError(f"--rate must be a positive number of requests/s, not {args.rate:g}")
     names = args.scenarios or builtin_scenario_names()
     scenarios = [find_scenario(n) for n in names]  # validate all before any output
-    rows = [("scenario", "arrivals", "system", "models", "load")]
+    rows = [("scenario", "arrivals", "system", "variants", "models", "load")]
     for sc in scenarios:
         keys = sum(len(e.patterns) for e in sc.models)
         archs = ",".join(e.arch for e in sc.models)
         load = "-" if args.no_load else _load_text(load_scenario(sc, cache_dir=args.cache_dir),
                                                    args.rate)
-        rows.append((sc.name, sc.arrivals, "+".join(c.name for c in sc.system),
-                     f"{keys} keys ({archs})", load))
+        rows.append((sc.label, sc.arrivals, "+".join(c.name for c in sc.system),
+                     ",".join(n for n, _ in sc.variants) or "-", f"{keys} keys ({archs})", load))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())

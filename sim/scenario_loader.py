@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
+
 from mmsched.sched.compat import CompatFlags
 from mmsched.sched.latency_table import LatencyTable
 from mmsched.sched.scenario import Scenario, find_scenario
@@ -118,6 +120,43 @@ def profile_scenario(scenario: Scenario, accelerator: int = 0, *,
     return runs
 
 
+class ProfiledBackend:
+    """Timing backend serving profiled counters of the held-out samples.
+
+    ``runs[a]``: the `ProfileRun` list of accelerator ``a``; a request's sample ``i`` is
+    held-out sample ``heldout[i]``. Cycles are converted from the accelerator's clock to the
+    system clock (rounded to nearest; exact when the clocks agree); in ``seconds`` mode the
+    time is ``cycles / accelerator clock``.
+    """
+
+    name = "profiled"
+
+    def __init__(self, runs, heldout: Sequence[int], *, time_unit: str = "cycles",
+                 clock_hz: float) -> None:
+        from mmsched.sim.backends import LayerTiming
+
+        self._timing = LayerTiming
+        self.time_unit, self.clock_hz = time_unit, float(clock_hz)
+        self._tab: list[dict[str, tuple]] = []
+        for acc_runs in runs:
+            table = {}
+            for r in acc_runs:
+                rows = r.rows(heldout)
+                if time_unit == "seconds":
+                    t = r.cycles[rows] / r.clock_hz
+                else:
+                    t = np.rint(r.cycles[rows] * (self.clock_hz / r.clock_hz)).astype(np.int64)
+                table[r.key] = (t.tolist(), r.nnz[rows].tolist(), r.total[rows].tolist(),
+                                r.energy_pj[rows].tolist())
+            self._tab.append(table)
+
+    def layer(self, accelerator: int, model, layer_index: int, sample: int):
+        t, nnz, total, energy = self._tab[accelerator][model.key]
+        return self._timing(t[sample][layer_index], int(nnz[sample][layer_index]),
+                            int(total[sample][layer_index]),
+                            float(energy[sample][layer_index]))
+
+
 @dataclass(frozen=True, eq=False)
 class LoadedScenario:
     """A scenario with its profiled counters.
@@ -149,12 +188,28 @@ class LoadedScenario:
                                seed=seed, seed_index=seed_index, compat=compat,
                                clock_hz=self.clock_hz, static=self.static[0])
 
-    def backend(self):
-        """The timing backend of runs: exact cycle-model counters of the held-out samples."""
-        from mmsched.sim.backends import make_backend
+    def backend(self) -> ProfiledBackend:
+        """The timing backend of runs: exact cycle-model counters (cycles, nnz, total, energy)
+        of the held-out samples, per accelerator of the system."""
+        return ProfiledBackend(self.runs, self.scenario.heldout_samples,
+                               time_unit=self.time_unit, clock_hz=self.clock_hz)
 
-        return make_backend("table", tables=self.tables, time_unit=self.time_unit,
-                            clock_hz=self.clock_hz)
+    def frames(self, *, seed: int = 1, duration_s: float | None = None) -> Workload:
+        """The periodic (XRBench) frame stream of the scenario over the held-out samples
+        (`mmsched.sched.scenario.frame_requests`), in integer cycles."""
+        from mmsched.sched.dysta_csv import table_models
+        from mmsched.sched.scenario import frame_requests
+
+        sc = self.scenario
+        if self.time_unit != "cycles":
+            raise ValueError("periodic scenarios run in cycles (no Dysta-artifact compat)")
+        keys = {e.arch: [f"{e.arch}_{p}" for p in e.patterns] for e in sc.models}
+        reqs = frame_requests(sc, keys=keys, samples=len(sc.heldout_samples),
+                              clock_hz=self.clock_hz, seed=seed, duration_s=duration_s)
+        return Workload(models=table_models(list(self.tables)), requests=reqs,
+                        clock_hz=self.clock_hz, name=f"{sc.label} frames seed={seed}",
+                        meta={"scenario": sc.label, "seed": seed,
+                              "duration_s": duration_s or sc.duration_s})
 
     def mean_isolated_s(self) -> float:
         """Mean over model keys of the mean isolated latency (seconds) on accelerator 0."""
@@ -177,8 +232,11 @@ def load_scenario(name_or_path: str | Scenario, *, compat: CompatFlags = _FIXED,
     """
     sc = name_or_path if isinstance(name_or_path, Scenario) else find_scenario(name_or_path)
     unit = "seconds" if compat.any else "cycles"
-    runs = tuple(tuple(profile_scenario(sc, a, cache_dir=cache_dir))
-                 for a in range(len(sc.system)))
+    by_config: dict[str, tuple[ProfileRun, ...]] = {}
+    for a, cfg in enumerate(sc.system):  # identical accelerators share one profile
+        if repr(cfg) not in by_config:
+            by_config[repr(cfg)] = tuple(profile_scenario(sc, a, cache_dir=cache_dir))
+    runs = tuple(by_config[repr(cfg)] for cfg in sc.system)
     clock = sc.clock_hz
     static = tuple(static_tables_from_runs(r, samples=sc.profiling_samples, time_unit=unit,
                                            clock_hz=clock) for r in runs)
@@ -188,7 +246,7 @@ def load_scenario(name_or_path: str | Scenario, *, compat: CompatFlags = _FIXED,
 
 def describe(sc: Scenario) -> dict:
     """A JSON-able summary of a scenario (for listings and results metadata)."""
-    return {"name": sc.name, "arrivals": sc.arrivals,
+    return {"name": sc.label, "arrivals": sc.arrivals,
             "system": [c.name for c in sc.system],
             "models": [asdict(e) for e in sc.models], "samples": sc.samples,
             "profile_samples": sc.profile_samples}

@@ -57,7 +57,7 @@ def register(name: str, *, family: str, engine: str, input: str, published_macs:
 
 
 def _load_builtin() -> None:
-    from . import attention, cnn  # noqa: F401  (register the built-in families)
+    from . import attention, cnn, xrbench  # noqa: F401  (register the built-in families)
 
 
 def arch_names(family: str | None = None) -> list[str]:

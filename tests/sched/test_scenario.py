@@ -93,3 +93,71 @@ def test_cli_lists_shipped_scenarios(tmp_path):
     assert p.returncode == 0, p.stderr
     for name in ("dysta-cnn", "dysta-attnn", "mixed"):
         assert name in p.stdout
+
+
+PERIODIC = """
+name = "p"
+arrivals = "periodic"
+duration_s = 1.0
+system = ["sanger_like"]
+[variants]
+"two" = ["sanger_like", {base = "sanger_like", rows = 32}]
+[[models]]
+arch = "xres"
+fps = 60.0
+[[models]]
+arch = "xrge"
+fps = 30.0
+after = "xres"
+probability = 0.5
+[[models]]
+arch = "xrht"
+fps = 45.0
+"""
+
+
+def test_frames_deadlines_cascades_and_determinism(tmp_path):
+    from mmsched.sched.scenario import frame_requests
+
+    sc = load_scenario_file(write(tmp_path, PERIODIC))
+    keys = {e.arch: [f"{e.arch}_dense"] for e in sc.models}
+    clock = 1e9
+    reqs = frame_requests(sc, keys=keys, samples=3, clock_hz=clock, seed=5)
+    by = {}
+    for r in reqs:
+        by.setdefault(r.model, []).append(r)
+    assert len(by["xres_dense"]) == 60 and len(by["xrht_dense"]) == 45
+    assert 5 <= len(by["xrge_dense"]) <= 25  # 30 frames kept with p = 0.5
+    es = by["xres_dense"]
+    assert all(r.deadline - r.arrival == round(clock / 60) for r in es)
+    ids = {r.id: r for r in reqs}
+    for g in by["xrge_dense"]:
+        (dep,) = g.depends_on
+        up = ids[dep]
+        assert up.model == "xres_dense" and up.arrival <= g.arrival
+        assert g.arrival - up.arrival < round(clock / 60)  # the latest upstream frame
+    assert [r.id for r in reqs] == list(range(len(reqs)))
+    assert all(a.arrival <= b.arrival for a, b in zip(reqs, reqs[1:], strict=False))
+    assert {r.sample for r in reqs} <= {0, 1, 2}
+    assert frame_requests(sc, keys=keys, samples=3, clock_hz=clock, seed=5) == reqs
+    assert frame_requests(sc, keys=keys, samples=3, clock_hz=clock, seed=6) != reqs
+
+
+def test_system_variants(tmp_path):
+    f = write(tmp_path, PERIODIC)
+    sc = find_scenario(f"{f}:two")
+    assert len(sc.system) == 2 and sc.system[1].rows == 32 and sc.label == "p:two"
+    with pytest.raises(InputError, match="no system variant 'three'"):
+        find_scenario(f"{f}:three")
+    for name in ("xr-social-a", "xr-social-b", "xr-outdoor-b", "xr-ar-gaming", "xr-vr-gaming"):
+        base = find_scenario(name)
+        assert base.arrivals == "periodic"
+        assert [n for n, _ in base.variants] == ["4k", "2x2k", "3k+1k", "4x2k"]
+        assert [c.rows * c.cols for c in find_scenario(f"{name}:3k+1k").system] == [3072, 1024]
+
+
+def test_cascade_cycle_rejected(tmp_path):
+    text = PERIODIC.replace('arch = "xres"\nfps = 60.0', 'arch = "xres"\nfps = 60.0\n'
+                            'after = "xrge"')
+    with pytest.raises(InputError, match=r"models\[0\]\.after: expected a cascade without"):
+        load_scenario_file(write(tmp_path, text))

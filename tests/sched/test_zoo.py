@@ -96,3 +96,24 @@ def test_filter_pruning_is_structural():
         else:
             assert b.n == a.n
     assert 0.75 < pruned.macs / dense.macs < 0.85
+
+
+def test_xrbench_networks_match_their_descriptions():
+    from mmsched.sched.zoo.xrbench import XRBENCH_LAYER_COUNTS
+
+    for arch, n in XRBENCH_LAYER_COUNTS.items():
+        assert len(zoo.layers(arch)) == n, arch
+        assert zoo.arch_info(arch).family == "xr"
+    # spot checks against the MAESTRO rows (stride 1, no padding: out = Y - R + 1)
+    es1 = zoo.layers("xres")[0]  # K 32, C 32, Y 160, X 100, R 3, S 3
+    assert (es1.m, es1.n, es1.k) == (158 * 98, 32, 32 * 9)
+    ht = {la.name: la for la in zoo.layers("xrht")}
+    assert (ht["conv98"].n, ht["conv98"].k, ht["conv98"].m) == (21, 256, 32 * 32)
+    assert (ht["fc2"].n, ht["fc2"].k, ht["fc2"].m) == (5120, 512, 1)
+    pd = {la.name: la for la in zoo.layers("xrpd")}
+    assert pd["conv128"].m == 1 and pd["fc1"].m == 1024  # R > Y clamps; fc over 1024 rows
+    asr = zoo.layers("xrasr")
+    assert [(la.n, la.k) for la in asr[:5]] == [(512, 512), (1024, 512), (512, 512),
+                                                 (2048, 512), (512, 2048)]
+    od = zoo.layers("xrod")
+    assert (od[10].n, od[10].k, od[10].m) == (24, 72, 56 * 75)  # conv11
