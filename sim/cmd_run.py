@@ -73,7 +73,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "comma-separated CompatFlags names (e.g. listing_order,clock_rewind)")
     p.add_argument("--policies", metavar="LIST",
                    help="comma-separated policy names, or 'all' (default: the Dysta set "
-                        f"{','.join(DYSTA_POLICIES)})")
+                        f"{','.join(DYSTA_POLICIES)}); NAME:field=value[:field=value] sets "
+                        "config fields, e.g. dysta:beta=0.1:predictor=last-one")
     p.add_argument("--rates", metavar="LIST",
                    help="arrival rates in requests/s, comma-separated (default per scenario)")
     p.add_argument("--slo", metavar="LIST",
@@ -134,14 +135,27 @@ def _policies(text: str | None) -> tuple[str, ...]:
         return tuple(p for p in DYSTA_POLICIES if p in known)
     if text.strip() == "all":
         return tuple(known)
-    names = [s.strip() for s in text.split(",")]
-    for name in names:
+    from mmsched.sched.policy import policy_config
+
+    from .experiment import parse_policy_spec
+
+    specs = [s.strip() for s in text.split(",")]
+    for spec in specs:
+        try:
+            name, overrides = parse_policy_spec(spec)
+        except ValueError as e:
+            raise InputError("--policies", "", "NAME or NAME:field=value[:...]",
+                             f"{spec!r} ({e})") from None
         if name not in known:
             raise InputError("--policies", "", f"policy names from: {', '.join(known)}",
                              repr(name))
-    if len(set(names)) != len(names):
+        try:
+            policy_config(name, **overrides)
+        except (TypeError, ValueError) as e:
+            raise InputError("--policies", repr(spec), "known config fields", str(e)) from None
+    if len(set(specs)) != len(specs):
         raise InputError("--policies", "", "distinct names", repr(text))
-    return tuple(names)
+    return tuple(specs)
 
 
 def _compat_off(text: str | None, mode: str) -> tuple[str, ...]:

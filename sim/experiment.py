@@ -101,6 +101,10 @@ class Recipe:
 class Sweep:
     """A whole experiment: recipes x policies x seeds, one engine configuration.
 
+    ``policies`` are policy specs: a registered name, optionally with config overrides
+    (``"dysta:beta=0.1:predictor=last-one"``, `parse_policy_spec`), so policy configurations
+    are one more sweep dimension; the spec is the ``policy`` column of the results.
+
     ``seed`` is the base seed; seed index ``r`` = 0..``seeds``-1 is one repetition (the
     artifact's ``random.seed(seed + r)``). ``compat`` is a mode name of
     `CompatFlags.from_mode`; ``compat_off`` names flags of that mode turned off (``mmsched
@@ -324,7 +328,14 @@ def validate_sources(sweep: Sweep) -> None:
         if not tables:
             raise InputError(job.recipe.source.path or job.recipe.source.label, "",
                              "at least one model", "none")
-        job_inputs(job)
+        workload, static, _ = job_inputs(job)
+        context = _context(sweep, workload, static)
+        for spec in sweep.policies:
+            try:
+                _policy(spec, context)
+            except ValueError as e:
+                raise InputError(f"policy {spec!r}", "", "a valid configuration",
+                                 str(e)) from None
 
 
 # --- one job ---------------------------------------------------------------------------------
@@ -357,23 +368,64 @@ def job_inputs(job: Job) -> tuple[Any, Any, Any]:
     return workload, static, _backend(recipe.source, flags)
 
 
+def parse_policy_spec(spec: str) -> tuple[str, dict[str, Any]]:
+    """``"dysta"`` -> ``("dysta", {})``; ``"dysta:beta=0.1:predictor=last-one"`` -> the
+    registered name and config overrides (values: int, float, ``true``/``false``, else text).
+
+    Raises ValueError for an empty name or a part that is not ``field=value``.
+    """
+    name, *parts = spec.split(":")
+    if not name:
+        raise ValueError(f"policy spec {spec!r}: no policy name")
+    overrides: dict[str, Any] = {}
+    for part in parts:
+        field_name, eq, text = part.partition("=")
+        if not eq or not field_name:
+            raise ValueError(f"policy spec {spec!r}: {part!r} is not field=value")
+        overrides[field_name] = _value(text)
+    return name, overrides
+
+
+def _value(text: str) -> Any:
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    for conv in (int, float):
+        try:
+            return conv(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _context(sweep: Sweep, workload, static):
+    from mmsched.sched.policy import PolicyContext
+
+    return PolicyContext(tables=(static,) * sweep.num_accelerators,
+                         num_accelerators=sweep.num_accelerators,
+                         clock_hz=workload.clock_hz, time_unit=workload.time_unit,
+                         compat=sweep.flags)
+
+
+def _policy(spec: str, context):
+    from mmsched.sched.policy import make_policy
+
+    name, overrides = parse_policy_spec(spec)
+    return make_policy(name, context, **overrides)
+
+
 def run_job(job: Job) -> JobResult:
     """Run every policy of the sweep on the job's workload (in this process)."""
     from mmsched.sched import metrics
-    from mmsched.sched.policy import PolicyContext, make_policy
     from mmsched.sim.engine import simulate
 
     sweep, recipe = job.sweep, job.recipe
     flags = sweep.flags
     workload, static, backend = job_inputs(job)
-    context = PolicyContext(tables=(static,) * sweep.num_accelerators,
-                            num_accelerators=sweep.num_accelerators,
-                            clock_hz=workload.clock_hz, time_unit=workload.time_unit,
-                            compat=flags)
+    context = _context(sweep, workload, static)
     base = {"recipe": recipe.name, "workload": recipe.source.label, "mode": sweep.compat}
     out = JobResult(key=job.key)
     for policy_name in sweep.policies:
-        policy = make_policy(policy_name, context)
+        policy = _policy(policy_name, context)
         keep = job.is_detail and job.seed_index == 0 and policy_name == sweep.gantt_policy
         result = simulate(workload, policy, backend, num_accelerators=sweep.num_accelerators,
                           compat=flags, keep_layers=keep)

@@ -236,3 +236,16 @@ def test_attnn_scenario_and_clock_option(tmp_path):
 def test_clock_option_does_not_apply_to_scenarios(tmp_path):
     _assert_bad(mmsched("--scenario", "dysta-cnn", "--clock-mhz", "100", "--out", "o",
                         cwd=tmp_path), tmp_path, "--clock-mhz", "scenario")
+
+
+def test_policy_configs_are_a_sweep_dimension(tmp_path):
+    res = mmsched("--policies", "dysta,dysta:beta=0.5,dysta:predictor=last-one", "--requests",
+                  "40", "--seeds", "1", "--rates", "5", "--slo", "10", "--jobs", "1",
+                  "--out", "p", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    rows = list(csv.DictReader((tmp_path / "p" / "summary.csv").open()))
+    assert [r["policy"] for r in rows] == ["dysta", "dysta:beta=0.5", "dysta:predictor=last-one"]
+    _assert_bad(mmsched("--policies", "dysta:gamma=1", "--out", "o", cwd=tmp_path), tmp_path,
+                "unknown config field", "'gamma'")
+    _assert_bad(mmsched("--policies", "dysta:estimator=bogus", "--out", "o", cwd=tmp_path),
+                tmp_path, "dysta:estimator=bogus", "estimator must be one of")

@@ -172,3 +172,12 @@ def failing_runner(job):
 def test_worker_input_errors_arrive_intact():
     with pytest.raises(InputError, match=r"x.csv: line \d: expected a number, found '\?'"):
         ex.run_sweep(_sweep(), jobs_n=2, runner=failing_runner)
+
+
+def test_policy_specs():
+    assert ex.parse_policy_spec("fcfs") == ("fcfs", {})
+    assert ex.parse_policy_spec("dysta:beta=0.1:predictor=last-one:n=3:x=true") == (
+        "dysta", {"beta": 0.1, "predictor": "last-one", "n": 3, "x": True})
+    for bad in (":beta=1", "dysta:beta", "dysta:=1"):
+        with pytest.raises(ValueError, match="policy spec"):
+            ex.parse_policy_spec(bad)
