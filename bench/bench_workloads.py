@@ -39,7 +39,8 @@ def main() -> None:
     from mmsched.sim.scenario_loader import load_scenario
 
     print("cycle model per request (one inference; medians of 3 samples)")
-    print(f"  {'model':<28} {'masks s':>8} {'cycle model s':>14} {'latency ms':>11}")
+    print(f"  {'model':<28} {'engine':<16} {'masks s':>8} {'cycle model s':>14} "
+          f"{'latency ms':>11}")
     for arch, pattern, cfg in (("resnet50", "unstructured20", EYERISS_V2_LIKE),
                                ("vgg16", "unstructured20", EYERISS_V2_LIKE),
                                ("mobilenetv1", "unstructured20", EYERISS_V2_LIKE),
@@ -48,7 +49,7 @@ def main() -> None:
                                ("bart", "dense", SANGER_LIKE),
                                ("gpt2", "dense", SANGER_LIKE)):
         mt, ct, cyc = _inference_times(arch, pattern, cfg)
-        print(f"  {arch + '_' + pattern + ' @' + cfg.name[:7]:<28} {mt:8.2f} {ct:14.3f} "
+        print(f"  {arch + '_' + pattern:<28} {cfg.name:<16} {mt:8.2f} {ct:14.3f} "
               f"{cyc / cfg.clock_hz * 1e3:11.2f}", flush=True)
     with tempfile.TemporaryDirectory() as cache:
         t0 = time.perf_counter()
