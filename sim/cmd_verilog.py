@@ -42,9 +42,34 @@ def _accel_build(args: argparse.Namespace) -> tuple[Any, str, dict]:
     return Accelerator(config=cfg), TOP_NAME, cfg.to_dict()
 
 
+def _sched_arguments(p: argparse.ArgumentParser) -> None:
+    from mmsched.hw.spec import SchedulerConfig
+
+    d = SchedulerConfig()
+    for name in ("slots", "models", "patterns", "layers", "wait_shift", "fair_shift"):
+        p.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(d, name),
+                       help=f"SchedulerConfig.{name} (default {getattr(d, name)})")
+    p.add_argument("--predictor", default=d.predictor, choices=("avg", "last-one"))
+    p.add_argument("--beta", type=float, default=d.beta, help=f"default {d.beta}")
+
+
+def _sched_build(args: argparse.Namespace) -> tuple[Any, str, dict]:
+    import dataclasses
+
+    from mmsched.hw.dysta import DystaScheduler
+    from mmsched.hw.spec import SchedulerConfig
+
+    cfg = SchedulerConfig(slots=args.slots, models=args.models, patterns=args.patterns,
+                          layers=args.layers, predictor=args.predictor, beta=args.beta,
+                          wait_shift=args.wait_shift, fair_shift=args.fair_shift)
+    return DystaScheduler(config=cfg), "dysta_sched", dataclasses.asdict(cfg)
+
+
 TARGETS: dict[str, Target] = {
     "accelerator": Target("the sparse systolic accelerator top (hw/accel)", _accel_arguments,
                           _accel_build),
+    "scheduler": Target("the Dysta hardware scheduler (hw/dysta)", _sched_arguments,
+                        _sched_build),
 }
 
 
