@@ -95,7 +95,11 @@ class EstimatePolicy(Policy):
 
     def _profile(self, key: str) -> tuple[ModelProfile, tuple[float, ...]]:
         t = self._tables
-        prof = t.profile(key, self._level)
+        try:
+            prof = t.profile(key, self._level)
+        except KeyError:
+            raise ValueError(f"{type(self).__name__}: no static profile for model {key!r}; "
+                             f"profiled: {sorted(t.pattern)}") from None
         # Gamma's reference density is always the key's own (pattern) average.
         return prof, t.pattern[key].layer_density
 
