@@ -50,7 +50,7 @@ class TableBackend:
 
     name = "table"
 
-    def __init__(self, tables: Sequence[LatencyTable], *, time_unit: str = "cycles",
+    def __init__(self, tables: Sequence[LatencyTable], time_unit: str = "cycles",
                  clock_hz: float = 1.0) -> None:
         if time_unit not in ("cycles", "seconds"):
             raise ValueError(f"time_unit must be 'cycles' or 'seconds', not {time_unit!r}")
