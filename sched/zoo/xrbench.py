@@ -12,8 +12,6 @@ but described as full convolutions (FBNet's and MiDaS' ``K = C`` 5x5 layers): th
 shapes XRBench's own cost model ran. Scenario FPS and cascades are in
 ``sched/data/scenarios/xr-*.toml`` (REFERENCE.md section 4).
 
-Missing: the semantic-segmentation model (``SS_HRViT_b1``, used by Outdoor Activity A and AR
-Assistant) is not transcribed yet (issue 4 follow-up), so those two scenarios are not shipped.
 """
 
 from __future__ import annotations
@@ -288,6 +286,117 @@ def xr_as() -> tuple[Layer, ...]:
     return _layers(rows)
 
 
+class _Seq:
+    """Rows with MAESTRO-style names (``convN`` / ``fcN`` numbered separately)."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[int, int, int, int, int, int]] = []
+        self.names: list[str] = []
+        self._n = {"conv": 0, "fc": 0}
+
+    def conv(self, k: int, c: int, hw: int, r: int) -> None:
+        self._n["conv"] += 1
+        self.names.append(f"conv{self._n['conv']}")
+        self.rows.append((k, c, hw, hw, r, r))
+
+    def fc(self, k: int, c: int, tokens: int) -> None:
+        self._n["fc"] += 1
+        self.names.append(f"fc{self._n['fc']}")
+        self.rows.append((k, c, tokens, 1, 1, 1))
+
+    def convs(self, rows: list[tuple[int, int, int, int]]) -> None:
+        for k, c, hw, r in rows:
+            self.conv(k, c, hw, r)
+
+
+# HRViT block per branch resolution hw: width d and two small projections (r1, r2), listed
+# as fc(2d<-d), conv3(d), fc(d<-d), fc(r1<-r1), fc(r2<-r2), fc(4d<-d), conv3(2d), conv5(2d),
+# fc(d<-4d) over hw*hw tokens (e.g. fc1, conv5, fc2..fc5, conv6, conv7, fc6 at hw = 56).
+_HRVIT_BRANCH = {56: (32, 8, 4), 28: (64, 8, 8), 14: (128, 16, 8), 7: (256, 16, 16)}
+
+
+def _hrvit_block(q: _Seq, hw: int) -> None:
+    d, r1, r2 = _HRVIT_BRANCH[hw]
+    t = hw * hw
+    q.fc(2 * d, d, t)
+    q.conv(d, d, hw, 3)
+    q.fc(d, d, t)
+    q.fc(r1, r1, t)
+    q.fc(r2, r2, t)
+    q.fc(4 * d, d, t)
+    q.conv(2 * d, 2 * d, hw, 3)
+    q.conv(2 * d, 2 * d, hw, 5)
+    q.fc(d, 4 * d, t)
+
+
+_FUSE3 = [(32, 64, 28, 1), (32, 128, 14, 1), (32, 32, 56, 3), (64, 32, 28, 1),
+          (64, 128, 14, 1), (32, 32, 56, 5), (128, 32, 14, 1), (64, 64, 28, 3),
+          (128, 64, 14, 1), (32, 32, 56, 1), (32, 32, 56, 3), (64, 64, 28, 1), (64, 64, 28, 3),
+          (128, 128, 14, 1), (128, 128, 14, 3)]
+
+
+@register("xrss", family="xr", engine="xr", input="image 224x224 (HRViT-b1)",
+          published_macs=None,
+          macs_source=_SOURCE.format(file="AR_Assistant", net="SS_HRViT_b1", n=423))
+def xr_ss() -> tuple[Layer, ...]:
+    """Semantic segmentation, HRViT-b1 (XRBench SS): a multi-branch vision transformer
+    (branches at 56, 28, 14 and 7 pixels, each block a pair of linear projections around a
+    3x3 and a 5x5 convolution), fusion layers between stages and a classification head;
+    212 convolutions and 211 fully connected layers as the description lists them."""
+    q = _Seq()
+    q.convs([(32, 3, 224, 3), (64, 32, 112, 3), (32, 64, 56, 1), (32, 32, 56, 3)])
+    _hrvit_block(q, 56)
+    q.convs([(32, 32, 56, 3), (64, 32, 28, 1), (32, 32, 56, 1), (32, 32, 56, 3),
+             (64, 64, 28, 1), (64, 64, 28, 3)])
+    _hrvit_block(q, 56)
+    _hrvit_block(q, 28)
+    q.convs([(32, 64, 28, 1), (32, 32, 56, 3), (64, 32, 28, 1), (32, 32, 56, 5),
+             (128, 32, 14, 1), (64, 64, 28, 3), (128, 64, 14, 1), (32, 32, 56, 1),
+             (32, 32, 56, 3), (64, 64, 28, 1), (64, 64, 28, 3), (128, 128, 14, 1),
+             (128, 128, 14, 3)])
+    for fuse in (False, True):  # stage 3, twice, with a fusion in between
+        if fuse:
+            q.convs(_FUSE3)
+        _hrvit_block(q, 56)
+        _hrvit_block(q, 28)
+        for _ in range(6):
+            _hrvit_block(q, 14)
+    fuse4a = [(32, 64, 28, 1), (32, 128, 14, 1), (32, 32, 56, 3), (64, 32, 28, 1),
+              (64, 128, 14, 1), (32, 32, 56, 5), (128, 32, 14, 1), (64, 64, 28, 3),
+              (128, 64, 14, 1), (32, 32, 56, 9), (256, 32, 7, 1), (64, 64, 28, 5),
+              (256, 64, 7, 1), (128, 128, 14, 3), (256, 128, 7, 1), (32, 32, 56, 1),
+              (32, 32, 56, 3), (64, 64, 28, 1), (64, 64, 28, 3), (128, 128, 14, 1),
+              (128, 128, 14, 3), (256, 256, 7, 1), (256, 256, 7, 3)]
+    q.convs(fuse4a)
+    _hrvit_block(q, 56)
+    _hrvit_block(q, 28)
+    for _ in range(6):
+        _hrvit_block(q, 14)
+    for _ in range(2):
+        _hrvit_block(q, 7)
+    q.convs([(32, 64, 28, 1), (32, 128, 14, 1), (32, 256, 7, 1), (32, 32, 56, 3),
+             (64, 32, 28, 1), (64, 128, 14, 1), (64, 256, 7, 1), (32, 32, 56, 5),
+             (128, 32, 14, 1), (64, 64, 28, 3), (128, 64, 14, 1), (128, 256, 7, 1),
+             (32, 32, 56, 9), (256, 32, 7, 1), (64, 64, 28, 5), (256, 64, 7, 1),
+             (128, 128, 14, 3), (256, 128, 7, 1), (32, 32, 56, 1), (32, 32, 56, 3),
+             (64, 64, 28, 1), (64, 64, 28, 3), (128, 128, 14, 1), (128, 128, 14, 3),
+             (256, 256, 7, 1), (256, 256, 7, 3)])
+    _hrvit_block(q, 56)
+    _hrvit_block(q, 28)
+    for _ in range(2):
+        _hrvit_block(q, 14)
+    for _ in range(2):
+        _hrvit_block(q, 7)
+    q.convs([(32, 32, 56, 1), (32, 32, 56, 3), (128, 32, 56, 1), (128, 32, 56, 1),
+             (64, 64, 28, 1), (64, 64, 28, 3), (256, 64, 28, 1), (256, 64, 28, 1),
+             (256, 128, 56, 3), (128, 128, 14, 1), (128, 128, 14, 3), (512, 128, 14, 1),
+             (512, 128, 14, 1), (512, 256, 28, 3), (256, 256, 7, 1), (256, 256, 7, 3),
+             (1024, 256, 7, 1), (1024, 256, 7, 1), (1024, 512, 14, 3), (2048, 1024, 7, 1)])
+    q.fc(1000, 2048, 2048)
+    return _layers(q.rows, q.names)
+
+
 XRBENCH_LAYER_COUNTS = {"xres": 42, "xrge": 63, "xrdr": 34, "xrht": 224, "xrde": 92,
-                        "xrpd": 153, "xrod": 138, "xrkd": 8, "xrasr": 120, "xras": 4}
+                        "xrpd": 153, "xrod": 138, "xrkd": 8, "xrasr": 120, "xras": 4,
+                        "xrss": 423}
 """Layers per network in XRBench's descriptions (the ``Layer`` blocks of each ``Network``)."""

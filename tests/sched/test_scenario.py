@@ -149,7 +149,8 @@ def test_system_variants(tmp_path):
     assert len(sc.system) == 2 and sc.system[1].rows == 32 and sc.label == "p:two"
     with pytest.raises(InputError, match="no system variant 'three'"):
         find_scenario(f"{f}:three")
-    for name in ("xr-social-a", "xr-social-b", "xr-outdoor-b", "xr-ar-gaming", "xr-vr-gaming"):
+    for name in ("xr-social-a", "xr-social-b", "xr-outdoor-a", "xr-outdoor-b", "xr-ar-gaming",
+                 "xr-vr-gaming", "xr-ar-assistant"):
         base = find_scenario(name)
         assert base.arrivals == "periodic"
         assert [n for n, _ in base.variants] == ["4k", "2x2k", "3k+1k", "4x2k"]

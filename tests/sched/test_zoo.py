@@ -117,3 +117,9 @@ def test_xrbench_networks_match_their_descriptions():
                                                  (2048, 512), (512, 2048)]
     od = zoo.layers("xrod")
     assert (od[10].n, od[10].k, od[10].m) == (24, 72, 56 * 75)  # conv11
+    ss = {la.name: la for la in zoo.layers("xrss")}
+    assert sum(n.startswith("conv") for n in ss) == 212
+    assert sum(n.startswith("fc") for n in ss) == 211
+    assert (ss["conv32"].n, ss["conv32"].k, ss["conv32"].m) == (128, 1152, 12 * 12)
+    assert (ss["fc163"].n, ss["fc163"].k, ss["fc163"].m) == (512, 256, 49)
+    assert (ss["fc211"].n, ss["fc211"].k, ss["fc211"].m) == (1000, 2048, 2048)
