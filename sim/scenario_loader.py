@@ -3,10 +3,11 @@
 `load_scenario` reads a scenario (`mmsched.sched.scenario`), builds its zoo models, profiles
 every (model key, layer, sample) on each accelerator of its system with the exact cycle model
 (``analytic`` backend) and the realistic mask source (`mmsched.sched.masks.ProfiledMasks` on
-the shipped real-sparsity profiles), and caches the counters under ``build/cache`` keyed by a
-hash of everything they depend on (scenario models and samples, accelerator configs, mask seed,
-profile data, and the source of the cycle model, spec, masks, patterns and zoo). Later loads
-read the cache.
+the shipped real-sparsity profiles), and caches the counters under ``build/cache``, one file
+per (architecture, accelerator configuration), keyed by everything they depend on (the arch's
+model keys and layer shapes, samples, accelerator config, mask seed, sparsity-profile data, and
+the source of the cycle model, spec, masks, patterns and zoo). Later loads, and other scenarios
+with the same model and accelerator, read the cache.
 
 What a run needs then comes from the profile: the static tables from the *profiling*
 samples, and the requests' layer times from the *held-out* samples (served by the ``table``
@@ -79,17 +80,23 @@ def mask_source(scenario: Scenario):
     return ProfiledMasks(ProfileStats(profiles), seed=scenario.mask_seed), profiles
 
 
-def cache_key(scenario: Scenario, accelerator: int) -> str:
-    """The text every cached number of (scenario models, accelerator) depends on."""
+def cache_key(scenario: Scenario, accelerator: int, arch: str) -> str:
+    """The text every cached number of one architecture's model keys (all its patterns) on
+    ``scenario.system[accelerator]`` depends on. Masks depend only on the arch, layer, sample,
+    mask seed and the arch's sparsity profile, so scenarios sharing a model share its cache."""
+    from mmsched.sched import zoo
+
     _, profiles = mask_source(scenario)
+    entry = next(e for e in scenario.models if e.arch == arch)
+    prof = profiles[arch]
     doc = {
         "models": [[m.key, [[la.kind, la.m, la.n, la.k, la.groups, la.weight_pattern,
-                             la.act_sparse] for la in m.layers]] for m in scenario.model_list()],
+                             la.act_sparse] for la in m.layers]]
+                   for m in (zoo.model(arch, p) for p in entry.patterns)],
         "accelerator": repr(scenario.system[accelerator]),
         "samples": scenario.samples, "mask_seed": scenario.mask_seed,
-        "profiles": {a: [p.name, hashlib.sha256(json.dumps(p.to_json(), sort_keys=True)
-                                                .encode()).hexdigest()]
-                     for a, p in sorted(profiles.items())},
+        "profile": [prof.name, hashlib.sha256(json.dumps(prof.to_json(), sort_keys=True)
+                                              .encode()).hexdigest()],
         "sources": _sources_digest(),
     }
     return json.dumps(doc, sort_keys=True)
@@ -99,25 +106,31 @@ def profile_scenario(scenario: Scenario, accelerator: int = 0, *,
                      cache_dir: str | os.PathLike | None = DEFAULT_CACHE_DIR
                      ) -> list[ProfileRun]:
     """Counters of every model key x layer x sample (all ``scenario.samples``) on
-    ``scenario.system[accelerator]``, from the cache when present."""
+    ``scenario.system[accelerator]``, in the scenario's model order; each architecture's
+    keys are cached (and profiled) together, layer-major, so its patterns share the
+    activation masks."""
+    from mmsched.sched import zoo
     from mmsched.sim.backends.analytic import AnalyticBackend
 
-    key = cache_key(scenario, accelerator)
-    path = cache_path(cache_dir, key) if cache_dir is not None else None
-    if path is not None and path.exists():
-        runs = load_runs(path, key)
-        if runs is not None:
-            return runs
-    masks, _ = mask_source(scenario)
     cfg = scenario.system[accelerator]
-    backend = AnalyticBackend(system=cfg, masks=masks, memoise=False)
-    log.info("profiling scenario %s on %s (%d samples): not cached yet", scenario.name,
-             cfg.name, scenario.samples)
-    runs = run_profile(scenario.model_list(), backend, samples=range(scenario.samples),
-                       clock_hz=cfg.clock_hz)
-    if path is not None:
-        save_runs(runs, path, key)
-    return runs
+    masks = None
+    out: list[ProfileRun] = []
+    for entry in scenario.models:
+        key = cache_key(scenario, accelerator, entry.arch)
+        path = cache_path(cache_dir, key) if cache_dir is not None else None
+        runs = load_runs(path, key) if path is not None and path.exists() else None
+        if runs is None:
+            if masks is None:
+                masks, _ = mask_source(scenario)
+            backend = AnalyticBackend(system=cfg, masks=masks, memoise=False)
+            log.info("profiling %s on %s (%d samples): not cached yet", entry.arch, cfg.name,
+                     scenario.samples)
+            runs = run_profile([zoo.model(entry.arch, p) for p in entry.patterns], backend,
+                               samples=range(scenario.samples), clock_hz=cfg.clock_hz)
+            if path is not None:
+                save_runs(runs, path, key)
+        out.extend(runs)
+    return out
 
 
 class ProfiledBackend:

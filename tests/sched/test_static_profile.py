@@ -86,6 +86,9 @@ def test_cache_round_trip_and_invalidation(tmp_path, monkeypatch):
     for a, b in zip(first, again, strict=True):
         assert a.key == b.key and np.array_equal(a.cycles, b.cycles)
         assert np.array_equal(a.nnz, b.nnz) and np.allclose(a.energy_pj, b.energy_pj)
+    # another scenario with the same arch, patterns and accelerator shares the cache
+    same = parse_scenario({**_doc(sc), "name": "other", "rates": [7.0]}, "<test>")
+    assert scenario_loader.profile_scenario(same, cache_dir=tmp_path)[0].key == first[0].key
     other = parse_scenario({**_doc(sc), "mask_seed": 1}, "<test>")
     with pytest.raises(AssertionError, match="cache miss"):
         scenario_loader.profile_scenario(other, cache_dir=tmp_path)
