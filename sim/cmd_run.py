@@ -205,6 +205,9 @@ def build_sweep(args: argparse.Namespace):
                                  f"{', '.join([*SCENARIOS, *builtin_scenario_names()])} or a "
                                  f"scenario .toml file", repr(name))
             sc = find_scenario(name)
+            if sc.arrivals != "poisson":
+                raise InputError("--scenario", "", "a Poisson scenario (periodic XRBench "
+                                 "scenarios are not run by mmsched run yet)", repr(name))
             rates, slos, requests, seeds = sc.rates, sc.slos, sc.requests, 3
             source = WorkloadSource(kind="scenario", name=sc.name,
                                     path=name if name.endswith(".toml") else "")

@@ -47,3 +47,11 @@ def test_run_unknown_scenario_is_bad_input(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--scenario" in err[0] and "dysta-cnn" in err[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_run_rejects_periodic_scenarios(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "--scenario", "xr-social-a", "--out", "out"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "a Poisson scenario" in err[0]
+    assert not (tmp_path / "out").exists() and not (tmp_path / "build").exists()
