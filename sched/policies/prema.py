@@ -25,6 +25,8 @@ Deviations and compat switches (`CompatFlags`):
   every candidate (defect 3, a stale loop variable in the artifact).
 - The paper's "token > threshold" is "token >= threshold" here, as in the artifact
   (otherwise no task qualifies at the start).
+- Tokens are never reset once a task has run (both modes; REFERENCE.md's fixed behaviour
+  changes only the accrual).
 """
 
 from __future__ import annotations
