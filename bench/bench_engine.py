@@ -7,7 +7,8 @@ The built-in synthetic CNN set (`mmsched.sched.synthetic`, 12 model keys, Eyeris
 (wall clock, `time.perf_counter`; the CPU-time rate is printed too, since the machine is
 shared). Target (issue 2): dysta at load 0.9 >= 200,000 decisions/s.
 
-Then the engine part of the Dysta figure sweep (the 8 recipes of Fig. 12-15 as in
+Then compat mode (``--compat dysta-artifact``) for dysta and sdrm3 at load ~0.9, and the
+engine part of the Dysta figure sweep (the 8 recipes of Fig. 12-15 as in
 ``bench_sweep.py``, unique (set, rate, SLO) points, 7 policies, 1000 requests) for one seed in
 this process: its CPU time x 5 seeds / 2 workers estimates the sweep's wall time on 2 idle
 cores without the sweep runner's overhead (``bench_sweep.py`` measures the real thing).
@@ -19,6 +20,7 @@ import statistics
 import time
 
 from mmsched.sched import synthetic
+from mmsched.sched.compat import CompatFlags
 from mmsched.sched.dysta_csv import dysta_workload, static_tables
 from mmsched.sched.policy import PolicyContext, make_policy, policy_names
 from mmsched.sim.backends.table import TableBackend
@@ -70,6 +72,23 @@ def main() -> None:
             dec, wall, cpu = _time(wl, name, st, backend, clock)
             cells.append(f"{dec / wall:>12,.0f} ;{dec / cpu:>11,.0f}")
         print(f"{name:14s}" + "".join(f"{c:>26s}" for c in cells), flush=True)
+    # Compat mode (float seconds, the artifact's arithmetic), dysta and sdrm3 at load 0.9.
+    compat = CompatFlags.dysta_artifact()
+    st_s = static_tables(tables, time_unit="seconds")
+    backend_s = TableBackend(tables, "seconds", clock)
+    wl = dysta_workload(tables, rate=round(0.9 / iso_s), num_requests=REQUESTS, slo=10.0,
+                        seed=1, compat=compat, clock_hz=clock, static=st_s)
+    for name in ("dysta", "sdrm3"):
+        walls = []
+        for _ in range(REPEATS):
+            ctx = PolicyContext(tables=(st_s,), clock_hz=clock, time_unit="seconds",
+                                compat=compat)
+            policy = make_policy(name, ctx)
+            t0 = time.perf_counter()
+            res = simulate(wl, policy, backend_s, compat=compat)
+            walls.append(time.perf_counter() - t0)
+        print(f"compat mode, {name} at load ~0.9 (rate {round(0.9 / iso_s)}): "
+              f"{res.decisions / statistics.median(walls):,.0f} decisions/s (wall)")
     cpu_total = 0.0
     decisions = 0
     for set_name, points in SWEEP_POINTS.items():
