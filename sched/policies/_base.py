@@ -62,7 +62,7 @@ class _State:
 
 
 class EstimatePolicy(Policy):
-    """Base of sjf, prema, sdrm3, dysta: state bookkeeping and gamma monitoring.
+    """Base of sjf, prema, planaria, sdrm3, dysta: state bookkeeping and gamma monitoring.
 
     Subclass hooks: ``_level`` ("pattern" or "arch"), ``_monitor`` (update gamma from the
     hardware monitor), ``_refresh(st)`` (recompute ``st.est`` / ``st.enext`` after a boundary).
