@@ -121,3 +121,33 @@ def test_profile_command_bad_scenario_exit_2(tmp_path):
                         str(tmp_path / "o.json")], capture_output=True, text=True, cwd=tmp_path)
     assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1
     assert "bad.toml: models[0].arch" in p.stderr and not (tmp_path / "o.json").exists()
+
+
+TINY_TOML = """
+name = "tiny"
+system = ["eyeriss_v2_like"]
+samples = 5
+profile_samples = 3
+rates = [50.0]
+[[models]]
+arch = "tinytest"
+patterns = ["unstructured20", "block4-50"]
+"""
+
+
+def test_profile_and_scenarios_commands(tmp_path, capsys):
+    from mmsched.sim.cli import main
+
+    (tmp_path / "s.toml").write_text(TINY_TOML)
+    out = tmp_path / "st.json"
+    assert main(["profile", str(tmp_path / "s.toml"), "--out", str(out), "--cache-dir",
+                 str(tmp_path / "cache")]) == 0
+    st, meta = load_static_tables(out)
+    ls = scenario_loader.load_scenario(str(tmp_path / "s.toml"), cache_dir=tmp_path / "cache")
+    assert st.pattern == ls.static[0].pattern
+    assert meta["profiling_samples"] == [0, 1, 2] and meta["heldout_samples"] == [3, 4]
+    capsys.readouterr()
+    assert main(["scenarios", str(tmp_path / "s.toml"), "--rate", "100", "--cache-dir",
+                 str(tmp_path / "cache")]) == 0
+    text = capsys.readouterr().out
+    assert f"100/s: {ls.load(100.0):.2f}" in text and "tiny" in text
