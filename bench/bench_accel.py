@@ -79,7 +79,12 @@ def _rtl_rates() -> None:
     from mmsched.sim.backends._rtl import run_gemm
 
     cfg = ARRAY_16
-    rows = []
+    print(f"RTL backends on a {cfg.rows}x{cfg.cols} array (medians of 3 runs):", flush=True)
+
+    def report(name, rate, mrate, note):
+        print(f"  {name:24s} {rate:>14,.0f} simulated cycles/s   exact model "
+              f"{mrate:>16,.0f} cycles/s = {mrate / rate:>10,.0f}x   {note}", flush=True)
+
     # Verilator: a large GEMM
     try:
         from mmsched.sim.backends.verilator import VerilatorDriver
@@ -95,9 +100,9 @@ def _rtl_rates() -> None:
             rates.append((drv.cycles - c0) / (time.perf_counter() - s0))
             inner.append((drv.run_cycles - rc0) / (drv.run_seconds - r0))
         mr = _model_rate(cfg, act, wm)
-        rows.append(("verilator (end to end)", statistics.median(rates), mr,
-                     f"build/load {build:.0f} s, GEMM 1024x128x512, {done['cycles']:,d} cycles"))
-        rows.append(("verilator (C run loop)", statistics.median(inner), mr, ""))
+        report("verilator (end to end)", statistics.median(rates), mr,
+               f"build/load {build:.0f} s, GEMM 1024x128x512, {done['cycles']:,d} cycles")
+        report("verilator (C run loop)", statistics.median(inner), mr, "")
     except RuntimeError as e:
         print(f"verilator: skipped ({e})")
     # Icarus via cocotb: a medium GEMM, one simulator launch per call
@@ -111,8 +116,8 @@ def _rtl_rates() -> None:
             c0, s0 = drv.cycles, time.perf_counter()
             run_gemm(cfg, drv, a, b)
             rates.append((drv.cycles - c0) / (time.perf_counter() - s0))
-        rows.append(("icarus (cocotb)", statistics.median(rates), _model_rate(cfg, act, wm),
-                     "GEMM 64x32x64, incl. ~1 s simulator start per call"))
+        report("icarus (cocotb)", statistics.median(rates), _model_rate(cfg, act, wm),
+               "GEMM 64x32x64, simulator start included")
     except Exception as e:  # report and go on: the other backends still run
         print(f"icarus: skipped ({type(e).__name__}: {e})")
     # Amaranth simulator: a small GEMM
@@ -125,12 +130,8 @@ def _rtl_rates() -> None:
         c0, s0 = drv.cycles, time.perf_counter()
         run_gemm(cfg, drv, a, b)
         rates.append((drv.cycles - c0) / (time.perf_counter() - s0))
-    rows.append(("amaranth (pysim)", statistics.median(rates), _model_rate(cfg, act, wm),
-                 "GEMM 16x16x32"))
-    print(f"RTL backends on a {cfg.rows}x{cfg.cols} array (medians of 3 runs):")
-    for name, rate, mrate, note in rows:
-        print(f"  {name:24s} {rate:>14,.0f} simulated cycles/s   exact model "
-              f"{mrate:>16,.0f} cycles/s = {mrate / rate:>10,.0f}x   {note}")
+    report("amaranth (pysim)", statistics.median(rates), _model_rate(cfg, act, wm),
+           "GEMM 16x16x32")
 
 
 def _realism() -> None:

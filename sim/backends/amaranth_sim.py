@@ -47,6 +47,11 @@ class AmaranthDriver:
             self._stack.enter_context(self.sim.write_vcd(vcd))
         self.sim.add_testbench(self._serve, background=True)
 
+    @property
+    def cycles(self) -> int:
+        """Cycles simulated so far (memory writes, jobs, reads and idle cycles)."""
+        return self.cycle
+
     def close(self) -> None:
         self._stack.close()
 

@@ -66,10 +66,12 @@ class CocotbDriver:
                                    extra_env={"MMSCHED_JOBS": str(jobs),
                                               "MMSCHED_RESULTS": str(res),
                                               "PYTHONPATH": os.environ.get("PYTHONPATH", "")},
-                                   results_xml=str(Path(tmp) / "results.xml"))
+                                   results_xml=str(Path(tmp) / "results.xml"),
+                                   log_file=Path(tmp) / "sim.log")
             _, fails = get_results(xml)
             if fails or not res.exists():
-                raise RuntimeError(f"{self.simulator} job server failed; see {tmp}")
+                log = (Path(tmp) / "sim.log").read_text()[-4000:]
+                raise RuntimeError(f"{self.simulator} job server failed:\n{log}")
             data = json.loads(res.read_text())
         self.cycles += data["cycles"]
         out = []
