@@ -139,13 +139,18 @@ def _flip_random(flat: np.ndarray, value: bool, count: int, rng: np.random.Gener
                  accept: np.ndarray | None = None) -> None:
     """Set ``count`` distinct random entries of ``flat`` that equal ``value`` to ``not
     value`` (rejection sampling in batches; ``accept``: optional per-entry acceptance
-    probability, the generator's p when adding non-zeros back)."""
+    probability, the generator's p when adding non-zeros back: float, or uint16 in units of
+    2**-16)."""
     n = flat.shape[0]
     while count > 0:
         idx = rng.choice(n, size=min(n, 2 * count + 16), replace=False)
         idx = idx[flat[idx] == value]
-        if accept is not None and idx.size:
-            idx = idx[rng.random(idx.size, dtype=np.float32) < accept[idx]]
+        if accept is not None and idx.size:  # uint16 fixed point (2**-16) or float
+            if accept.dtype == np.uint16:
+                draw = rng.integers(0, 65536, size=idx.size, dtype=np.uint16)
+            else:
+                draw = rng.random(idx.size, dtype=np.float32)
+            idx = idx[draw < accept[idx]]
         idx = idx[:count]  # already in random order
         flat[idx] = not value
         count -= idx.size
@@ -168,17 +173,21 @@ def activation_mask(stats: LayerStats, groups: int, m: int, k: int,
     v = np.stack([_beta_shape(rng, k, d, stats.col_cv) for _ in range(groups)]) - d
     fr, fc, scale = _calibrate(stats, u[:8].ravel(), v[:8].ravel(), rng, k, m)
     rho, kappa = _targets(d, u, v, fr, fc)
+    # Bernoulli draws on 16-bit fixed point (probability resolution 2**-16): uniform uint16
+    # draws cost a quarter of float32 ones, and the exact-count step absorbs the rounding
     p = (rho[:, :, None].astype(np.float32)
-         * (kappa * (scale / d)).astype(np.float32)[:, None, :])
-    np.minimum(p, np.float32(1.0), out=p)
-    out = rng.random((groups, m, k), dtype=np.float32) < p
+         * (kappa * (scale * 65536.0 / d)).astype(np.float32)[:, None, :])
+    np.minimum(p, np.float32(65535.0), out=p)
+    thr = p.astype(np.uint16)
+    del p
+    out = rng.integers(0, 65536, size=(groups, m, k), dtype=np.uint16) < thr
     for g in range(groups):
         flat = out[g].reshape(-1)
         have = int(np.count_nonzero(flat))
         if have > target:  # drop random non-zeros
             _flip_random(flat, True, have - target, rng)
         elif have < target:  # add random zeros back, accepted with their probability
-            _flip_random(flat, False, target - have, rng, p[g].reshape(-1))
+            _flip_random(flat, False, target - have, rng, thr[g].reshape(-1))
     return out
 
 
