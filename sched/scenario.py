@@ -23,7 +23,9 @@ field (``models[2].arch``), what was expected and what was found. Fields:
                     build the static tables, the others (held-out) are what requests draw
 ``profile_samples`` int >= 1, < ``samples``
 ``mask_seed``       int >= 0: seed of the activation and weight masks
-``[[models]]``      required, non-empty: ``arch`` (a zoo model), ``patterns`` (list of weight
+``[[models]]``      required, non-empty: ``arch`` (a zoo model) or ``file`` (an ONNX model or
+                    a SCALE-Sim topology CSV, relative to the scenario file; ``arch`` then
+                    names it, default the file stem), ``patterns`` (list of weight
                     patterns, default ``["dense"]``), ``sparsity`` (a shipped sparsity profile,
                     default by family), and for periodic scenarios ``fps`` (> 0), ``after``
                     (an upstream arch) and ``probability`` (in [0, 1], of running after it)
@@ -46,12 +48,16 @@ ARRIVALS = ("poisson", "periodic")
 _TOP = {"name", "description", "arrivals", "system", "variants", "rates", "slos", "requests",
         "duration_s",
         "samples", "profile_samples", "mask_seed", "models"}
-_MODEL = {"arch", "patterns", "sparsity", "fps", "after", "probability"}
+_MODEL = {"arch", "file", "patterns", "sparsity", "fps", "after", "probability"}
 
 
 @dataclass(frozen=True)
 class ModelEntry:
-    """One architecture of a scenario with its static patterns (one model key each)."""
+    """One architecture of a scenario with its static patterns (one model key each).
+
+    ``layers``: the layer list of a model imported from a file (``file`` field: ONNX or a
+    SCALE-Sim topology CSV); None for zoo models.
+    """
 
     arch: str
     patterns: tuple[str, ...] = ("dense",)
@@ -59,6 +65,25 @@ class ModelEntry:
     fps: float | None = None
     after: str | None = None
     probability: float = 1.0
+    layers: tuple | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def family(self) -> str:
+        """``attention`` when the model has attention GEMMs, else its zoo family (``cnn``
+        for imported models without attention)."""
+        if self.layers is None:
+            from . import zoo
+
+            return zoo.arch_info(self.arch).family
+        return ("attention" if any(la.kind in ("attn_qk", "attn_pv") for la in self.layers)
+                else "cnn")
+
+    def models(self) -> list[Model]:
+        """One `Model` per pattern."""
+        from . import zoo
+
+        base = zoo.layers(self.arch) if self.layers is None else self.layers
+        return [zoo.apply_pattern(base, self.arch, p) for p in self.patterns]
 
 
 @dataclass(frozen=True)
@@ -111,9 +136,7 @@ class Scenario:
 
     def model_list(self) -> list[Model]:
         """Every (arch, pattern) as a zoo `Model`, in file order."""
-        from . import zoo
-
-        return [zoo.model(e.arch, p) for e in self.models for p in e.patterns]
+        return [m for e in self.models for m in e.models()]
 
 
 def _type_name(v: object) -> str:
@@ -250,9 +273,18 @@ def parse_scenario(doc: dict, source: str) -> Scenario:
         if bad:
             raise r.fail(f"{w}.{bad[0]}", f"a model field ({', '.join(sorted(_MODEL))})",
                          "an unknown field")
-        arch = r.get(m, "arch", f"{w}.arch", "str", required=True)
-        if arch not in known_archs:
-            raise r.fail(f"{w}.arch", f"a zoo model ({', '.join(known_archs)})", repr(arch))
+        layers = None
+        if "file" in m:
+            fname = r.get(m, "file", f"{w}.file", "str")
+            layers, stem = _import_model(r, fname, f"{w}.file")
+            arch = r.get(m, "arch", f"{w}.arch", "str", stem)
+            if not arch or "_" in arch:
+                raise r.fail(f"{w}.arch", "a name without '_'", repr(arch))
+        else:
+            arch = r.get(m, "arch", f"{w}.arch", "str", required=True)
+            if arch not in known_archs:
+                raise r.fail(f"{w}.arch", f"a zoo model ({', '.join(known_archs)}) or a "
+                             f"'file' field", repr(arch))
         patterns = r.get(m, "patterns", f"{w}.patterns", "strs", ("dense",))
         for j, p in enumerate(patterns):
             try:
@@ -272,7 +304,8 @@ def parse_scenario(doc: dict, source: str) -> Scenario:
         prob = r.get(m, "probability", f"{w}.probability", "number", 1.0, minimum=0)
         if prob > 1:
             raise r.fail(f"{w}.probability", "a number in [0, 1]", repr(prob))
-        entries.append(ModelEntry(arch, tuple(patterns), sparsity, fps, after, float(prob)))
+        entries.append(ModelEntry(arch, tuple(patterns), sparsity, fps, after, float(prob),
+                                  layers))
     archs = [e.arch for e in entries]
     if len(set(archs)) != len(archs):
         dup = next(a for a in archs if archs.count(a) > 1)
@@ -294,6 +327,28 @@ def parse_scenario(doc: dict, source: str) -> Scenario:
                     slos=tuple(float(x) for x in slos), requests=requests,
                     duration_s=float(duration), samples=samples, profile_samples=prof,
                     mask_seed=mask_seed, source=source, variants=tuple(variants))
+
+
+def _import_model(r: _Reader, fname: str, where: str) -> tuple[tuple, str]:
+    """Layers of a model file (relative to the scenario file's folder) and its stem name.
+
+    Errors inside the model file come from its importer (`InputError` naming that file and
+    its line or field); a wrong extension names the scenario field."""
+    import re
+
+    path = Path(fname)
+    if not path.is_absolute() and r.src and not r.src.startswith("<"):
+        path = Path(r.src).parent / path
+    stem = re.sub(r"[^a-z0-9-]", "", path.stem.lower()) or "imported"
+    if path.suffix.lower() == ".onnx":
+        from .onnx_import import load_onnx
+
+        return load_onnx(path, name=stem).layers, stem
+    if path.suffix.lower() == ".csv":
+        from .topology import load_topology
+
+        return load_topology(path, name=stem).layers, stem
+    raise r.fail(where, "an .onnx model or a SCALE-Sim topology .csv", repr(fname))
 
 
 def load_scenario_file(path: str | Path) -> Scenario:

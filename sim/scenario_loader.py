@@ -16,6 +16,7 @@ backend, exact cycles: cycles / clock -> seconds -> cycles rounds back exactly).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -51,7 +52,9 @@ _HASHED_MODULES = ("mmsched.hw.model.cycles", "mmsched.hw.spec", "mmsched.sched.
                    "mmsched.sched.zoo._layers", "mmsched.sim.backends.analytic")
 
 
+@functools.cache
 def _sources_digest() -> str:
+    """Hash of the sources the counters depend on (read once per process)."""
     import importlib
 
     h = hashlib.sha256()
@@ -68,13 +71,12 @@ def _sources_digest() -> str:
 def mask_source(scenario: Scenario):
     """The scenario's mask source: shipped real profiles per model (its ``sparsity`` field,
     else ``mobilenetv2-relu6`` for CNNs and ``minilm-l6`` for transformers)."""
-    from mmsched.sched import zoo
     from mmsched.sched.masks import ProfiledMasks
     from mmsched.sched.profiles import ProfileStats, builtin_profile
 
     profiles = {}
     for e in scenario.models:
-        name = e.sparsity or ("minilm-l6" if zoo.arch_info(e.arch).family == "attention"
+        name = e.sparsity or ("minilm-l6" if e.family == "attention"
                               else "mobilenetv2-relu6")
         profiles[e.arch] = builtin_profile(name)
     return ProfiledMasks(ProfileStats(profiles), seed=scenario.mask_seed), profiles
@@ -84,7 +86,6 @@ def cache_key(scenario: Scenario, accelerator: int, arch: str) -> str:
     """The text every cached number of one architecture's model keys (all its patterns) on
     ``scenario.system[accelerator]`` depends on. Masks depend only on the arch, layer, sample,
     mask seed and the arch's sparsity profile, so scenarios sharing a model share its cache."""
-    from mmsched.sched import zoo
 
     _, profiles = mask_source(scenario)
     entry = next(e for e in scenario.models if e.arch == arch)
@@ -92,7 +93,7 @@ def cache_key(scenario: Scenario, accelerator: int, arch: str) -> str:
     doc = {
         "models": [[m.key, [[la.kind, la.m, la.n, la.k, la.groups, la.weight_pattern,
                              la.act_sparse] for la in m.layers]]
-                   for m in (zoo.model(arch, p) for p in entry.patterns)],
+                   for m in entry.models()],
         "accelerator": repr(scenario.system[accelerator]),
         "samples": scenario.samples, "mask_seed": scenario.mask_seed,
         "profile": [prof.name, hashlib.sha256(json.dumps(prof.to_json(), sort_keys=True)
@@ -109,7 +110,6 @@ def profile_scenario(scenario: Scenario, accelerator: int = 0, *,
     ``scenario.system[accelerator]``, in the scenario's model order; each architecture's
     keys are cached (and profiled) together, layer-major, so its patterns share the
     activation masks."""
-    from mmsched.sched import zoo
     from mmsched.sim.backends.analytic import AnalyticBackend
 
     cfg = scenario.system[accelerator]
@@ -125,7 +125,7 @@ def profile_scenario(scenario: Scenario, accelerator: int = 0, *,
             backend = AnalyticBackend(system=cfg, masks=masks, memoise=False)
             log.info("profiling %s on %s (%d samples): not cached yet", entry.arch, cfg.name,
                      scenario.samples)
-            runs = run_profile([zoo.model(entry.arch, p) for p in entry.patterns], backend,
+            runs = run_profile(entry.models(), backend,
                                samples=range(scenario.samples), clock_hz=cfg.clock_hz)
             if path is not None:
                 save_runs(runs, path, key)

@@ -89,18 +89,24 @@ def model(name: str, pattern: str = "dense") -> Model:
 
     Raises ValueError for an unknown architecture or pattern.
     """
+    return apply_pattern(layers(name), name, pattern)
+
+
+def apply_pattern(layer_list: tuple[Layer, ...], arch: str, pattern: str) -> Model:
+    """A `Model` of ``layer_list`` (architecture ``arch``) with static weight ``pattern``, as
+    `model` builds zoo models (also used for imported ONNX / SCALE-Sim models)."""
     from ..patterns import parse_pattern
 
     spec = parse_pattern(pattern)
     out = []
-    for layer in layers(name):
+    for layer in layer_list:
         if layer.kind not in WEIGHT_KINDS:
             out.append(layer)
         elif spec.kind == "filter":
             out.append(_filter_pruned(layer, spec.sparsity))
         else:
             out.append(replace(layer, weight_pattern=spec.name, weight_density=spec.density))
-    return Model(key=f"{name}_{spec.name}", arch=name, pattern=spec.name, layers=tuple(out))
+    return Model(key=f"{arch}_{spec.name}", arch=arch, pattern=spec.name, layers=tuple(out))
 
 
 def _filter_pruned(layer: Layer, sparsity: float) -> Layer:
@@ -119,5 +125,5 @@ def weight_params(layer_list: tuple[Layer, ...] | list[Layer]) -> int:
     return sum(la.k * la.n * la.groups for la in layer_list if la.kind in WEIGHT_KINDS)
 
 
-__all__ = ["WEIGHT_KINDS", "ArchInfo", "arch_info", "arch_names", "layers", "model",
-           "register", "weight_params"]
+__all__ = ["WEIGHT_KINDS", "ArchInfo", "apply_pattern", "arch_info", "arch_names", "layers",
+           "model", "register", "weight_params"]

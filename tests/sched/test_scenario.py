@@ -162,3 +162,41 @@ def test_cascade_cycle_rejected(tmp_path):
                             'after = "xrge"')
     with pytest.raises(InputError, match=r"models\[0\]\.after: expected a cascade without"):
         load_scenario_file(write(tmp_path, text))
+
+
+TOPO = ("Layer name,IFMAP Height,IFMAP Width,Filter Height,Filter Width,Channels,Num Filter,"
+        "Strides,\nConv1,34,34,3,3,3,16,1,\nConv2,32,32,3,3,16,16,1,\n")
+
+
+def test_models_from_topology_and_onnx_files(tmp_path):
+    (tmp_path / "my_net.csv").write_text(TOPO)
+    text = GOOD.replace('arch = "resnet50"', 'file = "my_net.csv"')
+    sc = load_scenario_file(write(tmp_path, text))
+    keys = [m.key for m in sc.model_list()]
+    assert keys == ["mynet_unstructured20", "mynet_nm2of4"]
+    m = sc.model_list()[0]
+    assert (m.layers[0].m, m.layers[0].n, m.layers[0].k) == (32 * 32, 16, 27)
+    assert m.layers[1].weight_pattern == "unstructured20" and sc.models[0].family == "cnn"
+
+
+def test_cli_bad_model_files_one_error_exit_2(tmp_path):
+    onnx = pytest.importorskip("onnx")
+    helper = onnx.helper
+    g = helper.make_graph([helper.make_node("LSTM", ["x", "w", "r"], ["y"], name="lstm1",
+                                            hidden_size=4)], "g",
+                          [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT,
+                                                         [1, 1, 4])],
+                          [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)])
+    onnx.save(helper.make_model(g), str(tmp_path / "rnn.onnx"))
+    (tmp_path / "bad.csv").write_text("Layer,M,N,K\nfc,12,x,4\n")
+    for fname, expect in (("rnn.onnx", "rnn.onnx: graph.node: expected only Conv, Gemm, MatMul"),
+                          ("bad.csv", "bad.csv: line 2, column N: expected a positive"),
+                          ("net.pt", "s.toml: models[0].file: expected an .onnx model")):
+        write(tmp_path, GOOD.replace('arch = "resnet50"', f'file = "{fname}"'))
+        p = subprocess.run([sys.executable, "-m", "mmsched.sim", "scenarios", "s.toml",
+                            "--no-load"], capture_output=True, text=True, cwd=tmp_path)
+        lines = p.stderr.strip().splitlines()
+        assert p.returncode == 2 and len(lines) == 1 and not p.stdout, p.stderr
+        assert expect in lines[0], lines[0]
+        if fname == "rnn.onnx":
+            assert "LSTM x1 (lstm1)" in lines[0]
