@@ -88,6 +88,10 @@ class Policy:
     Config: ClassVar[type[PolicyConfig]] = PolicyConfig
     uses_oracle: ClassVar[bool] = False
     """True when the policy reads true layer times from ``context.oracle``."""
+    trivial_single: ClassVar[bool] = False
+    """True when ``select`` with one ready task returns it and changes no state: the engine
+    may then skip the call (it still counts the decision). Declare it in the class that
+    defines ``select``; subclasses overriding ``select`` do not inherit it."""
 
     def __init__(self, context: PolicyContext, config: PolicyConfig | None = None) -> None:
         self.context = context

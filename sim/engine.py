@@ -224,6 +224,16 @@ def simulate(workload: Workload, policy: Policy, backend: TimingBackend, *,
                      policy=policy.name, end_time=end)
 
 
+def _trivial_single(policy: Policy) -> bool:
+    """Whether ``select`` may be skipped when one task is ready: only if the class whose
+    ``select`` runs declares ``trivial_single`` itself (a subclass that overrides ``select``
+    does not inherit the promise)."""
+    for klass in type(policy).__mro__:
+        if "select" in klass.__dict__:
+            return bool(klass.__dict__.get("trivial_single", False))
+    return False
+
+
 def _bad_pick(policy: Policy, task: object) -> ValueError:
     return ValueError(f"policy {policy.name!r} selected {task!r}, which is not ready")
 
@@ -239,6 +249,7 @@ def _run_single(workload: Workload, policy: Policy, backend: TimingBackend, book
     models = workload.models
     n = len(reqs)
     select = policy.select
+    trivial = _trivial_single(policy)
     on_arrival = policy.on_arrival
     on_done = policy.on_layer_done
     on_finish = policy.on_finish
@@ -271,7 +282,7 @@ def _run_single(workload: Workload, policy: Policy, backend: TimingBackend, book
                 nxt_arrival = reqs[nxt].arrival
                 if not (nxt_arrival < now or (nxt_arrival == now and not strict)):
                     break
-        task = select(now, 0, queue)
+        task = queue[0] if trivial and len(queue) == 1 else select(now, 0, queue)
         decisions += 1
         if task is None:
             # Deliberate idling: wait for the next arrival, which then joins the queue.

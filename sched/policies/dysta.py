@@ -41,6 +41,8 @@ ESTIMATORS = ("sparse", "naive", "oracle")
 class Dysta(EstimatePolicy):
     """Min ``R + beta * (max(0, D - t - R) + (w / Iso) / N)``."""
 
+    trivial_single = True
+
     _vec_fields = ("est", "deadline", "last", "iso")
 
     @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from ..policy import Policy, PolicyConfig, Task, register
 class FCFS(Policy):
     """Pick min arrival (the engine's ``ready`` is in (arrival, id) order: its first task)."""
 
+    trivial_single = True
+
     @dataclass(frozen=True)
     class Config(PolicyConfig):
         """FCFS has no parameters."""

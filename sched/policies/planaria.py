@@ -30,6 +30,8 @@ from ._base import EstimatePolicy, ieee_div
 class Planaria(EstimatePolicy):
     """Max ``prio / (D - t)`` (estimates unused; the base class gives long-queue columns)."""
 
+    trivial_single = True
+
     _vec_fields = ("prio", "deadline")
 
     @dataclass(frozen=True)

@@ -38,6 +38,8 @@ from ._base import EstimatePolicy, _State, ieee_div
 class SDRM3(EstimatePolicy):
     """Max ``min(1, E / (D - t)) + alpha * w / normaliser``."""
 
+    trivial_single = True
+
     _vec_fields = ("est", "enext", "deadline", "last")
 
     @dataclass(frozen=True)

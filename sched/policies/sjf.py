@@ -22,6 +22,8 @@ from ._base import EstimatePolicy
 class SJF(EstimatePolicy):
     """Min ``E`` (``gamma x E`` with pattern averages when ``sparse``)."""
 
+    trivial_single = True
+
     @dataclass(frozen=True)
     class Config(PolicyConfig):
         sparse: bool = False
