@@ -217,3 +217,23 @@ def test_compat_needs_seven_samples(tmp_path):
     t = load_csv(_write(tmp_path, text))
     with pytest.raises(InputError, match="at least 7 samples"):
         dysta_workload([t], rate=3, num_requests=5, slo=10, compat=COMPAT)
+
+
+def test_cycle_tables_agree_with_table_backend():
+    # Fixed mode: the static averages are the means of exactly the cycles the backend serves.
+    from mmsched.sim.backends.table import TableBackend, table_models
+
+    tables = load_csv_dir(DATA / "eyerissv2")
+    clock = 200e6
+    st = static_tables(tables, time_unit="cycles", clock_hz=clock)
+    be = TableBackend(tables, "cycles", clock)
+    models = table_models(tables)
+    for t in tables:
+        m = models[t.key]
+        cyc = np.array([[be.layer(0, m, j, s).cycles for j in range(t.layers)]
+                        for s in range(t.samples)])
+        assert cyc.dtype.kind == "i"
+        assert st.pattern[t.key].layer_latency == pytest.approx(tuple(cyc.mean(axis=0)),
+                                                                rel=1e-12)
+        assert st.pattern[t.key].isolated_latency == pytest.approx(cyc.sum(axis=1).mean(),
+                                                                   rel=1e-12)
