@@ -181,6 +181,11 @@ def _save(fig, path: Path) -> None:
         raise
 
 
+def _style(i: int) -> dict[str, Any]:
+    """Line style of the i-th policy: ten colours, then the same colours dashed, dotted."""
+    return {"color": f"C{i % 10}", "linestyle": ("-", "--", ":", "-.")[(i // 10) % 4]}
+
+
 def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
 
@@ -203,14 +208,15 @@ def plot_sweeps(agg: Sequence[dict[str, Any]], out: Path) -> list[Path]:
             fig, axes = plt.subplots(2, len(panels), figsize=(4.2 * len(panels), 6.4),
                                      squeeze=False)
             for col, pv in enumerate(panels):
-                for pol in policies:
-                    pts = sorted((a[x_name], a) for a in rows
-                                 if a["policy"] == pol and a[panel_name] == pv)
+                for i, pol in enumerate(policies):
+                    pts = sorted(((a[x_name], a) for a in rows
+                                  if a["policy"] == pol and a[panel_name] == pv),
+                                 key=lambda p: p[0])
                     xs = [p[0] for p in pts]
                     axes[0][col].plot(xs, [100 * p[1]["violation_rate_amean"] for p in pts],
-                                      marker="o", label=pol)
+                                      marker="o", label=pol, **_style(i))
                     axes[1][col].plot(xs, [p[1]["antt_amean"] for p in pts], marker="o",
-                                      label=pol)
+                                      label=pol, **_style(i))
                 axes[0][col].set_title(f"{recipe}: {panel_name} = {pv:g}")
                 axes[0][col].set_ylabel("SLO violation rate (%)")
                 axes[1][col].set_ylabel("ANTT")
@@ -235,12 +241,13 @@ def plot_latency_cdf(requests: Sequence[dict[str, Any]], out: Path) -> Path | No
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     policies = list(dict.fromkeys(r["policy"] for r in requests))
-    for pol in policies:
+    for k, pol in enumerate(policies):
         lat = sorted(1e3 * r["latency_s"] for r in requests
                      if r["policy"] == pol and not math.isnan(r["latency_s"]))
         if lat:
             n = len(lat)
-            ax.step(lat, [(i + 1) / n for i in range(n)], where="post", label=pol)
+            ax.step(lat, [(i + 1) / n for i in range(n)], where="post", label=pol,
+                    **_style(k))
     r0 = requests[0]
     ax.set_xscale("log")
     ax.set_xlabel("request latency (ms)")
