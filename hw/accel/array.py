@@ -70,11 +70,11 @@ class SystolicArray(wiring.Component):
             en, bank, word = self.w_en, self.w_bank, self.w_word
             wd = Signal(col_layout, name=f"wcol{j}_data_in")
             m.d.comb += [wd[i].eq(self.w_data[i][j]) for i in range(lw)]
-            for d in range(j):
+            for d in range(j):  # only the enable is reset (datapath registers need none)
                 en_d = Signal(name=f"wcol{j}_en_d{d}")
-                bank_d = Signal(name=f"wcol{j}_bank_d{d}")
-                word_d = Signal.like(self.w_word, name=f"wcol{j}_word_d{d}")
-                wd_d = Signal(col_layout, name=f"wcol{j}_data_d{d}")
+                bank_d = Signal(name=f"wcol{j}_bank_d{d}", reset_less=True)
+                word_d = Signal.like(self.w_word, name=f"wcol{j}_word_d{d}", reset_less=True)
+                wd_d = Signal(col_layout, name=f"wcol{j}_data_d{d}", reset_less=True)
                 m.d.sync += [en_d.eq(en), bank_d.eq(bank), word_d.eq(word), wd_d.eq(wd)]
                 en, bank, word, wd = en_d, bank_d, word_d, wd_d
             buses.append((en, bank, word, wd))

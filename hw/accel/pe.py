@@ -37,7 +37,9 @@ class ProcessingElement(wiring.Component):
     ``acc <= acc + a_in.value * buffer[a_in.bank][a_in.k]`` when ``a_in.valid`` (wrapping to
     ``acc_width`` bits). The weight is read combinationally, so a weight written at edge t is
     used by an element presented from cycle t+1. ``latency`` = 1 (``a_in`` to ``a_out`` and
-    to ``acc``).
+    to ``acc``). Datapath registers (weights, accumulator, element payload) have no reset
+    (initial value 0; the drain clears the accumulator): only ``a_out.valid`` is reset, which
+    keeps the reset net small and the Verilated model fast.
     """
 
     latency = 1
@@ -63,17 +65,21 @@ class ProcessingElement(wiring.Component):
         cfg = self._cfg
         m = Module()
         depth, lw = cfg.pe_buffer_depth, cfg.load_rows_per_cycle
-        banks = [[Signal(signed(cfg.data_width), name=f"w{b}_{e}") for e in range(depth)]
-                 for b in range(2)]
+        banks = [[Signal(signed(cfg.data_width), name=f"w{b}_{e}", reset_less=True)
+                  for e in range(depth)] for b in range(2)]
         for b in range(2):
             for e in range(depth):
                 with m.If(self.w_en & (self.w_bank == b) & (self.w_word == e // lw)):
                     m.d.sync += banks[b][e].eq(self.w_data[e % lw])
         weight = Signal(signed(cfg.data_width))
         m.d.comb += weight.eq(Array(Array(bank) for bank in banks)[self.a_in.bank][self.a_in.k])
-        m.d.sync += self.a_out.eq(self.a_in)
+        payload = Signal.like(self.a_out, reset_less=True, name="a_payload")
+        valid = Signal(name="a_valid")
+        acc = Signal.like(self.acc, reset_less=True, name="acc_r")
+        m.d.sync += [payload.eq(self.a_in), valid.eq(self.a_in.valid)]
+        m.d.comb += [self.a_out.eq(payload), self.a_out.valid.eq(valid), self.acc.eq(acc)]
         with m.If(self.shift):
-            m.d.sync += self.acc.eq(self.acc_in)
+            m.d.sync += acc.eq(self.acc_in)
         with m.Elif(self.a_in.valid):
-            m.d.sync += self.acc.eq(self.acc + self.a_in.value * weight)
+            m.d.sync += acc.eq(acc + self.a_in.value * weight)
         return m

@@ -65,9 +65,9 @@ class ActivationStreamer(wiring.Component):
         cfg = self._cfg
         kc = cfg.chunk_depth
         m = Module()
-        values = Signal(act_word_layout(cfg))
+        values = Signal(act_word_layout(cfg), reset_less=True)  # only ``pending`` is reset
         pending = Signal(kc)
-        bank = Signal()
+        bank = Signal(reset_less=True)
         nonzero = Signal(kc)
         m.d.comb += nonzero.eq(Cat(*(self.word[i] != 0 for i in range(kc))) & self.kvalid
                               & self.row_valid.replicate(kc))
