@@ -152,8 +152,8 @@ def format_table(agg: Sequence[dict[str, Any]]) -> str:
                               for i, (c, w) in enumerate(zip(r, widths, strict=True))))
     seeds = {int(a["seeds"]) for a in agg}
     note = (f"(means over {'/'.join(str(s) for s in sorted(seeds))} seed(s): amean = arithmetic, "
-            f"gmean = geometric; viol% = SLO violation rate; ANTT = average normalised "
-            f"turnaround time; STP = requests/s; p99 = 99th-percentile latency)")
+            f"gmean = geometric, 0 if any seed is 0; viol% = SLO violation rate; ANTT = average "
+            f"normalised turnaround time; STP = requests/s; p99 = 99th-percentile latency)")
     return "\n".join(text) + "\n" + note + "\n"
 
 
