@@ -8,8 +8,13 @@ address) and returns the results sorted by run-point key, never by completion or
 output is the same for any number of workers.
 
 Where the latency tables come from is a `WorkloadSource`: the built-in synthetic sets of
-`mmsched.sched.synthetic` (the default scenario) or a folder of Dysta artifact CSVs. A later
-issue adds scenario files and the exact cycle model behind the same seam (`load_tables`).
+`mmsched.sched.synthetic` (the default scenario), a folder of Dysta artifact CSVs, or a
+scenario (zoo models timed by the exact cycle model); `job_inputs` is the one seam where a
+source becomes (workload, static tables, timing backend).
+
+Jobs of different recipes with the same `Job.workload_id` (e.g. rate 3 at SLO x10 in both a
+rate sweep and an SLO sweep, fixed mode) are simulated once and their results copied
+(`JobResult.reused`).
 
 Random streams: each job builds its workload from (``seed``, seed index, rate) exactly as
 `mmsched.sched.dysta_csv.dysta_workloads` specifies (in compat mode, the artifact's one
