@@ -22,7 +22,7 @@ latencies by real network shapes through the exact cycle model, behind the same
 * CNN layers are the real layer lists of the four networks (convolutions as im2col GEMMs,
   depthwise as groups; SSD300: ResNet-18 backbone, 6 extra layers, 5 location and 5
   confidence heads with 6 anchors x 81 classes): 54, 16, 28 and 36 layers. Their dense MAC
-  counts (4.1, 15.5, 0.57 and ~4.7 G) come from those shapes.
+  counts (4.1, 15.5, 0.57 and 4.2 G) come from those shapes.
 * CNN layer time = ``MACs x w_eff x a_eff / (192 x 200 MHz x util) + 2,000 cycles`` of
   set-up. ``util`` is the PE utilisation of the mapping: 0.40 for ordinary convolutions,
   0.25 for the 3-channel first layer, 0.20 for depthwise and fully connected layers, times
