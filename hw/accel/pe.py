@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Array, Module, Signal, signed
-from amaranth.lib import data, wiring
+from amaranth.hdl import Array, Const, Module, Mux, Signal, signed
+from amaranth.lib import data, memory, wiring
 from amaranth.lib.wiring import In, Out
 
 from mmsched.hw.spec import AcceleratorConfig
@@ -26,7 +26,8 @@ class ProcessingElement(wiring.Component):
         ``a_in`` registered: the element for the right neighbour, one cycle later.
     w_en, w_bank, w_word, w_data : In
         Weight write: entries ``w_word*load_rows_per_cycle + i`` of bank ``w_bank`` take
-        ``w_data[i]`` at the clock edge (entries beyond ``pe_buffer_depth`` are dropped).
+        ``w_data[i]`` at the clock edge (the buffer is a memory of such words; entries beyond
+        ``pe_buffer_depth`` are never read).
     shift : In(1)
         Drain: ``acc`` takes ``acc_in`` (the PE above) instead of accumulating.
     acc_in : In(signed(acc_width))
@@ -37,7 +38,7 @@ class ProcessingElement(wiring.Component):
     ``acc <= acc + a_in.value * buffer[a_in.bank][a_in.k]`` when ``a_in.valid`` (wrapping to
     ``acc_width`` bits). The weight is read combinationally, so a weight written at edge t is
     used by an element presented from cycle t+1. ``latency`` = 1 (``a_in`` to ``a_out`` and
-    to ``acc``). Datapath registers (weights, accumulator, element payload) have no reset
+    to ``acc``). Datapath registers (weight memory, accumulator, element payload) have no reset
     (initial value 0; the drain clears the accumulator): only ``a_out.valid`` is reset, which
     keeps the reset net small and the Verilated model fast.
     """
@@ -64,15 +65,28 @@ class ProcessingElement(wiring.Component):
     def elaborate(self, platform) -> Module:
         cfg = self._cfg
         m = Module()
-        depth, lw = cfg.pe_buffer_depth, cfg.load_rows_per_cycle
-        banks = [[Signal(signed(cfg.data_width), name=f"w{b}_{e}", reset_less=True)
-                  for e in range(depth)] for b in range(2)]
-        for b in range(2):
-            for e in range(depth):
-                with m.If(self.w_en & (self.w_bank == b) & (self.w_word == e // lw)):
-                    m.d.sync += banks[b][e].eq(self.w_data[e % lw])
+        depth, lw, kc = cfg.pe_buffer_depth, cfg.load_rows_per_cycle, cfg.chunk_depth
+        # The two banks as one small memory of load words (``lw`` weights each), written a
+        # whole word at a time and read asynchronously: LUT RAM on FPGAs, an array (not a mux
+        # tree) in simulators.
+        per_bank = max(cfg.words_per_chunk, -(-depth // lw))
+        m.submodules.wbuf = wbuf = memory.Memory(
+            shape=data.ArrayLayout(signed(cfg.data_width), lw), depth=2 * per_bank, init=[])
+        wr = wbuf.write_port()
+        rd = wbuf.read_port(domain="comb")
+        m.d.comb += [wr.en.eq(self.w_en), wr.data.eq(self.w_data),
+                     wr.addr.eq(Mux(self.w_bank, per_bank + self.w_word, self.w_word))]
+        k = self.a_in.k
+        if lw & (lw - 1) == 0:  # power of two: word and lane are bit fields of k
+            shift = lw.bit_length() - 1
+            word, lane = k >> shift, k & (lw - 1)
+        else:
+            word = Array(Const(i // lw, range(per_bank)) for i in range(kc))[k]
+            lane = Array(Const(i % lw, range(lw)) for i in range(kc))[k]
+        m.d.comb += rd.addr.eq(Mux(self.a_in.bank, per_bank + word, word))
         weight = Signal(signed(cfg.data_width))
-        m.d.comb += weight.eq(Array(Array(bank) for bank in banks)[self.a_in.bank][self.a_in.k])
+        m.d.comb += weight.eq(rd.data[0] if lw == 1 else
+                              Array(rd.data[i] for i in range(lw))[lane])
         payload = Signal.like(self.a_out, reset_less=True, name="a_payload")
         valid = Signal(name="a_valid")
         acc = Signal.like(self.acc, reset_less=True, name="acc_r")
