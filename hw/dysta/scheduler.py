@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Module, Mux, Signal
+from amaranth.hdl import Cat, Module, Mux, Signal
 from amaranth.lib import enum, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -154,13 +154,24 @@ class DystaScheduler(wiring.Component):
             return [r_status.eq(status), r_slot.eq(slot), r_value.eq(value), r_tree.eq(0),
                     state.eq(_State.RESP)]
 
+        hots = table.hot
+        valid = Signal(S, name="valid_mask")
+        running = Signal(S, name="running_mask")
+        m.d.comb += [valid.eq(Cat(h.valid for h in hots)),
+                     running.eq(Cat(h.running for h in hots))]
         c = self.cmd.payload
         ids_ok = Signal(name="ids_ok")
         slot_ok = Signal(name="slot_ok")
         m.d.comb += [ids_ok.eq((c.model < cfg.models) & (c.pattern < cfg.patterns)),
-                     slot_ok.eq((c.slot < S) & table.hot[c.slot[:max(1, (S - 1).bit_length())]]
-                                .valid)]
-        cur = table.hot[slot_r]
+                     slot_ok.eq((c.slot < S) & valid.bit_select(c.slot, 1))]
+        # the slot being updated (LAYER_DONE keeps its weight and sequence number)
+        cur_k = Signal(DYSTA_WEIGHT_BITS, name="cur_k")
+        cur_seq = Signal(DYSTA_SEQ_BITS, name="cur_seq")
+        cur_running = Signal(name="cur_running")
+        with m.Switch(slot_r):
+            for i, h in enumerate(hots):
+                with m.Case(i):
+                    m.d.comb += [cur_k.eq(h.k), cur_seq.eq(h.seq), cur_running.eq(h.running)]
 
         with m.Switch(state):
             with m.Case(_State.IDLE), m.If(self.cmd.valid):
@@ -204,8 +215,7 @@ class DystaScheduler(wiring.Component):
                         with m.If(slot_ok):
                             m.d.comb += [table.f_en.eq(1), table.f_slot.eq(c.slot),
                                          table.f_valid.eq(0), table.f_running.eq(0)]
-                            with m.If(~table.hot[c.slot[:max(1, (S - 1).bit_length())]]
-                                      .running):
+                            with m.If(~running.bit_select(c.slot, 1)):
                                 m.d.sync += n.eq(n - 1)
                             m.d.sync += respond(DystaStatus.OK, c.slot)
                         with m.Else():
@@ -266,10 +276,10 @@ class DystaScheduler(wiring.Component):
                                  *respond(Mux(late_r, DystaStatus.LATE, DystaStatus.OK),
                                           slot_r, seq)]
                 with m.Else():
-                    m.d.comb += [hot.last.eq(now_r), hot.k.eq(cur.k), hot.seq.eq(cur.seq),
+                    m.d.comb += [hot.last.eq(now_r), hot.k.eq(cur_k), hot.seq.eq(cur_seq),
                                  cold_next.eq(cold_r), cold_next.layer.eq(cold_r.layer + 1),
                                  cold_next.gsum.eq(gamma.gsum_out)]
-                    with m.If(cur.running):
+                    with m.If(cur_running):
                         m.d.sync += n.eq(n + 1)
                     m.d.sync += respond(DystaStatus.OK, slot_r, gamma.gamma)
             with m.Case(_State.DECIDE_WAIT):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from amaranth.hdl import Module, Signal
-from amaranth.lib import data, memory, wiring
+from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
 from mmsched.hw.spec import SchedulerConfig
@@ -21,8 +21,9 @@ class TaskTable(wiring.Component):
 
     Ports
     -----
-    hot : Out(ArrayLayout(hot_layout, slots))
-        Every slot's hot record.
+    hot_0 ... hot_{slots-1} : Out(hot_layout)
+        Every slot's hot record (one port each: a single array port would exceed Amaranth's
+        65,536-bit value limit at 512 slots); the list is `hot`.
     free : Out(range(slots + 1))
         The lowest free slot (``slots`` when full).
     w_en, w_slot, w_hot : In
@@ -43,11 +44,17 @@ class TaskTable(wiring.Component):
         cold = cold_layout(cfg)
         sr = range(cfg.slots)
         super().__init__({
-            "hot": Out(data.ArrayLayout(hot, cfg.slots)), "free": Out(range(cfg.slots + 1)),
+            **{f"hot_{i}": Out(hot) for i in range(cfg.slots)},
+            "free": Out(range(cfg.slots + 1)),
             "w_en": In(1), "w_slot": In(sr), "w_hot": In(hot),
             "f_en": In(1), "f_slot": In(sr), "f_valid": In(1), "f_running": In(1),
             "c_we": In(1), "c_waddr": In(sr), "c_wdata": In(cold), "c_raddr": In(sr),
             "c_rdata": Out(cold)})
+
+    @property
+    def hot(self) -> list:
+        """The hot-record ports, slot order."""
+        return [getattr(self, f"hot_{i}") for i in range(self._cfg.slots)]
 
     def elaborate(self, platform):
         cfg = self._cfg
