@@ -60,18 +60,15 @@ void* acc_new() {
     a->top = new Vaccelerator{a->ctx};
     a->cycles = 0;
     a->top->clk = 0;
-    a->top->rst = 1;
     clearp(a->top->act_wr);
     clearp(a->top->wt_wr);
     clearp(a->top->cmd___05Fpayload);
     a->top->cmd___05Fvalid = 0;
     a->top->done___05Fready = 0;
     a->top->out_rd_addr = 0;
-    a->top->eval();
+    a->top->eval();  // registers start at their initial (reset) values; rst is tied to 0
     tick(a);
     tick(a);
-    a->top->rst = 0;
-    a->top->eval();
     return a;
 }
 
