@@ -28,11 +28,12 @@ GOLDEN = json.loads((DATA / "golden_artifact.json").read_text())
 COMPAT = dataclasses.replace(CompatFlags.dysta_artifact(), listing_order=False)
 
 
-def _mine(kind: str, compat: CompatFlags = COMPAT) -> dict:
-    meta = GOLDEN["meta"]
-    runs = GOLDEN["runs"][kind]
+def _mine(kind: str, compat: CompatFlags = COMPAT, data: Path = DATA,
+          golden: dict = GOLDEN) -> dict:
+    meta = golden["meta"]
+    runs = golden["runs"][kind]
     policies = list(dict.fromkeys(r["policy"] for r in runs))
-    tables = load_csv_dir(DATA / kind, compat=compat)
+    tables = load_csv_dir(data / kind, compat=compat)
     st = static_tables(tables, time_unit="seconds")
     backend = TableBackend(tables, time_unit="seconds", clock_hz=1.0)
     out = {}
@@ -51,17 +52,30 @@ def _mine(kind: str, compat: CompatFlags = COMPAT) -> dict:
     return out
 
 
-@pytest.mark.parametrize("kind", ["eyerissv2", "sanger"])
-def test_compat_matches_artifact(kind):
-    mine = _mine(kind)
+def _compare(kind: str, data: Path, golden: dict) -> None:
+    mine = _mine(kind, data=data, golden=golden)
     bad = []
-    for g in GOLDEN["runs"][kind]:
+    for g in golden["runs"][kind]:
         m = mine[(g["policy"], g["rate"], g["slo"], g["seed_index"])]
         for k in ("violation_rate", "antt", "stp", "decisions"):
             if abs(m[k] - g[k]) > 1e-9 * abs(g[k]):
                 bad.append(f"{g['policy']} rate={g['rate']} slo={g['slo']} "
                            f"seed={g['seed_index']} {k}: artifact {g[k]!r}, mmsched {m[k]!r}")
     assert not bad, f"{len(bad)} mismatches:\n" + "\n".join(bad[:20])
+
+
+@pytest.mark.parametrize("kind", ["eyerissv2", "sanger"])
+def test_compat_matches_artifact(kind):
+    _compare(kind, DATA, GOLDEN)
+
+
+@pytest.mark.slow
+def test_compat_matches_artifact_long_runs():
+    # 1000 requests of 12-24 layers at loads ~0.8 and ~1.25 (queues of hundreds of tasks: the
+    # policies' numpy path), SLO x3 and x10, every policy (golden file: commit and command).
+    medium = DATA.parent / "dysta_csv_medium"
+    golden = json.loads((medium / "golden_artifact.json").read_text())
+    _compare("eyerissv2", medium, golden)
 
 
 def test_golden_covers_every_published_policy():
