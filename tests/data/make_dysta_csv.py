@@ -2,9 +2,10 @@
 
 ``eyerissv2/``: 4 Eyeriss CSVs (2 architectures x 2 patterns, 8 or 10 samples, 5 or 3
 layers); ``sanger/``: 2 Sanger CSVs (8 samples, 4 layers); ``../dysta_csv_medium/eyerissv2/``:
-6 Eyeriss CSVs (3 architectures x 2 patterns, 12 samples, 12-24 layers) for long runs. The directory names contain
-``eyerissv2`` / ``sanger`` because the Dysta artifact picks the format from the path. Values
-are written with 6 significant digits so every CSV parser reads the same doubles.
+6 Eyeriss CSVs (3 architectures x 2 patterns, 12 samples, 12-24 layers) for long runs. The
+directory names contain ``eyerissv2`` / ``sanger`` because the Dysta artifact picks the format
+from the path. Values are written with 6 significant digits so every CSV parser reads the
+same doubles.
 
 Run: ``python tests/data/make_dysta_csv.py`` (from anywhere).
 """
