@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import math
+import numbers
 import os
 import random
 import struct
@@ -262,7 +263,8 @@ def _fold(values) -> float:
 
 
 def static_tables(tables: Sequence[LatencyTable], *, time_unit: str = "cycles",
-                  clock_hz: float = 1.0, samples: Sequence[int] | None = None) -> StaticTables:
+                  clock_hz: float | None = None,
+                  samples: Sequence[int] | None = None) -> StaticTables:
     """Dysta's static tables from latency tables (REFERENCE.md section 1).
 
     Per key ("pattern"): per-layer mean latency and mean sparsity over ``samples`` (default:
@@ -280,6 +282,9 @@ def static_tables(tables: Sequence[LatencyTable], *, time_unit: str = "cycles",
         raise ValueError("static_tables needs at least one latency table")
     if time_unit not in ("cycles", "seconds"):
         raise ValueError(f"time_unit must be 'cycles' or 'seconds', not {time_unit!r}")
+    if time_unit == "cycles" and not (clock_hz is not None and clock_hz > 0):
+        raise ValueError(f"clock_hz must be a positive number of Hz for cycles, not "
+                         f"{clock_hz!r}")
     pattern: dict[str, ModelProfile] = {}
     raw: dict[str, tuple[int, float, np.ndarray, np.ndarray]] = {}
     for t in tables:
@@ -334,8 +339,8 @@ def static_tables(tables: Sequence[LatencyTable], *, time_unit: str = "cycles",
 
 
 def _check_rate(rate: float, compat: CompatFlags) -> None:
-    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not math.isfinite(rate) \
-            or rate <= 0:
+    if isinstance(rate, bool) or not isinstance(rate, numbers.Real) \
+            or not math.isfinite(rate) or rate <= 0:
         raise InputError("arrival rate", "", "a positive number of requests per second",
                          repr(rate))
     if compat.integer_rates and not float(rate).is_integer():
@@ -345,7 +350,7 @@ def _check_rate(rate: float, compat: CompatFlags) -> None:
 
 def dysta_workloads(tables: Sequence[LatencyTable], *, rates: Sequence[float],
                     num_requests: int, slo: float, seed: int = 1, seed_index: int = 0,
-                    compat: CompatFlags = _FIXED, clock_hz: float = 1.0,
+                    compat: CompatFlags = _FIXED, clock_hz: float | None = None,
                     static: StaticTables | None = None) -> list[Workload]:
     """The Dysta request tables of one seed index, one `Workload` per rate (in order).
 
@@ -360,7 +365,7 @@ def dysta_workloads(tables: Sequence[LatencyTable], *, rates: Sequence[float],
     the model list is ``tables`` in the order given.
 
     ``static``: the static tables for the deadlines (default: `static_tables` of ``tables``
-    in the mode's time unit).
+    in the mode's time unit). ``clock_hz`` is required in fixed mode.
 
     Raises InputError for a non-positive (or, with `CompatFlags.integer_rates`,
     non-integer) rate; ValueError for bad counts, SLO or clock.
@@ -369,13 +374,15 @@ def dysta_workloads(tables: Sequence[LatencyTable], *, rates: Sequence[float],
         raise ValueError("dysta_workloads needs at least one latency table")
     if not isinstance(num_requests, int) or num_requests < 1:
         raise ValueError(f"num_requests must be a positive integer, not {num_requests!r}")
-    if not (isinstance(slo, (int, float)) and math.isfinite(slo) and slo > 0):
+    if not (isinstance(slo, numbers.Real) and math.isfinite(slo) and slo > 0):
         raise ValueError(f"slo must be a positive number, not {slo!r}")
-    if not clock_hz > 0:
-        raise ValueError(f"clock_hz must be a positive number, not {clock_hz!r}")
     for r in rates:
         _check_rate(r, compat)
     mode = compat.any
+    if clock_hz is None and mode:
+        clock_hz = 1.0  # compat times are seconds; the clock is only carried for reports
+    if clock_hz is None or not clock_hz > 0:
+        raise ValueError(f"clock_hz must be a positive number of Hz, not {clock_hz!r}")
     unit = "seconds" if mode else "cycles"
     st = static if static is not None else static_tables(tables, time_unit=unit,
                                                           clock_hz=clock_hz)
@@ -434,7 +441,7 @@ def _workload(models, reqs, clock_hz, unit, rate, slo, seed, seed_index) -> Work
 
 def dysta_workload(tables: Sequence[LatencyTable], *, rate: float, num_requests: int,
                    slo: float, seed: int = 1, seed_index: int = 0,
-                   compat: CompatFlags = _FIXED, clock_hz: float = 1.0,
+                   compat: CompatFlags = _FIXED, clock_hz: float | None = None,
                    static: StaticTables | None = None) -> Workload:
     """One rate's request table: `dysta_workloads` with ``rates=[rate]``.
 
