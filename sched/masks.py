@@ -65,10 +65,13 @@ def _key_seed(*parts: object) -> list[int]:
     return out
 
 
-def _beta_shape(rng: np.random.Generator, size: int, mean: float, cv: float) -> np.ndarray:
+def _beta_shape(rng: np.random.Generator, size: int | tuple[int, int], mean: float,
+                cv: float) -> np.ndarray:
     """``size`` draws of a Beta with ``mean`` and coefficient of variation ``cv`` (capped at
-    the largest a Beta allows); the shape of the per-row or per-column targets."""
-    if size <= 1 or cv <= 0.0 or mean <= 0.0 or mean >= 1.0:
+    the largest a Beta allows); the shape of the per-row or per-column targets (``size`` =
+    ``(groups, n)`` draws the groups one after the other, as ``groups`` calls of ``n``)."""
+    n = size if isinstance(size, int) else size[-1]
+    if n <= 1 or cv <= 0.0 or mean <= 0.0 or mean >= 1.0:
         return np.full(size, mean)
     var = min((cv * mean) ** 2, 0.95 * mean * (1.0 - mean))
     common = mean * (1.0 - mean) / var - 1.0
@@ -169,8 +172,8 @@ def activation_mask(stats: LayerStats, groups: int, m: int, k: int,
     target = int(round(d * m * k))
     if target == 0 or target == m * k:
         return np.full((groups, m, k), target > 0, dtype=bool)
-    u = np.stack([_beta_shape(rng, m, d, stats.row_cv) for _ in range(groups)]) - d
-    v = np.stack([_beta_shape(rng, k, d, stats.col_cv) for _ in range(groups)]) - d
+    u = _beta_shape(rng, (groups, m), d, stats.row_cv) - d
+    v = _beta_shape(rng, (groups, k), d, stats.col_cv) - d
     fr, fc, scale = _calibrate(stats, u[:8].ravel(), v[:8].ravel(), rng, k, m)
     rho, kappa = _targets(d, u, v, fr, fc)
     # Bernoulli draws on 16-bit fixed point (probability resolution 2**-16): uniform uint16
