@@ -86,7 +86,7 @@ class ProcessingElement(wiring.Component):
         m.d.comb += rd.addr.eq(Mux(self.a_in.bank, per_bank + word, word))
         weight = Signal(signed(cfg.data_width))
         m.d.comb += weight.eq(rd.data[0] if lw == 1 else
-                              Array(rd.data[i] for i in range(lw))[lane])
+                              rd.data.as_value().word_select(lane, cfg.data_width))
         payload = Signal.like(self.a_out, reset_less=True, name="a_payload")
         valid = Signal(name="a_valid")
         acc = Signal.like(self.acc, reset_less=True, name="acc_r")

