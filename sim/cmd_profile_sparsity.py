@@ -70,9 +70,10 @@ def _compare(names: list[str], samples: int) -> int:
     rows = []  # (model, layer, sample, real, profiled, uniform)
     rng = np.random.default_rng(0)
     for name in names:
-        if name == "minilm-l6":
+        if name.startswith("minilm-l6"):
             cfg = SANGER_LIKE
-            for s, (_, masks) in enumerate(minilm_masks(samples)):
+            seq_len = int(name.rsplit("-s", 1)[1]) if "-s" in name else None
+            for s, (_, masks) in enumerate(minilm_masks(samples, seq_len=seq_len)):
                 for layer, role, act in masks:
                     n = 32 if role == "attn" else 384  # d_head (384 / 12) or d_model
                     st = measure(act)

