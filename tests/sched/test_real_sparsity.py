@@ -51,3 +51,5 @@ def test_minilm_profile_end_to_end():
     prof = rs.profile_minilm(samples=2)
     assert prof.samples == 2 and set(prof.roles) == {"attn", "gelu"}
     assert np.all((prof.density > 0) & (prof.density <= 1))
+    for n_tok, masks in rs.minilm_masks(2, seq_len=128):
+        assert n_tok == 128 and masks[0][2].shape == (12, 128, 128)
