@@ -353,8 +353,8 @@ NAMED_CONFIGS = {c.name: c for c in (EYERISS_V2_LIKE, SANGER_LIKE)}
 # normalised wait w/Iso/N is worth: the paper and the artifact add it to a score in seconds, so
 # F = the clock frequency in Hz reproduces the float `dysta` policy. Per slot, R/beta (`rb`) and
 # P are recomputed only at that slot's admission and layer boundaries (one shared divider and
-# multiplier); a decision does per slot two subtractions, two narrow multiplies (16 x 16 bits,
-# then 32 x 16), two saturating adds, and a comparator tree of ceil(log2 S) registered levels.
+# multiplier); a decision does per slot two subtractions, two multiplies (24 x 16 bits, then
+# 40 x 16), two saturating adds, and a comparator tree of ceil(log2 S) registered levels.
 #
 # Formats (u = unsigned integer, UQa.b = unsigned fixed point with b fractional bits). Rounding
 # and saturation rules are the functions below; hardware arithmetic truncates (floor) unless a
@@ -366,12 +366,15 @@ NAMED_CONFIGS = {c.name: c for c in (EYERISS_V2_LIKE, SANGER_LIKE)}
 #   nnz, total (monitor)                u32 each
 #   layer ratio r, gamma                UQ4.12 (`gamma_bits`, `gamma_frac`), floor, saturating
 #   fairness weight K (LUT)             u16 mantissa, value K * 2^(fair_shift - 15) / 2^wait_shift
-#   waiting time wq                     u16 in quanta of 2^wait_shift cycles, floor, saturating
+#   waiting time wq                     u24 in quanta of 2^wait_shift cycles, floor, saturating
+#                                       (2^24 quanta: overloaded runs wait 1000s of Iso_min)
 #   1/N                                 UQ1.15 (16 bits): round(2^15 / N), 0 when N = 0
 #   1/beta                              UQ16.8 (24 bits): round(2^8 / beta)
 #   R                                   u44 cycles (gamma * E >> gamma_frac, floor: no overflow)
 #   P = D - R                           s49 cycles
-#   score (the beta-scaled score)       u48 cycles (`score_bits`), saturating
+#   score (the beta-scaled score)       UQ40.8 cycles (`score_bits` = 48, `score_frac` = 8),
+#                                       saturating: the fractional bits keep the small
+#                                       fairness term, which breaks near-ties as in `dysta`
 #   admission sequence number           u32, wraps after 2^32 admissions
 #
 # Gamma unit, at LAYER_DONE of layer j (0-based) with monitor counts (nnz, total):
@@ -379,11 +382,13 @@ NAMED_CONFIGS = {c.name: c for c in (EYERISS_V2_LIKE, SANGER_LIKE)}
 #   r = 1.0 (2^gamma_frac) when total == 0 or d_avg[j] == 0 (no evidence: neutral ratio).
 #   predictor "last-one": gamma = r; "avg": gsum += r, gamma = floor(gsum / (j + 1)).
 #   E = remaining[j + 1] (0 after the last layer); R = floor(gamma * E / 2^gamma_frac);
-#   rb = min(floor(R * beta_inv / 2^8), 2^score_bits - 1); P = D - R; last_run = now.
+#   rb = min(shift(R * beta_inv, score_frac - 8), 2^score_bits - 1); P = D - R;
+#   last_run = now.
 # At ADMIT: gamma = 1.0, gsum = 0, E = remaining[0], R = E, last_run = the command's arrival.
 # Decision at t = now (the counter in the cycle DECIDE is accepted), per candidate slot:
-#   sl = clamp(P - t, 0, 2^score_bits - 1); wq = min(max(t - last_run, 0) >> wait_shift, 2^16-1)
-#   a = min(rb + sl, max); f = shift(wq * K * recip_n, fair_shift - 15) saturating, where
+#   sl = clamp((P - t) * 2^score_frac, 0, max); wq = min(max(t - last_run, 0) >> wait_shift,
+#   2^24 - 1); a = min(rb + sl, max); f = shift(wq * K * recip_n, fair_shift - 15 +
+#   score_frac) saturating, where
 #   shift(x, s) = x << s for s >= 0 and floor(x / 2^-s) otherwise; score = min(a + f, max).
 # Tie-break (`beats`): the smaller score wins; equal scores -> the smaller admission sequence
 #   number (earlier admitted: arrival order when the host admits in arrival order).
@@ -411,7 +416,7 @@ DYSTA_COUNT_BITS = 32
 DYSTA_DENSITY_BITS = 16
 DYSTA_DENSITY_FRAC = 15
 DYSTA_WEIGHT_BITS = 16
-DYSTA_WAIT_BITS = 16
+DYSTA_WAIT_BITS = 24
 DYSTA_RECIP_N_BITS = 16
 DYSTA_RECIP_N_FRAC = 15
 DYSTA_BETA_INV_BITS = 24
@@ -576,10 +581,10 @@ class SchedulerConfig:
     beta : float
         The score's beta (> 0; the paper's 0.01). Held as round(2^8 / beta) in 24 bits.
     wait_shift : int
-        Waiting-time quantum: ``wq = (t - last_run) >> wait_shift``, 16 bits saturating.
+        Waiting-time quantum: ``wq = (t - last_run) >> wait_shift``, 24 bits saturating.
     fair_shift : int
         Scale of the fairness weight K (see `fair_weight_q`).
-    time_bits, remaining_bits, gamma_bits, gamma_frac, score_bits : int
+    time_bits, remaining_bits, gamma_bits, gamma_frac, score_bits, score_frac : int
         Widths of the formats listed in this section's header comment.
     """
 
@@ -596,13 +601,15 @@ class SchedulerConfig:
     gamma_bits: int = 16
     gamma_frac: int = 12
     score_bits: int = 48
+    score_frac: int = 8
 
     def __post_init__(self) -> None:
         limits = {"slots": (1, 1 << 12), "models": (1, 1 << DYSTA_MODEL_ID_BITS),
                   "patterns": (1, 1 << DYSTA_PATTERN_ID_BITS),
                   "layers": (1, (1 << DYSTA_LAYER_ID_BITS) - 1), "wait_shift": (0, 40),
                   "fair_shift": (-40, 40), "time_bits": (16, 48), "remaining_bits": (8, 40),
-                  "gamma_bits": (8, 24), "gamma_frac": (4, 16), "score_bits": (16, 48)}
+                  "gamma_bits": (8, 24), "gamma_frac": (4, 16), "score_bits": (16, 48),
+                  "score_frac": (0, 16)}
         for name, (lo, hi) in limits.items():
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
@@ -730,7 +737,7 @@ def dysta_shifts(isolated_cycles: list[float] | tuple[float, ...],
     """Choose (wait_shift, fair_shift) for a workload's isolated latencies.
 
     wait_shift: the quantum is at most 1/256 of the shortest isolated latency, so the
-    normalised wait w/Iso keeps >= 8 fractional bits and saturates at >= 256 x that Iso.
+    normalised wait w/Iso keeps >= 8 fractional bits and saturates at >= 65536 x that Iso.
     fair_shift: the largest weight K (shortest Iso) lands in [2^15, 2^16).
     """
     iso_min = min(isolated_cycles)

@@ -139,8 +139,10 @@ class GammaUnit(wiring.Component):
                 m.d.sync += [r_est.eq((gamma * remaining) >> cfg.gamma_frac),
                              state.eq(_State.MULB)]
             with m.Case(_State.MULB):
-                scaled = Signal(cfg.r_bits + 24 - DYSTA_BETA_INV_FRAC, name="r_over_beta")
-                m.d.comb += scaled.eq((r_est * cfg.beta_inv_q) >> DYSTA_BETA_INV_FRAC)
+                sh = cfg.score_frac - DYSTA_BETA_INV_FRAC
+                prod = r_est * cfg.beta_inv_q
+                scaled = Signal(cfg.r_bits + 24 + max(0, sh), name="r_over_beta")
+                m.d.comb += scaled.eq(prod << sh if sh >= 0 else prod >> -sh)
                 m.d.sync += [rb.eq(Mux(scaled > cfg.score_max, cfg.score_max, scaled)),
                              p.eq(deadline - r_est), state.eq(_State.DONE)]
         return m

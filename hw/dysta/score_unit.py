@@ -18,12 +18,12 @@ from ._layouts import p_shape
 
 
 class ScoreUnit(wiring.Component):
-    """``score = min(rb + clamp(P - t) + shift(wq * K * recip_n), max)`` (Python model:
+    """``score = min(rb + clamp((P - t) << score_frac) + shift(wq * K * recip_n), max)`` (model:
     `mmsched.hw.model.dysta_sched.slot_score`; formats: spec section (2)).
 
     Four registered stages: (1) slack ``clamp(P - t, 0, max)`` and quantised wait ``wq``;
-    (2) ``a = rb + slack`` (saturating) and ``wq * K`` (16 x 16 bits); (3) ``* recip_n``
-    (32 x 16 bits) and the fixed fairness shift, saturating; (4) ``a + f``, saturating.
+    (2) ``a = rb + slack`` (saturating) and ``wq * K`` (24 x 16 bits); (3) ``* recip_n``
+    (40 x 16 bits) and the fixed fairness shift, saturating; (4) ``a + f``, saturating.
 
     Ports
     -----
@@ -66,9 +66,10 @@ class ScoreUnit(wiring.Component):
         m.d.comb += [diff.eq(self.p - self.t), wait.eq(self.t - self.last)]
         wait_q = Signal(cfg.time_bits, name="wait_q")
         m.d.comb += wait_q.eq(wait[:cfg.time_bits] >> cfg.wait_shift)
+        fr = cfg.score_frac
         with m.If(self.sample):
             m.d.sync += [
-                slack.eq(Mux(diff < 0, 0, Mux(diff > smax, smax, diff))),
+                slack.eq(Mux(diff < 0, 0, Mux(diff > (smax >> fr), smax, diff << fr))),
                 wq.eq(Mux(wait <= 0, 0, Mux(wait_q > wmax, wmax, wait_q))),
             ]
         # stage 2
@@ -82,7 +83,7 @@ class ScoreUnit(wiring.Component):
         f3 = Signal(cfg.score_bits, name="f3")
         prod = Signal(f1.shape().width + DYSTA_RECIP_N_BITS, name="f1_times_recip_n")
         m.d.comb += prod.eq(f1 * self.recip_n)
-        s = cfg.fair_shift - DYSTA_RECIP_N_FRAC
+        s = cfg.fair_shift - DYSTA_RECIP_N_FRAC + cfg.score_frac
         shifted = prod << s if s >= 0 else prod >> -s
         m.d.sync += [a3.eq(a2), f3.eq(Mux(shifted > smax, smax, shifted))]
         # stage 4

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mmsched.hw.spec import (
+    DYSTA_BETA_INV_FRAC,
     DYSTA_DENSITY_FRAC,
     DYSTA_RECIP_N_FRAC,
     DYSTA_WAIT_BITS,
@@ -60,7 +61,8 @@ def estimate(cfg: SchedulerConfig, gamma: int, remaining: int, deadline: int
              ) -> tuple[int, int, int]:
     """(R, rb = R/beta, P = D - R) from gamma and the remaining-latency estimate E."""
     r = (gamma * remaining) >> cfg.gamma_frac
-    rb = sat_u((r * cfg.beta_inv_q) >> 8, cfg.score_bits)
+    rb = sat_u(shift_floor(r * cfg.beta_inv_q, cfg.score_frac - DYSTA_BETA_INV_FRAC),
+               cfg.score_bits)
     return r, rb, deadline - r
 
 
@@ -68,11 +70,12 @@ def slot_score(cfg: SchedulerConfig, t: int, rb: int, p: int, last: int, k: int,
                recip_n: int) -> int:
     """One lane of the score unit at decision time ``t``."""
     smax = cfg.score_max
-    sl = sat_u(p - t, cfg.score_bits)
+    sl = sat_u((p - t) << cfg.score_frac, cfg.score_bits)
     w = t - last
     wq = 0 if w <= 0 else min(w >> cfg.wait_shift, (1 << DYSTA_WAIT_BITS) - 1)
     a = min(rb + sl, smax)
-    f = min(shift_floor(wq * k * recip_n, cfg.fair_shift - DYSTA_RECIP_N_FRAC), smax)
+    f = min(shift_floor(wq * k * recip_n, cfg.fair_shift - DYSTA_RECIP_N_FRAC + cfg.score_frac),
+            smax)
     return min(a + f, smax)
 
 

@@ -15,7 +15,7 @@ from mmsched.hw.spec import SchedulerConfig
 @pytest.mark.parametrize("cfg", [
     SchedulerConfig(predictor="avg"),
     SchedulerConfig(predictor="last-one", beta=0.37, gamma_bits=12, gamma_frac=8,
-                    remaining_bits=24, score_bits=24, time_bits=32),
+                    remaining_bits=24, score_bits=24, time_bits=32, score_frac=11),
 ], ids=["avg", "last-one-narrow"])
 def test_gamma_unit_matches_model(cfg):
     seed = 7 if cfg.predictor == "avg" else 8

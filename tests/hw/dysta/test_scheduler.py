@@ -78,11 +78,12 @@ def check_equal(cfg, seed, program, rtl, twin) -> None:
 CONFIGS = [
     SchedulerConfig(slots=1, models=2, patterns=1, layers=3, predictor="avg"),
     SchedulerConfig(slots=3, models=2, patterns=2, layers=4, predictor="last-one",
-                    wait_shift=3, fair_shift=-6, beta=0.5),
+                    wait_shift=3, fair_shift=-6, beta=0.5, score_frac=0),
     SchedulerConfig(slots=5, models=3, patterns=1, layers=5, predictor="avg", wait_shift=0,
                     fair_shift=4, beta=0.01),
     SchedulerConfig(slots=16, models=2, patterns=2, layers=6, predictor="avg", wait_shift=6,
-                    fair_shift=-2, time_bits=32, score_bits=32, remaining_bits=24),
+                    fair_shift=-2, time_bits=32, score_bits=32, remaining_bits=24,
+                    score_frac=12),
 ]
 
 

@@ -13,7 +13,7 @@ from mmsched.hw.spec import SchedulerConfig, recip_n_q
 
 @pytest.mark.rtl
 @pytest.mark.parametrize("cfg", [
-    SchedulerConfig(wait_shift=0, fair_shift=-10),
+    SchedulerConfig(wait_shift=0, fair_shift=-10, score_frac=0),
     SchedulerConfig(wait_shift=12, fair_shift=20),
     SchedulerConfig(wait_shift=3, fair_shift=2, score_bits=24, time_bits=24),
 ], ids=["fine", "coarse-saturating", "narrow"])
