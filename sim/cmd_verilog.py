@@ -53,16 +53,44 @@ def _sched_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--beta", type=float, default=d.beta, help=f"default {d.beta}")
 
 
+def _sched_config(args: argparse.Namespace):
+    from mmsched.hw.spec import SchedulerConfig
+
+    return SchedulerConfig(slots=args.slots, models=args.models, patterns=args.patterns,
+                           layers=args.layers, predictor=args.predictor, beta=args.beta,
+                           wait_shift=args.wait_shift, fair_shift=args.fair_shift)
+
+
 def _sched_build(args: argparse.Namespace) -> tuple[Any, str, dict]:
     import dataclasses
 
     from mmsched.hw.dysta import DystaScheduler
-    from mmsched.hw.spec import SchedulerConfig
 
-    cfg = SchedulerConfig(slots=args.slots, models=args.models, patterns=args.patterns,
-                          layers=args.layers, predictor=args.predictor, beta=args.beta,
-                          wait_shift=args.wait_shift, fair_shift=args.fair_shift)
+    cfg = _sched_config(args)
     return DystaScheduler(config=cfg), "dysta_sched", dataclasses.asdict(cfg)
+
+
+def _system_arguments(p: argparse.ArgumentParser) -> None:
+    _sched_arguments(p)
+    _accel_arguments(p)
+    p.add_argument("--accelerators", type=int, default=1,
+                   help="identical accelerators next to the scheduler (default 1)")
+
+
+def _system_build(args: argparse.Namespace) -> tuple[Any, str, dict]:
+    from mmsched.hw.system import DystaSystem
+
+    from .cmd_layer_cycles import config_from_args
+
+    if args.accelerators < 1:
+        raise ValueError(f"--accelerators must be a positive integer, not {args.accelerators}")
+    import dataclasses
+
+    sched = _sched_config(args)
+    acc = config_from_args(args)
+    top = DystaSystem(scheduler=sched, accelerators=(acc,) * args.accelerators)
+    return top, "dysta_system", {"scheduler": dataclasses.asdict(sched),
+                                 "accelerators": [acc.to_dict()] * args.accelerators}
 
 
 TARGETS: dict[str, Target] = {
@@ -70,6 +98,8 @@ TARGETS: dict[str, Target] = {
                           _accel_build),
     "scheduler": Target("the Dysta hardware scheduler (hw/dysta)", _sched_arguments,
                         _sched_build),
+    "system": Target("the Dysta scheduler plus accelerators (hw/system.py)", _system_arguments,
+                     _system_build),
 }
 
 
