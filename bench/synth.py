@@ -58,8 +58,10 @@ def _cells(stat: str, names: dict[str, str]) -> dict[str, int]:
     return counts
 
 
-ECP5 = {"LUT4": r"LUT4", "FF": r"TRELLIS_FF", "MULT18": r"MULT18X18D", "BRAM": r"DP16KD"}
-XC7 = {"LUT": r"LUT[1-6]", "FF": r"FD[CPRSE]*", "DSP": r"DSP48E1", "BRAM": r"RAMB(18|36)E1"}
+ECP5 = {"LUT4": r"LUT4", "FF": r"TRELLIS_FF", "MULT18": r"MULT18X18D", "BRAM": r"DP16KD",
+        "LUTRAM": r"TRELLIS_DPR16X4"}
+XC7 = {"LUT": r"LUT[1-6]", "FF": r"FD[CPRSE]*", "DSP": r"DSP48E1", "BRAM": r"RAMB(18|36)E1",
+       "LUTRAM": r"RAM(32|64|128|256)[XM]\w*|SRL(16|32)\w*"}
 
 
 def synth_one(name: str, cfg: AcceleratorConfig, *, pnr: bool, timeout: float) -> dict:
@@ -101,9 +103,10 @@ def main(argv: list[str] | None = None) -> int:
         results.append(r)
         e, x = r["ecp5"], r["xc7"]
         print(f"{name:6s} {r['pes']:4d} PEs | ECP5: {e['LUT4']:7d} LUT4 {e['FF']:7d} FF "
-              f"{e['MULT18']:4d} MULT18 {e['BRAM']:4d} DP16KD ({r['ecp5_seconds']:.0f} s) | "
-              f"XC7: {x['LUT']:7d} LUT {x['FF']:7d} FF {x['DSP']:4d} DSP48 {x['BRAM']:4d} "
-              f"RAMB ({r['xc7_seconds']:.0f} s) | Fmax "
+              f"{e['MULT18']:4d} MULT18 {e['BRAM']:4d} DP16KD {e['LUTRAM']:5d} DPR16X4 "
+              f"({r['ecp5_seconds']:.0f} s) | XC7: {x['LUT']:7d} LUT {x['FF']:7d} FF "
+              f"{x['DSP']:4d} DSP48 {x['BRAM']:4d} RAMB {x['LUTRAM']:5d} LUTRAM/SRL "
+              f"({r['xc7_seconds']:.0f} s) | Fmax "
               f"{r.get('fmax_mhz', 'n/a')} MHz ({r.get('pnr_seconds', 0):.0f} s)", flush=True)
     path = build_root() / "synth" / "results.json"
     path.parent.mkdir(parents=True, exist_ok=True)
