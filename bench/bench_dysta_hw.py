@@ -161,7 +161,7 @@ def cosim_speed() -> None:
     res = simulate(wl, make_policy("dysta_hw", ctx, slots=16), be)
     print(f"   twin (pure Python)  {res.decisions / (time.perf_counter() - t0):10.0f} "
           f"decisions/s")
-    for sim in ("amaranth", "icarus"):
+    for sim in ("amaranth", "icarus", "verilator"):
         with tempfile.TemporaryDirectory() as d:
             r = run_cosim(wl, be, ctx, simulator=sim, build_dir=d,
                           policy_overrides={"slots": 16})

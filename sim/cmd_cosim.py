@@ -1,11 +1,12 @@
 """``mmsched cosim``: one scheduling run with the Dysta scheduler RTL in the loop.
 
 The ``dysta_hw`` policy's scheduler is the generated hardware on an RTL simulator (Amaranth's,
-or Icarus under cocotb); the accelerator stays on the workload's timing backend (latency tables
-or the exact cycle model: time advances one layer at a time). Every RTL response is checked
-against the bit-exact twin (``--no-check`` skips it). The pure-Python ``dysta_hw`` run and the
-float ``dysta`` run of the same workload are printed alongside, in the table `mmsched run`
-prints, with whether the per-request finish times are identical.
+Icarus under cocotb, or Verilator through ctypes); the accelerator stays on the workload's
+timing backend (latency tables or the exact cycle model: time advances one layer at a time).
+Every RTL response is checked against the bit-exact twin (``--no-check`` skips it). The
+pure-Python ``dysta_hw`` run and the float ``dysta`` run of the same workload are printed
+alongside, in the table `mmsched run` prints, with whether the per-request finish times are
+identical.
 
 ``--vcd FILE`` replays the run's first ``--wave-commands`` command words on the Amaranth
 simulator into a VCD waveform (a short window; whole runs make huge files).
@@ -41,8 +42,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--requests", metavar="N", default="200", help="requests (default 200)")
     p.add_argument("--seed", metavar="N", default="1", help="seed (default 1)")
     p.add_argument("--clock-mhz", metavar="F", help="engine clock (default per scenario)")
-    p.add_argument("--sim", default="icarus", choices=("amaranth", "icarus"),
-                   help="RTL simulator (default icarus)")
+    p.add_argument("--sim", default="icarus", choices=("amaranth", "icarus", "verilator"),
+                   help="RTL simulator (default icarus; verilator is the fastest after a "
+                        "one-off build)")
     p.add_argument("--slots", metavar="S", default="64", help="task-table slots (default 64)")
     p.add_argument("--predictor", default="avg", choices=("avg", "last-one"),
                    help="gamma predictor (default avg)")

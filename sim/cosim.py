@@ -15,6 +15,8 @@ acceptance and response cycles):
   words from a queue (the simulator owns its main loop).
 - `IcarusSession`: the generated Verilog on Icarus under cocotb; the cocotb test
   (`mmsched.sim._cocotb_dysta_server`) serves command words over a UNIX socket.
+- `VerilatorSession`: the generated Verilog compiled by Verilator into a library with a C
+  harness, loaded with ctypes (one call per command).
 
 With ``check=True`` (default) every response is compared with the bit-exact twin fed the same
 words: value, status, slot and both cycles must be equal, or `CosimMismatch` names the command
@@ -40,7 +42,7 @@ from mmsched.hw.spec import DystaOp, DystaStatus, SchedulerConfig, pack_dysta_cm
 
 log = logging.getLogger(__name__)
 
-SIMULATORS = ("amaranth", "icarus")
+SIMULATORS = ("amaranth", "icarus", "verilator")
 
 
 class CosimMismatch(AssertionError):
@@ -236,6 +238,105 @@ class IcarusSession:
             raise RuntimeError(f"the Icarus simulation failed: {self._error[0]}")
 
 
+# --- Verilator (a ctypes-loaded library, one call per command) -----------------------------------
+
+
+class VerilatorSession:
+    """The generated Verilog of `DystaScheduler` compiled by Verilator with the C harness
+    ``sim/_verilator/dysta_harness.cpp`` and driven through ctypes (one call per command).
+
+    Parameters
+    ----------
+    config : SchedulerConfig
+    build_dir : path
+        Where the Verilog and the Verilator build go (created).
+    """
+
+    name = "verilator"
+
+    def __init__(self, config: SchedulerConfig, *, build_dir: str | os.PathLike) -> None:
+        import ctypes
+
+        self.config = config
+        lib = _build_verilator(config, Path(build_dir))
+        self._lib = ctypes.CDLL(str(lib))
+        self._lib.ds_new.restype = ctypes.c_void_p
+        self._lib.ds_free.argtypes = [ctypes.c_void_p]
+        self._lib.ds_issue.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint32),
+                                       ctypes.c_int, ctypes.POINTER(ctypes.c_uint64),
+                                       ctypes.POINTER(ctypes.c_uint32), ctypes.c_uint64]
+        self._lib.ds_issue.restype = ctypes.c_int
+        self._h = self._lib.ds_new()
+        self._word = (ctypes.c_uint32 * 5)()
+        self._cycles = (ctypes.c_uint64 * 2)()
+        self._resp = (ctypes.c_uint32 * 3)()
+
+    def issue(self, word: int, gap: int = 0) -> TwinResponse:
+        for i in range(5):
+            self._word[i] = (word >> (32 * i)) & 0xFFFF_FFFF
+        if self._lib.ds_issue(self._h, self._word, gap, self._cycles, self._resp, 100_000):
+            raise RuntimeError(f"the Verilated scheduler did not answer command {word:#x}")
+        payload = self._resp[0] | (self._resp[1] << 32) | (self._resp[2] << 64)
+        r = unpack_dysta_resp(payload)
+        return TwinResponse(int(self._cycles[0]), int(self._cycles[1]), r["op"], r["status"],
+                            r["slot"], r["value"])
+
+    def close(self) -> None:
+        if self._h:
+            self._lib.ds_free(self._h)
+            self._h = None
+
+
+def _build_verilator(config: SchedulerConfig, build_dir: Path) -> Path:
+    """Verilate and link the scheduler for ``config`` (cached by config and sources)."""
+    import hashlib
+    import shutil
+    import subprocess
+    import sys
+
+    from mmsched.hw.dysta.scheduler import scheduler_verilog
+    from mmsched.sim.backends.verilator import _no_reset_wrapper, verilator_root
+
+    harness = Path(__file__).resolve().parent / "_verilator" / "dysta_harness.cpp"
+    text = scheduler_verilog(config, icarus_fix=False)
+    h = hashlib.sha256(text.encode() + harness.read_bytes()).hexdigest()[:16]
+    out = build_dir / f"verilator_{h}"
+    lib = out / "libdysta.so"
+    if lib.exists():
+        return lib
+    root = verilator_root()
+    tmp = out.with_name(out.name + f".tmp{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    (tmp / "dysta_sched.v").write_text(text)
+    (tmp / "no_reset.v").write_text(_no_reset_wrapper(text, "dysta_sched"))
+    env = dict(os.environ, VERILATOR_ROOT=str(root))
+    env["MAKEFLAGS"] = (f"PYTHON3={sys.executable} CFG_CXXFLAGS_PCH_I=-include "
+                        "CFG_CXXFLAGS_STD=-std=gnu++20 CFG_CXXFLAGS_COROUTINES=-fcoroutines "
+                        "CFG_LDLIBS_THREADS=-pthread OPT_FAST=-O2")
+    cmd = [str(root / "bin" / "verilator"), "--cc", str(tmp / "dysta_sched.v"),
+           str(tmp / "no_reset.v"), "--top-module", "dysta_sched_no_reset", "--prefix",
+           "Vdysta_sched", "-Wno-fatal", "-Wno-lint", "-Wno-style", "--Mdir", str(tmp / "obj"),
+           "-O3", "--x-assign", "fast", "--x-initial", "fast", "--noassert",
+           "-CFLAGS", "-fPIC -O2", "--build", "-j", "2"]
+    run = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if run.returncode != 0:
+        raise RuntimeError(f"verilator failed ({run.returncode}):\n{run.stderr[-4000:]}")
+    obj = tmp / "obj"
+    link = ["g++", "-shared", "-fPIC", "-O2", "-std=gnu++20", str(harness), f"-I{obj}",
+            f"-I{root / 'include'}", f"-I{root / 'include' / 'vltstd'}",
+            "-Wl,--whole-archive", str(obj / "Vdysta_sched__ALL.a"), "-Wl,--no-whole-archive",
+            str(obj / "libverilated.a"), "-pthread", "-o", str(tmp / "libdysta.so")]
+    run = subprocess.run(link, capture_output=True, text=True, check=False)
+    if run.returncode != 0:
+        raise RuntimeError(f"linking the Verilator harness failed:\n{run.stderr[-4000:]}")
+    try:
+        os.replace(tmp, out)
+    except OSError:  # built concurrently
+        shutil.rmtree(tmp, ignore_errors=True)
+    return lib
+
+
 def make_session(simulator: str, config: SchedulerConfig, *, build_dir: str | os.PathLike,
                  waves: bool = False) -> Session:
     """A session of ``simulator`` (one of `SIMULATORS`)."""
@@ -244,6 +345,8 @@ def make_session(simulator: str, config: SchedulerConfig, *, build_dir: str | os
                                if waves else None)
     if simulator == "icarus":
         return IcarusSession(config, build_dir=build_dir, waves=waves)
+    if simulator == "verilator":
+        return VerilatorSession(config, build_dir=build_dir)
     raise ValueError(f"unknown simulator {simulator!r}; known: {', '.join(SIMULATORS)}")
 
 

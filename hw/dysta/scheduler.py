@@ -296,7 +296,8 @@ class DystaScheduler(wiring.Component):
         return m
 
 
-def scheduler_verilog(config: SchedulerConfig, *, name: str = "dysta_sched") -> str:
+def scheduler_verilog(config: SchedulerConfig, *, name: str = "dysta_sched",
+                      icarus_fix: bool = True) -> str:
     """Verilog of `DystaScheduler` for ``config`` (ports ``clk``, ``rst``, ``cmd__*``,
     ``resp__*``, ``now``; payloads flattened LSB first as in the spec).
 
@@ -304,12 +305,13 @@ def scheduler_verilog(config: SchedulerConfig, *, name: str = "dysta_sched") -> 
     initial values (e.g. the free-slot encoder of an empty table) outputs X
     (amaranth-lang/amaranth issue #1629). Every such block Yosys writes is sensitive to a
     per-module dummy register; toggling it at 1 time unit (``initial #1``, inside the reset
-    phase of any testbench) runs each block once. Other simulators are unaffected.
+    phase of any testbench) runs each block once. Other simulators are unaffected, but
+    Verilator rejects the delay: pass ``icarus_fix=False`` for it.
     """
     from amaranth.back import verilog
 
     text = verilog.convert(DystaScheduler(config=config), name=name)
-    return _icarus_time0_fix(text)
+    return _icarus_time0_fix(text) if icarus_fix else text
 
 
 def _icarus_time0_fix(text: str) -> str:

