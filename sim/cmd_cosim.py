@@ -120,8 +120,8 @@ def main(args: argparse.Namespace) -> int:
     hw = res.hw_config
     print(f"RTL ({args.sim}, S={hw.slots}, {hw.predictor}, decision latency "
           f"{hw.decide_latency} cycles): {res.commands} commands, {res.decisions} decisions, "
-          f"{res.rtl_cycles} scheduler cycles, {res.wall_s:.1f} s, "
-          f"{res.decisions_per_s:.0f} decisions/s; responses checked against the twin: "
+          f"{res.rtl_cycles} scheduler cycles, {res.run_s:.1f} s ({res.wall_s:.1f} s with the "
+          f"build), {res.decisions_per_s:.0f} decisions/s; responses checked against the twin: "
           f"{'no' if args.no_check else 'all equal'}; per-request finish times equal to the "
           f"pure-Python dysta_hw run: {'yes' if same else 'NO'}")
     if args.vcd:
