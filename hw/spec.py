@@ -350,8 +350,9 @@ NAMED_CONFIGS = {c.name: c for c in (EYERISS_V2_LIKE, SANGER_LIKE)}
 #   score = R/beta + max(0, P - t) + F * w / (Iso_est * N),     P = D - R
 #
 # everything in cycles. F (`fairness_cycles`) is how many cycles one unit of the dimensionless
-# normalised wait w/Iso/N is worth: the paper and the artifact add it to a score in seconds, so
-# F = the clock frequency in Hz reproduces the float `dysta` policy. Per slot, R/beta (`rb`) and
+# normalised wait w/Iso/N is worth: F = 1 is what the float `dysta` policy adds on integer-cycle
+# workloads (the workload's time unit); the paper and the artifact add it to a score in seconds,
+# which F = the clock frequency in Hz reproduces. Per slot, R/beta (`rb`) and
 # P are recomputed only at that slot's admission and layer boundaries (one shared divider and
 # multiplier); a decision does per slot two subtractions, two multiplies (24 x 16 bits, then
 # 40 x 16), two saturating adds, and a comparator tree of ceil(log2 S) registered levels.
@@ -365,7 +366,7 @@ NAMED_CONFIGS = {c.name: c for c in (EYERISS_V2_LIKE, SANGER_LIKE)}
 #   average density d_avg (LUT)         UQ1.15 (16 bits), host rounds to nearest, max 2 - 2^-15
 #   nnz, total (monitor)                u32 each
 #   layer ratio r, gamma                UQ4.12 (`gamma_bits`, `gamma_frac`), floor, saturating
-#   fairness weight K (LUT)             u16 mantissa, value K * 2^(fair_shift - 15) / 2^wait_shift
+#   fairness weight K (LUT)             u16: round(F / Iso_est * 2^(wait_shift - fair_shift))
 #   waiting time wq                     u24 in quanta of 2^wait_shift cycles, floor, saturating
 #                                       (2^24 quanta: overloaded runs wait 1000s of Iso_min)
 #   1/N                                 UQ1.15 (16 bits): round(2^15 / N), 0 when N = 0
