@@ -93,3 +93,13 @@ def test_bad_config():
         make_policy("dysta_hw", ctx, slots=0)
     with pytest.raises(ValueError, match="predictor"):
         make_policy("dysta_hw", ctx, predictor="median")
+
+
+def test_seconds_fairness_weighs_waiting():
+    # with the paper's seconds-based fairness term, the hardware schedule differs from the
+    # float policy's cycle-based one (the term is ~clock_hz times larger), yet stays complete
+    wl, be, ctx = _setup(rate=6.0, n=200)
+    sec = simulate(wl, make_policy("dysta_hw", ctx, fairness="seconds"), be)
+    cyc = simulate(wl, make_policy("dysta_hw", ctx), be)
+    assert all(r.finish is not None for r in sec.requests)
+    assert [r.finish for r in sec.requests] != [r.finish for r in cyc.requests]
