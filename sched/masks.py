@@ -17,8 +17,9 @@ realistic load imbalance (its time per chunk is set by the busiest row). The gen
    of variation (std / mean); a target below the binomial noise floor gives the floor;
 2. ``A[m, k] ~ Bernoulli(min(1, rho_m kappa_k / d))`` (an independent row x column model:
    the expected row density is ``rho_m``, the expected column density ``kappa_k``);
-3. the non-zero count is then trimmed or topped up at random to exactly ``round(d M K)`` so the
-   layer's density is reproduced exactly (the monitor's nnz is what the scheduler sees).
+3. the layer's non-zero count is then trimmed or topped up at random to exactly
+   ``groups x round(d M K)`` so the layer's density is reproduced exactly (the monitor's nnz,
+   counted per layer, is what the scheduler sees); each group keeps its binomial spread.
 
 Weights follow the layer's static pattern (`mmsched.sched.patterns`), drawn from a generator
 seeded by (seed, model key, layer index): the same for every sample, as trained weights are.
@@ -184,13 +185,15 @@ def activation_mask(stats: LayerStats, groups: int, m: int, k: int,
     thr = p.astype(np.uint16)
     del p
     out = rng.integers(0, 65536, size=(groups, m, k), dtype=np.uint16) < thr
-    for g in range(groups):
-        flat = out[g].reshape(-1)
-        have = int(np.count_nonzero(flat))
-        if have > target:  # drop random non-zeros
-            _flip_random(flat, True, have - target, rng)
-        elif have < target:  # add random zeros back, accepted with their probability
-            _flip_random(flat, False, target - have, rng, thr[g].reshape(-1))
+    # One exact-count correction over the whole layer (the monitor counts per layer); the
+    # groups keep their own binomial spread around ``target``, as real channels/heads do.
+    flat = out.reshape(-1)
+    want = target * groups
+    have = int(np.count_nonzero(flat))
+    if have > want:  # drop random non-zeros
+        _flip_random(flat, True, have - want, rng)
+    elif have < want:  # add random zeros back, accepted with their probability
+        _flip_random(flat, False, want - have, rng, thr.reshape(-1))
     return out
 
 
