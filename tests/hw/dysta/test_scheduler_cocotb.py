@@ -53,3 +53,12 @@ needs_icarus = pytest.mark.skipif(shutil.which("iverilog") is None,
 ], ids=["S16-avg", "S7-last-one", "S1"])
 def test_icarus_matches_twin(cfg, seed, count):
     run_icarus(cfg, seed, count, f"s{cfg.slots}_{seed}")
+
+
+@pytest.mark.rtl
+@pytest.mark.slow
+@needs_icarus
+def test_icarus_matches_twin_s64():
+    cfg = SchedulerConfig(slots=64, models=3, patterns=2, layers=5, wait_shift=2,
+                          fair_shift=-4)
+    run_icarus(cfg, 21, 1500, "s64_21")
