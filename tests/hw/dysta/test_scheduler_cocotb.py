@@ -34,6 +34,7 @@ def run_icarus(cfg: SchedulerConfig, seed: int, count: int, tag: str) -> None:
                  timescale=("1ns", "1ps"), always=True)
     runner.test(hdl_toplevel="dysta_sched", test_module="dysta_sched_tb",
                 test_dir=HERE / "cocotb_tb", build_dir=build,
+                results_xml=str(build / "results.xml"),
                 extra_env={"DYSTA_CONFIG": json.dumps(dataclasses.asdict(cfg)),
                            "DYSTA_SEED": str(seed), "DYSTA_COUNT": str(count)})
 
