@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Module
+from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -41,10 +41,11 @@ class Monitor(wiring.Component):
     counts : Out(done record)
         The counters (registers), every field ``COUNTER_WIDTH`` bits, wrapping.
 
-    ``latency`` = 1: an event at cycle t is in ``counts`` from cycle t + 1.
+    ``latency``: an event at cycle t is in ``counts`` from cycle t + 1 (``cycles`` and the
+    memory counts) or t + 2 (``nnz``, ``total``, ``macs``: one register stage for Fmax).
     """
 
-    latency = 1
+    latency = 2
 
     def __init__(self, *, config: AcceleratorConfig) -> None:
         check_config(self, config)
@@ -65,19 +66,31 @@ class Monitor(wiring.Component):
         return self._cfg
 
     def elaborate(self, platform) -> Module:
-        R = self._cfg.rows
+        cfg = self._cfg
+        R, kc, C = cfg.rows, cfg.chunk_depth, cfg.cols
         m = Module()
         c = self.counts
+        # One register stage before the wide counters: the lanes' non-zero sum and the
+        # products are computed in the cycle of the event and added one cycle later, which
+        # takes the memory -> popcount -> 48-bit add path apart (it limited Fmax). The done
+        # record is read at least cols + rows cycles after the last event, so it is complete.
+        d_nnz = Signal(range(R * kc + 1))
+        d_total = Signal(range(R * kc + 1))
+        d_macs = Signal(range(R * C + 1))
+        ones = sum(self.lane_valid[r] for r in range(R))
         with m.If(self.clear):
-            m.d.sync += [c.eq(0), c.cycles.eq(1)]
+            m.d.sync += [c.eq(0), c.cycles.eq(1), d_nnz.eq(0), d_total.eq(0), d_macs.eq(0)]
         with m.Else():
+            counting = self.lane_load & self.count_nnz
+            m.d.sync += [
+                d_nnz.eq(Mux(counting, sum(self.lane_nnz[r] for r in range(R)), 0)),
+                d_total.eq(Mux(counting, self.chunk_rows * self.valid_rows, 0)),
+                d_macs.eq(ones * self.valid_cols),
+                c.nnz.eq(c.nnz + d_nnz), c.total.eq(c.total + d_total),
+                c.macs.eq(c.macs + d_macs),
+            ]
             with m.If(self.busy):
                 m.d.sync += c.cycles.eq(c.cycles + 1)
-            with m.If(self.lane_load & self.count_nnz):
-                m.d.sync += [c.nnz.eq(c.nnz + sum(self.lane_nnz[r] for r in range(R))),
-                             c.total.eq(c.total + self.chunk_rows * self.valid_rows)]
-            ones = sum(self.lane_valid[r] for r in range(R))
-            m.d.sync += c.macs.eq(c.macs + ones * self.valid_cols)
             with m.If(self.act_read):
                 m.d.sync += c.act_reads.eq(c.act_reads + self.valid_rows)
             with m.If(self.wt_read):

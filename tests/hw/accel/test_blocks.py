@@ -245,13 +245,24 @@ def test_monitor_counts():
         ctx.set(dut.wt_read, 1)
         ctx.set(dut.out_write, 1)
         await ctx.tick()
+        for f in ("lane_load", "count_nnz", "act_read", "wt_read", "out_write"):
+            ctx.set(getattr(dut, f), 0)
+        ctx.set(dut.lane_valid, 0)
+        ctx.set(dut.busy, 0)
+        for _ in range(Monitor.latency - 1):
+            await ctx.tick()
         c = dut.counts
         assert [ctx.get(getattr(c, f)) for f in
                 ("cycles", "nnz", "total", "macs", "act_reads", "wt_reads", "out_writes")] == [
             2, 7, 10, 8, 2, 1, 1]
-        ctx.set(dut.count_nnz, 0)
+        ctx.set(dut.lane_valid, 0b111)
+        ctx.set(dut.lane_load, 1)  # not counted: count_nnz is low
         await ctx.tick()
-        assert ctx.get(c.nnz) == 7 and ctx.get(c.macs) == 16
+        ctx.set(dut.lane_valid, 0)
+        ctx.set(dut.lane_load, 0)
+        for _ in range(Monitor.latency):
+            await ctx.tick()
+        assert ctx.get(c.nnz) == 7 and ctx.get(c.macs) == 8 + 12
 
     _run(dut, tb)
 
