@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 #   PRELOAD  L(0) cycles: load chunk 0's weights into PE bank 0, fetch chunk 0's activations
 #   PHASE c  P(c) = max(S(c), L(c+1), 1) cycles: stream chunk c (bank c % 2) while loading
 #            chunk c+1 into the other bank (L(last+1) = 0: nothing to load)
-#   FLUSH    `cols` cycles: the last element reaches the last column
+#   FLUSH    `cols` cycles: the last element reaches the last column (cols - 1) and is
+#            accumulated there (+1: the PE's product register)
 #   DRAIN    `rows` cycles: one output row (C accumulators) per cycle to the output memory
 #
 # S(c) = the busiest row's stream length: for each row, the number of k in the chunk with a

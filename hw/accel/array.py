@@ -36,7 +36,8 @@ class SystolicArray(wiring.Component):
         The bottom row's accumulators (row rows-1-d during drain cycle d).
 
     ``latency`` = ``cols``: an element presented on ``a_in`` at cycle t has been accumulated
-    by every column of its row after the edge ending cycle t + cols - 1.
+    by every column of its row after the edge ending cycle t + cols (it reaches column j at
+    t + j; the PE's product register adds one cycle).
     """
 
     def __init__(self, *, config: AcceleratorConfig) -> None:

@@ -34,16 +34,20 @@ class ProcessingElement(wiring.Component):
     acc : Out(signed(acc_width))
         The accumulator (register).
 
-    Behaviour: at each clock edge, ``acc <= acc_in`` when ``shift``, else
-    ``acc <= acc + a_in.value * buffer[a_in.bank][a_in.k]`` when ``a_in.valid`` (wrapping to
-    ``acc_width`` bits). The weight is read combinationally, so a weight written at edge t is
-    used by an element presented from cycle t+1. ``latency`` = 1 (``a_in`` to ``a_out`` and
-    to ``acc``). Datapath registers (weight memory, accumulator, element payload) have no reset
+    Behaviour: at each clock edge ``product <= a_in.value * buffer[a_in.bank][a_in.k]`` (a
+    pipeline register: the multiplier and the accumulator adder are in different cycles), and
+    ``acc <= acc_in`` when ``shift``, else ``acc <= acc + product`` when the product is valid
+    (wrapping to ``acc_width`` bits). The weight is read combinationally, so a weight written
+    at edge t is used by an element presented from cycle t+1. ``latency``: ``a_in`` to
+    ``a_out`` 1 cycle, to ``acc`` 2 cycles (`latency_acc`); the controller's flush of
+    ``cols`` cycles covers both (the last column's element arrives cols - 1 cycles after the
+    first column's). Datapath registers (weight memory, accumulator, element payload) have no reset
     (initial value 0; the drain clears the accumulator): only ``a_out.valid`` is reset, which
     keeps the reset net small and the Verilated model fast.
     """
 
     latency = 1
+    latency_acc = 2
 
     def __init__(self, *, config: AcceleratorConfig) -> None:
         check_config(self, config)
@@ -89,11 +93,14 @@ class ProcessingElement(wiring.Component):
                               rd.data.as_value().word_select(lane, cfg.data_width))
         payload = Signal.like(self.a_out, reset_less=True, name="a_payload")
         valid = Signal(name="a_valid")
+        product = Signal(signed(2 * cfg.data_width), reset_less=True)
+        product_valid = Signal()
         acc = Signal.like(self.acc, reset_less=True, name="acc_r")
-        m.d.sync += [payload.eq(self.a_in), valid.eq(self.a_in.valid)]
+        m.d.sync += [payload.eq(self.a_in), valid.eq(self.a_in.valid),
+                     product.eq(self.a_in.value * weight), product_valid.eq(self.a_in.valid)]
         m.d.comb += [self.a_out.eq(payload), self.a_out.valid.eq(valid), self.acc.eq(acc)]
         with m.If(self.shift):
             m.d.sync += acc.eq(self.acc_in)
-        with m.Elif(self.a_in.valid):
-            m.d.sync += acc.eq(acc + self.a_in.value * weight)
+        with m.Elif(product_valid):
+            m.d.sync += acc.eq(acc + product)
         return m

@@ -35,16 +35,20 @@ class PEModel:
         self.buf = [[0] * cfg.pe_buffer_depth for _ in range(2)]
         self.acc = 0
         self.a_out = Element()
+        self.product = 0
+        self.product_valid = 0
 
     def step(self, a_in: Element, *, w_en=0, w_bank=0, w_word=0, w_data=(), shift=0,
              acc_in=0) -> None:
         cfg = self.cfg
         if shift:
             new_acc = acc_in
-        elif a_in.valid:
-            new_acc = _wrap(self.acc + a_in.value * self.buf[a_in.bank][a_in.k], cfg.acc_width)
+        elif self.product_valid:
+            new_acc = _wrap(self.acc + self.product, cfg.acc_width)
         else:
             new_acc = self.acc
+        self.product = a_in.value * self.buf[a_in.bank][a_in.k]
+        self.product_valid = a_in.valid
         if w_en:
             for i, v in enumerate(w_data):
                 e = w_word * cfg.load_rows_per_cycle + i
