@@ -10,9 +10,10 @@ synthesis.
    CNN (2-6 req/s, plus 8 as overload) and AttNN (20-40 req/s, plus 60) sets, SLO multipliers
    10 and 50, 1000 requests, 2 seeds: decision agreement (both policies fed the same hooks,
    the hardware's pick is run) and the violation rate / ANTT of each policy run on its own.
-4. With ``MMSCHED_BENCH_SYNTH=1``: Yosys synth_ecp5 (LUT4, FF, MULT18X18D, DP16KD) for S = 64
-   and 512 and nextpnr-ecp5 Fmax (S = 64; ``MMSCHED_BENCH_PNR512=1`` adds S = 512). Needs
-   ``pip install -e .[synth]``; tens of minutes.
+4. With ``MMSCHED_BENCH_SYNTH=1``: Yosys synth_ecp5 (LUT4, FF, MULT18X18D, DP16KD) and
+   nextpnr-ecp5 Fmax for S = 16 and 64 (``MMSCHED_BENCH_SYNTH_SLOTS=16,64,512`` adds S = 512:
+   hours of Yosys; ``MMSCHED_BENCH_PNR512=1`` also places it). Needs ``pip install -e
+   .[synth]``; ~25 minutes for S = 16 and 64 on the shared 2-core machine.
 
 Environment: ``MMSCHED_BENCH_FAST=1`` skips the S = 512 latency run and shortens part 3.
 """
@@ -218,8 +219,10 @@ def main() -> None:
     agreement()
     if os.environ.get("MMSCHED_BENCH_SYNTH") == "1":
         print("4. synthesis (Yosys synth_ecp5; nextpnr-ecp5 out of context, LFE5U-85F)")
-        print(_synth(64, pnr=True), flush=True)
-        print(_synth(512, pnr=os.environ.get("MMSCHED_BENCH_PNR512") == "1"), flush=True)
+        sizes = os.environ.get("MMSCHED_BENCH_SYNTH_SLOTS", "16,64")
+        for slots in (int(x) for x in sizes.split(",")):
+            print(_synth(slots, pnr=slots <= 64 or os.environ.get("MMSCHED_BENCH_PNR512") == "1"),
+                  flush=True)
     else:
         print("4. synthesis skipped (MMSCHED_BENCH_SYNTH=1 to run it; slow)")
 
