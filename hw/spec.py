@@ -682,10 +682,11 @@ class SchedulerConfig:
 
     @property
     def gamma_latency(self) -> int:
-        """GammaUnit, LAYER_DONE mode: operand latch, divisions, ratio select, R, R/beta."""
+        """GammaUnit, LAYER_DONE mode: operand latch, total x density, divisions, ratio
+        select, R, R/beta."""
         if self.predictor == "last-one":
-            return 3 + self.div_cycles
-        return 3 + 2 * self.div_cycles
+            return 5 + self.div_cycles
+        return 5 + 2 * self.div_cycles
 
     ADMIT_GAMMA_LATENCY = 3
     """GammaUnit, ADMIT mode: operand latch, R, R/beta."""
