@@ -42,10 +42,10 @@ class Monitor(wiring.Component):
         The counters (registers), every field ``COUNTER_WIDTH`` bits, wrapping.
 
     ``latency``: an event at cycle t is in ``counts`` from cycle t + 1 (``cycles`` and the
-    memory counts) or t + 2 (``nnz``, ``total``, ``macs``: one register stage for Fmax).
+    memory counts), t + 2 (``macs``) or t + 3 (``nnz``, ``total``): register stages for Fmax.
     """
 
-    latency = 2
+    latency = 3
 
     def __init__(self, *, config: AcceleratorConfig) -> None:
         check_config(self, config)
@@ -70,21 +70,29 @@ class Monitor(wiring.Component):
         R, kc, C = cfg.rows, cfg.chunk_depth, cfg.cols
         m = Module()
         c = self.counts
-        # One register stage before the wide counters: the lanes' non-zero sum and the
-        # products are computed in the cycle of the event and added one cycle later, which
-        # takes the memory -> popcount -> 48-bit add path apart (it limited Fmax). The done
-        # record is read at least cols + rows cycles after the last event, so it is complete.
-        d_nnz = Signal(range(R * kc + 1))
+        # Register stages before the wide counters: the lanes' non-zero counts (popcounts of
+        # the activation-memory word) are registered, summed in the next cycle, and added in
+        # the one after; the products likewise take one stage. This takes the memory ->
+        # popcount -> sum -> 48-bit add path apart (it limited Fmax to 31 MHz at 8x8). The
+        # done record is read at least 4 cycles after the last lane load (the last phase, the
+        # flush and the drain follow it), so it is complete.
+        s_nnz = [Signal(range(kc + 1), name=f"s_nnz{r}") for r in range(R)]  # stage 1
+        s_count = Signal()
+        s_total = Signal(range(R * kc + 1))
+        d_nnz = Signal(range(R * kc + 1))  # stage 2
         d_total = Signal(range(R * kc + 1))
         d_macs = Signal(range(R * C + 1))
         ones = sum(self.lane_valid[r] for r in range(R))
+        m.d.sync += [s_nnz[r].eq(self.lane_nnz[r]) for r in range(R)]
         with m.If(self.clear):
-            m.d.sync += [c.eq(0), c.cycles.eq(1), d_nnz.eq(0), d_total.eq(0), d_macs.eq(0)]
+            m.d.sync += [c.eq(0), c.cycles.eq(1), s_count.eq(0), d_nnz.eq(0), d_total.eq(0),
+                         d_macs.eq(0)]
         with m.Else():
-            counting = self.lane_load & self.count_nnz
             m.d.sync += [
-                d_nnz.eq(Mux(counting, sum(self.lane_nnz[r] for r in range(R)), 0)),
-                d_total.eq(Mux(counting, self.chunk_rows * self.valid_rows, 0)),
+                s_count.eq(self.lane_load & self.count_nnz),
+                s_total.eq(self.chunk_rows * self.valid_rows),
+                d_nnz.eq(Mux(s_count, sum(s_nnz), 0)),
+                d_total.eq(Mux(s_count, s_total, 0)),
                 d_macs.eq(ones * self.valid_cols),
                 c.nnz.eq(c.nnz + d_nnz), c.total.eq(c.total + d_total),
                 c.macs.eq(c.macs + d_macs),
