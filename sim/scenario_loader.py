@@ -43,7 +43,9 @@ from mmsched.sched.workload import Workload
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CACHE_DIR = Path("build") / "cache"
+DEFAULT_CACHE_DIR = Path(os.environ.get("MMSCHED_CACHE_DIR") or Path("build") / "cache")
+"""Profile cache (content-hashed, so safe to share between checkouts): ``build/cache`` of the
+working directory, or ``$MMSCHED_CACHE_DIR``."""
 _FIXED = CompatFlags()
 
 _HASHED_MODULES = ("mmsched.hw.model.cycles", "mmsched.hw.spec", "mmsched.sched.masks",

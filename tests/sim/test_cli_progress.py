@@ -7,7 +7,8 @@ import sys
 
 from mmsched.sim.cmd_run import Progress
 
-ARGS = ["--requests", "20", "--seeds", "2", "--rates", "3", "--slo", "10", "--policies",
+ARGS = ["--scenario", "cnn", "--requests", "20", "--seeds", "2", "--rates", "3", "--slo", "10",
+        "--policies",
         "fcfs,sjf", "--jobs", "1"]
 
 

@@ -10,7 +10,8 @@ def _cli(*args, cwd):
 
 
 def test_report_rebuilds_table_and_plots(tmp_path):
-    run = _cli("run", "--requests", "30", "--seeds", "2", "--rates", "3,5", "--slo", "10",
+    run = _cli("run", "--scenario", "cnn", "--requests", "30", "--seeds", "2", "--rates", "3,5",
+               "--slo", "10",
                "--policies", "fcfs,dysta", "--jobs", "1", "--out", "r", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     out = tmp_path / "r"
