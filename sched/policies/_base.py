@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections.abc import Sequence
+from dataclasses import dataclass
 from operator import attrgetter
 
 import numpy as np
@@ -61,6 +62,16 @@ class _State:
         self.true_rem: tuple = ()
 
 
+@dataclass(frozen=True)
+class SparseVariantConfig(PolicyConfig):
+    """Config fields of the policies with a ``*_sparse`` variant (sjf, prema, sdrm3)."""
+
+    sparse: bool = False
+    """Pattern-level averages and the monitored gamma (the ``*_sparse`` presets)."""
+    predictor: str = "avg"
+    """Gamma predictor, ``"avg"`` or ``"last-one"`` (used when ``sparse``)."""
+
+
 class EstimatePolicy(Policy):
     """Base of sjf, prema, planaria, sdrm3, dysta: state bookkeeping and gamma monitoring.
 
@@ -87,6 +98,9 @@ class EstimatePolicy(Policy):
             raise ValueError(f"policy {type(self).__name__} needs static tables "
                              f"(PolicyContext.tables is empty)")
         self._tables = context.tables[0]
+        if isinstance(self.config, SparseVariantConfig):
+            self._level = "pattern" if self.config.sparse else "arch"
+            self._monitor = self.config.sparse
         self._last_one = check_predictor(getattr(self.config, "predictor", "avg")) == "last-one"
         self._states: dict[int, _State] = {}
         self._order: list[_State] = []

@@ -32,12 +32,11 @@ Deviations and compat switches (`CompatFlags`):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
-from ..policy import PolicyConfig, Task, register
-from ._base import EstimatePolicy, _State
+from ..policy import Task, register
+from ._base import EstimatePolicy, SparseVariantConfig, _State
 
 
 @register("prema")
@@ -49,17 +48,10 @@ class PREMA(EstimatePolicy):
     VEC_ON = 80  # more array operations per decision than the others: pays off later
     VEC_OFF = 40
 
-    @dataclass(frozen=True)
-    class Config(PolicyConfig):
-        sparse: bool = False
-        """Pattern-level averages and the monitored gamma (``prema_sparse``)."""
-        predictor: str = "avg"
-        """Gamma predictor, ``"avg"`` or ``"last-one"`` (used when ``sparse``)."""
+    Config = SparseVariantConfig
 
     def __init__(self, context, config=None) -> None:
         super().__init__(context, config)
-        self._level = "pattern" if self.config.sparse else "arch"
-        self._monitor = self.config.sparse
         self._cumulative = context.compat.prema_cumulative_wait
         self._shared_gamma = context.compat.prema_shared_gamma and self.config.sparse
 

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..policy import PolicyConfig, Task, register
-from ._base import EstimatePolicy, _State, ieee_div
+from ..policy import Task, register
+from ._base import EstimatePolicy, SparseVariantConfig, _State, ieee_div
 
 
 @register("sdrm3")
@@ -43,18 +43,12 @@ class SDRM3(EstimatePolicy):
     _vec_fields = ("est", "enext", "deadline", "last")
 
     @dataclass(frozen=True)
-    class Config(PolicyConfig):
+    class Config(SparseVariantConfig):
         alpha: float = 1.0
         """Weight of fairness (the artifact's default, ``--alpha 1``)."""
-        sparse: bool = False
-        """Pattern-level averages and the monitored gamma (``sdrm3_sparse``)."""
-        predictor: str = "avg"
-        """Gamma predictor, ``"avg"`` or ``"last-one"`` (used when ``sparse``)."""
 
     def __init__(self, context, config=None) -> None:
         super().__init__(context, config)
-        self._level = "pattern" if self.config.sparse else "arch"
-        self._monitor = self.config.sparse
         self._per_layer = context.compat.sdrm3_fixed_alpha
         self._compat_max = context.compat.running_max_minus_one
 

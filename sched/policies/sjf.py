@@ -12,10 +12,9 @@ Deviations: none in either mode (the float sums follow the artifact's order).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from ..policy import PolicyConfig, Task, register
-from ._base import EstimatePolicy
+from ..policy import Task, register
+from ._base import EstimatePolicy, SparseVariantConfig
 
 
 @register("sjf")
@@ -24,17 +23,7 @@ class SJF(EstimatePolicy):
 
     trivial_single = True
 
-    @dataclass(frozen=True)
-    class Config(PolicyConfig):
-        sparse: bool = False
-        """Pattern-level averages and the monitored gamma (``sjf_sparse``)."""
-        predictor: str = "avg"
-        """Gamma predictor, ``"avg"`` or ``"last-one"`` (used when ``sparse``)."""
-
-    def __init__(self, context, config=None) -> None:
-        super().__init__(context, config)
-        self._level = "pattern" if self.config.sparse else "arch"
-        self._monitor = self.config.sparse
+    Config = SparseVariantConfig
 
     def select(self, now: int | float, accelerator: int, ready: Sequence[Task]) -> Task | None:
         states = self._ready_states(ready)
