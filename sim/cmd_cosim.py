@@ -49,8 +49,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--predictor", default="avg", choices=("avg", "last-one"),
                    help="gamma predictor (default avg)")
     p.add_argument("--beta", metavar="B", default="0.01", help="the score's beta (0.01)")
-    p.add_argument("--fairness", default="time-unit", choices=("time-unit", "seconds"),
-                   help="worth of one unit of (w/Iso)/N (default: as the float dysta policy)")
+    p.add_argument("--fairness", default="seconds", choices=("seconds", "time-unit"),
+                   help="worth of one unit of (w/Iso)/N: seconds (default, as the paper and "
+                        "the float dysta policy) or one cycle (time-unit)")
     p.add_argument("--no-check", action="store_true",
                    help="do not check every RTL response against the twin")
     p.add_argument("--build-dir", metavar="DIR", default="build/cosim",

@@ -18,6 +18,11 @@ resuming). Ties: earliest arrival. Variants (config ``estimator``):
 - ``dysta_oracle`` (``"oracle"``): ``R`` = true remaining latency and ``Iso_true``, read from
   the timing backend (``context.oracle``).
 
+Units: ``(w / Iso_est) / N`` is dimensionless, and the paper and the artifact add it to times
+in seconds (one unit = one second). On integer-cycle workloads it is therefore scaled by
+``clock_hz`` (``_fair_unit``), so the schedule does not depend on the time unit; in seconds
+(compat) the factor is exactly 1.0 and the artifact's arithmetic is unchanged.
+
 Deviations from the paper: the score is the artifact's software form (the RTL's differs: no
 ``R`` in the slack, no division by ``N``; see REFERENCE.md section 2). The operation order
 is the artifact's, so compat mode agrees with it bit for bit; fixed mode uses the same
@@ -66,6 +71,9 @@ class Dysta(EstimatePolicy):
         self._monitor = est == "sparse"
         self._oracle = est == "oracle"
         self.uses_oracle = self._oracle
+        # one unit of the dimensionless fairness term is worth one second (module docstring)
+        self._fair_unit = (1.0 if context.time_unit == "seconds"
+                           else float(context.clock_hz))
         self._true_cache: dict = {}
 
     def _admit(self, st: _State) -> None:
@@ -91,6 +99,7 @@ class Dysta(EstimatePolicy):
         if n == 1:
             return states[0].task
         beta = self.config.beta
+        fair = self._fair_unit
         cols = self._columns(n) if states is self._order else None
         if cols is not None:
             # The scalar loop below, as array operations in the same order.
@@ -101,6 +110,8 @@ class Dysta(EstimatePolicy):
             pen = now - last
             pen /= iso
             pen /= n
+            if fair != 1.0:
+                pen *= fair
             u += pen
             u *= beta
             u += r
@@ -112,7 +123,7 @@ class Dysta(EstimatePolicy):
             u = st.deadline - now - r
             if u < 0:
                 u = 0
-            v = r + beta * (u + (now - st.last) / st.iso / n)
+            v = r + beta * (u + (now - st.last) / st.iso / n * fair)
             if best is None or v < bv:
                 bv = v
                 best = st

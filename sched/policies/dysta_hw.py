@@ -20,9 +20,9 @@ hardware scheduler"):
 - monitor counts wider than the scheduler's 32-bit counters are shifted right together.
 
 The fairness term ``(w / Iso_est) / N`` is dimensionless; ``fairness`` says what one unit of it
-is worth: ``"time-unit"`` one unit of the workload's time (what the float ``dysta`` policy
-adds, i.e. one cycle on integer-cycle workloads), ``"seconds"`` one second (``clock_hz``
-cycles: the paper's and the artifact's seconds-based score).
+is worth: ``"seconds"`` (default) one second (``clock_hz`` cycles: the paper's and the
+artifact's seconds-based score, and what the float ``dysta`` policy adds), ``"time-unit"``
+one unit of the workload's time (one cycle: fairness then only breaks near-ties).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class DystaHW(Policy):
         """Gamma predictor, ``"avg"`` or ``"last-one"``."""
         slots: int = 64
         """Task-table size S."""
-        fairness: str = "time-unit"
+        fairness: str = "seconds"
         """Worth of one unit of ``(w / Iso) / N``: ``"time-unit"`` or ``"seconds"``."""
 
     def __init__(self, context: PolicyContext, config: PolicyConfig | None = None, *,

@@ -96,10 +96,10 @@ def test_bad_config():
 
 
 def test_seconds_fairness_weighs_waiting():
-    # with the paper's seconds-based fairness term, the hardware schedule differs from the
-    # float policy's cycle-based one (the term is ~clock_hz times larger), yet stays complete
+    # with the paper's seconds-based fairness term (the default), the schedule differs from
+    # the one-cycle-per-unit term (clock_hz times smaller: only near-ties), yet stays complete
     wl, be, ctx = _setup(rate=6.0, n=200)
-    sec = simulate(wl, make_policy("dysta_hw", ctx, fairness="seconds"), be)
-    cyc = simulate(wl, make_policy("dysta_hw", ctx), be)
+    sec = simulate(wl, make_policy("dysta_hw", ctx), be)
+    cyc = simulate(wl, make_policy("dysta_hw", ctx, fairness="time-unit"), be)
     assert all(r.finish is not None for r in sec.requests)
     assert [r.finish for r in sec.requests] != [r.finish for r in cyc.requests]
