@@ -31,7 +31,8 @@ from pathlib import Path
 from mmsched.hw.spec import DystaOp, SchedulerConfig, pack_dysta_cmd
 from mmsched.sched.dysta_csv import dysta_workload, static_tables
 from mmsched.sched.metrics import summarize
-from mmsched.sched.policy import Policy, PolicyContext, make_policy
+from mmsched.sched.policy import PolicyContext, make_policy
+from mmsched.sched.shadow import Shadow
 from mmsched.sched.synthetic import synthetic_tables
 from mmsched.sim.backends.table import TableBackend
 from mmsched.sim.engine import simulate
@@ -71,36 +72,6 @@ def _inputs(name: str, rate: float, n: int, slo: float, seed: int):
         PolicyContext(tables=(st,), clock_hz=clk, time_unit="cycles")
 
 
-class _Shadow(Policy):
-    """Runs dysta_hw and, fed the same hooks, the float dysta; counts equal picks."""
-
-    name = "shadow"
-
-    def __init__(self, ctx, predictor, slots=64):
-        super().__init__(ctx)
-        self.hw = make_policy("dysta_hw", ctx, predictor=predictor, slots=slots)
-        self.fl = make_policy("dysta", ctx, predictor=predictor)
-        self.same = self.total = 0
-
-    def on_arrival(self, now, task):
-        self.hw.on_arrival(now, task)
-        self.fl.on_arrival(now, task)
-
-    def on_layer_done(self, now, task, acc, nnz, total):
-        self.hw.on_layer_done(now, task, acc, nnz, total)
-        self.fl.on_layer_done(now, task, acc, nnz, total)
-
-    def on_finish(self, now, task):
-        self.hw.on_finish(now, task)
-        self.fl.on_finish(now, task)
-
-    def select(self, now, acc, ready):
-        a = self.hw.select(now, acc, ready)
-        self.total += 1
-        self.same += a is self.fl.select(now, acc, ready)
-        return a
-
-
 def agreement() -> None:
     print("3. dysta_hw (fixed point) vs float dysta: 1000 requests x 2 seeds per point; S = 64 "
           "(and S = 1024 at the overload points); full = ADMITs refused FULL (host FIFO)")
@@ -125,7 +96,8 @@ def agreement() -> None:
         fl_v, hw_v, fl_a, hw_a, rates = [], [], [], [], []
         for seed in (1, 2):
             wl, be, ctx = _inputs(name, rate, 1000, slo, seed)
-            sh = _Shadow(ctx, pred, slots)
+            sh = Shadow(make_policy("dysta_hw", ctx, predictor=pred, slots=slots),
+                        make_policy("dysta", ctx, predictor=pred))
             simulate(wl, sh, be)
             same, total = same + sh.same, total + sh.total
             f = summarize(simulate(wl, make_policy("dysta", ctx, predictor=pred),

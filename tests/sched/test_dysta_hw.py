@@ -6,7 +6,8 @@ import pytest
 
 from mmsched.sched.dysta_csv import dysta_workload, static_tables
 from mmsched.sched.metrics import summarize
-from mmsched.sched.policy import Policy, PolicyContext, make_policy
+from mmsched.sched.policy import PolicyContext, make_policy
+from mmsched.sched.shadow import Shadow
 from mmsched.sched.synthetic import synthetic_tables
 from mmsched.sim.backends.table import TableBackend
 from mmsched.sim.engine import simulate
@@ -21,41 +22,11 @@ def _setup(name="cnn", rate=5.0, n=300, slo=10.0, seed=3):
         PolicyContext(tables=(st,), clock_hz=clk, time_unit="cycles")
 
 
-class _Shadow(Policy):
-    """Runs dysta_hw and, on the same hooks, the float dysta; counts equal picks."""
-
-    name = "shadow"
-
-    def __init__(self, ctx, **hw):
-        super().__init__(ctx)
-        self.hw = make_policy("dysta_hw", ctx, **hw)
-        self.fl = make_policy("dysta", ctx)
-        self.same = self.total = 0
-
-    def on_arrival(self, now, task):
-        self.hw.on_arrival(now, task)
-        self.fl.on_arrival(now, task)
-
-    def on_layer_done(self, now, task, acc, nnz, total):
-        self.hw.on_layer_done(now, task, acc, nnz, total)
-        self.fl.on_layer_done(now, task, acc, nnz, total)
-
-    def on_finish(self, now, task):
-        self.hw.on_finish(now, task)
-        self.fl.on_finish(now, task)
-
-    def select(self, now, acc, ready):
-        a = self.hw.select(now, acc, ready)
-        b = self.fl.select(now, acc, ready)
-        self.total += 1
-        self.same += a is b
-        return a
-
-
 @pytest.mark.parametrize("predictor", ["avg", "last-one"])
 def test_decisions_agree_with_float_dysta(predictor):
     wl, be, ctx = _setup(rate=6.0)
-    shadow = _Shadow(ctx, predictor=predictor)
+    shadow = Shadow(make_policy("dysta_hw", ctx, predictor=predictor),
+                    make_policy("dysta", ctx, predictor=predictor))
     res = simulate(wl, shadow, be)
     assert shadow.total > 1000
     assert shadow.same / shadow.total > 0.97, (shadow.same, shadow.total)
