@@ -250,6 +250,25 @@ def true_suffix_sums(backend, task: Task, seconds: bool, cache: dict) -> tuple:
     return out
 
 
+def artifact_running_max(items, scores):
+    """The Dysta artifact's arg-max (REFERENCE.md defect 5, `CompatFlags.running_max_minus_one`).
+
+    The running maximum starts at -1 and is replaced while it is negative, so among items
+    with negative scores the last in order wins; equal scores keep the earlier arrival.
+    ``items`` (tasks or policy states, in arrival order) and ``scores`` are iterated together;
+    NaN scores are never taken once the maximum is >= 0, as in the artifact.
+    """
+    best = None
+    mx = -1
+    for it, score in zip(items, scores):  # noqa: B905 (equal lengths by construction)
+        if mx < 0 or mx <= score:
+            if mx == score and best is not None and best.arrival < it.arrival:
+                continue
+            best = it
+            mx = score
+    return best
+
+
 def ieee_div(a: float, b: float) -> float:
     """``a / b`` with IEEE-754 results for ``b == 0`` (inf, -inf or nan), as numpy float64
     arithmetic gives in the Dysta artifact (Python floats raise instead)."""

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..policy import PolicyConfig, Task, register
-from ._base import EstimatePolicy, ieee_div
+from ._base import EstimatePolicy, artifact_running_max, ieee_div
 
 
 @register("planaria")
@@ -58,17 +58,8 @@ class Planaria(EstimatePolicy):
             if i is not None:
                 return states[i].task
         if self._compat:
-            best = None
-            mx = -1
-            for t in ready:
-                slack = t.deadline - now
-                score = ieee_div(t.priority, slack * res)
-                if mx < 0 or mx <= score:
-                    if mx == score and best is not None and best.arrival < t.arrival:
-                        continue
-                    best = t
-                    mx = score
-            return best
+            return artifact_running_max(
+                ready, [ieee_div(t.priority, (t.deadline - now) * res) for t in ready])
         best = None
         best_key = None
         for t in ready:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..policy import Task, register
-from ._base import EstimatePolicy, SparseVariantConfig, _State, ieee_div
+from ._base import EstimatePolicy, SparseVariantConfig, _State, artifact_running_max, ieee_div
 
 
 @register("sdrm3")
@@ -71,19 +71,12 @@ class SDRM3(EstimatePolicy):
             if i is not None:
                 return states[i].task
         if self._compat_max:
-            best = None
-            mx = -1
+            scores = []
             for st in states:
                 urg = ieee_div(st.est, st.deadline - now)
-                if urg > 1:
-                    urg = 1
-                score = urg + alpha * ieee_div(now - st.last, st.enext)
-                if mx < 0 or mx <= score:
-                    if mx == score and best is not None and best.arrival < st.arrival:
-                        continue
-                    best = st
-                    mx = score
-            return best.task
+                scores.append((1 if urg > 1 else urg)
+                              + alpha * ieee_div(now - st.last, st.enext))
+            return artifact_running_max(states, scores).task
         best = None
         bv = 0.0
         for st in states:
