@@ -62,14 +62,13 @@ class Workload:
                 raise ValueError(f"request {r.id}: unknown model {r.model!r}; known: "
                                  f"{sorted(self.models)}")
 
-    def seconds_to_time(self, seconds: float) -> int | float:
-        """Convert seconds to the workload's time unit (cycles are rounded to nearest)."""
-        if self.time_unit == "seconds":
-            return seconds
-        return int(round(seconds * self.clock_hz))
 
-    def time_to_seconds(self, t: int | float) -> float:
-        return float(t) if self.time_unit == "seconds" else t / self.clock_hz
+def seconds_to_time(seconds: float, time_unit: str, clock_hz: float) -> int | float:
+    """Seconds -> a workload time unit: float seconds, or cycles at ``clock_hz`` rounded to
+    nearest."""
+    if time_unit == "seconds":
+        return float(seconds)
+    return int(round(seconds * clock_hz))
 
 
 def poisson_arrivals(rate_per_s: float, count: int, rng: np.random.Generator,

@@ -46,11 +46,6 @@ def register_backend(name: str) -> Callable[[Callable[..., TimingBackend]],
     return deco
 
 
-def backend_names() -> list[str]:
-    _load_builtin()
-    return sorted(_BACKENDS)
-
-
 def make_backend(name: str, **kwargs: Any) -> TimingBackend:
     _load_builtin()
     try:

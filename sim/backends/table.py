@@ -18,17 +18,11 @@ from collections.abc import Sequence
 from mmsched.sched.dysta_csv import table_models
 from mmsched.sched.latency_table import LatencyTable
 from mmsched.sched.model import Model
+from mmsched.sched.workload import seconds_to_time
 
 from . import LayerTiming, register_backend
 
-__all__ = ["TableBackend", "table_models", "to_time"]
-
-
-def to_time(seconds: float, time_unit: str, clock_hz: float) -> int | float:
-    """Seconds -> the workload unit (cycles rounded to nearest, like `Workload.seconds_to_time`)."""
-    if time_unit == "seconds":
-        return float(seconds)
-    return int(round(seconds * clock_hz))
+__all__ = ["TableBackend", "table_models"]
 
 
 @register_backend("table")
@@ -74,7 +68,8 @@ class TableBackend:
         row = []
         for s, z in zip(lat, sp, strict=True):
             nnz, total = (1.0 - z).as_integer_ratio()
-            row.append(LayerTiming(to_time(s, self.time_unit, self.clock_hz), nnz, total, 0.0))
+            t = seconds_to_time(s, self.time_unit, self.clock_hz)
+            row.append(LayerTiming(t, nnz, total, 0.0))
         out = tuple(row)
         self._rows[(key, sample)] = out
         return out
