@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+
 
 class InputError(ValueError):
     """Bad user input. The CLI prints it and exits 2, writing nothing.
@@ -18,3 +22,15 @@ class InputError(ValueError):
     def __reduce__(self):
         # Picklable across worker processes (the default would call __init__(message) only).
         return (type(self), (self.source, self.where, self.expected, self.found))
+
+
+def read_json(path: str | os.PathLike, what: str) -> object:
+    """The parsed JSON of ``path``; `InputError` naming the file (and the line of a syntax
+    error) when it cannot be read (expected: "a readable <what>") or is not JSON."""
+    src = str(path)
+    try:
+        return json.loads(Path(path).read_text())
+    except OSError as e:
+        raise InputError(src, "", f"a readable {what}", str(e)) from None
+    except json.JSONDecodeError as e:
+        raise InputError(src, f"line {e.lineno}", "JSON", e.msg) from None

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError
+from .errors import InputError, read_json
 from .masks import LayerStats
 from .model import Model
 
@@ -108,14 +108,7 @@ def save_profile(profile: SparsityProfile, path: str | os.PathLike) -> None:
 
 def load_profile(path: str | os.PathLike) -> SparsityProfile:
     """Read a profile JSON; InputError(file, field, expected, found) on anything malformed."""
-    src = str(path)
-    try:
-        doc = json.loads(Path(path).read_text())
-    except OSError as e:
-        raise InputError(src, "", "a readable profile file", str(e)) from None
-    except json.JSONDecodeError as e:
-        raise InputError(src, f"line {e.lineno}", "JSON", e.msg) from None
-    return _from_json(doc, src)
+    return _from_json(read_json(path, "profile file"), str(path))
 
 
 def _from_json(doc: object, src: str) -> SparsityProfile:

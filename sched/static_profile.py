@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError
+from .errors import InputError, read_json
 from .latency_table import LatencyTable
 from .model import Model
 from .static import ModelProfile, StaticTables
@@ -160,12 +160,7 @@ def load_static_tables(path: str | os.PathLike) -> tuple[StaticTables, dict]:
     """Read a file written by `save_static_tables`: ``(tables, meta)``; InputError naming
     the file and field on anything malformed."""
     src = str(path)
-    try:
-        doc = json.loads(Path(path).read_text())
-    except OSError as e:
-        raise InputError(src, "", "a readable static-tables file", str(e)) from None
-    except json.JSONDecodeError as e:
-        raise InputError(src, f"line {e.lineno}", "JSON", e.msg) from None
+    doc = read_json(path, "static-tables file")
     if not isinstance(doc, dict) or doc.get("format") != STATIC_FORMAT:
         raise InputError(src, "format", repr(STATIC_FORMAT),
                          repr(doc.get("format") if isinstance(doc, dict) else doc))
