@@ -36,6 +36,13 @@ def job_layout(cfg: AcceleratorConfig) -> data.StructLayout:
                               "job": command_layout(cfg)})
 
 
+def event_layout() -> data.StructLayout:
+    """The last LAYER_DONE the system sent the scheduler: ``count`` (how many so far, modulo
+    2^16), ``slot`` and the monitor sums ``nnz``, ``total`` it carried."""
+    return data.StructLayout({"count": 16, "slot": DYSTA_SLOT_ID_BITS,
+                              "nnz": DYSTA_COUNT_BITS, "total": DYSTA_COUNT_BITS})
+
+
 class DystaSystem(wiring.Component):
     """The scheduler (`DystaScheduler`) plus accelerators (`Accelerator`) with their memories.
 
@@ -55,6 +62,10 @@ class DystaSystem(wiring.Component):
     host_cmd : In(stream(cmd_layout)) ; host_resp : Out(stream(resp_layout))
     now : Out(time_bits)
         The scheduler's cycle counter.
+    sent : Out(event_layout)
+        The last internal LAYER_DONE the scheduler accepted (registered: valid from the cycle
+        after its acceptance), so a host or testbench can check the monitor counts the
+        scheduler saw.
     acc{a}_job : In(stream(job_layout))
     acc{a}_done : Out(stream(done record))
     acc{a}_act_wr, acc{a}_wt_wr, acc{a}_out_rd_addr : In ; acc{a}_out_rd_data, acc{a}_busy : Out
@@ -84,7 +95,7 @@ class DystaSystem(wiring.Component):
         self._sched, self._accs = scheduler, accelerators
         members = {"host_cmd": In(stream.Signature(cmd_layout())),
                    "host_resp": Out(stream.Signature(resp_layout())),
-                   "now": Out(scheduler.time_bits)}
+                   "now": Out(scheduler.time_bits), "sent": Out(event_layout())}
         for a, cfg in enumerate(accelerators):
             members.update({
                 f"acc{a}_job": In(stream.Signature(job_layout(cfg))),
@@ -163,6 +174,10 @@ class DystaSystem(wiring.Component):
             sched.cmd.valid.eq(any_ev | self.host_cmd.valid),
             self.host_cmd.ready.eq(sched.cmd.ready & ~any_ev),
         ]
+        with m.If(any_ev & sched.cmd.ready):
+            m.d.sync += [self.sent.count.eq(self.sent.count + 1), self.sent.slot.eq(ev.slot),
+                         self.sent.nnz.eq(ev.arg.done.nnz),
+                         self.sent.total.eq(ev.arg.done.total)]
         for a, (done, last, slot, nnz, total) in enumerate(sums):
             with m.If(any_ev & sched.cmd.ready & (sel == a)):
                 m.d.sync += pend[a].eq(0)
@@ -182,12 +197,13 @@ class DystaSystem(wiring.Component):
 
 
 def system_verilog(scheduler: SchedulerConfig, accelerators: tuple[AcceleratorConfig, ...], *,
-                   name: str = "dysta_system") -> str:
-    """Verilog of `DystaSystem` (with the scheduler's Icarus time-0 fix)."""
+                   name: str = "dysta_system", icarus_fix: bool = True) -> str:
+    """Verilog of `DystaSystem` (with the scheduler's Icarus time-0 fix unless
+    ``icarus_fix`` is False, as for Verilator)."""
     from amaranth.back import verilog
 
     from .dysta.scheduler import _icarus_time0_fix
 
     text = verilog.convert(DystaSystem(scheduler=scheduler, accelerators=accelerators),
                            name=name)
-    return _icarus_time0_fix(text)
+    return _icarus_time0_fix(text) if icarus_fix else text

@@ -119,6 +119,10 @@ def test_system_closes_the_monitor_loop():
             st, gamma = twin.layer_done(slot, rec["nnz"], rec["total"], acc_now)
             assert (r["slot"], r["value"]) == (slot, gamma), f"seed {seed}: {r} vs {gamma}"
             await ctx.tick()
+            # the observation port: what the scheduler was sent
+            assert (ctx.get(dut.sent.count), ctx.get(dut.sent.slot), ctx.get(dut.sent.nnz),
+                    ctx.get(dut.sent.total)) == (t + 1, slot, rec["nnz"], rec["total"]), \
+                f"seed {seed}"
         now, r = await host(pack_dysta_cmd(DystaOp.DECIDE))
         st, slot, score = twin.decide(now)
         assert (r["status"], r["slot"], r["value"]) == (st, slot, score), f"seed {seed}"
