@@ -1,12 +1,19 @@
 """``mmsched cosim``: one scheduling run with the Dysta scheduler RTL in the loop.
 
 The ``dysta_hw`` policy's scheduler is the generated hardware on an RTL simulator (Amaranth's,
-Icarus under cocotb, or Verilator through ctypes); the accelerator stays on the workload's
-timing backend (latency tables or the exact cycle model: time advances one layer at a time).
-Every RTL response is checked against the bit-exact twin (``--no-check`` skips it). The
-pure-Python ``dysta_hw`` run and the float ``dysta`` run of the same workload are printed
-alongside, in the table `mmsched run` prints, with whether the per-request finish times are
-identical.
+Icarus under cocotb, or Verilator through ctypes); by default (``--accel model``) the
+accelerator stays on the workload's timing backend (latency tables or the exact cycle model:
+time advances one layer at a time). Every RTL response is checked against the bit-exact twin
+(``--no-check`` skips it). The pure-Python ``dysta_hw`` run and the float ``dysta`` run of the
+same workload are printed alongside, in the table `mmsched run` prints, with whether the
+per-request finish times are identical.
+
+``--accel rtl`` runs the accelerator in RTL too: the scheduler and the accelerator in ONE
+simulation of the system top (`mmsched.sim.cosim_system`, ``--sim amaranth`` or
+``verilator``), each layer executed on the request's own masks, the scheduler fed by the
+accelerator's monitor. It needs a scenario of GEMM layers and a small run: ``--scenario
+cosim-tiny`` is built in for it; a run whose estimated wall time exceeds ``--rtl-budget-s`` is
+refused with the estimate. Its row is printed with the exact-model co-simulation's.
 
 ``--vcd FILE`` replays the run's first ``--wave-commands`` command words on the Amaranth
 simulator into a VCD waveform (a short window; whole runs make huge files).
@@ -39,12 +46,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rate", metavar="R", help="arrival rate in requests/s (default: the "
                    "scenario's first rate)")
     p.add_argument("--slo", metavar="M", help="SLO multiplier (default: the scenario's first)")
-    p.add_argument("--requests", metavar="N", default="200", help="requests (default 200)")
+    p.add_argument("--requests", metavar="N",
+                   help="requests (default 200; cosim-tiny: its own 12)")
     p.add_argument("--seed", metavar="N", default="1", help="seed (default 1)")
     p.add_argument("--clock-mhz", metavar="F", help="engine clock (default per scenario)")
-    p.add_argument("--sim", default="icarus", choices=("amaranth", "icarus", "verilator"),
-                   help="RTL simulator (default icarus; verilator is the fastest after a "
-                        "one-off build)")
+    p.add_argument("--sim", choices=("amaranth", "icarus", "verilator"),
+                   help="RTL simulator (default icarus, with --accel rtl verilator; "
+                        "verilator is the fastest after a one-off build)")
+    p.add_argument("--accel", metavar="MODE", default="model",
+                   help="the accelerator: 'model' (default: its exact cycle model or the "
+                        "workload's latency table, one step per layer) or 'rtl' (the "
+                        "accelerator RTL in the same simulation as the scheduler, the "
+                        "system top; --sim amaranth or verilator; small scenarios such as "
+                        "--scenario cosim-tiny)")
+    p.add_argument("--rtl-budget-s", metavar="S", default="300",
+                   help="with --accel rtl: refuse runs estimated to take longer than S "
+                        "seconds of simulation (default 300)")
     p.add_argument("--slots", metavar="S", default="64", help="task-table slots (default 64)")
     p.add_argument("--predictor", default="avg", choices=("avg", "last-one"),
                    help="gamma predictor (default avg)")
@@ -57,7 +74,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--build-dir", metavar="DIR", default="build/cosim",
                    help="Verilog, simulator builds (default build/cosim)")
     p.add_argument("--vcd", metavar="FILE", help="write a VCD of the first --wave-commands "
-                   "command words (Amaranth replay)")
+                   "command words (Amaranth replay); with --accel rtl (--sim amaranth): of "
+                   "the whole system simulation")
     p.add_argument("--wave-commands", metavar="N", default="300",
                    help="commands in the --vcd window (default 300)")
 
@@ -73,33 +91,85 @@ def _num(option: str, text: str, conv=float, minimum=None):
     return v
 
 
-def main(args: argparse.Namespace) -> int:
-    from mmsched.sched import metrics
-    from mmsched.sched.policy import PolicyContext, make_policy
+def _workload(args, requests: int | None, accel: str):
+    """(workload, static tables, timing backend, row labels, loaded scenario or None)."""
+    from mmsched.sim.cosim_system import TINY_SCENARIO, tiny_scenario
+    from mmsched.sim.scenario_loader import load_scenario
 
     from . import experiment
     from .cmd_run import build_sweep
-    from .cosim import replay_vcd, run_cosim
-    from .engine import simulate
-    from .report import aggregate_rows, format_table
 
-    requests = _num("--requests", args.requests, int, 1)
-    slots = _num("--slots", args.slots, int, 1)
-    beta = _num("--beta", args.beta)
-    wave_n = _num("--wave-commands", args.wave_commands, int, 1)
+    seed = _num("--seed", args.seed, int, 0)
+    if args.scenario == TINY_SCENARIO:
+        if args.clock_mhz is not None:
+            raise InputError("--clock-mhz", "", "no --clock-mhz with a scenario (its "
+                             "accelerator sets the clock)", f"--scenario {TINY_SCENARIO}")
+        sc = tiny_scenario()
+        loaded = load_scenario(sc, cache_dir=None)  # profiled in well under a second
+        rate = sc.rates[0] if args.rate is None else _num("--rate", args.rate, float, 1e-12)
+        slo = sc.slos[0] if args.slo is None else _num("--slo", args.slo, float, 1e-12)
+        wl = loaded.workloads(rates=[rate], slo=slo, requests=requests or sc.requests,
+                              seed=seed)[0]
+        base = {"recipe": sc.name, "workload": f"scenario:{sc.name}", "mode": "fixed",
+                "rate": float(rate), "slo": float(slo), "seed": 0}
+        return wl, loaded.static[0], loaded.backend(), base, loaded
     ns = argparse.Namespace(
         scenario=args.scenario, csv_dir=args.csv_dir, compat="fixed", compat_off=None,
-        policies="dysta_hw", rates=args.rate, slo=args.slo, requests=str(requests),
+        policies="dysta_hw", rates=args.rate, slo=args.slo, requests=str(requests or 200),
         seeds="1", seed=args.seed, accelerators="1", clock_mhz=args.clock_mhz)
     sweep = build_sweep(ns)
     rec = sweep.recipes[0]
     rec = dataclasses.replace(rec, rates=rec.rates[:1], slos=rec.slos[:1])
     sweep = dataclasses.replace(sweep, recipes=(rec,))
+    loaded = None
+    if accel == "rtl":
+        if rec.source.kind != "scenario":
+            raise InputError("--accel rtl", "", f"a scenario of GEMM layers "
+                             f"({TINY_SCENARIO}, a shipped scenario or a .toml file)",
+                             rec.source.label)
+        loaded = load_scenario(rec.source.path or rec.source.name)
+        if len(loaded.scenario.system) != 1:
+            raise InputError("--accel rtl", "", "a scenario with one accelerator",
+                             f"{len(loaded.scenario.system)} in {rec.source.label}")
     experiment.validate_sources(sweep)
     job = experiment.jobs(sweep)[0]
     workload, static, backend = experiment.job_inputs(job)
+    base = {"recipe": rec.name, "workload": rec.source.label, "mode": "fixed",
+            "rate": float(job.rate), "slo": float(job.slo), "seed": 0}
+    return workload, static, backend, base, loaded
+
+
+def main(args: argparse.Namespace) -> int:
+    from mmsched.sched import metrics
+    from mmsched.sched.policy import PolicyContext, make_policy
+
+    from .cosim import replay_vcd, run_cosim
+    from .cosim_system import SYSTEM_SIMULATORS
+    from .engine import simulate
+    from .report import aggregate_rows, format_table
+
+    requests = None if args.requests is None else _num("--requests", args.requests, int, 1)
+    slots = _num("--slots", args.slots, int, 1)
+    beta = _num("--beta", args.beta)
+    wave_n = _num("--wave-commands", args.wave_commands, int, 1)
+    budget_s = _num("--rtl-budget-s", args.rtl_budget_s, float, 0)
+    accel = args.accel
+    if accel not in ("model", "rtl"):
+        raise InputError("--accel", "", "model or rtl", repr(accel))
+    if args.sim is None:
+        args = argparse.Namespace(**{**vars(args), "sim": "icarus" if accel == "model"
+                                     else "verilator"})
+    if accel == "rtl" and args.sim not in SYSTEM_SIMULATORS:
+        raise InputError("--sim", "with --accel rtl", " or ".join(SYSTEM_SIMULATORS) +
+                         " (the accelerator on Icarus runs ~130 cycles/s)", args.sim)
+    if accel == "rtl" and args.vcd and args.sim != "amaranth":
+        raise InputError("--vcd", "with --accel rtl", "--sim amaranth (the whole system "
+                         "simulation is written)", f"--sim {args.sim}")
+    workload, static, backend, base, loaded = _workload(args, requests, accel)
     if workload.time_unit != "cycles":
         raise InputError("--scenario", "", "an integer-cycle workload", workload.time_unit)
+    if accel == "rtl":
+        system = _rtl_preflight(workload, backend, loaded, args.sim, budget_s)
     ctx = PolicyContext(tables=(static,), clock_hz=workload.clock_hz,
                         time_unit=workload.time_unit)
     over = {"slots": slots, "predictor": args.predictor, "beta": beta,
@@ -107,17 +177,33 @@ def main(args: argparse.Namespace) -> int:
     build_dir = Path(args.build_dir) / f"{args.sim}"
     res = run_cosim(workload, backend, ctx, simulator=args.sim, build_dir=build_dir,
                     policy_overrides=over, check=not args.no_check)
+    sys_res = None
+    tmp_vcd = f"{args.vcd}.tmp{os.getpid()}" if args.vcd else None
+    if accel == "rtl":
+        from .cosim_system import HeldoutMasks, run_system_cosim
+        from .scenario_loader import mask_source
+
+        sc = loaded.scenario
+        masks = HeldoutMasks(mask_source(sc)[0], sc.heldout_samples, sc.model_list())
+        try:
+            sys_res = run_system_cosim(workload, masks, ctx, system, simulator=args.sim,
+                                       policy_overrides=over, check=not args.no_check,
+                                       seed=_num("--seed", args.seed, int, 0),
+                                       vcd_path=tmp_vcd)
+        except BaseException:
+            if tmp_vcd and os.path.exists(tmp_vcd):
+                os.remove(tmp_vcd)
+            raise
     pure = simulate(workload, make_policy("dysta_hw", ctx, **over), backend)
     flt = simulate(workload, make_policy("dysta", ctx, beta=beta, predictor=args.predictor),
                    backend)
-    base = {"recipe": rec.name, "workload": rec.source.label, "mode": "fixed",
-            "rate": float(job.rate), "slo": float(job.slo), "seed": 0}
-    rows = []
-    for name, run in ((f"dysta_hw[rtl:{args.sim}]", res.run), ("dysta_hw", pure),
-                      ("dysta", flt)):
-        rows.append({**base, "policy": name, **metrics.summarize(run.requests)})
+    runs = [(f"dysta_hw[rtl:{args.sim}]", res.run), ("dysta_hw", pure), ("dysta", flt)]
+    if sys_res is not None:
+        runs.insert(0, (f"dysta_hw[rtl:{args.sim},accel:rtl]", sys_res.run))
+    rows = [{**base, "policy": name, **metrics.summarize(run.requests)} for name, run in runs]
     sys.stdout.write(format_table(aggregate_rows(rows)))
-    same = [r.finish for r in res.run.requests] == [r.finish for r in pure.requests]
+    finishes = [r.finish for r in pure.requests]
+    same = [r.finish for r in res.run.requests] == finishes
     hw = res.hw_config
     print(f"RTL ({args.sim}, S={hw.slots}, {hw.predictor}, decision latency "
           f"{hw.decide_latency} cycles): {res.commands} commands, {res.decisions} decisions, "
@@ -125,9 +211,63 @@ def main(args: argparse.Namespace) -> int:
           f"build), {res.decisions_per_s:.0f} decisions/s; responses checked against the twin: "
           f"{'no' if args.no_check else 'all equal'}; per-request finish times equal to the "
           f"pure-Python dysta_hw run: {'yes' if same else 'NO'}")
-    if args.vcd:
+    if sys_res is not None:
+        counts_ok, layers = _monitor_counts_match(sys_res, workload, backend)
+        sys_same = [r.finish for r in sys_res.run.requests] == finishes
+        same = same and sys_same and counts_ok
+        print(f"RTL system ({args.sim}, scheduler and {system.rows}x{system.cols} accelerator "
+              f"in one simulation): {layers} layers, {sys_res.accel_cycles} accelerator "
+              f"cycles, {sys_res.sim_cycles} simulated cycles in {sys_res.run_s:.1f} s "
+              f"({sys_res.cycles_per_s:.0f} cycles/s; {sys_res.wall_s:.1f} s with the "
+              f"build); responses checked against the twin: "
+              f"{'no' if args.no_check else 'all equal'}; monitor counts the scheduler saw "
+              f"equal to the exact model's: {'yes' if counts_ok else 'NO'}; per-request "
+              f"finish times equal to the exact-model co-simulation and the pure-Python "
+              f"dysta_hw run: {'yes' if sys_same else 'NO'}")
+    if args.vcd and sys_res is not None:
+        os.replace(tmp_vcd, args.vcd)
+        print(f"waveform of the whole system simulation: {args.vcd}")
+    elif args.vcd:
         tmp = f"{args.vcd}.tmp{os.getpid()}"
         replay_vcd(hw, res.words[:wave_n], tmp)
         os.replace(tmp, args.vcd)
         print(f"waveform of the first {min(wave_n, len(res.words))} commands: {args.vcd}")
     return 0 if same else 1
+
+
+def _rtl_preflight(workload, backend, loaded, simulator: str, budget_s: float):
+    """The accelerator of ``loaded``'s scenario, after checking the run fits ``budget_s``."""
+    from .cosim_system import estimate_rtl_seconds
+
+    acc = loaded.scenario.system[0]
+    if workload.clock_hz != acc.clock_hz:
+        raise InputError("--clock-mhz", "with --accel rtl", "the accelerator's clock "
+                         f"({acc.clock_hz / 1e6:g} MHz)", f"{workload.clock_hz / 1e6:g} MHz")
+    cycles, est_s = estimate_rtl_seconds(workload, backend, acc, simulator)
+    log.info("--accel rtl: about %d accelerator cycles, ~%.0f s on %s", cycles, est_s,
+             simulator)
+    if est_s > budget_s:
+        raise InputError("--accel rtl", f"{len(workload.requests)} requests of "
+                         f"{loaded.scenario.name} on a {acc.rows}x{acc.cols} array",
+                         f"a run estimated under --rtl-budget-s {budget_s:g} s (use a smaller "
+                         f"scenario such as cosim-tiny, fewer --requests, or raise "
+                         f"--rtl-budget-s)",
+                         f"about {cycles:.3g} accelerator cycles, ~{est_s:.3g} s on "
+                         f"{simulator}")
+    return acc
+
+
+def _monitor_counts_match(sys_res, workload, backend) -> tuple[bool, int]:
+    """Whether each layer's (non-zero, total) the scheduler was sent equals the exact
+    model's for that request's sample (and the layers are those the engine ran)."""
+    by_id = {r.id: r for r in workload.requests}
+    layers = sys_res.run.layers
+    if len(layers) != len(sys_res.events):
+        return False, len(layers)
+    for rec, ev in zip(layers, sys_res.events, strict=True):
+        req = by_id[rec.request]
+        ref = backend.layer(0, workload.models[req.model], rec.layer, req.sample)
+        if (ev.nnz, ev.total) != (ref.nnz, ref.total) or (rec.nnz, rec.total) != (ev.nnz,
+                                                                                  ev.total):
+            return False, len(layers)
+    return True, len(layers)

@@ -29,3 +29,43 @@ def test_cosim_cli_bad_input(tmp_path, capsys, argv, msg):
     rc = main(["cosim", "--sim", "amaranth", "--build-dir", str(tmp_path), *argv])
     err = capsys.readouterr().err
     assert rc == 2 and "error:" in err and msg in err
+
+
+@pytest.mark.rtl
+def test_cosim_cli_accelerator_in_rtl(tmp_path, capsys):
+    vcd = tmp_path / "sys.vcd"
+    rc = main(["cosim", "--scenario", "cosim-tiny", "--accel", "rtl", "--sim", "amaranth",
+               "--requests", "4", "--slots", "3", "--build-dir", str(tmp_path / "b"),
+               "--vcd", str(vcd)])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    rows = [line.split()[1] for line in out.splitlines() if line.startswith("cosim-tiny ")]
+    assert rows == ["dysta_hw[rtl:amaranth,accel:rtl]", "dysta_hw[rtl:amaranth]", "dysta_hw",
+                    "dysta"]
+    # the same table as mmsched run: its header, one row per policy
+    assert out.splitlines()[0].split()[:4] == ["recipe", "policy", "rate", "slo"]
+    assert "monitor counts the scheduler saw equal to the exact model's: yes" in out
+    assert ("finish times equal to the exact-model co-simulation and the pure-Python "
+            "dysta_hw run: yes") in out
+    assert vcd.stat().st_size > 10_000 and not list(tmp_path.glob("*.tmp*"))
+
+
+@pytest.mark.parametrize("argv,msg", [
+    (["--accel", "fpga"], "--accel: expected model or rtl, found 'fpga'"),
+    (["--accel", "rtl", "--sim", "icarus", "--scenario", "cosim-tiny"], "--sim"),
+    (["--accel", "rtl", "--scenario", "attnn"], "a scenario of GEMM layers"),
+    (["--accel", "rtl", "--scenario", "cosim-tiny", "--requests", "5000"],
+     "--rtl-budget-s 300"),
+    (["--accel", "rtl", "--scenario", "cosim-tiny", "--rtl-budget-s", "0"], "s on amaranth"),
+    (["--accel", "rtl", "--scenario", "cosim-tiny", "--rtl-budget-s", "-1"],
+     "--rtl-budget-s"),
+    (["--accel", "rtl", "--scenario", "cosim-tiny", "--sim", "verilator", "--vcd", "x.vcd"],
+     "--vcd"),
+    (["--scenario", "cosim-tiny", "--clock-mhz", "50"], "--clock-mhz"),
+])
+def test_cosim_cli_accel_bad_input(tmp_path, capsys, argv, msg):
+    rc = main(["cosim", "--sim", "amaranth", "--build-dir", str(tmp_path), *argv])
+    cap = capsys.readouterr()
+    lines = cap.err.strip().splitlines()
+    assert rc == 2 and len(lines) == 1 and "error:" in lines[0] and msg in lines[0], cap.err
+    assert cap.out == "" and not list(tmp_path.iterdir())
