@@ -350,6 +350,15 @@ class AmaranthSystemSession:
         self._thread.join(timeout=60)
 
 
+def _offsets(fields: dict[str, int]) -> dict[str, int]:
+    """Bit offset of each field of an LSB-first layout (name -> width)."""
+    out, off = {}, 0
+    for name, width in fields.items():
+        out[name] = off
+        off += width
+    return out
+
+
 def _nwords(width: int) -> int:
     return max(2, -(-width // 32))
 
@@ -403,6 +412,8 @@ class VerilatorSystemSession:
         self._fields = _event_fields()
         self._act_w = sum(act_write_fields(accelerator).values())
         self._wt_w = sum(wt_write_fields(accelerator).values())
+        self._act_off = _offsets(act_write_fields(accelerator))
+        self._wt_off = _offsets(wt_write_fields(accelerator))
         from mmsched.hw.system import job_layout
 
         self._job_w = job_layout(accelerator).size
@@ -436,9 +447,14 @@ class VerilatorSystemSession:
         return self._answer()
 
     def write(self, image: JobImage) -> None:
-        cfg, lib = self.accelerator, self._lib
-        act = _u32([pack_act_write(cfg, b, a, w) for b, a, w in image.act], self._act_w)
-        wt = _u32([pack_wt_write(cfg, a, w) for a, w in image.wt], self._wt_w)
+        # the write ports' values, packed as `pack_act_write` / `pack_wt_write` do (inlined:
+        # tens of thousands of words per second)
+        lib = self._lib
+        en, bo, ao, do = (self._act_off[k] for k in ("en", "bank", "addr", "data"))
+        act = _u32([(1 << en) | (b << bo) | (a << ao) | (w << do) for b, a, w in image.act],
+                   self._act_w)
+        en, ao, do = (self._wt_off[k] for k in ("en", "addr", "data"))
+        wt = _u32([(1 << en) | (a << ao) | (w << do) for a, w in image.wt], self._wt_w)
         lib.sys_write_act(self._h, len(act), self._ptr(act), act.shape[1])
         lib.sys_write_wt(self._h, len(wt), self._ptr(wt), wt.shape[1])
 
@@ -473,22 +489,36 @@ class VerilatorSystemSession:
 SYSTEM_HARNESS = Path(__file__).resolve().parent / "_verilator" / "system_harness.cpp"
 
 
+SYSTEM_OPT_MAKEFLAGS = "OPT_FAST=-O2"
+
+
+def system_build_key(scheduler: SchedulerConfig, accelerator: AcceleratorConfig) -> str:
+    """Hash of both configurations, the RTL sources (``hw/``), the harness and the build
+    flags: the cache key of the Verilated system (computed without generating Verilog)."""
+    hw = Path(__file__).resolve().parents[1] / "hw"
+    h = hashlib.sha256(repr((scheduler, accelerator.to_dict(), SYSTEM_OPT_MAKEFLAGS)).encode())
+    for p in sorted([*hw.glob("*.py"), *hw.glob("accel/*.py"), *hw.glob("dysta/*.py")]):
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    h.update(SYSTEM_HARNESS.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def build_system_library(scheduler: SchedulerConfig, accelerator: AcceleratorConfig) -> Path:
     """Verilate and link the system for (``scheduler``, ``accelerator``) with the harness;
-    cached under ``build/verilator_system_<hash>`` (hash of the Verilog and the harness)."""
+    cached under ``build/verilator_system_<key>`` (`system_build_key`)."""
     from mmsched.hw.accel.build import build_root
     from mmsched.hw.system import system_verilog
     from mmsched.sim.backends.verilator import build_harness_library
 
-    text = system_verilog(scheduler, (accelerator,), icarus_fix=False)
-    h = hashlib.sha256(text.encode() + SYSTEM_HARNESS.read_bytes()).hexdigest()[:16]
-    out = build_root() / f"verilator_system_{h}"
+    out = build_root() / f"verilator_system_{system_build_key(scheduler, accelerator)}"
     lib = out / "libsystem.so"
     if lib.exists():
         return lib
     log.info("building the Verilated system (once per configuration): %s", out)
+    text = system_verilog(scheduler, (accelerator,), icarus_fix=False)
     return build_harness_library(text, "dysta_system", SYSTEM_HARNESS, out, "libsystem.so",
-                                 opt_makeflags="OPT_FAST=-O2")
+                                 opt_makeflags=SYSTEM_OPT_MAKEFLAGS)
 
 
 def make_system_session(simulator: str, scheduler: SchedulerConfig,
