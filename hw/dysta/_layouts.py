@@ -38,11 +38,23 @@ def p_shape(cfg: SchedulerConfig):
     return signed(max(cfg.time_bits, cfg.r_bits) + 1)
 
 
+def np_shape(cfg: SchedulerConfig):
+    """N x P, signed (exact)."""
+    return signed(p_shape(cfg).width + cfg.n_bits)
+
+
+def nt_shape(cfg: SchedulerConfig):
+    """N x t, unsigned (exact)."""
+    return unsigned(cfg.time_bits + cfg.n_bits)
+
+
 def hot_layout(cfg: SchedulerConfig) -> data.StructLayout:
-    """Per-slot fields the decision reads every cycle (registers)."""
+    """Per-slot fields the decision or an N change reads every cycle (registers): R/beta and
+    P (the +-increments when N changes), N x R/beta and N x P (what the score lane reads)."""
     return data.StructLayout({
         "valid": unsigned(1), "running": unsigned(1), "rb": unsigned(cfg.score_bits),
-        "p": p_shape(cfg), "last": unsigned(cfg.time_bits), "k": unsigned(DYSTA_WEIGHT_BITS),
+        "p": p_shape(cfg), "nrb": unsigned(cfg.nscore_bits), "np": np_shape(cfg),
+        "last": unsigned(cfg.time_bits), "k": unsigned(DYSTA_WEIGHT_BITS),
         "seq": unsigned(DYSTA_SEQ_BITS)})
 
 

@@ -15,11 +15,11 @@ from mmsched.hw.spec import (
     SchedulerConfig,
 )
 
-from ._layouts import p_shape
+from ._layouts import np_shape, p_shape
 from .divider import RestoringDivider
 
 
-class _State(enum.Enum, shape=3):
+class _State(enum.Enum, shape=4):
     IDLE = 0
     DIV1 = 1
     DIV2 = 2
@@ -28,11 +28,13 @@ class _State(enum.Enum, shape=3):
     DONE = 5
     LATCH = 6
     PROD = 7
+    MULN = 8
 
 
 class GammaUnit(wiring.Component):
-    """Gamma, R/beta and P of one slot (Python model: `layer_ratio`, `gamma_update`,
-    `estimate` of `mmsched.hw.model.dysta_sched`; formats: spec section (2)).
+    """Gamma, R/beta and P of one slot, and N times the last two (Python model:
+    `layer_ratio`, `gamma_update`, `estimate`, `n_scaled` of `mmsched.hw.model.dysta_sched`;
+    formats: spec section (2)).
 
     Ports
     -----
@@ -50,6 +52,8 @@ class GammaUnit(wiring.Component):
     gsum : In(gsum_bits)
         The avg predictor's sum before this layer.
     layer : In(12)
+    n : In(n_bits)
+        N after the event (the number of candidates once the slot is written).
     done : Out(1)
         One cycle, `latency` (admission: `admit_latency`) cycles after ``start``; the outputs
         below hold their values until the next ``start``.
@@ -59,6 +63,8 @@ class GammaUnit(wiring.Component):
         R / beta, saturated.
     p : Out(signed)
         D - R.
+    nrb, np : Out
+        N x rb and N x p (exact).
     """
 
     def __init__(self, *, config: SchedulerConfig) -> None:
@@ -70,8 +76,10 @@ class GammaUnit(wiring.Component):
             "total": In(DYSTA_COUNT_BITS), "density": In(DYSTA_DENSITY_BITS),
             "remaining": In(cfg.remaining_bits), "deadline": In(cfg.time_bits),
             "gsum": In(cfg.gsum_bits), "layer": In(DYSTA_LAYER_ID_BITS),
+            "n": In(cfg.n_bits),
             "done": Out(1), "gamma": Out(cfg.gamma_bits), "gsum_out": Out(cfg.gsum_bits),
-            "rb": Out(cfg.score_bits), "p": Out(p_shape(cfg))})
+            "rb": Out(cfg.score_bits), "p": Out(p_shape(cfg)),
+            "nrb": Out(cfg.nscore_bits), "np": Out(np_shape(cfg))})
 
     @property
     def config(self) -> SchedulerConfig:
@@ -109,9 +117,13 @@ class GammaUnit(wiring.Component):
         r_est = Signal(cfg.r_bits, name="r_est")
         rb = Signal(cfg.score_bits, name="rb_r")
         p = Signal(p_shape(cfg), name="p_r")
+        n = Signal(cfg.n_bits, name="n_r")
+        nrb = Signal(cfg.nscore_bits, name="nrb_r")
+        np_ = Signal(np_shape(cfg), name="np_r")
 
         m.d.comb += [self.done.eq(state == _State.DONE), self.gamma.eq(gamma),
-                     self.gsum_out.eq(gsum), self.rb.eq(rb), self.p.eq(p)]
+                     self.gsum_out.eq(gsum), self.rb.eq(rb), self.p.eq(p),
+                     self.nrb.eq(nrb), self.np.eq(np_)]
 
         ratio = Signal(cfg.gamma_bits, name="ratio")
         m.d.comb += ratio.eq(Mux(neutral, cfg.gamma_one, div.quotient))
@@ -120,7 +132,7 @@ class GammaUnit(wiring.Component):
             with m.Case(_State.IDLE, _State.DONE):
                 with m.If(self.start):
                     m.d.sync += [remaining.eq(self.remaining), deadline.eq(self.deadline),
-                                 gsum.eq(self.gsum), layer.eq(self.layer)]
+                                 gsum.eq(self.gsum), layer.eq(self.layer), n.eq(self.n)]
                     with m.If(self.admit):
                         m.d.sync += [gamma.eq(cfg.gamma_one), gsum.eq(0), state.eq(_State.MULR)]
                     with m.Else():
@@ -158,5 +170,7 @@ class GammaUnit(wiring.Component):
                 scaled = Signal(cfg.r_bits + 24 + max(0, sh), name="r_over_beta")
                 m.d.comb += scaled.eq(prod << sh if sh >= 0 else prod >> -sh)
                 m.d.sync += [rb.eq(Mux(scaled > cfg.score_max, cfg.score_max, scaled)),
-                             p.eq(deadline - r_est), state.eq(_State.DONE)]
+                             p.eq(deadline - r_est), state.eq(_State.MULN)]
+            with m.Case(_State.MULN):
+                m.d.sync += [nrb.eq(n * rb), np_.eq(n * p), state.eq(_State.DONE)]
         return m

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 from amaranth.hdl import Cat, Module, Mux, Signal
-from amaranth.lib import enum, memory, stream, wiring
+from amaranth.lib import enum, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from mmsched.hw.spec import (
     DYSTA_COUNT_BITS,
-    DYSTA_RECIP_N_BITS,
+    DYSTA_RESP_VALUE_MAX,
     DYSTA_SEQ_BITS,
     DYSTA_SLOT_ID_BITS,
     DYSTA_WEIGHT_BITS,
     DystaOp,
     DystaStatus,
     SchedulerConfig,
-    recip_n_q,
 )
 
-from ._layouts import cmd_layout, cold_layout, hot_layout, resp_layout
+from ._layouts import cmd_layout, cold_layout, hot_layout, nt_shape, resp_layout
 from .comparator_tree import ComparatorTree
 from .gamma_unit import GammaUnit
 from .lut_memories import LUTMemories
@@ -41,7 +40,10 @@ class DystaScheduler(wiring.Component):
 
     Commands (`mmsched.hw.spec.DystaOp`: LOAD_LUT, LOAD_ISO, ADMIT, RETIRE, SET_TIME,
     LAYER_DONE, DECIDE) arrive on ``cmd`` one at a time; each gets exactly one response on
-    ``resp`` (op, `DystaStatus`, slot, value). A command accepted in cycle c is answered in
+    ``resp`` (op, `DystaStatus`, slot, value). Candidates are compared by their N-scaled score
+    (N x R/beta and N x P kept per slot, updated by adds when N changes; N x t multiplied once
+    per decision), so a score lane's only multiplier is the fairness one. A command accepted
+    in cycle c is answered in
     cycle c + ``config.latency(op, status)`` (DECIDE: ceil(log2 S) + 4); ``cmd.ready`` rises
     again the cycle after the response is taken. Arithmetic, formats, tie-break and the
     handling of bad ids, full table and past deadlines: spec section (2). Bit-exact twin:
@@ -85,22 +87,16 @@ class DystaScheduler(wiring.Component):
         m.submodules.table = table = TaskTable(config=cfg)
         m.submodules.luts = luts = LUTMemories(config=cfg)
         m.submodules.gamma = gamma = GammaUnit(config=cfg)
-        m.submodules.tree = tree = ComparatorTree(count=S, score_bits=cfg.score_bits)
+        m.submodules.tree = tree = ComparatorTree(count=S, score_bits=cfg.nscore_bits)
 
         state = Signal(_State, name="state")
         now = Signal(cfg.time_bits, name="now_r")
         n = Signal(range(S + 1), name="n_cand")
-        recip = Signal(DYSTA_RECIP_N_BITS, name="recip_n")
+        nt = Signal(nt_shape(cfg), name="n_times_t")
         seq = Signal(DYSTA_SEQ_BITS, name="seq_ctr")
         cnt = Signal(range(cfg.decide_latency + 1), name="decide_cnt")
         m.d.comb += self.now.eq(now)
         m.d.sync += now.eq(now + 1)
-
-        m.submodules.recip_rom = rom = memory.Memory(
-            shape=DYSTA_RECIP_N_BITS, depth=S + 1, init=[recip_n_q(i) for i in range(S + 1)])
-        rom_rd = rom.read_port(domain="comb")
-        m.d.comb += rom_rd.addr.eq(n)
-        m.d.sync += recip.eq(rom_rd.data)
 
         # latched command fields
         op_r = Signal(3, name="op_r")
@@ -123,27 +119,31 @@ class DystaScheduler(wiring.Component):
         r_value = Signal(48, name="resp_value")
         r_tree = Signal(name="resp_from_tree")
 
-        # score lanes and the tree
+        # score lanes and the tree; N x t once per decision (the lanes' stage 2 reads it)
         sample = Signal(name="sample")
+        with m.If(sample):
+            m.d.sync += nt.eq(n * now)
         for i in range(S):
             lane = ScoreUnit(config=cfg)
             m.submodules[f"score_{i}"] = lane
             h = table.hot[i]
-            m.d.comb += [lane.sample.eq(sample), lane.t.eq(now), lane.rb.eq(h.rb),
-                         lane.p.eq(h.p), lane.last.eq(h.last), lane.k.eq(h.k),
-                         lane.recip_n.eq(recip),
+            m.d.comb += [lane.sample.eq(sample), lane.t.eq(now), lane.nt.eq(nt),
+                         lane.nrb.eq(h.nrb), lane.np.eq(h.np), lane.last.eq(h.last),
+                         lane.k.eq(h.k),
                          tree.valid[i].eq(h.valid & ~h.running), tree.score[i].eq(lane.score),
                          tree.seq[i].eq(h.seq)]
 
-        # response stream
+        # response stream (DECIDE: the winner's score_N, saturated to the value field)
+        win_value = Signal(48, name="win_value")
+        vmax = DYSTA_RESP_VALUE_MAX
+        m.d.comb += win_value.eq(Mux(tree.o_score > vmax, vmax, tree.o_score))
         m.d.comb += [
             self.resp.valid.eq(state == _State.RESP),
             self.resp.payload.op.eq(op_r),
             self.resp.payload.status.eq(Mux(r_tree, Mux(tree.o_valid, DystaStatus.OK,
                                                         DystaStatus.IDLE), r_status)),
             self.resp.payload.slot.eq(Mux(r_tree, Mux(tree.o_valid, tree.o_index, 0), r_slot)),
-            self.resp.payload.value.eq(Mux(r_tree, Mux(tree.o_valid, tree.o_score, 0),
-                                           r_value)),
+            self.resp.payload.value.eq(Mux(r_tree, Mux(tree.o_valid, win_value, 0), r_value)),
             self.cmd.ready.eq(state == _State.IDLE),
         ]
 
@@ -216,6 +216,7 @@ class DystaScheduler(wiring.Component):
                             m.d.comb += [table.f_en.eq(1), table.f_slot.eq(c.slot),
                                          table.f_valid.eq(0), table.f_running.eq(0)]
                             with m.If(~running.bit_select(c.slot, 1)):
+                                m.d.comb += table.n_dec.eq(1)
                                 m.d.sync += n.eq(n - 1)
                             m.d.sync += respond(DystaStatus.OK, c.slot)
                         with m.Else():
@@ -237,7 +238,7 @@ class DystaScheduler(wiring.Component):
                     with m.Default():
                         m.d.sync += respond(DystaStatus.BAD_OP)
             with m.Case(_State.ADMIT_LUT):
-                m.d.comb += [gamma.start.eq(1), gamma.admit.eq(1),
+                m.d.comb += [gamma.start.eq(1), gamma.admit.eq(1), gamma.n.eq(n + 1),
                              gamma.remaining.eq(luts.rem_rdata), gamma.deadline.eq(deadline_r)]
                 m.d.sync += [k_r.eq(luts.iso_rdata), admit_r.eq(1),
                              state.eq(_State.GAMMA_WAIT)]
@@ -257,7 +258,7 @@ class DystaScheduler(wiring.Component):
                              gamma.total.eq(total_r), gamma.density.eq(luts.dens_rdata),
                              gamma.remaining.eq(Mux(past_last_r, 0, luts.rem_rdata)),
                              gamma.deadline.eq(cold_r.deadline), gamma.gsum.eq(cold_r.gsum),
-                             gamma.layer.eq(cold_r.layer)]
+                             gamma.layer.eq(cold_r.layer), gamma.n.eq(n + cur_running)]
                 m.d.sync += [admit_r.eq(0), state.eq(_State.GAMMA_WAIT)]
             with m.Case(_State.GAMMA_WAIT), m.If(gamma.done):
                 hot = Signal(hot_layout(cfg), name="hot_next")
@@ -266,12 +267,13 @@ class DystaScheduler(wiring.Component):
                              table.w_hot.eq(hot), table.c_we.eq(1),
                              table.c_waddr.eq(slot_r), table.c_wdata.eq(cold_next),
                              hot.valid.eq(1), hot.running.eq(0), hot.rb.eq(gamma.rb),
-                             hot.p.eq(gamma.p)]
+                             hot.p.eq(gamma.p), hot.nrb.eq(gamma.nrb), hot.np.eq(gamma.np)]
                 with m.If(admit_r):
                     m.d.comb += [hot.last.eq(arrival_r), hot.k.eq(k_r), hot.seq.eq(seq),
                                  cold_next.model.eq(model_r),
                                  cold_next.pattern.eq(pattern_r), cold_next.layer.eq(0),
                                  cold_next.gsum.eq(0), cold_next.deadline.eq(deadline_r)]
+                    m.d.comb += table.n_inc.eq(1)
                     m.d.sync += [n.eq(n + 1), seq.eq(seq + 1),
                                  *respond(Mux(late_r, DystaStatus.LATE, DystaStatus.OK),
                                           slot_r, seq)]
@@ -280,6 +282,7 @@ class DystaScheduler(wiring.Component):
                                  cold_next.eq(cold_r), cold_next.layer.eq(cold_r.layer + 1),
                                  cold_next.gsum.eq(gamma.gsum_out)]
                     with m.If(cur_running):
+                        m.d.comb += table.n_inc.eq(1)
                         m.d.sync += n.eq(n + 1)
                     m.d.sync += respond(DystaStatus.OK, slot_r, gamma.gamma)
             with m.Case(_State.DECIDE_WAIT):
@@ -291,7 +294,8 @@ class DystaScheduler(wiring.Component):
                 m.d.sync += state.eq(_State.IDLE)
                 with m.If(r_tree & tree.o_valid):
                     m.d.comb += [table.f_en.eq(1), table.f_slot.eq(tree.o_index),
-                                 table.f_valid.eq(1), table.f_running.eq(1)]
+                                 table.f_valid.eq(1), table.f_running.eq(1),
+                                 table.n_dec.eq(1)]
                     m.d.sync += n.eq(n - 1)
         return m
 

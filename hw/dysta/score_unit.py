@@ -1,4 +1,4 @@
-"""Score unit: one slot's Dysta score at the decision time (one lane per slot)."""
+"""Score unit: one slot's N-scaled Dysta score at the decision time (one lane per slot)."""
 
 from __future__ import annotations
 
@@ -6,39 +6,36 @@ from amaranth.hdl import Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from mmsched.hw.spec import (
-    DYSTA_RECIP_N_BITS,
-    DYSTA_RECIP_N_FRAC,
-    DYSTA_WAIT_BITS,
-    DYSTA_WEIGHT_BITS,
-    SchedulerConfig,
-)
+from mmsched.hw.spec import DYSTA_WAIT_MANT_BITS, DYSTA_WEIGHT_BITS, SchedulerConfig
 
-from ._layouts import p_shape
+from ._layouts import np_shape, nt_shape
 
 
 class ScoreUnit(wiring.Component):
-    """``score = min(rb + clamp((P - t) << score_frac) + shift(wq * K * recip_n), max)`` (model:
-    `mmsched.hw.model.dysta_sched.slot_score`; formats: spec section (2)).
+    """``score_N = min(N*rb + clamp((N*P - N*t) << score_frac) + shift(wq * K), max)`` (model:
+    `mmsched.hw.model.dysta_sched.lane_score`; formats: spec section (2)).
 
-    Four registered stages: (1) slack ``clamp(P - t, 0, max)`` and quantised wait ``wq``;
-    (2) ``a = rb + slack`` (saturating) and ``wq * K`` (24 x 16 bits); (3) ``* recip_n``
-    (40 x 16 bits) and the fixed fairness shift, saturating; (4) ``a + f``, saturating.
+    No multiplier but the fairness one: N*rb and N*P are kept by the task table, N*t is
+    computed once per decision by the scheduler. Four registered stages: (1) the quantised
+    wait ``wq`` as an 18-bit mantissa and its exponent flag; (2) slack ``clamp(N*P - N*t, 0,
+    max)`` and ``mantissa * K`` (18 x 16 bits: one ECP5 MULT18X18D); (3) ``a = N*rb + slack``
+    (saturating) and the fairness shift (saturating); (4) ``a + f``, saturating.
 
     Ports
     -----
     sample : In(1)
-        Stage 1 loads (from ``t``, ``p``, ``last``) only in cycles where ``sample`` is high and
+        Stage 1 loads (from ``t`` and ``last``) only in cycles where ``sample`` is high and
         holds otherwise; stages 2-4 advance every cycle.
     t : In(time_bits)
-        Decision time (the cycle counter).
-    rb, p, last, k : In
-        The slot's R/beta, D - R, last-run time and fairness weight.
-    recip_n : In(16)
-        1/N, UQ1.15.
-    score : Out(score_bits)
-        Valid `latency` cycles after a ``sample`` cycle, provided ``rb``, ``k`` and ``recip_n``
-        are held from that cycle on (the scheduler holds its table during a decision).
+        Decision time (the cycle counter), read in the ``sample`` cycle.
+    nt : In(time_bits + n_bits)
+        N x t, read one cycle after ``sample`` (the scheduler registers it in that cycle).
+    nrb, np, last, k : In
+        The slot's N x R/beta, N x (D - R), last-run time and fairness weight.
+    score : Out(nscore_bits)
+        Valid `latency` cycles after a ``sample`` cycle, provided ``nt``, ``nrb``, ``np`` and
+        ``k`` are held from the cycle after it on (the scheduler holds its table during a
+        decision).
     """
 
     latency = 4
@@ -48,47 +45,64 @@ class ScoreUnit(wiring.Component):
             raise ValueError(f"config must be a SchedulerConfig, not {type(config).__name__}")
         self._cfg = cfg = config
         super().__init__({
-            "sample": In(1), "t": In(cfg.time_bits), "rb": In(cfg.score_bits),
-            "p": In(p_shape(cfg)), "last": In(cfg.time_bits), "k": In(DYSTA_WEIGHT_BITS),
-            "recip_n": In(DYSTA_RECIP_N_BITS), "score": Out(cfg.score_bits)})
+            "sample": In(1), "t": In(cfg.time_bits), "nt": In(nt_shape(cfg)),
+            "nrb": In(cfg.nscore_bits), "np": In(np_shape(cfg)), "last": In(cfg.time_bits),
+            "k": In(DYSTA_WEIGHT_BITS), "score": Out(cfg.nscore_bits)})
+
+    @property
+    def config(self) -> SchedulerConfig:
+        return self._cfg
 
     def elaborate(self, platform):
         cfg = self._cfg
         m = Module()
-        smax = cfg.score_max
-        wmax = (1 << DYSTA_WAIT_BITS) - 1
-
-        # stage 1
-        slack = Signal(cfg.score_bits, name="slack")
-        wq = Signal(DYSTA_WAIT_BITS, name="wq")
-        diff = Signal(signed(p_shape(cfg).width + 1), name="p_minus_t")
-        wait = Signal(signed(cfg.time_bits + 1), name="wait")
-        m.d.comb += [diff.eq(self.p - self.t), wait.eq(self.t - self.last)]
-        wait_q = Signal(cfg.time_bits, name="wait_q")
-        m.d.comb += wait_q.eq(wait[:cfg.time_bits] >> cfg.wait_shift)
+        smax = cfg.nscore_max
+        wmax = cfg.wait_max
+        mb = DYSTA_WAIT_MANT_BITS
+        ex = cfg.wait_exp
         fr = cfg.score_frac
+
+        # stage 1: wq, as an 18-bit mantissa and an exponent flag
+        mant = Signal(mb, name="wq_mant")
+        big = Signal(name="wq_big")
+        wait = Signal(signed(cfg.time_bits + 1), name="wait")
+        wait_q = Signal(cfg.time_bits, name="wait_q")
+        wq = Signal(cfg.wait_bits, name="wq")
+        m.d.comb += [wait.eq(self.t - self.last),
+                     wait_q.eq(wait[:cfg.time_bits] >> cfg.wait_shift),
+                     wq.eq(Mux(wait <= 0, 0, Mux(wait_q > wmax, wmax, wait_q)))]
         with m.If(self.sample):
-            m.d.sync += [
-                slack.eq(Mux(diff < 0, 0, Mux(diff > (smax >> fr), smax, diff << fr))),
-                wq.eq(Mux(wait <= 0, 0, Mux(wait_q > wmax, wmax, wait_q))),
-            ]
+            if ex:
+                hi = Signal(name="wq_hi")
+                m.d.comb += hi.eq(wq[mb:] != 0)
+                m.d.sync += [mant.eq(Mux(hi, wq >> ex, wq)), big.eq(hi)]
+            else:
+                m.d.sync += [mant.eq(wq), big.eq(0)]
         # stage 2
-        a2 = Signal(cfg.score_bits, name="a2")
-        f1 = Signal(DYSTA_WAIT_BITS + DYSTA_WEIGHT_BITS, name="f1")
-        sum2 = Signal(cfg.score_bits + 1)
-        m.d.comb += sum2.eq(self.rb + slack)
-        m.d.sync += [a2.eq(Mux(sum2 > smax, smax, sum2)), f1.eq(wq * self.k)]
+        slack = Signal(cfg.nscore_bits, name="slack")
+        f1 = Signal(mb + DYSTA_WEIGHT_BITS, name="f1")
+        big2 = Signal(name="wq_big2")
+        diff = Signal(signed(max(np_shape(cfg).width, nt_shape(cfg).width + 1) + 1),
+                      name="np_minus_nt")
+        m.d.comb += diff.eq(self.np - self.nt)
+        m.d.sync += [slack.eq(Mux(diff < 0, 0, Mux(diff > (smax >> fr), smax, diff << fr))),
+                     f1.eq(mant * self.k), big2.eq(big)]
         # stage 3
-        a3 = Signal(cfg.score_bits, name="a3")
-        f3 = Signal(cfg.score_bits, name="f3")
-        prod = Signal(f1.shape().width + DYSTA_RECIP_N_BITS, name="f1_times_recip_n")
-        m.d.comb += prod.eq(f1 * self.recip_n)
-        s = cfg.fair_shift - DYSTA_RECIP_N_FRAC + cfg.score_frac
-        shifted = prod << s if s >= 0 else prod >> -s
-        m.d.sync += [a3.eq(a2), f3.eq(Mux(shifted > smax, smax, shifted))]
+        a3 = Signal(cfg.nscore_bits, name="a3")
+        f3 = Signal(cfg.nscore_bits, name="f3")
+        sum3 = Signal(cfg.nscore_bits + 1)
+        m.d.comb += sum3.eq(self.nrb + slack)
+
+        def shifted(x, s):
+            return x << s if s >= 0 else x >> -s
+
+        s0 = cfg.fair_shift + fr
+        lo, hi3 = shifted(f1, s0), shifted(f1, s0 + ex)
+        m.d.sync += [a3.eq(Mux(sum3 > smax, smax, sum3)),
+                     f3.eq(Mux(big2, Mux(hi3 > smax, smax, hi3), Mux(lo > smax, smax, lo)))]
         # stage 4
-        score = Signal(cfg.score_bits, name="score_r")
-        sum4 = Signal(cfg.score_bits + 1)
+        score = Signal(cfg.nscore_bits, name="score_r")
+        sum4 = Signal(cfg.nscore_bits + 1)
         m.d.comb += sum4.eq(a3 + f3)
         m.d.sync += score.eq(Mux(sum4 > smax, smax, sum4))
         m.d.comb += self.score.eq(score)

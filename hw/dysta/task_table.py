@@ -11,11 +11,19 @@ from mmsched.hw.spec import SchedulerConfig
 from ._layouts import cold_layout, hot_layout
 
 
+def _add_sub(x, y, sub):
+    """``x - y`` if ``sub`` else ``x + y``, wrapping to x's width, with a single adder."""
+    w = len(x)
+    inv = sub.replicate(w)
+    return ((x.as_unsigned() ^ inv) + y)[:w] ^ inv
+
+
 class TaskTable(wiring.Component):
     """Per-slot state of the Dysta scheduler.
 
-    *Hot* fields (`hot_layout`: valid, running, R/beta, P, last run, fairness weight, admission
-    sequence number) are registers read in parallel by the score units and the comparator tree.
+    *Hot* fields (`hot_layout`: valid, running, R/beta, P, N x R/beta, N x P, last run,
+    fairness weight, admission sequence number) are registers read in parallel by the score
+    units and the comparator tree.
     *Cold* fields (`cold_layout`: model, pattern, layers done, gamma sum, deadline) live in a
     memory read by the gamma unit only (synchronous read, `latency` = 1).
 
@@ -30,6 +38,10 @@ class TaskTable(wiring.Component):
         Write a whole hot record (visible the next cycle).
     f_en, f_slot, f_valid, f_running : In
         Write only a slot's two flags (never in the same cycle as ``w_en``).
+    n_inc, n_dec : In(1)
+        N (the number of candidates) grows / shrinks by one in this cycle: every slot but
+        the one ``w_en`` writes adds / subtracts its R/beta and P to / from its N x R/beta and
+        N x P (at most one of the two is high; exact, wrapping arithmetic).
     c_we, c_waddr, c_wdata, c_raddr : In;  c_rdata : Out
         Task memory ports.
     """
@@ -48,6 +60,7 @@ class TaskTable(wiring.Component):
             "free": Out(range(cfg.slots + 1)),
             "w_en": In(1), "w_slot": In(sr), "w_hot": In(hot),
             "f_en": In(1), "f_slot": In(sr), "f_valid": In(1), "f_running": In(1),
+            "n_inc": In(1), "n_dec": In(1),
             "c_we": In(1), "c_waddr": In(sr), "c_wdata": In(cold), "c_raddr": In(sr),
             "c_rdata": Out(cold)})
 
@@ -64,6 +77,10 @@ class TaskTable(wiring.Component):
             m.d.comb += self.hot[i].eq(r)
             with m.If(self.w_en & (self.w_slot == i)):
                 m.d.sync += r.eq(self.w_hot)
+            with m.Elif(self.n_inc | self.n_dec):
+                # one adder per field: x - y = ~(~x + y)
+                m.d.sync += [r.nrb.eq(_add_sub(r.nrb, r.rb, self.n_dec)),
+                             r.np.eq(_add_sub(r.np, r.p, self.n_dec))]
             with m.If(self.f_en & (self.f_slot == i)):
                 m.d.sync += [r.valid.eq(self.f_valid), r.running.eq(self.f_running)]
         m.d.comb += self.free.eq(cfg.slots)

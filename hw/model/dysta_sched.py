@@ -3,8 +3,10 @@
 Pure Python integers, no Amaranth import. Formats, rounding, tie-break, status codes and
 latencies are those of `mmsched.hw.spec` section (2); this module implements that arithmetic
 once, per block (`divide_sat`: the gamma unit's restoring divider; `layer_ratio`,
-`gamma_update`, `estimate`: the gamma unit; `slot_score`: one lane of the score unit; `beats`:
-one node of the comparator tree) and as a whole (`DystaSchedTwin`).
+`gamma_update`, `estimate`, `n_scaled`: the gamma unit; `lane_score`: one lane of the score
+unit; `beats`: one node of the comparator tree) and as a whole (`DystaSchedTwin`, which
+computes N x rb, N x P and N x t directly: the RTL's incremental N x rb and N x P must equal
+them).
 
 `DystaSchedTwin` has two faces:
 
@@ -22,12 +24,11 @@ from dataclasses import dataclass
 from mmsched.hw.spec import (
     DYSTA_BETA_INV_FRAC,
     DYSTA_DENSITY_FRAC,
-    DYSTA_RECIP_N_FRAC,
-    DYSTA_WAIT_BITS,
+    DYSTA_RESP_VALUE_MAX,
+    DYSTA_WAIT_MANT_BITS,
     DystaOp,
     DystaStatus,
     SchedulerConfig,
-    recip_n_q,
     sat_u,
     shift_floor,
     unpack_dysta_cmd,
@@ -66,17 +67,36 @@ def estimate(cfg: SchedulerConfig, gamma: int, remaining: int, deadline: int
     return r, rb, deadline - r
 
 
-def slot_score(cfg: SchedulerConfig, t: int, rb: int, p: int, last: int, k: int,
-               recip_n: int) -> int:
-    """One lane of the score unit at decision time ``t``."""
-    smax = cfg.score_max
-    sl = sat_u((p - t) << cfg.score_frac, cfg.score_bits)
+def n_scaled(n: int, rb: int, p: int) -> tuple[int, int]:
+    """(N*rb, N*P): what a slot holds for the N-scaled score (exact integers)."""
+    return n * rb, n * p
+
+
+def wait_exponent(cfg: SchedulerConfig, wq: int) -> int:
+    """The exponent of the waiting time's 18-bit mantissa: 0 below 2^18, else
+    ``wait_bits - 18`` (the lane multiplies ``wq >> e`` by K, then shifts by e)."""
+    return 0 if wq < (1 << DYSTA_WAIT_MANT_BITS) else cfg.wait_exp
+
+
+def lane_score(cfg: SchedulerConfig, t: int, nt: int, nrb: int, np_: int, last: int,
+               k: int) -> int:
+    """One lane of the score unit at decision time ``t``: ``score_N`` from the slot's N*rb,
+    N*P, last-run time and weight K, and the shared ``nt`` = N*t."""
+    smax = cfg.nscore_max
+    sl = sat_u((np_ - nt) << cfg.score_frac, cfg.nscore_bits)
     w = t - last
-    wq = 0 if w <= 0 else min(w >> cfg.wait_shift, (1 << DYSTA_WAIT_BITS) - 1)
-    a = min(rb + sl, smax)
-    f = min(shift_floor(wq * k * recip_n, cfg.fair_shift - DYSTA_RECIP_N_FRAC + cfg.score_frac),
-            smax)
+    wq = 0 if w <= 0 else min(w >> cfg.wait_shift, cfg.wait_max)
+    e = wait_exponent(cfg, wq)
+    a = min(nrb + sl, smax)
+    f = min(shift_floor((wq >> e) * k, cfg.fair_shift + cfg.score_frac + e), smax)
     return min(a + f, smax)
+
+
+def slot_score(cfg: SchedulerConfig, t: int, n: int, rb: int, p: int, last: int,
+               k: int) -> int:
+    """``score_N`` of a slot with R/beta ``rb`` and P = D - R among ``n`` candidates."""
+    nrb, np_ = n_scaled(n, rb, p)
+    return lane_score(cfg, t, n * t, nrb, np_, last, k)
 
 
 def beats(score_a: int, seq_a: int, score_b: int, seq_b: int) -> bool:
@@ -138,7 +158,6 @@ class DystaSchedTwin:
         self.slots = [SlotState() for _ in range(cfg.slots)]
         self.n = 0
         self.seq = 0
-        self._recip = [recip_n_q(i) for i in range(cfg.slots + 1)]
         # cycle-aware state: now(c) = time_value + c - time_cycle (mod 2^time_bits)
         self.ready_cycle = 0
         self._time_cycle = 0
@@ -221,27 +240,26 @@ class DystaSchedTwin:
     def scores(self, now: int) -> list[int | None]:
         """Every slot's score at ``now`` (None for non-candidates)."""
         cfg = self.config
-        rn = self._recip[self.n]
-        return [slot_score(cfg, now, s.rb, s.p, s.last, s.k, rn)
+        return [slot_score(cfg, now, self.n, s.rb, s.p, s.last, s.k)
                 if s.valid and not s.running else None for s in self.slots]
 
     def decide(self, now: int) -> tuple[int, int, int]:
         """DECIDE at counter value ``now``. Returns (status, slot, score); marks it running."""
         cfg = self.config
-        rn = self._recip[self.n]
+        n = self.n
         best = -1
         best_score = best_seq = 0
         for i, s in enumerate(self.slots):
             if not s.valid or s.running:
                 continue
-            sc = slot_score(cfg, now, s.rb, s.p, s.last, s.k, rn)
+            sc = slot_score(cfg, now, n, s.rb, s.p, s.last, s.k)
             if best < 0 or beats(sc, s.seq, best_score, best_seq):
                 best, best_score, best_seq = i, sc, s.seq
         if best < 0:
             return DystaStatus.IDLE, 0, 0
         self.slots[best].running = True
         self.n -= 1
-        return DystaStatus.OK, best, best_score
+        return DystaStatus.OK, best, min(best_score, DYSTA_RESP_VALUE_MAX)
 
     # --- cycle-aware face -------------------------------------------------------------------
     def now_at(self, cycle: int) -> int:

@@ -13,7 +13,8 @@ Deviations from the float ``dysta`` policy (measured in the README section "The 
 hardware scheduler"):
 
 - fixed-point arithmetic (gamma UQ4.12 floor, R/beta floor, waiting time in quanta of
-  2^wait_shift cycles, 1/N rounded to UQ1.15, fairness weight 16 bits);
+  2^wait_shift cycles multiplied as an 18-bit mantissa, fairness weight 16 bits); the 1/N
+  factor is exact (the hardware compares N times the score);
 - the task table has ``slots`` entries: when it is full, arrivals wait in a host FIFO (arrival
   order) and are admitted as slots free up; only admitted tasks are candidates;
 - ties go to the earlier admission (arrival order), as in ``dysta``;

@@ -1,4 +1,5 @@
-"""GammaUnit vs `layer_ratio` / `gamma_update` / `estimate` (Amaranth simulator)."""
+"""GammaUnit vs `layer_ratio` / `gamma_update` / `estimate` / `n_scaled` (Amaranth
+simulator)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pytest
 from amaranth.sim import Simulator
 
 from mmsched.hw.dysta import GammaUnit
-from mmsched.hw.model.dysta_sched import estimate, gamma_update, layer_ratio
+from mmsched.hw.model.dysta_sched import estimate, gamma_update, layer_ratio, n_scaled
 from mmsched.hw.spec import SchedulerConfig
 
 
@@ -15,7 +16,7 @@ from mmsched.hw.spec import SchedulerConfig
 @pytest.mark.parametrize("cfg", [
     SchedulerConfig(predictor="avg"),
     SchedulerConfig(predictor="last-one", beta=0.37, gamma_bits=12, gamma_frac=8,
-                    remaining_bits=24, score_bits=24, time_bits=32, score_frac=11),
+                    remaining_bits=24, score_bits=24, time_bits=32, score_frac=11, slots=5),
 ], ids=["avg", "last-one-narrow"])
 def test_gamma_unit_matches_model(cfg):
     seed = 7 if cfg.predictor == "avg" else 8
@@ -31,7 +32,7 @@ def test_gamma_unit_matches_model(cfg):
         cases.append(dict(admit=int(i % 5 == 0), nnz=nnz, total=total, density=density,
                           remaining=int(rng.integers(0, 1 << cfg.remaining_bits)),
                           deadline=int(rng.integers(0, 1 << cfg.time_bits)), gsum=gsum,
-                          layer=layer))
+                          layer=layer, n=int(rng.integers(0, cfg.slots + 1))))
 
     async def bench(ctx):
         cycle = 0
@@ -54,10 +55,11 @@ def test_gamma_unit_matches_model(cfg):
                 g, gs = gamma_update(cfg, r, c["gsum"], c["layer"])
                 lat = dut.latency
             _, rb, p = estimate(cfg, g, c["remaining"], c["deadline"])
-            got = (ctx.get(dut.gamma), ctx.get(dut.rb), ctx.get(dut.p))
+            want = (g, rb, p, *n_scaled(c["n"], rb, p))
+            got = (ctx.get(dut.gamma), ctx.get(dut.rb), ctx.get(dut.p), ctx.get(dut.nrb),
+                   ctx.get(dut.np))
             assert cycle - start == lat, f"seed {seed}, cycle {cycle}: latency"
-            assert got == (g, rb, p), f"seed {seed}, cycle {cycle}: {c} -> {got}, want " \
-                                      f"{(g, rb, p)}"
+            assert got == want, f"seed {seed}, cycle {cycle}: {c} -> {got}, want {want}"
             if cfg.predictor == "avg" and not c["admit"]:
                 assert ctx.get(dut.gsum_out) == gs, f"seed {seed}, cycle {cycle}: gsum"
 
