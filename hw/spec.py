@@ -403,12 +403,12 @@ NAMED_CONFIGS = {c.name: c for c in (EYERISS_V2_LIKE, SANGER_LIKE)}
 #   last_run = now.
 # At ADMIT: gamma = 1.0, gsum = 0, E = remaining[0], R = E, last_run = the command's arrival.
 # Decision at t = now (the counter in the cycle DECIDE is accepted), N = the number of
-# candidates, per candidate slot (max = 2^nscore_bits - 1):
-#   sl = clamp((N*P - N*t) * 2^score_frac, 0, max); wq = min(max(t - last_run, 0) >>
-#   wait_shift, 2^wait_bits - 1); e = 0 if wq < 2^18 else wait_bits - 18; a = min(N*rb + sl,
-#   max); f = min(shift((wq >> e) * K, fair_shift + score_frac + e), max), where shift(x, s) =
-#   x << s for s >= 0 and floor(x / 2^-s) otherwise;
-#   score_N = min(a + f, max). DECIDE answers the winner's min(score_N, 2^48 - 1).
+# candidates, per candidate slot:
+#   sl = max(0, N*P - N*t) * 2^score_frac; wq = min(max(t - last_run, 0) >> wait_shift,
+#   2^wait_bits - 1); e = 0 if wq < 2^18 else wait_bits - 18; f = shift((wq >> e) * K,
+#   fair_shift + score_frac + e), where shift(x, s) = x << s for s >= 0 and floor(x / 2^-s)
+#   otherwise; score_N = min(N*rb + sl + f, 2^nscore_bits - 1) (one saturation, at the end).
+#   DECIDE answers the winner's min(score_N, 2^48 - 1).
 # Tie-break (`beats`): the smaller score wins; equal scores -> the smaller admission sequence
 #   number (earlier admitted: arrival order when the host admits in arrival order).
 # Candidates: valid slots not marked running. DECIDE marks the winner running (N - 1);

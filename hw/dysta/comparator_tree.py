@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Module, Mux, Signal
+from amaranth.hdl import Cat, Module, Mux, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -73,8 +73,9 @@ class ComparatorTree(wiring.Component):
             for j in range(0, len(level) - 1, 2):
                 a, b = level[j], level[j + 1]
                 a_wins = Signal(name=f"l{depth}_n{j // 2}_a_wins")
-                m.d.comb += a_wins.eq(a.valid & (~b.valid | (a.score < b.score) |
-                                                 ((a.score == b.score) & (a.seq < b.seq))))
+                # (score, seq) lexicographically: one wide comparison, seq in the low bits
+                m.d.comb += a_wins.eq(a.valid & (~b.valid | (Cat(a.seq, a.score) <
+                                                             Cat(b.seq, b.score))))
                 o = Signal(node, name=f"l{depth}_n{j // 2}")
                 m.d.sync += o.eq(Mux(a_wins, a, b))
                 nxt.append(o)

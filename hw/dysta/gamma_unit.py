@@ -53,7 +53,8 @@ class GammaUnit(wiring.Component):
         The avg predictor's sum before this layer.
     layer : In(12)
     n : In(n_bits)
-        N after the event (the number of candidates once the slot is written).
+        N when the slot is written (the scheduler applies a change of N that comes with the
+        write one cycle later, to every slot).
     done : Out(1)
         One cycle, `latency` (admission: `admit_latency`) cycles after ``start``; the outputs
         below hold their values until the next ``start``.

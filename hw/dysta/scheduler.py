@@ -93,6 +93,16 @@ class DystaScheduler(wiring.Component):
         now = Signal(cfg.time_bits, name="now_r")
         n = Signal(range(S + 1), name="n_cand")
         nt = Signal(nt_shape(cfg), name="n_times_t")
+        # N changed by +-1 in the previous cycle: the table adds/subtracts every slot's rb and
+        # P to/from its N*rb and N*P in this cycle (registered: it fans out to every slot). A
+        # slot written in the cycle of the change holds N-before x its values, so it takes
+        # the increment too. Changes are >= 2 cycles apart (one per command, at its
+        # acceptance or its response) and a decision reads N*P and N*rb >= 2 cycles after the
+        # change.
+        n_inc = Signal(name="n_inc")
+        n_dec = Signal(name="n_dec")
+        m.d.sync += [n_inc.eq(0), n_dec.eq(0)]
+        m.d.comb += [table.n_inc.eq(n_inc), table.n_dec.eq(n_dec)]
         seq = Signal(DYSTA_SEQ_BITS, name="seq_ctr")
         cnt = Signal(range(cfg.decide_latency + 1), name="decide_cnt")
         m.d.comb += self.now.eq(now)
@@ -216,7 +226,7 @@ class DystaScheduler(wiring.Component):
                             m.d.comb += [table.f_en.eq(1), table.f_slot.eq(c.slot),
                                          table.f_valid.eq(0), table.f_running.eq(0)]
                             with m.If(~running.bit_select(c.slot, 1)):
-                                m.d.comb += table.n_dec.eq(1)
+                                m.d.sync += n_dec.eq(1)
                                 m.d.sync += n.eq(n - 1)
                             m.d.sync += respond(DystaStatus.OK, c.slot)
                         with m.Else():
@@ -238,7 +248,7 @@ class DystaScheduler(wiring.Component):
                     with m.Default():
                         m.d.sync += respond(DystaStatus.BAD_OP)
             with m.Case(_State.ADMIT_LUT):
-                m.d.comb += [gamma.start.eq(1), gamma.admit.eq(1), gamma.n.eq(n + 1),
+                m.d.comb += [gamma.start.eq(1), gamma.admit.eq(1), gamma.n.eq(n),
                              gamma.remaining.eq(luts.rem_rdata), gamma.deadline.eq(deadline_r)]
                 m.d.sync += [k_r.eq(luts.iso_rdata), admit_r.eq(1),
                              state.eq(_State.GAMMA_WAIT)]
@@ -258,7 +268,7 @@ class DystaScheduler(wiring.Component):
                              gamma.total.eq(total_r), gamma.density.eq(luts.dens_rdata),
                              gamma.remaining.eq(Mux(past_last_r, 0, luts.rem_rdata)),
                              gamma.deadline.eq(cold_r.deadline), gamma.gsum.eq(cold_r.gsum),
-                             gamma.layer.eq(cold_r.layer), gamma.n.eq(n + cur_running)]
+                             gamma.layer.eq(cold_r.layer), gamma.n.eq(n)]
                 m.d.sync += [admit_r.eq(0), state.eq(_State.GAMMA_WAIT)]
             with m.Case(_State.GAMMA_WAIT), m.If(gamma.done):
                 hot = Signal(hot_layout(cfg), name="hot_next")
@@ -273,8 +283,7 @@ class DystaScheduler(wiring.Component):
                                  cold_next.model.eq(model_r),
                                  cold_next.pattern.eq(pattern_r), cold_next.layer.eq(0),
                                  cold_next.gsum.eq(0), cold_next.deadline.eq(deadline_r)]
-                    m.d.comb += table.n_inc.eq(1)
-                    m.d.sync += [n.eq(n + 1), seq.eq(seq + 1),
+                    m.d.sync += [n.eq(n + 1), n_inc.eq(1), seq.eq(seq + 1),
                                  *respond(Mux(late_r, DystaStatus.LATE, DystaStatus.OK),
                                           slot_r, seq)]
                 with m.Else():
@@ -282,8 +291,7 @@ class DystaScheduler(wiring.Component):
                                  cold_next.eq(cold_r), cold_next.layer.eq(cold_r.layer + 1),
                                  cold_next.gsum.eq(gamma.gsum_out)]
                     with m.If(cur_running):
-                        m.d.comb += table.n_inc.eq(1)
-                        m.d.sync += n.eq(n + 1)
+                        m.d.sync += [n.eq(n + 1), n_inc.eq(1)]
                     m.d.sync += respond(DystaStatus.OK, slot_r, gamma.gamma)
             with m.Case(_State.DECIDE_WAIT):
                 with m.If(cnt == 1):
@@ -294,9 +302,8 @@ class DystaScheduler(wiring.Component):
                 m.d.sync += state.eq(_State.IDLE)
                 with m.If(r_tree & tree.o_valid):
                     m.d.comb += [table.f_en.eq(1), table.f_slot.eq(tree.o_index),
-                                 table.f_valid.eq(1), table.f_running.eq(1),
-                                 table.n_dec.eq(1)]
-                    m.d.sync += n.eq(n - 1)
+                                 table.f_valid.eq(1), table.f_running.eq(1)]
+                    m.d.sync += [n.eq(n - 1), n_dec.eq(1)]
         return m
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Module, Mux, Signal, signed
+from amaranth.hdl import Cat, Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -12,14 +12,15 @@ from ._layouts import np_shape, nt_shape
 
 
 class ScoreUnit(wiring.Component):
-    """``score_N = min(N*rb + clamp((N*P - N*t) << score_frac) + shift(wq * K), max)`` (model:
+    """``score_N = min(N*rb + max(0, N*P - N*t) << score_frac + shift(wq * K), max)`` (model:
     `mmsched.hw.model.dysta_sched.lane_score`; formats: spec section (2)).
 
     No multiplier but the fairness one: N*rb and N*P are kept by the task table, N*t is
     computed once per decision by the scheduler. Four registered stages: (1) the quantised
     wait ``wq`` as an 18-bit mantissa and its exponent flag; (2) slack ``clamp(N*P - N*t, 0,
     max)`` and ``mantissa * K`` (18 x 16 bits: one ECP5 MULT18X18D); (3) ``a = N*rb + slack``
-    (saturating) and the fairness shift (saturating); (4) ``a + f``, saturating.
+    and the fairness shift; (4) ``a + f``, saturating (the only saturation: terms too large
+    for the score are kept as an overflow bit that forces it).
 
     Ports
     -----
@@ -78,31 +79,44 @@ class ScoreUnit(wiring.Component):
                 m.d.sync += [mant.eq(Mux(hi, wq >> ex, wq)), big.eq(hi)]
             else:
                 m.d.sync += [mant.eq(wq), big.eq(0)]
-        # stage 2
-        slack = Signal(cfg.nscore_bits, name="slack")
-        f1 = Signal(mb + DYSTA_WEIGHT_BITS, name="f1")
-        big2 = Signal(name="wq_big2")
+        # stage 2: the slack max(0, N*P - N*t), kept to nb - fr bits plus an overflow bit (a
+        # slack >= 2^(nb - fr) saturates the score anyway), and the fairness product
+        nb = cfg.nscore_bits
         diff = Signal(signed(max(np_shape(cfg).width, nt_shape(cfg).width + 1) + 1),
                       name="np_minus_nt")
         m.d.comb += diff.eq(self.np - self.nt)
-        m.d.sync += [slack.eq(Mux(diff < 0, 0, Mux(diff > (smax >> fr), smax, diff << fr))),
-                     f1.eq(mant * self.k), big2.eq(big)]
-        # stage 3
-        a3 = Signal(cfg.nscore_bits, name="a3")
-        f3 = Signal(cfg.nscore_bits, name="f3")
-        sum3 = Signal(cfg.nscore_bits + 1)
-        m.d.comb += sum3.eq(self.nrb + slack)
+        mag = diff.shape().width - 1            # bits of a non-negative diff
+        keep = nb - fr
+        slack = Signal(min(mag, keep) + (mag > keep), name="slack")
+        f1 = Signal(mb + DYSTA_WEIGHT_BITS, name="f1")
+        big2 = Signal(name="wq_big2")
+        with m.If(diff < 0):
+            m.d.sync += slack.eq(0)
+        with m.Else():
+            if mag > keep:
+                m.d.sync += slack.eq(Cat(diff[:keep], diff[keep:mag] != 0))
+            else:
+                m.d.sync += slack.eq(diff[:mag])
+        m.d.sync += [f1.eq(mant * self.k), big2.eq(big)]
+        # stage 3: a = N*rb + slack << fr (no saturation: one bit wider); f shifted, kept to
+        # nb bits plus an overflow bit
+        a3 = Signal(max(nb, len(slack) + fr) + 1, name="a3")
+        m.d.sync += a3.eq(self.nrb + (slack << fr))
 
         def shifted(x, s):
             return x << s if s >= 0 else x >> -s
 
         s0 = cfg.fair_shift + fr
-        lo, hi3 = shifted(f1, s0), shifted(f1, s0 + ex)
-        m.d.sync += [a3.eq(Mux(sum3 > smax, smax, sum3)),
-                     f3.eq(Mux(big2, Mux(hi3 > smax, smax, hi3), Mux(lo > smax, smax, lo)))]
-        # stage 4
-        score = Signal(cfg.nscore_bits, name="score_r")
-        sum4 = Signal(cfg.nscore_bits + 1)
+        fsh = Signal(len(f1) + max(0, s0 + ex), name="f_shifted")
+        m.d.comb += fsh.eq(Mux(big2, shifted(f1, s0 + ex), shifted(f1, s0)))
+        f3 = Signal(min(len(fsh), nb) + (len(fsh) > nb), name="f3")
+        if len(fsh) > nb:
+            m.d.sync += f3.eq(Cat(fsh[:nb], fsh[nb:] != 0))
+        else:
+            m.d.sync += f3.eq(fsh)
+        # stage 4: the one saturation
+        score = Signal(nb, name="score_r")
+        sum4 = Signal(max(len(a3), len(f3)) + 1, name="sum4")
         m.d.comb += sum4.eq(a3 + f3)
         m.d.sync += score.eq(Mux(sum4 > smax, smax, sum4))
         m.d.comb += self.score.eq(score)

@@ -39,9 +39,9 @@ class TaskTable(wiring.Component):
     f_en, f_slot, f_valid, f_running : In
         Write only a slot's two flags (never in the same cycle as ``w_en``).
     n_inc, n_dec : In(1)
-        N (the number of candidates) grows / shrinks by one in this cycle: every slot but
-        the one ``w_en`` writes adds / subtracts its R/beta and P to / from its N x R/beta and
-        N x P (at most one of the two is high; exact, wrapping arithmetic).
+        N (the number of candidates) has grown / shrunk by one: every slot adds / subtracts
+        its R/beta and P to / from its N x R/beta and N x P (at most one of the two is high;
+        exact, wrapping arithmetic; never in the same cycle as ``w_en``).
     c_we, c_waddr, c_wdata, c_raddr : In;  c_rdata : Out
         Task memory ports.
     """
@@ -77,7 +77,7 @@ class TaskTable(wiring.Component):
             m.d.comb += self.hot[i].eq(r)
             with m.If(self.w_en & (self.w_slot == i)):
                 m.d.sync += r.eq(self.w_hot)
-            with m.Elif(self.n_inc | self.n_dec):
+            with m.If(self.n_inc | self.n_dec):
                 # one adder per field: x - y = ~(~x + y)
                 m.d.sync += [r.nrb.eq(_add_sub(r.nrb, r.rb, self.n_dec)),
                              r.np.eq(_add_sub(r.np, r.p, self.n_dec))]

@@ -82,14 +82,12 @@ def lane_score(cfg: SchedulerConfig, t: int, nt: int, nrb: int, np_: int, last: 
                k: int) -> int:
     """One lane of the score unit at decision time ``t``: ``score_N`` from the slot's N*rb,
     N*P, last-run time and weight K, and the shared ``nt`` = N*t."""
-    smax = cfg.nscore_max
-    sl = sat_u((np_ - nt) << cfg.score_frac, cfg.nscore_bits)
+    sl = max(0, np_ - nt) << cfg.score_frac
     w = t - last
     wq = 0 if w <= 0 else min(w >> cfg.wait_shift, cfg.wait_max)
     e = wait_exponent(cfg, wq)
-    a = min(nrb + sl, smax)
-    f = min(shift_floor((wq >> e) * k, cfg.fair_shift + cfg.score_frac + e), smax)
-    return min(a + f, smax)
+    f = shift_floor((wq >> e) * k, cfg.fair_shift + cfg.score_frac + e)
+    return min(nrb + sl + f, cfg.nscore_max)
 
 
 def slot_score(cfg: SchedulerConfig, t: int, n: int, rb: int, p: int, last: int,
