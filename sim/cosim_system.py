@@ -88,17 +88,18 @@ HOST_SECONDS_PER_LAYER = 3e-3
 
 TINY_ACCELERATOR = AcceleratorConfig(
     name="cosim_tiny", rows=4, cols=4, chunk_depth=4, pe_buffer_depth=4, load_rows_per_cycle=2,
-    max_k=64, acc_width=24, act_mem_words=16, wt_mem_words=32, out_mem_words=32,
+    max_k=16, acc_width=24, act_mem_words=8, wt_mem_words=16, out_mem_words=8,
     clock_hz=100e6)
-"""A 4 x 4 array with small memories (some layers take several jobs)."""
+"""A 4 x 4 array with small memories: most layers of `tiny_scenario` take 2 to 4 jobs (M and
+N tiles, K pieces whose partial sums the host adds)."""
 
 
 def tiny_scenario():
     """``cosim-tiny``: two small CNN-like models (3 and 4 convolution GEMMs of up to
     8 x 8 x 24, one with two weight patterns) on `TINY_ACCELERATOR` (100 MHz), real
     activation-sparsity profiles, 6 samples (3 profiling, 3 held out). Its default rate
-    (300,000 requests/s) loads the accelerator to 0.8, so requests queue and the
-    scheduler's choices matter; a default run (12 requests) is about 3,300 accelerator
+    (300,000 requests/s) loads the accelerator to 0.86, so requests queue and the
+    scheduler's choices matter; a default run (12 requests) is about 3,500 accelerator
     cycles."""
     from mmsched.sched.model import Layer
     from mmsched.sched.scenario import ModelEntry, Scenario
@@ -560,6 +561,7 @@ class _TaggingDriver:
         for i, img in enumerate(images):
             last = i == len(images) - 1
             s.write(img)
+            host.jobs += 1
             done = s.job(_job_word(cfg, host.running_slot, last, img.command), take=not last)
             cycles += done["cycles"]
             if last:
@@ -603,6 +605,8 @@ class SystemHost(RtlBackend):
         self.commands = 0
         self.decisions = 0
         self.accel_cycles = 0
+        self.jobs = 0
+        """Accelerator jobs run (a layer takes one or more)."""
         """Cycles of the layers run (the done records' sum: busy time of the accelerator)."""
 
     def make_driver(self, cfg: AcceleratorConfig, **options) -> _TaggingDriver:
@@ -734,6 +738,7 @@ class SystemCosimResult:
     decisions: int
     sim_cycles: int
     accel_cycles: int
+    jobs: int
     events: tuple[LayerEvent, ...]
     hw_config: SchedulerConfig
     wall_s: float
@@ -790,5 +795,6 @@ def run_system_cosim(workload, masks, context, accelerator: AcceleratorConfig, *
     t2 = time.perf_counter()
     return SystemCosimResult(run=run, simulator=simulator, commands=host.commands,
                              decisions=host.decisions, sim_cycles=cycles - c1,
-                             accel_cycles=host.accel_cycles, events=tuple(host.events),
+                             accel_cycles=host.accel_cycles, jobs=host.jobs,
+                             events=tuple(host.events),
                              hw_config=policy.hw_config, wall_s=t2 - t0, run_s=t2 - t1)

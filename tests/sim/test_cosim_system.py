@@ -56,6 +56,8 @@ def _check(sc, wl, backend, ctx, res, over, model_cosim=None):
         assert (ev.nnz, ev.total, ev.now) == (ref.nnz, ref.total, rec.end), (rec, ev)
         assert 0 < ev.nnz <= ev.total
     assert res.accel_cycles == sum(r.isolated for r in res.run.requests)
+    # layers of several jobs (M and N tiles, K pieces) ran: the boundary is the last one's
+    assert res.jobs > 1.5 * len(res.events)
 
 
 @pytest.mark.rtl
