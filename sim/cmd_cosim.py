@@ -173,7 +173,7 @@ def main(args: argparse.Namespace) -> int:
     if workload.time_unit != "cycles":
         raise InputError("--scenario", "", "an integer-cycle workload", workload.time_unit)
     if accel == "rtl":
-        system = _rtl_preflight(workload, backend, loaded, args.sim, budget_s)
+        system = _rtl_preflight(workload, backend, loaded, args.sim, budget_s, slots)
     ctx = PolicyContext(tables=(static,), clock_hz=workload.clock_hz,
                         time_unit=workload.time_unit)
     over = {"slots": slots, "predictor": args.predictor, "beta": beta,
@@ -239,7 +239,8 @@ def main(args: argparse.Namespace) -> int:
     return 0 if same else 1
 
 
-def _rtl_preflight(workload, backend, loaded, simulator: str, budget_s: float):
+def _rtl_preflight(workload, backend, loaded, simulator: str, budget_s: float,
+                   slots: int):
     """The accelerator of ``loaded``'s scenario, after checking the run fits ``budget_s``."""
     from .cosim_system import estimate_rtl_seconds
 
@@ -247,12 +248,13 @@ def _rtl_preflight(workload, backend, loaded, simulator: str, budget_s: float):
     if workload.clock_hz != acc.clock_hz:
         raise InputError("--clock-mhz", "with --accel rtl", "the accelerator's clock "
                          f"({acc.clock_hz / 1e6:g} MHz)", f"{workload.clock_hz / 1e6:g} MHz")
-    cycles, est_s = estimate_rtl_seconds(workload, backend, acc, simulator)
+    cycles, est_s = estimate_rtl_seconds(workload, backend, acc, simulator, slots=slots)
     log.info("--accel rtl: about %d accelerator cycles, ~%.0f s on %s", cycles, est_s,
              simulator)
     if est_s > budget_s:
         raise InputError("--accel rtl", f"{len(workload.requests)} requests of "
-                         f"{loaded.scenario.name} on a {acc.rows}x{acc.cols} array",
+                         f"{loaded.scenario.name} on a {acc.rows}x{acc.cols} array, "
+                         f"S = {slots}",
                          f"a run estimated under --rtl-budget-s {budget_s:g} s (use a smaller "
                          f"scenario such as cosim-tiny, fewer --requests, or raise "
                          f"--rtl-budget-s)",

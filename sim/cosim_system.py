@@ -72,13 +72,15 @@ SET_TIME_TO_EVENT = 2
 after its response: SET_TIME accepted in cycle a (counter = v in a + 1), its response taken
 in a + 1, the done record taken in a + 2, the system's event accepted in a + 3 (counter v + 2).
 Checked on every layer (the counter at acceptance must be the engine's time)."""
-RTL_SPEED = {"amaranth": (2.0e5, 150), "verilator": (1.0e8, 64)}
-"""Rough speed of the system simulation, ``(a, b)``: ``a / (PEs + b)`` simulated cycles per
-second (measured on the 2-core development machine: the Amaranth simulator ~1,200 cycles/s
-at 4x4 with the scheduler; Verilator ~0.4 M cycles/s at 16x16), for `estimate_rtl_seconds`."""
+RTL_SECONDS_PER_CYCLE = {"amaranth": (6e-4, 7.8e-6, 4.4e-5),
+                         "verilator": (6.4e-7, 1e-8, 4e-8)}
+"""Rough wall seconds per simulated cycle of the system, ``(base, per PE, per slot)``, for
+`estimate_rtl_seconds` (fitted on the 2-core development machine: the Amaranth simulator runs
+cosim-tiny at ~1,060 cycles/s with S = 4, ~670 with S = 16 and ~280 with S = 64 (the 8x8
+array alone ~2,000 cycles/s); Verilator ~3.8 us per cycle at 16x16 with S = 16)."""
 HOST_CYCLES_FACTOR = 2.4
 """Simulated cycles per accelerator cycle: the host's memory writes and output reads come on
-top (measured 2.34 on cosim-tiny)."""
+top (measured 2.44 on cosim-tiny, 1.77 on a 16x16 array)."""
 HOST_SECONDS_PER_LAYER = 3e-3
 """Python work per layer (masks, operands, numpy reference, twin), measured ~2 ms."""
 
@@ -146,21 +148,22 @@ class HeldoutMasks:
         return self.inner.masks(real, layer_index, self.heldout[sample])
 
 
-def estimate_rtl_seconds(workload, backend, accelerator: AcceleratorConfig,
-                         simulator: str) -> tuple[int, float]:
+def estimate_rtl_seconds(workload, backend, accelerator: AcceleratorConfig, simulator: str,
+                         *, slots: int) -> tuple[int, float]:
     """(accelerator cycles of every layer of every request, estimated wall seconds of the run
-    on ``simulator``): the cycles from ``backend`` (the exact model), the speed from
-    `RTL_SPEED`, `HOST_CYCLES_FACTOR` and `HOST_SECONDS_PER_LAYER` (a rough figure: it
-    guards against runs of hours, not a benchmark)."""
+    on ``simulator`` with a task table of ``slots``): the cycles from ``backend`` (the exact
+    model), the speed from `RTL_SECONDS_PER_CYCLE`, `HOST_CYCLES_FACTOR` and
+    `HOST_SECONDS_PER_LAYER` (a rough figure: it guards against runs of hours, it is not a
+    benchmark)."""
     cycles = layers = 0
     for r in workload.requests:
         m = workload.models[r.model]
         layers += len(m.layers)
         cycles += sum(int(backend.layer(0, m, j, r.sample).cycles)
                       for j in range(len(m.layers)))
-    a, b = RTL_SPEED[simulator]
-    rate = a / (accelerator.rows * accelerator.cols + b)
-    return cycles, HOST_CYCLES_FACTOR * cycles / rate + HOST_SECONDS_PER_LAYER * layers
+    base, per_pe, per_slot = RTL_SECONDS_PER_CYCLE[simulator]
+    per_cycle = base + per_pe * accelerator.rows * accelerator.cols + per_slot * slots
+    return cycles, HOST_CYCLES_FACTOR * cycles * per_cycle + HOST_SECONDS_PER_LAYER * layers
 
 
 # --- sessions: one simulation of the system, host-side primitives --------------------------------

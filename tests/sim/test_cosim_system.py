@@ -132,15 +132,21 @@ def test_monitor_count_mismatch_is_caught(monkeypatch):
         run_system_cosim(wl, masks, ctx, sc.system[0], simulator="amaranth")
 
 
-def test_estimate_grows_with_requests_and_array():
+def test_estimate_grows_with_requests_array_and_slots():
     sc, wl, be, ctx, _ = _tiny(12)
-    cycles, s_tiny = estimate_rtl_seconds(wl, be, sc.system[0], "amaranth")
+    acc = sc.system[0]
+    cycles, s_tiny = estimate_rtl_seconds(wl, be, acc, "amaranth", slots=4)
     assert cycles == sum(be.layer(0, wl.models[r.model], j, r.sample).cycles
                          for r in wl.requests for j in range(len(wl.models[r.model].layers)))
     assert 1 < s_tiny < 60
-    _, s_many = estimate_rtl_seconds(_tiny(240)[1], be, sc.system[0], "amaranth")
+    _, s_many = estimate_rtl_seconds(_tiny(240)[1], be, acc, "amaranth", slots=4)
     assert s_many > 10 * s_tiny
-    _, s_vl = estimate_rtl_seconds(wl, be, sc.system[0], "verilator")
+    assert estimate_rtl_seconds(wl, be, acc, "amaranth", slots=64)[1] > 2 * s_tiny
+    from dataclasses import replace
+
+    big = replace(acc, rows=8, cols=16)
+    assert estimate_rtl_seconds(wl, be, big, "amaranth", slots=4)[1] > 1.5 * s_tiny
+    _, s_vl = estimate_rtl_seconds(wl, be, acc, "verilator", slots=4)
     assert s_vl < s_tiny / 10
 
 
