@@ -90,3 +90,34 @@ def test_cosim_cli_accelerator_in_rtl_scenario_file(tmp_path, capsys):
     assert "monitor counts the scheduler saw equal to the exact model's: yes" in out
     assert ("finish times equal to the exact-model co-simulation and the pure-Python "
             "dysta_hw run: yes") in out
+
+
+MID16_NETS = {"neta.csv": "Layer, M, N, K\ng0, 64, 32, 27\ng1, 64, 32, 96\ng2, 32, 64, 96\n",
+              "netb.csv": "Layer, M, N, K\nh0, 32, 32, 48\nh1, 32, 48, 64\nh2, 32, 32, 128\n"
+                          "h3, 16, 16, 64\n"}
+MID16_TOML = (
+    'name = "mid16"\n'
+    'description = "two small GEMM nets on a 16x16 array (RTL-accelerator cosim)"\n'
+    'arrivals = "poisson"\n'
+    'system = [{base = "eyeriss_v2_like", name = "mid16", rows = 16, cols = 16, '
+    'act_mem_words = 64, wt_mem_words = 256, out_mem_words = 256, max_k = 1024}]\n'
+    'rates = [90000.0]\nslos = [10.0]\nrequests = 400\nsamples = 6\nprofile_samples = 3\n'
+    'mask_seed = 0\n'
+    '[[models]]\nfile = "neta.csv"\npatterns = ["dense", "unstructured50"]\n'
+    '[[models]]\nfile = "netb.csv"\n')
+"""The README's 16x16 measurement scenario (400 requests at load ~0.8)."""
+
+
+@pytest.mark.rtl
+@pytest.mark.slow
+def test_cosim_cli_accelerator_in_rtl_16x16_verilator(tmp_path, capsys):
+    for name, text in MID16_NETS.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "mid16.toml").write_text(MID16_TOML)
+    rc = main(["cosim", "--scenario", str(tmp_path / "mid16.toml"), "--accel", "rtl",
+               "--requests", "400", "--slots", "16", "--build-dir", str(tmp_path / "b")])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert "monitor counts the scheduler saw equal to the exact model's: yes" in out
+    assert ("finish times equal to the exact-model co-simulation and the pure-Python "
+            "dysta_hw run: yes") in out
