@@ -32,6 +32,7 @@ memory loads and reads are not schedule time, as with the exact model).
 from __future__ import annotations
 
 import ctypes
+import functools
 import hashlib
 import logging
 import queue
@@ -198,12 +199,18 @@ def _decode_sent(word: int, fields) -> tuple[int, int, int, int]:
     return tuple((word >> off) & ((1 << w) - 1) for _, off, w in fields)
 
 
-def _job_word(cfg: AcceleratorConfig, slot: int, last: bool, command: int) -> int:
+@functools.cache
+def _job_offsets(cfg: AcceleratorConfig) -> tuple[int, int, int]:
     from mmsched.hw.system import job_layout
 
     lay = job_layout(cfg)
-    return ((slot << lay["slot"].offset) | (int(last) << lay["last"].offset)
-            | (command << lay["job"].offset))
+    return lay["slot"].offset, lay["last"].offset, lay["job"].offset
+
+
+def _job_word(cfg: AcceleratorConfig, slot: int, last: bool, command: int) -> int:
+    """A tagged job (`mmsched.hw.system.job_layout`) as one int."""
+    so, lo, jo = _job_offsets(cfg)
+    return (slot << so) | (int(last) << lo) | (command << jo)
 
 
 class AmaranthSystemSession:
@@ -604,6 +611,7 @@ class SystemHost(RtlBackend):
         self.layer_start = 0
         self._event: LayerEvent | None = None
         self._event_status = 0
+        self._armed = False
         self.events: list[LayerEvent] = []
         self.commands = 0
         self.decisions = 0
@@ -680,6 +688,7 @@ class SystemHost(RtlBackend):
         if r.status not in (DystaStatus.OK, DystaStatus.IDLE):
             raise CosimMismatch(f"DECIDE answered with status {r.status}")
         self.running_slot, self.layer_start = r.slot, now
+        self._armed = r.status == DystaStatus.OK
         return r.status, r.slot, r.value
 
     def layer_boundary(self, end: int) -> None:
@@ -722,6 +731,10 @@ class SystemHost(RtlBackend):
     def layer(self, accelerator: int, model, layer_index: int, sample: int):
         if accelerator != 0:
             raise ValueError(f"the integrated system has one accelerator, not {accelerator + 1}")
+        if not self._armed:  # e.g. a dropped request's remaining layers: never run
+            raise CosimMismatch(f"layer {layer_index} of {model.key} asked for without a "
+                                f"DECIDE that chose it (the system runs only chosen layers)")
+        self._armed = False
         t = super().layer(accelerator, model, layer_index, sample)
         self.accel_cycles += int(t.cycles)
         return t
