@@ -65,20 +65,30 @@ class SystolicArray(wiring.Component):
         m = Module()
         R, C, lw = cfg.rows, cfg.cols, cfg.load_rows_per_cycle
         col_layout = data.ArrayLayout(signed(cfg.data_width), lw)
-        # Weight bus of column j: (en, bank, word, data[:, j]) delayed j cycles.
+        # Weight bus of column j: (en, bank, word, data[:, j]) delayed j cycles. One register
+        # chain carries (en, bank, word) and column j taps its stage j; each column's data has
+        # its own chain, whose registers load only with an enable (a word is written to the
+        # PEs only with it, so the data of disabled stages is never used).
+        ctl = [(self.w_en, self.w_bank, self.w_word)]
+        for d in range(C - 1):  # only the enable is reset (datapath registers need none)
+            en, bank, word = ctl[-1]
+            en_d = Signal(name=f"wbus_en_d{d}")
+            bank_d = Signal(name=f"wbus_bank_d{d}", reset_less=True)
+            word_d = Signal.like(self.w_word, name=f"wbus_word_d{d}", reset_less=True)
+            m.d.sync += en_d.eq(en)
+            with m.If(en):
+                m.d.sync += [bank_d.eq(bank), word_d.eq(word)]
+            ctl.append((en_d, bank_d, word_d))
         buses = []
         for j in range(C):
-            en, bank, word = self.w_en, self.w_bank, self.w_word
             wd = Signal(col_layout, name=f"wcol{j}_data_in")
             m.d.comb += [wd[i].eq(self.w_data[i][j]) for i in range(lw)]
-            for d in range(j):  # only the enable is reset (datapath registers need none)
-                en_d = Signal(name=f"wcol{j}_en_d{d}")
-                bank_d = Signal(name=f"wcol{j}_bank_d{d}", reset_less=True)
-                word_d = Signal.like(self.w_word, name=f"wcol{j}_word_d{d}", reset_less=True)
+            for d in range(j):
                 wd_d = Signal(col_layout, name=f"wcol{j}_data_d{d}", reset_less=True)
-                m.d.sync += [en_d.eq(en), bank_d.eq(bank), word_d.eq(word), wd_d.eq(wd)]
-                en, bank, word, wd = en_d, bank_d, word_d, wd_d
-            buses.append((en, bank, word, wd))
+                with m.If(ctl[d][0]):
+                    m.d.sync += wd_d.eq(wd)
+                wd = wd_d
+            buses.append((*ctl[j], wd))
         pes = [[ProcessingElement(config=cfg) for _ in range(C)] for _ in range(R)]
         for r in range(R):
             for j in range(C):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Module, Mux, Signal
+from amaranth.hdl import Module, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -83,7 +83,8 @@ class Monitor(wiring.Component):
         d_total = Signal(range(R * kc + 1))
         d_macs = Signal(range(R * C + 1))
         ones = sum(self.lane_valid[r] for r in range(R))
-        m.d.sync += [s_nnz[r].eq(self.lane_nnz[r]) for r in range(R)]
+        with m.If(self.lane_load & self.count_nnz):  # read only after such a cycle (s_count)
+            m.d.sync += [s_nnz[r].eq(self.lane_nnz[r]) for r in range(R)]
         with m.If(self.clear):
             m.d.sync += [c.eq(0), c.cycles.eq(1), s_count.eq(0), d_nnz.eq(0), d_total.eq(0),
                          d_macs.eq(0)]
@@ -91,12 +92,13 @@ class Monitor(wiring.Component):
             m.d.sync += [
                 s_count.eq(self.lane_load & self.count_nnz),
                 s_total.eq(self.chunk_rows * self.valid_rows),
-                d_nnz.eq(Mux(s_count, sum(s_nnz), 0)),
-                d_total.eq(Mux(s_count, s_total, 0)),
+                d_nnz.eq(0), d_total.eq(0),
                 d_macs.eq(ones * self.valid_cols),
                 c.nnz.eq(c.nnz + d_nnz), c.total.eq(c.total + d_total),
                 c.macs.eq(c.macs + d_macs),
             ]
+            with m.If(s_count):
+                m.d.sync += [d_nnz.eq(sum(s_nnz)), d_total.eq(s_total)]
             with m.If(self.busy):
                 m.d.sync += c.cycles.eq(c.cycles + 1)
             with m.If(self.act_read):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Array, Const, Module, Mux, Signal, signed
+from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import data, memory, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -34,16 +34,23 @@ class ProcessingElement(wiring.Component):
     acc : Out(signed(acc_width))
         The accumulator (register).
 
-    Behaviour: at each clock edge ``product <= a_in.value * buffer[a_in.bank][a_in.k]`` (a
-    pipeline register: the multiplier and the accumulator adder are in different cycles), and
-    ``acc <= acc_in`` when ``shift``, else ``acc <= acc + product`` when the product is valid
-    (wrapping to ``acc_width`` bits). The weight is read combinationally, so a weight written
-    at edge t is used by an element presented from cycle t+1. ``latency``: ``a_in`` to
+    Behaviour: at each clock edge ``product <= a_in.value * buffer[a_in.bank][a_in.k]`` for a
+    valid element, else 0 (a pipeline register: the multiplier and the accumulator adder are
+    in different cycles), and ``acc <= acc_in`` when ``shift``, else ``acc <= acc + product``
+    (wrapping to ``acc_width`` bits; an invalid element adds 0). The weight is read
+    combinationally, so a weight written at edge t is used by an element presented from cycle
+    t+1. ``latency``: ``a_in`` to
     ``a_out`` 1 cycle, to ``acc`` 2 cycles (`latency_acc`); the controller's flush of
     ``cols`` cycles covers both (the last column's element arrives cols - 1 cycles after the
     first column's). Datapath registers (weight memory, accumulator, element payload) have no reset
     (initial value 0; the drain clears the accumulator): only ``a_out.valid`` is reset, which
-    keeps the reset net small and the Verilated model fast.
+    keeps the reset net small.
+
+    The datapath is written for a fast compiled simulation (Verilator evaluates every PE every
+    cycle, so its cost per PE sets the array's speed), with the same registers and timing: no
+    data-dependent branch (the invalid product is 0, the accumulator a single select), the
+    buffer address as bit fields when the bank size is a power of two, a 32-bit wide
+    multiplication (see ``elaborate``), and the element passed on as a plain register copy.
     """
 
     latency = 1
@@ -78,8 +85,6 @@ class ProcessingElement(wiring.Component):
             shape=data.ArrayLayout(signed(cfg.data_width), lw), depth=2 * per_bank, init=[])
         wr = wbuf.write_port()
         rd = wbuf.read_port(domain="comb")
-        m.d.comb += [wr.en.eq(self.w_en), wr.data.eq(self.w_data),
-                     wr.addr.eq(Mux(self.w_bank, per_bank + self.w_word, self.w_word))]
         k = self.a_in.k
         if lw & (lw - 1) == 0:  # power of two: word and lane are bit fields of k
             shift = lw.bit_length() - 1
@@ -87,20 +92,33 @@ class ProcessingElement(wiring.Component):
         else:
             word = Array(Const(i // lw, range(per_bank)) for i in range(kc))[k]
             lane = Array(Const(i % lw, range(lw)) for i in range(kc))[k]
-        m.d.comb += rd.addr.eq(Mux(self.a_in.bank, per_bank + word, word))
-        weight = Signal(signed(cfg.data_width))
-        m.d.comb += weight.eq(rd.data[0] if lw == 1 else
-                              rd.data.as_value().word_select(lane, cfg.data_width))
-        payload = Signal.like(self.a_out, reset_less=True, name="a_payload")
+        if per_bank & (per_bank - 1) == 0:  # bank address = bank * per_bank + word, as bits
+            bits = per_bank.bit_length() - 1
+            wr_addr = Cat(self.w_word[:bits], self.w_bank)
+            rd_addr = Cat(word[:bits], self.a_in.bank)
+        else:
+            wr_addr = Mux(self.w_bank, per_bank + self.w_word, self.w_word)
+            rd_addr = Mux(self.a_in.bank, per_bank + word, word)
+        m.d.comb += [wr.en.eq(self.w_en), wr.data.eq(self.w_data), wr.addr.eq(wr_addr),
+                     rd.addr.eq(rd_addr)]
+        # The weight, sign-extended so that the product is computed 32 bits wide: a machine
+        # word for a compiled simulator (one sign extension per operand, not two); synthesis
+        # removes the copies of the sign bit, and the product register keeps 2*data_width bits.
+        weight = Signal(signed(max(cfg.data_width, 32 - cfg.data_width)))
+        m.d.comb += weight.eq((rd.data[0] if lw == 1 else
+                               rd.data.as_value().word_select(lane, cfg.data_width)).as_signed())
+        # The element register: ``valid`` (bit 0 of the element, reset) and the other fields
+        # (no reset), so the element passes to the right neighbour as a plain copy.
+        el_bits = self.a_in.as_value()
+        payload = Signal(len(el_bits) - 1, reset_less=True, name="a_payload")
         valid = Signal(name="a_valid")
+        # ``product`` is 0 for an invalid element, so the accumulator adds it unconditionally
+        # (no branch per PE in a compiled simulator; a synchronous reset of the product
+        # register on an FPGA).
         product = Signal(signed(2 * cfg.data_width), reset_less=True)
-        product_valid = Signal()
         acc = Signal.like(self.acc, reset_less=True, name="acc_r")
-        m.d.sync += [payload.eq(self.a_in), valid.eq(self.a_in.valid),
-                     product.eq(self.a_in.value * weight), product_valid.eq(self.a_in.valid)]
-        m.d.comb += [self.a_out.eq(payload), self.a_out.valid.eq(valid), self.acc.eq(acc)]
-        with m.If(self.shift):
-            m.d.sync += acc.eq(self.acc_in)
-        with m.Elif(product_valid):
-            m.d.sync += acc.eq(acc + product)
+        m.d.sync += [payload.eq(el_bits[1:]), valid.eq(self.a_in.valid),
+                     product.eq(Mux(self.a_in.valid, self.a_in.value * weight, 0)),
+                     acc.eq(Mux(self.shift, self.acc_in, acc + product))]
+        m.d.comb += [self.a_out.eq(Cat(valid, payload)), self.acc.eq(acc)]
         return m

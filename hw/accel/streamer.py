@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Array, Cat, Module, Signal
+import operator
+from functools import reduce
+
+from amaranth.hdl import Array, Cat, Const, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -83,10 +86,26 @@ class ActivationStreamer(wiring.Component):
         for i in reversed(range(kc)):
             with m.If(pending[i]):
                 m.d.comb += k.eq(i)
+        # values[k] without a mux tree on k (which a compiled simulator turns into
+        # data-dependent branches, every cycle in every lane): the 32-bit group holding
+        # element k by an AND-OR with decoded group enables, then a shift within the group
+        dw = cfg.data_width
+        per_group = max(1, 32 // dw)
+        ngroups = -(-kc // per_group)
+        flat = values.as_value()
+        if per_group & (per_group - 1) == 0:
+            g_of_k, i_in_g = k >> (per_group.bit_length() - 1), k & (per_group - 1)
+        else:
+            g_of_k = Array(Const(i // per_group, range(ngroups)) for i in range(kc))[k]
+            i_in_g = Array(Const(i % per_group, range(per_group)) for i in range(kc))[k]
+        group = Signal(per_group * dw)
+        m.d.comb += group.eq(reduce(operator.or_, (
+            flat[g * per_group * dw:(g + 1) * per_group * dw]
+            & (g_of_k == g).replicate(per_group * dw) for g in range(ngroups))))
         m.d.comb += [
             self.out.valid.eq(pending.any()),
             self.out.k.eq(k),
-            self.out.value.eq(Array(values[i] for i in range(kc))[k]),
+            self.out.value.eq(group.word_select(i_in_g, dw)),
             self.out.bank.eq(bank),
             self.last.eq((pending & (pending - 1)) == 0),
         ]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mmsched.hw.model.host import JobImage, pack_act_write, pack_wt_write, unpack_done
+from mmsched.hw.model.host import JobImage, unpack_done
 from mmsched.hw.spec import (
     COUNTER_WIDTH,
     DONE_FIELDS,
@@ -143,6 +143,26 @@ def _to_u32(values: Sequence[int], width: int) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint32).reshape(len(values), nw).copy()
 
 
+def _port_writes(fields: dict[str, int], names: Sequence[str],
+                 rows: Sequence[Sequence[int]]) -> list[int]:
+    """Values of a host write port (``fields``: name -> bits, LSB first, with a leading
+    ``en``), one per row of ``rows`` (the values of ``names``): `mmsched.hw.model.host`'s
+    ``pack_fields`` with ``en=1``, with the field offsets computed once per call."""
+    off, at = {}, 0
+    for name, width in fields.items():
+        off[name] = (at, width)
+        at += width
+    if not rows:
+        return []
+    vals = [1 << off["en"][0]] * len(rows)
+    for n, col in zip(names, zip(*rows, strict=True), strict=True):
+        shift, width = off[n]
+        if min(col) < 0 or max(col) >= 1 << width:
+            raise ValueError(f"a {n} value does not fit the port's {width} bits")
+        vals = [v | c << shift for v, c in zip(vals, col, strict=True)]
+    return vals
+
+
 def _from_u32(row: np.ndarray) -> int:
     return int.from_bytes(np.ascontiguousarray(row, dtype=np.uint32).tobytes(), "little")
 
@@ -167,8 +187,10 @@ class VerilatorDriver:
         lib.acc_run.restype = i32
         lib.acc_read_out.argtypes = [vp, i32, u32p, u32p, i32]
         self._h = lib.acc_new()
-        self._act_w = sum(act_write_fields(cfg).values())
-        self._wt_w = sum(wt_write_fields(cfg).values())
+        self._act_fields = act_write_fields(cfg)
+        self._wt_fields = wt_write_fields(cfg)
+        self._act_w = sum(self._act_fields.values())
+        self._wt_w = sum(self._wt_fields.values())
         self._cmd_w = sum(command_fields(cfg).values())
         self._out_w = cfg.cols * cfg.acc_width
         self.job_spans: list[int] = []
@@ -194,11 +216,12 @@ class VerilatorDriver:
         return a.ctypes.data_as(ctypes.POINTER(ctypes.c_uint32))
 
     def run_jobs(self, images: Sequence[JobImage]) -> list[tuple[dict, dict[int, int]]]:
-        cfg, lib, out = self.cfg, self._lib, []
+        lib, out = self._lib, []
         done_w = _words(COUNTER_WIDTH * len(DONE_FIELDS))
         for img in images:
-            act = _to_u32([pack_act_write(cfg, b, a, w) for b, a, w in img.act], self._act_w)
-            wt = _to_u32([pack_wt_write(cfg, a, w) for a, w in img.wt], self._wt_w)
+            act = _to_u32(_port_writes(self._act_fields, ("bank", "addr", "data"), img.act),
+                          self._act_w)
+            wt = _to_u32(_port_writes(self._wt_fields, ("addr", "data"), img.wt), self._wt_w)
             lib.acc_write_act(self._h, len(act), self._ptr(act), act.shape[1])
             lib.acc_write_wt(self._h, len(wt), self._ptr(wt), wt.shape[1])
             cmd = _to_u32([img.command], self._cmd_w)
