@@ -9,11 +9,12 @@ same workload are printed alongside, in the table `mmsched run` prints, with whe
 per-request finish times are identical.
 
 ``--accel rtl`` runs the accelerator in RTL too: the scheduler and the accelerator in ONE
-simulation of the system top (`mmsched.sim.cosim_system`, ``--sim amaranth`` or
-``verilator``), each layer executed on the request's own masks, the scheduler fed by the
-accelerator's monitor. It needs a scenario of GEMM layers and a small run: ``--scenario
-cosim-tiny`` is built in for it; a run whose estimated wall time exceeds ``--rtl-budget-s`` is
-refused with the estimate. Its row is printed with the exact-model co-simulation's.
+simulation of the system top (`mmsched.sim.cosim_system`, ``--sim verilator``, or
+``amaranth`` or ``icarus`` for tiny runs), each layer executed on the request's own masks,
+the scheduler fed by the accelerator's monitor. It needs a scenario of GEMM layers and a
+small run: ``--scenario cosim-tiny`` is built in for it; a run whose estimated wall time
+exceeds ``--rtl-budget-s`` is refused with the estimate. Its row is printed with the
+exact-model co-simulation's.
 
 ``--vcd FILE`` replays the run's first ``--wave-commands`` command words on the Amaranth
 simulator into a VCD waveform (a short window; whole runs make huge files).
@@ -57,8 +58,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="the accelerator: 'model' (default: its exact cycle model or the "
                         "workload's latency table, one step per layer) or 'rtl' (the "
                         "accelerator RTL in the same simulation as the scheduler, the "
-                        "system top; --sim amaranth or verilator; small scenarios such as "
-                        "--scenario cosim-tiny)")
+                        "system top; --sim verilator, or amaranth or icarus for tiny runs; "
+                        "small scenarios such as --scenario cosim-tiny)")
     p.add_argument("--rtl-budget-s", metavar="S", default="300",
                    help="with --accel rtl: refuse runs estimated to take longer than S "
                         "seconds of simulation (default 300)")
@@ -163,12 +164,12 @@ def main(args: argparse.Namespace) -> int:
     if args.sim is None:
         args = argparse.Namespace(**{**vars(args), "sim": "icarus" if accel == "model"
                                      else "verilator"})
-    if accel == "rtl" and args.sim not in SYSTEM_SIMULATORS:
-        raise InputError("--sim", "with --accel rtl", " or ".join(SYSTEM_SIMULATORS) +
-                         " (the accelerator on Icarus runs ~130 cycles/s)", args.sim)
+    if accel == "rtl" and args.sim not in SYSTEM_SIMULATORS:  # (all of them today)
+        raise InputError("--sim", "with --accel rtl", " or ".join(SYSTEM_SIMULATORS), args.sim)
     if accel == "rtl" and args.vcd and args.sim != "amaranth":
         raise InputError("--vcd", "with --accel rtl", "--sim amaranth (the whole system "
-                         "simulation is written)", f"--sim {args.sim}")
+                         "simulation is written; Icarus: cocotb's waves are not wired)",
+                         f"--sim {args.sim}")
     workload, static, backend, base, loaded = _workload(args, requests, accel)
     if workload.time_unit != "cycles":
         raise InputError("--scenario", "", "an integer-cycle workload", workload.time_unit)
@@ -193,7 +194,7 @@ def main(args: argparse.Namespace) -> int:
             sys_res = run_system_cosim(workload, masks, ctx, system, simulator=args.sim,
                                        policy_overrides=over, check=not args.no_check,
                                        seed=_num("--seed", args.seed, int, 0),
-                                       vcd_path=tmp_vcd)
+                                       vcd_path=tmp_vcd, build_dir=build_dir / "system")
         except BaseException:
             if tmp_vcd and os.path.exists(tmp_vcd):
                 os.remove(tmp_vcd)

@@ -35,6 +35,7 @@ import ctypes
 import functools
 import hashlib
 import logging
+import os
 import queue
 import threading
 import time
@@ -65,8 +66,8 @@ from .cosim import CosimMismatch
 
 log = logging.getLogger(__name__)
 
-SYSTEM_SIMULATORS = ("amaranth", "verilator")
-"""Simulators of the integrated system (Icarus: ~130 cycles/s, too slow for a workload)."""
+SYSTEM_SIMULATORS = ("amaranth", "icarus", "verilator")
+"""Simulators of the integrated system (Amaranth and Icarus: tiny runs only)."""
 TINY_SCENARIO = "cosim-tiny"
 SET_TIME_TO_EVENT = 2
 """Cycles from a SET_TIME's acceptance to the acceptance of the LAYER_DONE released right
@@ -74,11 +75,13 @@ after its response: SET_TIME accepted in cycle a (counter = v in a + 1), its res
 in a + 1, the done record taken in a + 2, the system's event accepted in a + 3 (counter v + 2).
 Checked on every layer (the counter at acceptance must be the engine's time)."""
 RTL_SECONDS_PER_CYCLE = {"amaranth": (6e-4, 7.8e-6, 4.4e-5),
+                         "icarus": (2e-4, 4e-6, 1.5e-5),
                          "verilator": (6.4e-7, 1e-8, 4e-8)}
 """Rough wall seconds per simulated cycle of the system, ``(base, per PE, per slot)``, for
 `estimate_rtl_seconds` (fitted on the 2-core development machine: the Amaranth simulator runs
 cosim-tiny at ~1,060 cycles/s with S = 4, ~670 with S = 16 and ~280 with S = 64 (the 8x8
-array alone ~2,000 cycles/s); Verilator ~3.8 us per cycle at 16x16 with S = 16)."""
+array alone ~2,000 cycles/s); Icarus ~3,300, ~1,700 and ~800 cycles/s with S = 3, 16, 64;
+Verilator ~3.8 us per cycle at 16x16 with S = 16)."""
 HOST_CYCLES_FACTOR = 2.4
 """Simulated cycles per accelerator cycle: the host's memory writes and output reads come on
 top (measured 2.44 on cosim-tiny, 1.77 on a 16x16 array)."""
@@ -497,6 +500,144 @@ class VerilatorSystemSession:
             self._h = None
 
 
+class IcarusSystemSession:
+    """The generated Verilog of `DystaSystem` (one accelerator) on Icarus under cocotb: the
+    cocotb test `mmsched.sim._cocotb_system_server` serves the host's requests over a UNIX
+    socket (one JSON line each way). Slow (about a thousand cycles per second for a tiny
+    system): tiny runs only.
+
+    Parameters
+    ----------
+    scheduler : SchedulerConfig
+    accelerator : AcceleratorConfig
+    build_dir : path
+        Where the Verilog, the Icarus build and the simulator log go (created).
+    waves : bool
+        Ask cocotb for a waveform of the whole session (``dump.fst`` in ``build_dir``).
+    timeout_s : float
+        How long to wait for the simulator to connect.
+    """
+
+    name = "icarus"
+
+    def __init__(self, scheduler: SchedulerConfig, accelerator: AcceleratorConfig, *,
+                 build_dir: str | os.PathLike, waves: bool = False,
+                 timeout_s: float = 120.0) -> None:
+        import socket
+        import tempfile
+
+        from cocotb_tools.runner import get_runner
+
+        from mmsched.hw.system import system_verilog
+
+        self.scheduler, self.accelerator = scheduler, accelerator
+        self._fields = _event_fields()
+        self._cycle = 0
+        build = Path(build_dir)
+        build.mkdir(parents=True, exist_ok=True)
+        src = build / "dysta_system.v"
+        src.write_text(system_verilog(scheduler, (accelerator,)))
+        runner = get_runner("icarus")
+        runner.build(sources=[src], hdl_toplevel="dysta_system", build_dir=build,
+                     timescale=("1ns", "1ps"), always=True, waves=waves)
+        self._sock_dir = tempfile.mkdtemp(prefix="mmsched-system-")
+        path = os.path.join(self._sock_dir, "s")
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        srv.bind(path)
+        srv.listen(1)
+        srv.settimeout(1.0)
+        self._error: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                runner.test(hdl_toplevel="dysta_system",
+                            test_module="mmsched.sim._cocotb_system_server",
+                            build_dir=build, test_dir=build, waves=waves,
+                            results_xml=str(build / "results.xml"), log_file=build / "sim.log",
+                            extra_env={"MMSCHED_COSIM_SOCKET": path})
+            except BaseException as e:  # reported by close() or the next request
+                self._error.append(e)
+
+        self._thread = threading.Thread(target=run, name="icarus-system", daemon=True)
+        self._thread.start()
+        start = time.monotonic()
+        while True:
+            try:
+                conn, _ = srv.accept()
+                break
+            except TimeoutError:
+                if not self._thread.is_alive() or time.monotonic() - start > timeout_s:
+                    srv.close()
+                    raise RuntimeError(f"the Icarus simulation did not connect "
+                                       f"({self._error or 'timeout'}); see {build}") from None
+        srv.close()
+        conn.settimeout(None)
+        self._conn = conn
+        self._file = conn.makefile("rwb")
+        self._build = build
+
+    @property
+    def cycles(self) -> int:
+        return self._cycle
+
+    def _call(self, req: dict) -> dict:
+        import json
+
+        self._file.write((json.dumps(req) + "\n").encode())
+        self._file.flush()
+        line = self._file.readline()
+        if not line:
+            raise RuntimeError(f"the Icarus simulation closed the connection "
+                               f"({self._error or 'see ' + str(self._build / 'sim.log')})")
+        ans = json.loads(line)
+        self._cycle = ans["c"]
+        return ans
+
+    def _answer(self, a: dict) -> HostResponse:
+        if min(a["now"], a["p"], a["sent"]) < 0:
+            raise CosimMismatch(f"the Icarus simulation answered X/Z in cycle {a['c']}")
+        r = unpack_dysta_resp(a["p"])
+        return HostResponse(a["c"], a["now"], r["op"], r["status"], r["slot"], r["value"],
+                            _decode_sent(a["sent"], self._fields))
+
+    def issue(self, word: int) -> HostResponse:
+        return self._answer(self._call({"k": "issue", "w": word}))
+
+    def write(self, image: JobImage) -> None:
+        cfg = self.accelerator
+        self._call({"k": "write",
+                    "act": [pack_act_write(cfg, b, a, w) for b, a, w in image.act],
+                    "wt": [pack_wt_write(cfg, a, w) for a, w in image.wt]})
+
+    def job(self, word: int, *, take: bool) -> dict:
+        a = self._call({"k": "job", "w": word, "take": take})
+        if a["done"] < 0:
+            raise CosimMismatch(f"the Icarus accelerator's done record has X/Z (cycle "
+                                f"{a['c']})")
+        return unpack_done(a["done"])
+
+    def release(self) -> HostResponse:
+        return self._answer(self._call({"k": "release"}))
+
+    def read(self, addrs: Sequence[int]) -> dict[int, int]:
+        addrs = [int(x) for x in addrs]
+        return dict(zip(addrs, self._call({"k": "read", "a": addrs})["words"], strict=True))
+
+    def close(self) -> None:
+        import contextlib
+
+        try:
+            self._file.write(b'{"k": "quit"}\n')
+            self._file.flush()
+        except OSError:
+            pass
+        self._file.close()
+        self._conn.close()
+        self._thread.join(timeout=120)
+        with contextlib.suppress(OSError):
+            os.rmdir(self._sock_dir)
+
+
 SYSTEM_HARNESS = Path(__file__).resolve().parent / "_verilator" / "system_harness.cpp"
 
 
@@ -533,12 +674,19 @@ def build_system_library(scheduler: SchedulerConfig, accelerator: AcceleratorCon
 
 
 def make_system_session(simulator: str, scheduler: SchedulerConfig,
-                        accelerator: AcceleratorConfig, *, vcd_path: str | None = None):
-    """A session of the integrated system on ``simulator`` (one of `SYSTEM_SIMULATORS`)."""
+                        accelerator: AcceleratorConfig, *, vcd_path: str | None = None,
+                        build_dir: str | os.PathLike | None = None):
+    """A session of the integrated system on ``simulator`` (one of `SYSTEM_SIMULATORS`);
+    ``vcd_path``: Amaranth only; ``build_dir``: Icarus (default ``build/cosim_system``)."""
     if simulator == "amaranth":
         return AmaranthSystemSession(scheduler, accelerator, vcd_path=vcd_path)
     if simulator == "verilator":
         return VerilatorSystemSession(scheduler, accelerator)
+    if simulator == "icarus":
+        from mmsched.hw.accel.build import build_root
+
+        return IcarusSystemSession(scheduler, accelerator,
+                                   build_dir=build_dir or build_root() / "cosim_system")
     raise ValueError(f"the integrated system runs on {', '.join(SYSTEM_SIMULATORS)}, "
                      f"not {simulator!r}")
 
@@ -768,8 +916,8 @@ class SystemCosimResult:
 
 def run_system_cosim(workload, masks, context, accelerator: AcceleratorConfig, *,
                      simulator: str, policy_overrides: dict[str, Any] | None = None,
-                     check: bool = True, seed: int = 0,
-                     vcd_path: str | None = None) -> SystemCosimResult:
+                     check: bool = True, seed: int = 0, vcd_path: str | None = None,
+                     build_dir: str | os.PathLike | None = None) -> SystemCosimResult:
     """Simulate ``workload`` under ``dysta_hw`` with the scheduler AND the accelerator in one
     RTL simulation of `DystaSystem` on ``simulator``.
 
@@ -793,7 +941,8 @@ def run_system_cosim(workload, masks, context, accelerator: AcceleratorConfig, *
     made: list[SystemHost] = []
 
     def factory(hw: SchedulerConfig) -> SystemHost:
-        host = SystemHost(make_system_session(simulator, hw, accelerator, vcd_path=vcd_path),
+        host = SystemHost(make_system_session(simulator, hw, accelerator, vcd_path=vcd_path,
+                                              build_dir=build_dir),
                           masks=masks, seed=seed, check=check)
         made.append(host)
         return host

@@ -52,7 +52,8 @@ def test_cosim_cli_accelerator_in_rtl(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv,msg", [
     (["--accel", "fpga"], "--accel: expected model or rtl, found 'fpga'"),
-    (["--accel", "rtl", "--sim", "icarus", "--scenario", "cosim-tiny"], "--sim"),
+    (["--accel", "rtl", "--sim", "icarus", "--scenario", "cosim-tiny", "--vcd", "x.vcd"],
+     "--vcd: with --accel rtl"),
     (["--accel", "rtl", "--scenario", "attnn"], "a scenario of GEMM layers"),
     (["--accel", "rtl", "--scenario", "cosim-tiny", "--requests", "5000"],
      "--rtl-budget-s 300"),
