@@ -10,6 +10,7 @@ from mmsched.hw.spec import AcceleratorConfig
 
 from .layouts import check_config, element_layout, wt_word_layout
 from .pe import ProcessingElement
+from .wbuf import WeightBuffer
 
 
 class SystolicArray(wiring.Component):
@@ -24,7 +25,8 @@ class SystolicArray(wiring.Component):
     a_in : In(ArrayLayout(element, rows))
         Element entering PE (r, 0) of each row r; it reaches column j j cycles later.
     w_en, w_bank, w_word : In
-        Weight write, broadcast down every column.
+        Weight write, into every column's weight buffer (`mmsched.hw.accel.wbuf.WeightBuffer`,
+        read by the column's ``rows`` PEs).
     w_data : In(weight-memory word)
         ``load_rows_per_cycle`` rows of ``cols`` weights; column j takes ``w_data[i][j]``.
         The write of column j is delayed j cycles (a register chain along the top), the same
@@ -89,15 +91,21 @@ class SystolicArray(wiring.Component):
                     m.d.sync += wd_d.eq(wd)
                 wd = wd_d
             buses.append((*ctl[j], wd))
+        bufs = []
+        for j, (en, bank, word, wd) in enumerate(buses):
+            buf = WeightBuffer(config=cfg, readers=R)
+            m.submodules[f"wbuf_{j}"] = buf
+            m.d.comb += [buf.w_en.eq(en), buf.w_bank.eq(bank), buf.w_word.eq(word),
+                         buf.w_data.eq(wd)]
+            bufs.append(buf)
         pes = [[ProcessingElement(config=cfg) for _ in range(C)] for _ in range(R)]
         for r in range(R):
             for j in range(C):
                 pe = pes[r][j]
                 m.submodules[f"pe_{r}_{j}"] = pe
-                en, bank, word, wd = buses[j]
                 m.d.comb += [
                     pe.a_in.eq(self.a_in[r] if j == 0 else pes[r][j - 1].a_out),
-                    pe.w_en.eq(en), pe.w_bank.eq(bank), pe.w_word.eq(word), pe.w_data.eq(wd),
+                    bufs[j].rd_addr[r].eq(pe.w_addr), pe.w_rdata.eq(bufs[j].rd_data[r]),
                     pe.shift.eq(self.shift),
                     pe.acc_in.eq(0 if r == 0 else pes[r - 1][j].acc),
                 ]

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed
-from amaranth.lib import data, memory, wiring
+from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from mmsched.hw.spec import AcceleratorConfig
 
 from .layouts import check_config, element_layout
+from .wbuf import buffer_address, buffer_word_layout, words_per_bank
 
 
 class ProcessingElement(wiring.Component):
-    """A multiply-accumulate PE holding one output and a double-buffered weight chunk.
+    """A multiply-accumulate PE holding one output; it reads its weights from the column's
+    double-buffered weight chunk (`mmsched.hw.accel.wbuf.WeightBuffer`).
 
     Parameters
     ----------
@@ -24,10 +26,9 @@ class ProcessingElement(wiring.Component):
         Activation stream element from the left (`mmsched.hw.spec.element_fields`).
     a_out : Out(element)
         ``a_in`` registered: the element for the right neighbour, one cycle later.
-    w_en, w_bank, w_word, w_data : In
-        Weight write: entries ``w_word*load_rows_per_cycle + i`` of bank ``w_bank`` take
-        ``w_data[i]`` at the clock edge (the buffer is a memory of such words; entries beyond
-        ``pe_buffer_depth`` are never read).
+    w_addr : Out, w_rdata : In
+        Weight read (combinational, same cycle): the buffer word holding weight
+        ``buffer[a_in.bank][a_in.k]`` (`mmsched.hw.accel.wbuf.buffer_address`) and that word.
     shift : In(1)
         Drain: ``acc`` takes ``acc_in`` (the PE above) instead of accumulating.
     acc_in : In(signed(acc_width))
@@ -42,7 +43,7 @@ class ProcessingElement(wiring.Component):
     t+1. ``latency``: ``a_in`` to
     ``a_out`` 1 cycle, to ``acc`` 2 cycles (`latency_acc`); the controller's flush of
     ``cols`` cycles covers both (the last column's element arrives cols - 1 cycles after the
-    first column's). Datapath registers (weight memory, accumulator, element payload) have no reset
+    first column's). Datapath registers (accumulator, product, element payload) have no reset
     (initial value 0; the drain clears the accumulator): only ``a_out.valid`` is reset, which
     keeps the reset net small.
 
@@ -50,7 +51,8 @@ class ProcessingElement(wiring.Component):
     cycle, so its cost per PE sets the array's speed), with the same registers and timing: no
     data-dependent branch (the invalid product is 0, the accumulator a single select), the
     buffer address as bit fields when the bank size is a power of two, a 32-bit wide
-    multiplication (see ``elaborate``), and the element passed on as a plain register copy.
+    multiplication (see ``elaborate``), the element passed on as a plain register copy, and
+    the weight buffer shared by the column (one write per column, not per PE).
     """
 
     latency = 1
@@ -62,9 +64,8 @@ class ProcessingElement(wiring.Component):
         el = element_layout(config)
         super().__init__({
             "a_in": In(el), "a_out": Out(el),
-            "w_en": In(1), "w_bank": In(1), "w_word": In(range(max(2, config.words_per_chunk))),
-            "w_data": In(data.ArrayLayout(signed(config.data_width),
-                                          config.load_rows_per_cycle)),
+            "w_addr": Out(range(2 * words_per_bank(config))),
+            "w_rdata": In(buffer_word_layout(config)),
             "shift": In(1), "acc_in": In(signed(config.acc_width)),
             "acc": Out(signed(config.acc_width)),
         })
@@ -76,37 +77,23 @@ class ProcessingElement(wiring.Component):
     def elaborate(self, platform) -> Module:
         cfg = self._cfg
         m = Module()
-        depth, lw, kc = cfg.pe_buffer_depth, cfg.load_rows_per_cycle, cfg.chunk_depth
-        # The two banks as one small memory of load words (``lw`` weights each), written a
-        # whole word at a time and read asynchronously: LUT RAM on FPGAs, an array (not a mux
-        # tree) in simulators.
-        per_bank = max(cfg.words_per_chunk, -(-depth // lw))
-        m.submodules.wbuf = wbuf = memory.Memory(
-            shape=data.ArrayLayout(signed(cfg.data_width), lw), depth=2 * per_bank, init=[])
-        wr = wbuf.write_port()
-        rd = wbuf.read_port(domain="comb")
+        lw, kc = cfg.load_rows_per_cycle, cfg.chunk_depth
+        # The weight of the element: word ``k // lw`` of bank ``bank`` of the column's buffer
+        # (`WeightBuffer`, read combinationally), lane ``k % lw`` of that word.
         k = self.a_in.k
         if lw & (lw - 1) == 0:  # power of two: word and lane are bit fields of k
             shift = lw.bit_length() - 1
             word, lane = k >> shift, k & (lw - 1)
         else:
-            word = Array(Const(i // lw, range(per_bank)) for i in range(kc))[k]
+            word = Array(Const(i // lw, range(words_per_bank(cfg))) for i in range(kc))[k]
             lane = Array(Const(i % lw, range(lw)) for i in range(kc))[k]
-        if per_bank & (per_bank - 1) == 0:  # bank address = bank * per_bank + word, as bits
-            bits = per_bank.bit_length() - 1
-            wr_addr = Cat(self.w_word[:bits], self.w_bank)
-            rd_addr = Cat(word[:bits], self.a_in.bank)
-        else:
-            wr_addr = Mux(self.w_bank, per_bank + self.w_word, self.w_word)
-            rd_addr = Mux(self.a_in.bank, per_bank + word, word)
-        m.d.comb += [wr.en.eq(self.w_en), wr.data.eq(self.w_data), wr.addr.eq(wr_addr),
-                     rd.addr.eq(rd_addr)]
+        m.d.comb += self.w_addr.eq(buffer_address(cfg, self.a_in.bank, word))
         # The weight, sign-extended so that the product is computed 32 bits wide: a machine
         # word for a compiled simulator (one sign extension per operand, not two); synthesis
         # removes the copies of the sign bit, and the product register keeps 2*data_width bits.
         weight = Signal(signed(max(cfg.data_width, 32 - cfg.data_width)))
-        m.d.comb += weight.eq((rd.data[0] if lw == 1 else
-                               rd.data.as_value().word_select(lane, cfg.data_width)).as_signed())
+        m.d.comb += weight.eq((self.w_rdata[0] if lw == 1 else self.w_rdata.as_value()
+                               .word_select(lane, cfg.data_width)).as_signed())
         # The element register: ``valid`` (bit 0 of the element, reset) and the other fields
         # (no reset), so the element passes to the right neighbour as a plain copy.
         el_bits = self.a_in.as_value()

@@ -3,6 +3,7 @@
 
 import numpy as np
 import pytest
+from amaranth.hdl import Elaboratable, Module
 from amaranth.sim import Simulator
 
 from mmsched.hw.accel.array import SystolicArray
@@ -10,6 +11,7 @@ from mmsched.hw.accel.loader import WeightLoader
 from mmsched.hw.accel.monitor import Monitor
 from mmsched.hw.accel.pe import ProcessingElement
 from mmsched.hw.accel.streamer import ActivationStreamer
+from mmsched.hw.accel.wbuf import WeightBuffer
 from mmsched.hw.model.blocks import Element, LoaderModel, PEModel, StreamerModel
 from mmsched.hw.model.host import pack
 from mmsched.hw.spec import AcceleratorConfig
@@ -38,12 +40,29 @@ def _sval(rng, cfg, zero_p=0.3):
     return 0 if rng.random() < zero_p else int(rng.integers(lo, hi))
 
 
+class _PEWithBuffer(Elaboratable):
+    """A PE reading a one-reader `WeightBuffer` (what `PEModel` models: a PE with its
+    buffer)."""
+
+    def __init__(self, cfg):
+        self.pe = ProcessingElement(config=cfg)
+        self.buf = WeightBuffer(config=cfg, readers=1)
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.pe, m.submodules.buf = self.pe, self.buf
+        m.d.comb += [self.buf.rd_addr[0].eq(self.pe.w_addr),
+                     self.pe.w_rdata.eq(self.buf.rd_data[0])]
+        return m
+
+
 @pytest.mark.parametrize("name", sorted(CFGS))
 @pytest.mark.parametrize("seed", [0, 1])
 def test_pe_matches_model(name, seed):
     cfg = CFGS[name]
     rng = np.random.default_rng(seed)
-    dut, model = ProcessingElement(config=cfg), PEModel(cfg)
+    fixture, model = _PEWithBuffer(cfg), PEModel(cfg)
+    dut, buf = fixture.pe, fixture.buf
     lw = cfg.load_rows_per_cycle
 
     async def tb(ctx):
@@ -56,11 +75,11 @@ def test_pe_matches_model(name, seed):
                      shift=int(rng.random() < 0.05), acc_in=int(rng.integers(-100, 100)))
             for f in ("valid", "value", "k", "bank"):
                 ctx.set(getattr(dut.a_in, f), getattr(el, f))
-            ctx.set(dut.w_en, w["w_en"])
-            ctx.set(dut.w_bank, w["w_bank"])
-            ctx.set(dut.w_word, w["w_word"])
+            ctx.set(buf.w_en, w["w_en"])
+            ctx.set(buf.w_bank, w["w_bank"])
+            ctx.set(buf.w_word, w["w_word"])
             for i, v in enumerate(w["w_data"]):
-                ctx.set(dut.w_data[i], v)
+                ctx.set(buf.w_data[i], v)
             ctx.set(dut.shift, w["shift"])
             ctx.set(dut.acc_in, w["acc_in"])
             assert ctx.get(dut.acc) == model.acc, f"seed {seed} cycle {cyc}: acc"
@@ -71,7 +90,7 @@ def test_pe_matches_model(name, seed):
             model.step(el, **w)
         assert ProcessingElement.latency == 1
 
-    _run(dut, tb)
+    _run(fixture, tb)
 
 
 @pytest.mark.parametrize("name", sorted(CFGS))
@@ -268,7 +287,13 @@ def test_monitor_counts():
 
 
 @pytest.mark.parametrize("block", [ProcessingElement, ActivationStreamer, WeightLoader, Monitor,
-                                   SystolicArray])
+                                   SystolicArray, WeightBuffer])
 def test_blocks_reject_bad_config(block):
     with pytest.raises(ValueError, match="AcceleratorConfig"):
         block(config={"rows": 1})
+
+
+@pytest.mark.parametrize("readers", [0, -1, 1.5, True])
+def test_weight_buffer_rejects_bad_readers(readers):
+    with pytest.raises(ValueError, match="readers must be a positive integer"):
+        WeightBuffer(config=CFGS["1x1_c1"], readers=readers)

@@ -1,0 +1,96 @@
+"""The double-buffered weight chunk of one array column, read by every PE of the column."""
+
+from __future__ import annotations
+
+from amaranth.hdl import Cat, Module, Mux, Value, signed
+from amaranth.lib import data, memory, wiring
+from amaranth.lib.wiring import In, Out
+
+from mmsched.hw.spec import AcceleratorConfig
+
+from .layouts import check_config
+
+
+def words_per_bank(cfg: AcceleratorConfig) -> int:
+    """Buffer words (``load_rows_per_cycle`` weights each) per bank: a chunk's load words,
+    and at least ``pe_buffer_depth`` weights."""
+    return max(cfg.words_per_chunk, -(-cfg.pe_buffer_depth // cfg.load_rows_per_cycle))
+
+
+def buffer_word_layout(cfg: AcceleratorConfig) -> data.ArrayLayout:
+    """One buffer word: ``load_rows_per_cycle`` weights, weight i at bits [i*dw, (i+1)*dw)."""
+    return data.ArrayLayout(signed(cfg.data_width), cfg.load_rows_per_cycle)
+
+
+def buffer_address(cfg: AcceleratorConfig, bank: Value, word: Value) -> Value:
+    """The buffer address of word ``word`` of bank ``bank``: ``bank*words_per_bank + word``,
+    written as bit fields when the bank size is a power of two."""
+    per_bank = words_per_bank(cfg)
+    if per_bank & (per_bank - 1) == 0:
+        return Cat(word[:per_bank.bit_length() - 1], bank)
+    return Mux(bank, per_bank + word, word)
+
+
+class WeightBuffer(wiring.Component):
+    """Two banks of weights for the PEs of one column (all PEs of a column hold the same
+    weights: their writes come down one bus), with one read port per PE.
+
+    Parameters
+    ----------
+    config : AcceleratorConfig
+    readers : int
+        Read ports (the array's rows), a positive integer.
+
+    Ports
+    -----
+    w_en, w_bank, w_word, w_data : In
+        Weight write: entries ``w_word*load_rows_per_cycle + i`` of bank ``w_bank`` take
+        ``w_data[i]`` at the clock edge (the buffer is a memory of such words; entries beyond
+        ``pe_buffer_depth`` are never read).
+    rd_addr : In(ArrayLayout(address, readers)), rd_data : Out(ArrayLayout(word, readers))
+        Asynchronous reads: ``rd_data[i]`` is the word at ``rd_addr[i]``
+        (`buffer_address`) in the same cycle, so a word written at edge t is read from cycle
+        t+1. ``latency`` = 0.
+
+    A memory written one word per cycle and read asynchronously: LUT RAM on FPGAs (one copy
+    per read port, as if every PE had its own), one array written once per column in a
+    compiled simulator.
+    """
+
+    latency = 0
+
+    def __init__(self, *, config: AcceleratorConfig, readers: int = 1) -> None:
+        check_config(self, config)
+        if not isinstance(readers, int) or isinstance(readers, bool) or readers < 1:
+            self._MustUse__silence = True  # Amaranth's unused-elaboratable check
+            raise ValueError(f"readers must be a positive integer, not {readers!r}")
+        self._cfg = config
+        self._readers = readers
+        addr = range(2 * words_per_bank(config))
+        super().__init__({
+            "w_en": In(1), "w_bank": In(1), "w_word": In(range(max(2, config.words_per_chunk))),
+            "w_data": In(buffer_word_layout(config)),
+            "rd_addr": In(data.ArrayLayout(addr, readers)),
+            "rd_data": Out(data.ArrayLayout(buffer_word_layout(config), readers)),
+        })
+
+    @property
+    def config(self) -> AcceleratorConfig:
+        return self._cfg
+
+    @property
+    def readers(self) -> int:
+        return self._readers
+
+    def elaborate(self, platform) -> Module:
+        cfg = self._cfg
+        m = Module()
+        m.submodules.mem = mem = memory.Memory(
+            shape=buffer_word_layout(cfg), depth=2 * words_per_bank(cfg), init=[])
+        wr = mem.write_port()
+        m.d.comb += [wr.en.eq(self.w_en), wr.data.eq(self.w_data),
+                     wr.addr.eq(buffer_address(cfg, self.w_bank, self.w_word))]
+        for i in range(self._readers):
+            rd = mem.read_port(domain="comb")
+            m.d.comb += [rd.addr.eq(self.rd_addr[i]), self.rd_data[i].eq(rd.data)]
+        return m
