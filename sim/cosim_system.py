@@ -1,9 +1,15 @@
 """Co-simulation with the accelerator in RTL too: the integrated `DystaSystem` top in the loop.
 
 `run_system_cosim` runs a workload with ONE RTL simulation holding the Dysta scheduler and the
-sparse accelerator (`mmsched.hw.system.DystaSystem`, one accelerator), on Amaranth's simulator
-(`AmaranthSystemSession`, tiny cases) or Verilator (`VerilatorSystemSession`, a ctypes-loaded
-library with the C harness ``sim/_verilator/system_harness.cpp``). The engine
+sparse accelerator (`mmsched.hw.system.DystaSystem`, one accelerator), on Verilator
+(`VerilatorSystemSession`, a ctypes-loaded library with the C harness
+``sim/_verilator/system_harness.cpp``), or for tiny runs on Amaranth's simulator
+(`AmaranthSystemSession`) or Icarus under cocotb (`IcarusSystemSession`, the cocotb test
+``sim/_cocotb_system_server.py`` serving the host over a UNIX socket). Every session offers the
+same host primitives: ``issue`` (a scheduler command), ``write`` (a job's memory images),
+``job`` (start a tagged job, wait for its done record, take it or leave it waiting),
+``release`` (take the waiting record, return the response to the system's LAYER_DONE) and
+``read`` (output words). The engine
 (`mmsched.sim.engine.simulate`) and the ``dysta_hw`` policy run as usual; `SystemHost` is both
 the policy's scheduler and the engine's timing backend:
 
@@ -31,12 +37,16 @@ memory loads and reads are not schedule time, as with the exact model).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import hashlib
+import json
 import logging
 import os
 import queue
+import socket
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -523,9 +533,6 @@ class IcarusSystemSession:
     def __init__(self, scheduler: SchedulerConfig, accelerator: AcceleratorConfig, *,
                  build_dir: str | os.PathLike, waves: bool = False,
                  timeout_s: float = 120.0) -> None:
-        import socket
-        import tempfile
-
         from cocotb_tools.runner import get_runner
 
         from mmsched.hw.system import system_verilog
@@ -581,8 +588,6 @@ class IcarusSystemSession:
         return self._cycle
 
     def _call(self, req: dict) -> dict:
-        import json
-
         self._file.write((json.dumps(req) + "\n").encode())
         self._file.flush()
         line = self._file.readline()
@@ -624,8 +629,6 @@ class IcarusSystemSession:
         return dict(zip(addrs, self._call({"k": "read", "a": addrs})["words"], strict=True))
 
     def close(self) -> None:
-        import contextlib
-
         try:
             self._file.write(b'{"k": "quit"}\n')
             self._file.flush()
@@ -645,14 +648,21 @@ SYSTEM_OPT_MAKEFLAGS = "OPT_FAST=-O2"
 
 
 def system_build_key(scheduler: SchedulerConfig, accelerator: AcceleratorConfig) -> str:
-    """Hash of both configurations, the RTL sources (``hw/``), the harness and the build
-    flags: the cache key of the Verilated system (computed without generating Verilog)."""
+    """Hash of both configurations, the RTL sources (``hw/``), the harness, the Verilate-and-
+    link code (`mmsched.sim.backends.verilator`), the build flags and the Amaranth version:
+    the cache key of the Verilated system (computed without generating Verilog)."""
+    import amaranth
+
+    from mmsched.sim.backends import verilator
+
     hw = Path(__file__).resolve().parents[1] / "hw"
-    h = hashlib.sha256(repr((scheduler, accelerator.to_dict(), SYSTEM_OPT_MAKEFLAGS)).encode())
+    h = hashlib.sha256(repr((scheduler, accelerator.to_dict(), SYSTEM_OPT_MAKEFLAGS,
+                             amaranth.__version__)).encode())
     for p in sorted([*hw.glob("*.py"), *hw.glob("accel/*.py"), *hw.glob("dysta/*.py")]):
         h.update(p.name.encode())
         h.update(p.read_bytes())
     h.update(SYSTEM_HARNESS.read_bytes())
+    h.update(Path(verilator.__file__).read_bytes())
     return h.hexdigest()[:16]
 
 
