@@ -5,7 +5,7 @@ from __future__ import annotations
 import operator
 from functools import reduce
 
-from amaranth.hdl import Array, Cat, Const, Module, Signal
+from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -81,11 +81,19 @@ class ActivationStreamer(wiring.Component):
                          pending.eq(keep & self.row_valid.replicate(kc))]
         with m.Else():
             m.d.sync += pending.eq(pending & (pending - 1))
-        # priority encoder: the lowest pending index
+        # priority encoder: the lowest pending index, by halving (per level: is the lower half
+        # empty? then the index bit is 1 and the upper half goes on), no chain of kc
+        # conditions; with nothing pending k is 2**levels - 1 (out.valid is 0 then)
         k = Signal(range(kc))
-        for i in reversed(range(kc)):
-            with m.If(pending[i]):
-                m.d.comb += k.eq(i)
+        levels = (kc - 1).bit_length()
+        rest, bits = Cat(pending, Const(0, (1 << levels) - kc)), []
+        for lv in reversed(range(levels)):
+            half = 1 << lv
+            upper = Signal(name=f"enc_upper{lv}")
+            m.d.comb += upper.eq(rest[:half] == 0)
+            bits.insert(0, upper)
+            rest = Mux(upper, rest[half:2 * half], rest[:half])
+        m.d.comb += k.eq(Cat(*bits))
         # values[k] without a mux tree on k (which a compiled simulator turns into
         # data-dependent branches, every cycle in every lane): the 32-bit group holding
         # element k by an AND-OR with decoded group enables, then a shift within the group

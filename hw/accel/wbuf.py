@@ -85,8 +85,11 @@ class WeightBuffer(wiring.Component):
     def elaborate(self, platform) -> Module:
         cfg = self._cfg
         m = Module()
+        # ``ram_style``: LUT RAM copied per read port, as when each PE had its own buffer
+        # (without it Yosys maps a buffer with 8 or more readers to flip-flops and muxes)
         m.submodules.mem = mem = memory.Memory(
-            shape=buffer_word_layout(cfg), depth=2 * words_per_bank(cfg), init=[])
+            shape=buffer_word_layout(cfg), depth=2 * words_per_bank(cfg), init=[],
+            attrs={"ram_style": "distributed"})
         wr = mem.write_port()
         m.d.comb += [wr.en.eq(self.w_en), wr.data.eq(self.w_data),
                      wr.addr.eq(buffer_address(cfg, self.w_bank, self.w_word))]
