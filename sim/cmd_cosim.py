@@ -182,6 +182,9 @@ def main(args: argparse.Namespace) -> int:
     build_dir = Path(args.build_dir) / f"{args.sim}"
     res = run_cosim(workload, backend, ctx, simulator=args.sim, build_dir=build_dir,
                     policy_overrides=over, check=not args.no_check)
+    pure = simulate(workload, make_policy("dysta_hw", ctx, **over), backend)
+    flt = simulate(workload, make_policy("dysta", ctx, beta=beta, predictor=args.predictor),
+                   backend)
     sys_res = None
     tmp_vcd = f"{args.vcd}.tmp{os.getpid()}" if args.vcd else None
     if accel == "rtl":
@@ -195,13 +198,10 @@ def main(args: argparse.Namespace) -> int:
                                        policy_overrides=over, check=not args.no_check,
                                        seed=_num("--seed", args.seed, int, 0),
                                        vcd_path=tmp_vcd, build_dir=build_dir / "system")
-        except BaseException:
+        except BaseException:  # nothing partial is left behind
             if tmp_vcd and os.path.exists(tmp_vcd):
                 os.remove(tmp_vcd)
             raise
-    pure = simulate(workload, make_policy("dysta_hw", ctx, **over), backend)
-    flt = simulate(workload, make_policy("dysta", ctx, beta=beta, predictor=args.predictor),
-                   backend)
     runs = [(f"dysta_hw[rtl:{args.sim}]", res.run), ("dysta_hw", pure), ("dysta", flt)]
     if sys_res is not None:
         runs.insert(0, (f"dysta_hw[rtl:{args.sim},accel:rtl]", sys_res.run))
