@@ -42,7 +42,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     src = p.add_mutually_exclusive_group()
     src.add_argument("--scenario", metavar="NAME",
                      help=f"built-in synthetic set or scenario (as mmsched run; default "
-                          f"{DEFAULT_SCENARIO})")
+                          f"{DEFAULT_SCENARIO}), or cosim-tiny (tiny models on a 4x4 array, "
+                          f"for --accel rtl)")
     src.add_argument("--csv-dir", metavar="DIR", help="folder of Dysta artifact CSV files")
     p.add_argument("--rate", metavar="R", help="arrival rate in requests/s (default: the "
                    "scenario's first rate)")
