@@ -25,12 +25,9 @@ and the cycle.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import queue
-import socket
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -162,54 +159,19 @@ class IcarusSession:
 
     def __init__(self, config: SchedulerConfig, *, build_dir: str | os.PathLike,
                  waves: bool = False, timeout_s: float = 120.0) -> None:
-        from cocotb_tools.runner import get_runner
-
         from mmsched.hw.dysta.scheduler import scheduler_verilog
+
+        from ._cocotb_link import CocotbLink
 
         self.config = config
         build = Path(build_dir)
         build.mkdir(parents=True, exist_ok=True)
         src = build / "dysta_sched.v"
         src.write_text(scheduler_verilog(config))
-        runner = get_runner("icarus")
-        runner.build(sources=[src], hdl_toplevel="dysta_sched", build_dir=build,
-                     timescale=("1ns", "1ps"), always=True, waves=waves)
-        # a short socket path (UNIX socket paths are limited to ~100 bytes)
-        self._sock_dir = tempfile.mkdtemp(prefix="mmsched-cosim-")
-        path = os.path.join(self._sock_dir, "s")
-        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        srv.bind(path)
-        srv.listen(1)
-        srv.settimeout(1.0)
-        self._results = build / "results.xml"
-        self._error: list[BaseException] = []
-
-        def run() -> None:
-            try:
-                runner.test(hdl_toplevel="dysta_sched",
-                            test_module="mmsched.sim._cocotb_dysta_server",
-                            build_dir=build, test_dir=build, waves=waves,
-                            results_xml=str(self._results), log_file=build / "sim.log",
-                            extra_env={"MMSCHED_COSIM_SOCKET": path})
-            except BaseException as e:
-                self._error.append(e)
-
-        self._thread = threading.Thread(target=run, name="icarus-dysta", daemon=True)
-        self._thread.start()
-        start = time.monotonic()
-        while True:
-            try:
-                conn, _ = srv.accept()
-                break
-            except TimeoutError:
-                if not self._thread.is_alive() or time.monotonic() - start > timeout_s:
-                    srv.close()
-                    raise RuntimeError(f"the Icarus simulation did not connect "
-                                       f"({self._error or 'timeout'}); see {build}") from None
-        srv.close()
-        conn.settimeout(None)
-        self._conn = conn
-        self._file = conn.makefile("rwb")
+        self._link = CocotbLink(src, toplevel="dysta_sched",
+                                test_module="mmsched.sim._cocotb_dysta_server", build=build,
+                                waves=waves, timeout_s=timeout_s)
+        self._file = self._link.file
 
     def issue(self, word: int, gap: int = 0) -> TwinResponse:
         f = self._file
@@ -217,25 +179,14 @@ class IcarusSession:
         f.flush()
         line = f.readline()
         if not line:
-            raise RuntimeError("the Icarus simulation closed the connection")
+            raise self._link.closed_error()
         accept, cycle, payload = line.split()
         r = unpack_dysta_resp(int(payload, 16))
         return TwinResponse(int(accept), int(cycle), r["op"], r["status"], r["slot"],
                             r["value"])
 
     def close(self) -> None:
-        try:
-            self._file.write(b"Q\n")
-            self._file.flush()
-        except OSError:
-            pass
-        self._file.close()
-        self._conn.close()
-        self._thread.join(timeout=120)
-        with contextlib.suppress(OSError):
-            os.rmdir(self._sock_dir)
-        if self._error:
-            raise RuntimeError(f"the Icarus simulation failed: {self._error[0]}")
+        self._link.close(b"Q\n")
 
 
 # --- Verilator (a ctypes-loaded library, one call per command) -----------------------------------

@@ -37,7 +37,6 @@ memory loads and reads are not schedule time, as with the exact model).
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import functools
 import hashlib
@@ -45,8 +44,6 @@ import json
 import logging
 import os
 import queue
-import socket
-import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -533,9 +530,9 @@ class IcarusSystemSession:
     def __init__(self, scheduler: SchedulerConfig, accelerator: AcceleratorConfig, *,
                  build_dir: str | os.PathLike, waves: bool = False,
                  timeout_s: float = 120.0) -> None:
-        from cocotb_tools.runner import get_runner
-
         from mmsched.hw.system import system_verilog
+
+        from ._cocotb_link import CocotbLink
 
         self.scheduler, self.accelerator = scheduler, accelerator
         self._fields = _event_fields()
@@ -544,44 +541,10 @@ class IcarusSystemSession:
         build.mkdir(parents=True, exist_ok=True)
         src = build / "dysta_system.v"
         src.write_text(system_verilog(scheduler, (accelerator,)))
-        runner = get_runner("icarus")
-        runner.build(sources=[src], hdl_toplevel="dysta_system", build_dir=build,
-                     timescale=("1ns", "1ps"), always=True, waves=waves)
-        self._sock_dir = tempfile.mkdtemp(prefix="mmsched-system-")
-        path = os.path.join(self._sock_dir, "s")
-        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        srv.bind(path)
-        srv.listen(1)
-        srv.settimeout(1.0)
-        self._error: list[BaseException] = []
-
-        def run() -> None:
-            try:
-                runner.test(hdl_toplevel="dysta_system",
-                            test_module="mmsched.sim._cocotb_system_server",
-                            build_dir=build, test_dir=build, waves=waves,
-                            results_xml=str(build / "results.xml"), log_file=build / "sim.log",
-                            extra_env={"MMSCHED_COSIM_SOCKET": path})
-            except BaseException as e:  # reported by close() or the next request
-                self._error.append(e)
-
-        self._thread = threading.Thread(target=run, name="icarus-system", daemon=True)
-        self._thread.start()
-        start = time.monotonic()
-        while True:
-            try:
-                conn, _ = srv.accept()
-                break
-            except TimeoutError:
-                if not self._thread.is_alive() or time.monotonic() - start > timeout_s:
-                    srv.close()
-                    raise RuntimeError(f"the Icarus simulation did not connect "
-                                       f"({self._error or 'timeout'}); see {build}") from None
-        srv.close()
-        conn.settimeout(None)
-        self._conn = conn
-        self._file = conn.makefile("rwb")
-        self._build = build
+        self._link = CocotbLink(src, toplevel="dysta_system",
+                                test_module="mmsched.sim._cocotb_system_server", build=build,
+                                waves=waves, timeout_s=timeout_s)
+        self._file = self._link.file
 
     @property
     def cycles(self) -> int:
@@ -592,8 +555,7 @@ class IcarusSystemSession:
         self._file.flush()
         line = self._file.readline()
         if not line:
-            raise RuntimeError(f"the Icarus simulation closed the connection "
-                               f"({self._error or 'see ' + str(self._build / 'sim.log')})")
+            raise self._link.closed_error()
         ans = json.loads(line)
         self._cycle = ans["c"]
         return ans
@@ -629,16 +591,7 @@ class IcarusSystemSession:
         return dict(zip(addrs, self._call({"k": "read", "a": addrs})["words"], strict=True))
 
     def close(self) -> None:
-        try:
-            self._file.write(b'{"k": "quit"}\n')
-            self._file.flush()
-        except OSError:
-            pass
-        self._file.close()
-        self._conn.close()
-        self._thread.join(timeout=120)
-        with contextlib.suppress(OSError):
-            os.rmdir(self._sock_dir)
+        self._link.close(b'{"k": "quit"}\n')
 
 
 SYSTEM_HARNESS = Path(__file__).resolve().parent / "_verilator" / "system_harness.cpp"
