@@ -113,18 +113,7 @@ class AmaranthSession:
         sim.add_clock(1e-9)
         sim.add_testbench(serve)
 
-        def run() -> None:
-            try:
-                if vcd_path:
-                    with sim.write_vcd(vcd_path):
-                        sim.run()
-                else:
-                    sim.run()
-            except BaseException as e:  # hand the failure to the waiting caller
-                resp.put(e)
-
-        self._thread = threading.Thread(target=run, name="amaranth-dysta", daemon=True)
-        self._thread.start()
+        self._thread = start_simulation(sim, resp, vcd_path=vcd_path, name="amaranth-dysta")
 
     def issue(self, word: int, gap: int = 0) -> TwinResponse:
         self._req.put((word, gap))
@@ -136,6 +125,26 @@ class AmaranthSession:
     def close(self) -> None:
         self._req.put(None)
         self._thread.join(timeout=60)
+
+
+def start_simulation(sim, failures: queue.Queue, *, vcd_path=None,
+                     name: str) -> threading.Thread:
+    """Run the Amaranth simulator ``sim`` (its testbench serves a request queue) in a daemon
+    thread, with a VCD when ``vcd_path`` is given; an exception is put on ``failures`` (the
+    response queue the caller waits on)."""
+    def run() -> None:
+        try:
+            if vcd_path:
+                with sim.write_vcd(vcd_path):
+                    sim.run()
+            else:
+                sim.run()
+        except BaseException as e:  # hand the failure to the waiting caller
+            failures.put(e)
+
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    thread.start()
+    return thread
 
 
 # --- Icarus under cocotb -------------------------------------------------------------------------

@@ -44,7 +44,6 @@ import json
 import logging
 import os
 import queue
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -69,7 +68,7 @@ from mmsched.hw.spec import (
 )
 
 from .backends._rtl import RtlBackend
-from .cosim import CosimMismatch
+from .cosim import CosimMismatch, start_simulation
 
 log = logging.getLogger(__name__)
 
@@ -327,18 +326,7 @@ class AmaranthSystemSession:
         sim.add_clock(1e-8)
         sim.add_testbench(serve)
 
-        def run() -> None:
-            try:
-                if vcd_path:
-                    with sim.write_vcd(vcd_path):
-                        sim.run()
-                else:
-                    sim.run()
-            except BaseException as e:  # hand the failure to the waiting caller
-                resp.put(e)
-
-        self._thread = threading.Thread(target=run, name="amaranth-system", daemon=True)
-        self._thread.start()
+        self._thread = start_simulation(sim, resp, vcd_path=vcd_path, name="amaranth-system")
 
     @property
     def cycles(self) -> int:
