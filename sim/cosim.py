@@ -252,11 +252,11 @@ def _build_verilator(config: SchedulerConfig, build_dir: Path) -> Path:
     import hashlib
 
     from mmsched.hw.dysta.scheduler import scheduler_verilog
-    from mmsched.sim.backends.verilator import build_harness_library
+    from mmsched.sim.backends.verilator import build_harness_library, harness_source_bytes
 
     harness = Path(__file__).resolve().parent / "_verilator" / "dysta_harness.cpp"
     text = scheduler_verilog(config, icarus_fix=False)
-    h = hashlib.sha256(text.encode() + harness.read_bytes()).hexdigest()[:16]
+    h = hashlib.sha256(text.encode() + harness_source_bytes(harness)).hexdigest()[:16]
     out = build_dir / f"verilator_{h}"
     lib = out / "libdysta.so"
     if lib.exists():

@@ -602,7 +602,7 @@ def system_build_key(scheduler: SchedulerConfig, accelerator: AcceleratorConfig)
     for p in sorted([*hw.glob("*.py"), *hw.glob("accel/*.py"), *hw.glob("dysta/*.py")]):
         h.update(p.name.encode())
         h.update(p.read_bytes())
-    h.update(SYSTEM_HARNESS.read_bytes())
+    h.update(verilator.harness_source_bytes(SYSTEM_HARNESS))
     h.update(Path(verilator.__file__).read_bytes())
     return h.hexdigest()[:16]
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "Vdysta_sched.h"
+#include "ports.h"
 #include "verilated.h"
 
 namespace {
@@ -18,10 +19,7 @@ struct Sched {
 };
 
 void tick(Sched* s) {
-    s->top->clk = 1;
-    s->top->eval();
-    s->top->clk = 0;
-    s->top->eval();
+    mmsched_ports::step(s->top);
     s->cycles++;
 }
 

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "Vaccelerator.h"
+#include "ports.h"
 #include "verilated.h"
 
 namespace {
@@ -17,36 +18,12 @@ struct Acc {
     uint64_t cycles;
 };
 
-// Ports of up to 64 bits are integers; wider ones are VlWide<N> arrays of 32-bit words.
-// Buffers passed in hold at least 2 words.
-template <typename T>
-void setp(T& port, const uint32_t* w) {
-    port = static_cast<T>(static_cast<uint64_t>(w[0]) | (static_cast<uint64_t>(w[1]) << 32));
-}
-template <std::size_t N>
-void setp(VlWide<N>& port, const uint32_t* w) {
-    for (std::size_t i = 0; i < N; i++) port[i] = w[i];
-}
-template <typename T>
-void getp(const T& port, uint32_t* w) {
-    uint64_t v = static_cast<uint64_t>(port);
-    w[0] = static_cast<uint32_t>(v);
-    w[1] = static_cast<uint32_t>(v >> 32);
-}
-template <std::size_t N>
-void getp(const VlWide<N>& port, uint32_t* w) {
-    for (std::size_t i = 0; i < N; i++) w[i] = port[i];
-}
-template <typename T>
-void clearp(T& port) { port = 0; }
-template <std::size_t N>
-void clearp(VlWide<N>& port) { for (std::size_t i = 0; i < N; i++) port[i] = 0; }
+using mmsched_ports::clearp;
+using mmsched_ports::getp;
+using mmsched_ports::setp;
 
 void tick(Acc* a) {
-    a->top->clk = 1;
-    a->top->eval();
-    a->top->clk = 0;
-    a->top->eval();
+    mmsched_ports::step(a->top);
     a->cycles++;
 }
 

@@ -59,7 +59,7 @@ def build_library(cfg: AcceleratorConfig, *, jobs: int = 2) -> Path:
     """
     from mmsched.hw.accel.build import TOP_NAME, build_root, rtl_hash, write_verilog
 
-    h = rtl_hash(cfg) + "_" + hashlib.sha256(HARNESS.read_bytes() + " ".join(
+    h = rtl_hash(cfg) + "_" + hashlib.sha256(harness_source_bytes(HARNESS) + " ".join(
         (OPT_MAKEFLAGS, *CFLAGS)).encode()).hexdigest()[:8]
     out = build_root() / f"verilator_{h}"
     lib = out / "libaccel.so"
@@ -67,6 +67,12 @@ def build_library(cfg: AcceleratorConfig, *, jobs: int = 2) -> Path:
         return lib
     return build_harness_library(write_verilog(cfg).read_text(), TOP_NAME, HARNESS, out,
                                  "libaccel.so", opt_makeflags=OPT_MAKEFLAGS, jobs=jobs)
+
+
+def harness_source_bytes(harness: Path) -> bytes:
+    """The C++ ``harness`` and the header the harnesses share (``sim/_verilator/ports.h``):
+    what a harness library's build cache key must cover."""
+    return harness.read_bytes() + (harness.parent / "ports.h").read_bytes()
 
 
 def build_harness_library(verilog: str, top: str, harness: Path, out: Path, lib_name: str, *,
