@@ -16,7 +16,10 @@ synthesis.
    to LUT mapping, which already gives the final FF, CCU2C, MULT18X18D and DP16KD counts: it
    does not fit the device, see `fits_ecp5_85k`; ``MMSCHED_BENCH_SYNTH512_FULL=1`` runs the
    whole flow, hours). Needs ``pip install -e .[synth]``. Logs and reports stay in
-   build/synth/dysta_s<S>/ (yosys.log, ecp5_stat.txt, nextpnr.log).
+   build/synth/dysta_s<S>/ (yosys.log, ecp5_stat.txt, nextpnr.log). Last recorded (README,
+   "The Dysta hardware scheduler"): S = 16 9,637 LUT4 + 4,222 CCU2C, 11,397 FF, 33 MULT18X18D,
+   7 DP16KD; S = 64 34,377 LUT4 + 14,791 CCU2C (76% of the LUT4 sites), 42,499 FF, 81
+   MULT18X18D, 10 DP16KD.
 
 Environment: ``MMSCHED_BENCH_FAST=1`` skips the S = 512 latency run and shortens part 3;
 ``MMSCHED_BENCH_PARTS=1,3`` runs only the listed parts (default all).
