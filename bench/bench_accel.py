@@ -75,6 +75,17 @@ def _model_rate(cfg, act, wm):
     return cnt.cycles / t
 
 
+def _compiler() -> str:
+    """The C++ compiler that builds the Verilated model (Verilator's makefile runs ``c++``)."""
+    import subprocess
+
+    try:
+        run = subprocess.run(["c++", "--version"], capture_output=True, text=True, check=False)
+    except OSError as e:
+        return f"c++ not runnable ({e})"
+    return f"c++ = {run.stdout.splitlines()[0] if run.stdout else '?'}"
+
+
 def _rtl_rates() -> None:
     from mmsched.sim.backends._rtl import run_gemm
 
@@ -107,6 +118,7 @@ def _rtl_rates() -> None:
         report("verilator (C run loop)", statistics.median(inner), mr, "wall clock")
         report("verilator (C run loop)", statistics.median(cpu), mr,
                "per CPU second of the run loop (robust to a loaded machine)")
+        print(f"  verilator model compiled by: {_compiler()}", flush=True)
     except RuntimeError as e:
         print(f"verilator: skipped ({e})")
     # Icarus via cocotb: a medium GEMM, one simulator launch per call
