@@ -158,7 +158,7 @@ ECP5_85K = {"COMB": 83_640, "FF": 83_640, "MULT18": 156, "DP16KD": 208}
 YOSYS_SCRIPT = ("read_verilog dysta_sched.v; synth_ecp5 -top dysta_sched -json ecp5.json; "
                 "tee -o ecp5_stat.txt stat")
 NEXTPNR_ARGS = ["--85k", "--package", "CABGA756", "--json", "ecp5.json", "--out-of-context",
-                "--timing-allow-fail", "--freq", "100"]
+                "--timing-allow-fail", "--freq", "100", "--router", "router2"]
 
 
 def ecp5_cells(stat: str) -> dict[str, int]:

