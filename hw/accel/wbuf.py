@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Module, Mux, Value, signed
+from amaranth.hdl import Cat, Const, Module, Mux, Value, signed
 from amaranth.lib import data, memory, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -18,17 +18,32 @@ def words_per_bank(cfg: AcceleratorConfig) -> int:
 
 
 def buffer_word_layout(cfg: AcceleratorConfig) -> data.ArrayLayout:
-    """One buffer word: ``load_rows_per_cycle`` weights, weight i at bits [i*dw, (i+1)*dw)."""
+    """One write word: ``load_rows_per_cycle`` weights, weight i at bits [i*dw, (i+1)*dw)."""
     return data.ArrayLayout(signed(cfg.data_width), cfg.load_rows_per_cycle)
 
 
-def buffer_address(cfg: AcceleratorConfig, bank: Value, word: Value) -> Value:
-    """The buffer address of word ``word`` of bank ``bank``: ``bank*words_per_bank + word``,
-    written as bit fields when the bank size is a power of two."""
+def lane_bits(cfg: AcceleratorConfig) -> int:
+    """Address bits of the weight within its word: ceil(log2(load_rows_per_cycle))."""
+    return (cfg.load_rows_per_cycle - 1).bit_length()
+
+
+def entries_per_bank(cfg: AcceleratorConfig) -> int:
+    """Buffer entries per bank: ``words_per_bank`` words of ``2**lane_bits`` entries (the
+    entries beyond ``load_rows_per_cycle`` in a word are never written or read)."""
+    return words_per_bank(cfg) << lane_bits(cfg)
+
+
+def buffer_address(cfg: AcceleratorConfig, bank: Value, word: Value, lane: Value) -> Value:
+    """The buffer entry of weight ``lane`` of word ``word`` of bank ``bank``: the lane in the
+    low ``lane_bits``, above it ``bank*words_per_bank + word`` (bit fields when the bank size
+    is a power of two). The entries of one word differ only in the constant low bits, so the
+    word's writes are one wide write port to Yosys."""
     per_bank = words_per_bank(cfg)
     if per_bank & (per_bank - 1) == 0:
-        return Cat(word[:per_bank.bit_length() - 1], bank)
-    return Mux(bank, per_bank + word, word)
+        hi = Cat(word[:per_bank.bit_length() - 1], bank)
+    else:
+        hi = Mux(bank, per_bank + word, word)
+    return Cat(lane[:lane_bits(cfg)], hi) if lane_bits(cfg) else hi
 
 
 class WeightBuffer(wiring.Component):
@@ -44,17 +59,18 @@ class WeightBuffer(wiring.Component):
     Ports
     -----
     w_en, w_bank, w_word, w_data : In
-        Weight write: entries ``w_word*load_rows_per_cycle + i`` of bank ``w_bank`` take
-        ``w_data[i]`` at the clock edge (the buffer is a memory of such words; entries beyond
-        ``pe_buffer_depth`` are never read).
-    rd_addr : In(ArrayLayout(address, readers)), rd_data : Out(ArrayLayout(word, readers))
-        Asynchronous reads: ``rd_data[i]`` is the word at ``rd_addr[i]``
-        (`buffer_address`) in the same cycle, so a word written at edge t is read from cycle
-        t+1. ``latency`` = 0.
+        Weight write: weights ``w_word*load_rows_per_cycle + i`` of bank ``w_bank`` take
+        ``w_data[i]`` at the clock edge (weights beyond ``pe_buffer_depth`` are never read).
+    rd_addr : In(ArrayLayout(address, readers)), rd_data : Out(ArrayLayout(weight, readers))
+        Asynchronous reads: ``rd_data[i]`` is the weight at entry ``rd_addr[i]``
+        (`buffer_address`) in the same cycle, so a weight written at edge t is read from
+        cycle t+1. ``latency`` = 0.
 
-    A memory written one word per cycle and read asynchronously: LUT RAM on FPGAs (one copy
-    per read port, as if every PE had its own), one array written once per column in a
-    compiled simulator.
+    A memory of single weights, written a word (``load_rows_per_cycle`` entries that differ
+    only in the low address bits) per cycle and read asynchronously: Yosys merges the word's
+    write ports into one wide port and maps LUT RAM on FPGAs (one copy per read port, as if
+    every PE had its own), and a compiled simulator reads a PE's weight with one load (no
+    word select and shift per PE).
     """
 
     latency = 0
@@ -66,12 +82,12 @@ class WeightBuffer(wiring.Component):
             raise ValueError(f"readers must be a positive integer, not {readers!r}")
         self._cfg = config
         self._readers = readers
-        addr = range(2 * words_per_bank(config))
+        addr = range(2 * entries_per_bank(config))
         super().__init__({
             "w_en": In(1), "w_bank": In(1), "w_word": In(range(max(2, config.words_per_chunk))),
             "w_data": In(buffer_word_layout(config)),
             "rd_addr": In(data.ArrayLayout(addr, readers)),
-            "rd_data": Out(data.ArrayLayout(buffer_word_layout(config), readers)),
+            "rd_data": Out(data.ArrayLayout(signed(config.data_width), readers)),
         })
 
     @property
@@ -88,11 +104,14 @@ class WeightBuffer(wiring.Component):
         # ``ram_style``: LUT RAM copied per read port, as when each PE had its own buffer
         # (without it Yosys maps a buffer with 8 or more readers to flip-flops and muxes)
         m.submodules.mem = mem = memory.Memory(
-            shape=buffer_word_layout(cfg), depth=2 * words_per_bank(cfg), init=[],
+            shape=signed(cfg.data_width), depth=2 * entries_per_bank(cfg), init=[],
             attrs={"ram_style": "distributed"})
-        wr = mem.write_port()
-        m.d.comb += [wr.en.eq(self.w_en), wr.data.eq(self.w_data),
-                     wr.addr.eq(buffer_address(cfg, self.w_bank, self.w_word))]
+        lb = lane_bits(cfg)
+        for i in range(cfg.load_rows_per_cycle):  # a port per weight of the word: one to Yosys
+            wr = mem.write_port()
+            m.d.comb += [wr.en.eq(self.w_en), wr.data.eq(self.w_data[i]),
+                         wr.addr.eq(buffer_address(cfg, self.w_bank, self.w_word,
+                                                   Const(i, max(1, lb))))]
         for i in range(self._readers):
             rd = mem.read_port(domain="comb")
             m.d.comb += [rd.addr.eq(self.rd_addr[i]), self.rd_data[i].eq(rd.data)]

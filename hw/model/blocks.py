@@ -36,19 +36,14 @@ class PEModel:
         self.acc = 0
         self.a_out = Element()
         self.product = 0
-        self.product_valid = 0
 
     def step(self, a_in: Element, *, w_en=0, w_bank=0, w_word=0, w_data=(), shift=0,
              acc_in=0) -> None:
         cfg = self.cfg
-        if shift:
-            new_acc = acc_in
-        elif self.product_valid:
-            new_acc = _wrap(self.acc + self.product, cfg.acc_width)
-        else:
-            new_acc = self.acc
+        if a_in.value and not a_in.valid:
+            raise ValueError("an invalid element carries value 0 (the streamer's invariant)")
+        new_acc = acc_in if shift else _wrap(self.acc + self.product, cfg.acc_width)
         self.product = a_in.value * self.buf[a_in.bank][a_in.k]
-        self.product_valid = a_in.valid
         if w_en:
             for i, v in enumerate(w_data):
                 e = w_word * cfg.load_rows_per_cycle + i

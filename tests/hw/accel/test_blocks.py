@@ -67,7 +67,8 @@ def test_pe_matches_model(name, seed):
 
     async def tb(ctx):
         for cyc in range(CYCLES):
-            el = Element(int(rng.random() < 0.6), _sval(rng, cfg),
+            valid = int(rng.random() < 0.6)  # an invalid element has value 0 (streamer)
+            el = Element(valid, _sval(rng, cfg) if valid else 0,
                          int(rng.integers(cfg.chunk_depth)), int(rng.integers(2)))
             w = dict(w_en=int(rng.random() < 0.3), w_bank=int(rng.integers(2)),
                      w_word=int(rng.integers(cfg.words_per_chunk)),
@@ -117,6 +118,7 @@ def test_streamer_matches_model(name, seed):
             out = model.out
             msg = f"seed {seed} cycle {cyc}"
             assert ctx.get(dut.out.valid) == out.valid, msg
+            assert out.valid or ctx.get(dut.out.value) == 0, msg  # the PE's invariant
             assert ctx.get(dut.last) == model.last, msg
             assert ctx.get(dut.nnz) == model.nnz(word, inp["kvalid"], inp["row_valid"]), msg
             if out.valid:
@@ -217,9 +219,10 @@ def test_array_matches_pe_grid_model(name, seed):
         for cyc in range(total):
             active = cyc < 60
             shift = int(cyc >= 60 + C)
-            els = [Element(int(active and rng.random() < 0.5), _sval(rng, cfg),
+            valid = [int(active and rng.random() < 0.5) for _ in range(R)]
+            els = [Element(v, _sval(rng, cfg) if v else 0,  # invalid: value 0 (streamer)
                            int(rng.integers(cfg.chunk_depth)), int(rng.integers(2)))
-                   for _ in range(R)]
+                   for v in valid]
             w = (int(active and rng.random() < 0.3), int(rng.integers(2)),
                  int(rng.integers(cfg.words_per_chunk)),
                  [[_sval(rng, cfg) for _ in range(C)] for _ in range(lw)])
