@@ -12,6 +12,7 @@ take more than 5 % of them, and the total.
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import shutil
@@ -35,7 +36,8 @@ print("cycles", drv.run_cycles)
 """
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
     for tool in ("valgrind", "callgrind_annotate"):
         if shutil.which(tool) is None:
             print(f"error: {tool} not found (Debian package valgrind)", file=sys.stderr)
