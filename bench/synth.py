@@ -45,13 +45,25 @@ def _run(cmd: list[str], cwd: Path, timeout: float) -> tuple[str, float]:
     return out.stdout + out.stderr, time.perf_counter() - t0
 
 
-def _yosys_two(scripts: tuple[str, str], tag: str, out: Path, timeout: float,
-               outputs: list[str]) -> float:
-    """Run the two scripts of `ecp5_scripts` (written to out/<tag>_1.ys, <tag>_2.ys)."""
+def _netlist(scripts: tuple[str, str], tag: str, out: Path, timeout: float,
+             outputs: list[str], verilog: bytes, reuse: bool) -> float | None:
+    """Run the two scripts of `ecp5_scripts` (written to out/<tag>_1.ys, <tag>_2.ys) that
+    write ``outputs`` (netlist, stat report); return the seconds taken, or None when
+    ``reuse`` finds the outputs of an earlier run from the same Verilog and scripts (keyed
+    by out/<tag>.sha256, written only after a run succeeded)."""
+    key = _digest(verilog, *(x.encode() for x in scripts))
+    stamp = out / f"{tag}.sha256"
+    if reuse and _stamped(stamp, key) and all((out / f).exists() for f in outputs):
+        return None
+    stamp.unlink(missing_ok=True)
+    for f in outputs:
+        (out / f).unlink(missing_ok=True)
     (out / f"{tag}_1.ys").write_text(scripts[0])
     (out / f"{tag}_2.ys").write_text(scripts[1])
-    return (_yosys(["-s", f"{tag}_1.ys"], out, timeout, [f"{tag}_pre_luts.il"])
-            + _yosys(["-s", f"{tag}_2.ys"], out, timeout, outputs))
+    t = (_yosys(["-s", f"{tag}_1.ys"], out, timeout, [f"{tag}_pre_luts.il"])
+         + _yosys(["-s", f"{tag}_2.ys"], out, timeout, outputs))
+    stamp.write_text(key)
+    return t
 
 
 def _yosys(script_args: list[str], out: Path, timeout: float, outputs: list[str]) -> float:
@@ -173,25 +185,18 @@ def hybrid_front(verilog: str, dsp_rows: int) -> list[str]:
 def synth_one(name: str, cfg: AcceleratorConfig, *, pnr: bool, timeout: float,
               save=lambda res: None, reuse: bool = False) -> dict:
     """ECP5 synthesis, place and route (Fmax), then Xilinx-7 synthesis of one configuration;
-    ``save(res)`` is called with the figures so far after each step. ``reuse``: keep an
-    earlier ECP5 synthesis in the output folder when the Verilog is byte-identical."""
+    ``save(res)`` is called with the figures so far after each step. ``reuse``: keep the
+    ECP5 netlists of an earlier run from the same Verilog and scripts (`_netlist`)."""
     out = build_root() / "synth" / name
     out.mkdir(parents=True, exist_ok=True)
     vpath = write_verilog(cfg, out)
     res: dict = {"config": name, "pes": cfg.pes, "rows": cfg.rows, "cols": cfg.cols}
-    stat = out / "ecp5_stat.txt"
+    verilog = vpath.read_bytes()
     scripts = ecp5_scripts([f"read_verilog {vpath.name}",
                             f"synth_ecp5 -top {TOP_NAME} -run begin:map_luts"],
-                           "ecp5", "ecp5.json", stat.name)
-    key = _digest(vpath.read_bytes(), *(x.encode() for x in scripts))
-    if reuse and _stamped(out / "ecp5.sha256", key) and stat.exists():  # same Verilog
-        t = None
-    else:
-        stat.unlink(missing_ok=True)
-        (out / "ecp5.sha256").unlink(missing_ok=True)
-        t = _yosys_two(scripts, "ecp5", out, timeout, ["ecp5.json", stat.name])
-        (out / "ecp5.sha256").write_text(key)
-    res["ecp5"] = _cells(stat.read_text(), ECP5)
+                           "ecp5", "ecp5.json", "ecp5_stat.txt")
+    t = _netlist(scripts, "ecp5", out, timeout, ["ecp5.json", "ecp5_stat.txt"], verilog, reuse)
+    res["ecp5"] = _cells((out / "ecp5_stat.txt").read_text(), ECP5)
     res["ecp5_seconds"] = None if t is None else round(t, 1)
     save(res)
     if pnr:
@@ -200,18 +205,11 @@ def synth_one(name: str, cfg: AcceleratorConfig, *, pnr: bool, timeout: float,
             netlist = "ecp5_hybrid.json"
             other = res["ecp5"]["MULT18"] - cfg.pes  # the monitor's
             dsp_rows = max(0, min(cfg.rows, (ECP5_85F_MULT18 - other) // cfg.cols))
-            hstat = out / "ecp5_hybrid_stat.txt"
-            hscripts = ecp5_scripts(hybrid_front(vpath.name, dsp_rows), "hybrid", netlist,
-                                    hstat.name)
-            hkey = _digest(vpath.read_bytes(), *(x.encode() for x in hscripts))
-            if reuse and _stamped(out / "hybrid.sha256", hkey) and hstat.exists():
-                t = None  # same Verilog, same scripts: same hybrid netlist
-            else:
-                hstat.unlink(missing_ok=True)
-                (out / "hybrid.sha256").unlink(missing_ok=True)
-                t = _yosys_two(hscripts, "hybrid", out, timeout, [netlist, hstat.name])
-                (out / "hybrid.sha256").write_text(hkey)
-            res["ecp5_pnr"] = dict(_cells((out / "ecp5_hybrid_stat.txt").read_text(), ECP5),
+            hstat = "ecp5_hybrid_stat.txt"
+            t = _netlist(ecp5_scripts(hybrid_front(vpath.name, dsp_rows), "hybrid", netlist,
+                                      hstat), "hybrid", out, timeout, [netlist, hstat],
+                         verilog, reuse)
+            res["ecp5_pnr"] = dict(_cells((out / hstat).read_text(), ECP5),
                                    variant=f"PE rows 0..{dsp_rows - 1} on DSPs, the rest in LUTs",
                                    dsp_rows=dsp_rows,
                                    seconds=None if t is None else round(t, 1))
