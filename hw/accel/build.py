@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -21,13 +22,21 @@ def build_root() -> Path:
     return Path(__file__).resolve().parents[2] / "build"
 
 
+@functools.cache
+def _sources_digest() -> bytes:
+    """SHA-256 of the RTL sources, read once per process: the Verilog a process writes comes
+    from the modules it imported, so a source edited later must not change its cache key."""
+    h = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for p in [*sorted(here.glob("*.py")), here.parent / "spec.py"]:
+        h.update(p.read_bytes())
+    return h.digest()
+
+
 def rtl_hash(cfg: AcceleratorConfig) -> str:
     """Hash of the configuration and of the RTL sources (a changed block rebuilds)."""
     h = hashlib.sha256(json.dumps(cfg.to_dict(), sort_keys=True).encode())
-    here = Path(__file__).resolve().parent
-    for p in sorted(here.glob("*.py")):
-        h.update(p.read_bytes())
-    h.update((here.parent / "spec.py").read_bytes())
+    h.update(_sources_digest())
     return h.hexdigest()[:16]
 
 

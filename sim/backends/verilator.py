@@ -128,9 +128,15 @@ def _no_reset_wrapper(verilog: str, top: str) -> str:
     """
     body = verilog[verilog.index(f"module {top}("):]
     body = body[:body.index("endmodule")]
-    decls = re.findall(r"^\s*(input|output)\s*(\[[^\]]+\])?\s*([A-Za-z_][\w$]*)\s*;", body,
-                       re.M)
-    ports = [(d, w or "", n) for d, w, n in decls if n != "rst"]
+    names = [n.strip() for n in body[body.index("(") + 1:body.index(")")].split(",")]
+    decls = {}  # the first declaration of each name: a function's inputs come later
+    for d, w, n in re.findall(r"^\s*(input|output)\s*(\[[^\]]+\])?\s*([A-Za-z_][\w$]*)\s*;",
+                              body, re.M):
+        decls.setdefault(n, (d, w))
+    missing = [n for n in names if n not in decls]
+    if missing:
+        raise RuntimeError(f"module {top}: no input/output declaration for ports {missing}")
+    ports = [(*decls[n], n) for n in names if n != "rst"]
     lines = [f"module {top}_no_reset({', '.join(n for _, _, n in ports)});"]
     lines += [f"  {d} {w} {n};" for d, w, n in ports]
     conns = [f".{n}({n})" for _, _, n in ports] + [".rst(1'b0)"]
