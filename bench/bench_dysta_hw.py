@@ -33,6 +33,17 @@ import tempfile
 import time
 from pathlib import Path
 
+from eda import (
+    ECP5_85F,
+    ECP5_CELLS,
+    cells,
+    ecp5_netlist,
+    ecp5_overflow,
+    nextpnr_ecp5,
+    yosys,
+    yosys_name,
+)
+
 from mmsched.hw.spec import DystaOp, SchedulerConfig, pack_dysta_cmd
 from mmsched.sched.dysta_csv import dysta_workload, static_tables
 from mmsched.sched.metrics import summarize
@@ -154,8 +165,6 @@ def _synth(slots: int, pnr: bool, *, premap: bool = False) -> str:
     LUT mapping when ``premap``: flip-flops, carry cells, multipliers and block RAMs are then
     final, the other logic still generic gates) and, when ``pnr``, nextpnr-ecp5; a summary
     line. Logs and reports in build/synth/dysta_s<slots>/."""
-    from eda import ECP5_85F, ECP5_CELLS, cells, ecp5_overflow, nextpnr_ecp5, yosys, yosys_name
-
     from mmsched.hw.dysta.scheduler import scheduler_verilog
 
     out = ROOT / "build" / "synth" / f"dysta_s{slots}"
@@ -164,16 +173,20 @@ def _synth(slots: int, pnr: bool, *, premap: bool = False) -> str:
     t0 = time.perf_counter()
     (out / "dysta_sched.v").write_text(scheduler_verilog(cfg))
     t_verilog = time.perf_counter() - t0
-    script, stat = ("yosys_premap.ys", "ecp5_stat_premap.txt") if premap else \
-        ("yosys.ys", "ecp5_stat.txt")
-    (out / script).write_text(
-        "read_verilog dysta_sched.v\n"
-        + ("synth_ecp5 -top dysta_sched -run begin:map_luts\n" if premap else
-           "synth_ecp5 -top dysta_sched -json ecp5.json\n") + f"tee -o {stat} stat\n")
-    outputs = [stat] if premap else [stat, "ecp5.json"]
-    t_yosys = yosys(script, out, 4 * 3600, outputs)
+    if premap:
+        stat = "ecp5_stat_premap.txt"
+        (out / "yosys_premap.ys").write_text(
+            f"read_verilog dysta_sched.v\nsynth_ecp5 -top dysta_sched -run begin:map_luts\n"
+            f"tee -o {stat} stat\n")
+        t_yosys, mapper = yosys("yosys_premap.ys", out, 4 * 3600, [stat]), "none"
+    else:
+        stat = "ecp5_stat.txt"
+        t_yosys, mapper = ecp5_netlist(
+            ["read_verilog dysta_sched.v", "synth_ecp5 -top dysta_sched -run begin:map_luts"],
+            "dysta_sched", "ecp5", out, netlist="ecp5.json", stat=stat,
+            source=(out / "dysta_sched.v").read_bytes(), timeout=4 * 3600)
     c = cells((out / stat).read_text(), ECP5_CELLS)
-    took = f"Verilog {t_verilog:.0f} s, {yosys_name()} {t_yosys:.0f} s"
+    took = f"Verilog {t_verilog:.0f} s, {yosys_name()} {t_yosys:.0f} s, LUT mapper {mapper}"
     if premap:
         need = {"FF": c["FF"], "MULT18": c["MULT18"], "DP16KD": c["BRAM"],
                 "COMB": 2 * c["CCU2C"]}

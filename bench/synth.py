@@ -20,13 +20,20 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
 import json
 import os
-import time
-from pathlib import Path
 
-from eda import ECP5_85F, ECP5_CELLS, XC7_CELLS, cells, nextpnr_ecp5, share_file, yosys, yosys_name
+from eda import (
+    ECP5_85F,
+    ECP5_CELLS,
+    XC7_CELLS,
+    cells,
+    ecp5_netlist,
+    nextpnr_ecp5,
+    share_file,
+    yosys,
+    yosys_name,
+)
 
 from mmsched.hw.accel.build import TOP_NAME, build_root, write_verilog
 from mmsched.hw.spec import EYERISS_V2_LIKE, AcceleratorConfig
@@ -36,61 +43,6 @@ CONFIGS = {
     "16x16": AcceleratorConfig(name="synth_16x16", rows=16, cols=16),
     "192pe": dataclasses.replace(EYERISS_V2_LIKE),
 }
-
-
-def _netlist(scripts: tuple[str, list[tuple[str, str]]], tag: str, out: Path, timeout: float,
-             outputs: list[str], verilog: bytes, reuse: bool) -> tuple[float | None, str]:
-    """Run the scripts of `ecp5_scripts` (written to out/<tag>_1.ys, out/<tag>_2_<mapper>.ys)
-    that write ``outputs`` (netlist, stat report): the front, then the first LUT mapping
-    that succeeds. Return the seconds taken (None when ``reuse`` finds the outputs of an
-    earlier run from the same Verilog and scripts, keyed by out/<tag>.sha256, written only
-    after a run succeeded) and the mapper that made the netlist."""
-    front, maps = scripts
-    key = _digest(verilog, front.encode(), *(x.encode() for _, x in maps))
-    stamp = out / f"{tag}.sha256"
-    if reuse and all((out / f).exists() for f in outputs):
-        mapper = _stamped(stamp, key)
-        if mapper:
-            return None, mapper
-    stamp.unlink(missing_ok=True)
-    for f in outputs:
-        (out / f).unlink(missing_ok=True)
-    (out / f"{tag}_1.ys").write_text(front)
-    t = yosys(f"{tag}_1.ys", out, timeout, [f"{tag}_pre_luts.il"])
-    failed = []
-    for mapper, script in maps:
-        name = f"{tag}_2_{mapper}.ys"
-        (out / name).write_text(script)
-        t0 = time.perf_counter()
-        try:
-            t += yosys(name, out, timeout, outputs)
-        except RuntimeError as e:
-            t += time.perf_counter() - t0
-            failed.append(f"{mapper}: {e}")
-            print(f"{out.name}: {tag} netlist: the {mapper} LUT mapping failed "
-                  f"({str(e).splitlines()[0]})", flush=True)
-            continue
-        stamp.write_text(f"{key} {mapper}")
-        return t, mapper
-    raise RuntimeError(f"{out.name}: every LUT mapping of the {tag} netlist failed:\n"
-                       + "\n".join(failed))
-
-
-def _digest(*parts: bytes) -> str:
-    """What a netlist was made from (Verilog, scripts): the key ``--reuse`` compares."""
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(hashlib.sha256(part).digest())
-    return h.hexdigest()
-
-
-def _stamped(stamp: Path, key: str) -> str | None:
-    """The LUT mapper of the netlist beside ``stamp`` if it was made from ``key`` (the stamp
-    is written only after the synthesis succeeded, so a failed or older run never matches)."""
-    if not stamp.exists():
-        return None
-    got = stamp.read_text().split()
-    return got[1] if len(got) == 2 and got[0] == key else None
 
 
 ECP5_85F_MULT18 = ECP5_85F["MULT18"]
@@ -105,37 +57,8 @@ def _dsp_map() -> str:
     return share_file("lattice/dsp_map_18x18.v", "lattice/dsp_map.v", "ecp5/dsp_map.v")
 
 
-def ecp5_scripts(front: list[str], tag: str, netlist: str,
-                 stat: str) -> tuple[str, list[tuple[str, str]]]:
-    """``synth_ecp5`` in two Yosys runs: ``front`` (reading the Verilog and running
-    ``synth_ecp5`` up to its LUT mapping, label ``map_luts``), the design saved as RTLIL;
-    then a fresh Yosys reads it with the ECP5 cell library and finishes from ``map_luts``,
-    writing ``netlist`` and the ``stat`` report. The same passes as one run; in one run the
-    WebAssembly Yosys (4 GB) dies on the 16x16 array, in two it does not.
-
-    Returns the front script and the finishing scripts to try in turn, by LUT mapper:
-    ``abc9`` (``synth_ecp5``'s own, ``abc9 -W 300``), then ``abc`` (classic ABC, ``abc -dress
-    -lut 4:7``: the mapping of ``synth_ecp5`` before ABC9 became its only one). ABC9 fails on
-    the 16x16 hybrid netlist in both Yosys 0.70 builds: out of memory in WebAssembly, an
-    assertion (``GetSize(conn.first) == GetSize(conn.second)``) when it reintegrates natively."""
-    saved = f"{tag}_pre_luts.il"
-    lib = (share_file("lattice/cells_sim_ecp5.v", "ecp5/cells_sim.v") + " "
-           + share_file("lattice/cells_bb_ecp5.v", "ecp5/cells_bb.v"))
-    first = [*front, f"select -module {TOP_NAME}", f"write_rtlil -selected {saved}"]
-    read = [f"read_verilog -lib -specify {lib}", f"read_rtlil {saved}",
-            f"hierarchy -top {TOP_NAME}"]
-    finish = [f"synth_ecp5 -top {TOP_NAME} -run map_cells: -json {netlist}",
-              f"tee -o {stat} stat"]
-    abc9 = [*read, f"synth_ecp5 -top {TOP_NAME} -run map_luts: -json {netlist}",
-            f"tee -o {stat} stat"]
-    abc = [*read, "check -latchonly -assert", "techmap -map +/lattice/latches_map.v",
-           "abc -dress -lut 4:7", "clean", *finish]
-    return "\n".join(first) + "\n", [("abc9", "\n".join(abc9) + "\n"),
-                                      ("abc", "\n".join(abc) + "\n")]
-
-
 def hybrid_front(verilog: str, dsp_rows: int) -> list[str]:
-    """Yosys commands up to the LUT mapping (`ecp5_scripts`): ``synth_ecp5`` with its coarse
+    """Yosys commands up to the LUT mapping (`eda.ecp5_scripts`): ``synth_ecp5`` with its coarse
     stage spelled out so that only the PE multipliers of array rows ``0 .. dsp_rows-1`` (and
     the monitor's) go to MULT18X18D; the others stay ``$mul`` and are built from LUTs."""
     rows = " ".join(f"n:*pe_{r}_* %u" for r in range(dsp_rows)).replace(" %u", "", 1)
@@ -151,21 +74,20 @@ def hybrid_front(verilog: str, dsp_rows: int) -> list[str]:
 
 
 def synth_one(name: str, cfg: AcceleratorConfig, *, pnr: bool, timeout: float,
-              save=lambda res: None, reuse: bool = False, router: str = "router2") -> dict:
+              save=lambda res: None, reuse: bool = False, router: str = "router1") -> dict:
     """ECP5 synthesis, place and route (Fmax), then Xilinx-7 synthesis of one configuration;
     ``save(res)`` is called with the figures so far after each step. ``reuse``: keep the
-    ECP5 netlists of an earlier run from the same Verilog and scripts (`_netlist`)."""
+    ECP5 netlists of an earlier run from the same Verilog and scripts (`ecp5_netlist`)."""
     out = build_root() / "synth" / name
     out.mkdir(parents=True, exist_ok=True)
     vpath = write_verilog(cfg, out)
     res: dict = {"config": name, "pes": cfg.pes, "rows": cfg.rows, "cols": cfg.cols,
                  "yosys": yosys_name()}
     verilog = vpath.read_bytes()
-    scripts = ecp5_scripts([f"read_verilog {vpath.name}",
-                            f"synth_ecp5 -top {TOP_NAME} -run begin:map_luts"],
-                           "ecp5", "ecp5.json", "ecp5_stat.txt")
-    t, mapper = _netlist(scripts, "ecp5", out, timeout, ["ecp5.json", "ecp5_stat.txt"],
-                         verilog, reuse)
+    t, mapper = ecp5_netlist([f"read_verilog {vpath.name}",
+                              f"synth_ecp5 -top {TOP_NAME} -run begin:map_luts"], TOP_NAME,
+                             "ecp5", out, netlist="ecp5.json", stat="ecp5_stat.txt",
+                             source=verilog, timeout=timeout, reuse=reuse)
     res["ecp5"] = dict(cells((out / "ecp5_stat.txt").read_text(), ECP5_CELLS), mapper=mapper)
     res["ecp5_seconds"] = None if t is None else round(t, 1)
     save(res)
@@ -176,9 +98,9 @@ def synth_one(name: str, cfg: AcceleratorConfig, *, pnr: bool, timeout: float,
             other = res["ecp5"]["MULT18"] - cfg.pes  # the monitor's
             dsp_rows = max(0, min(cfg.rows, (ECP5_85F_MULT18 - other) // cfg.cols))
             hstat = "ecp5_hybrid_stat.txt"
-            t, mapper = _netlist(ecp5_scripts(hybrid_front(vpath.name, dsp_rows), "hybrid",
-                                              netlist, hstat), "hybrid", out, timeout,
-                                 [netlist, hstat], verilog, reuse)
+            t, mapper = ecp5_netlist(hybrid_front(vpath.name, dsp_rows), TOP_NAME, "hybrid",
+                                     out, netlist=netlist, stat=hstat, source=verilog,
+                                     timeout=timeout, reuse=reuse)
             res["ecp5_pnr"] = dict(cells((out / hstat).read_text(), ECP5_CELLS),
                                    variant=f"PE rows 0..{dsp_rows - 1} on DSPs, the rest in LUTs",
                                    dsp_rows=dsp_rows, mapper=mapper,
@@ -218,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--configs", default="8x8,16x16,192pe")
     p.add_argument("--no-pnr", action="store_true", help="skip nextpnr (Fmax)")
     p.add_argument("--timeout", type=float, default=7200, help="seconds per tool run")
-    p.add_argument("--router", choices=("router1", "router2"), default="router2",
+    p.add_argument("--router", choices=("router1", "router2"), default="router1",
                    help="nextpnr router (default %(default)s)")
     p.add_argument("--reuse", action="store_true",
                    help="keep earlier ECP5 netlists made from the same Verilog and script")
