@@ -10,16 +10,14 @@ synthesis.
    CNN (2-6 req/s, plus 8 as overload) and AttNN (20-40 req/s, plus 60) sets, SLO multipliers
    10 and 50, 1000 requests, 2 seeds: decision agreement (both policies fed the same hooks,
    the hardware's pick is run) and the violation rate / ANTT of each policy run on its own.
-4. With ``MMSCHED_BENCH_SYNTH=1``: Yosys synth_ecp5 (LUT4, CCU2C, FF, MULT18X18D, DP16KD)
-   and nextpnr-ecp5 (LFE5U-85F, out of context) Fmax and device utilisation for S = 16 and 64
-   (``MMSCHED_BENCH_SYNTH_SLOTS=16,64,512`` adds S = 512, Yosys only and by default only up
-   to LUT mapping, which already gives the final FF, CCU2C, MULT18X18D and DP16KD counts: it
-   does not fit the device, see `fits_ecp5_85k`; ``MMSCHED_BENCH_SYNTH512_FULL=1`` runs the
-   whole flow, hours). Needs ``pip install -e .[synth]``. Logs and reports stay in
-   build/synth/dysta_s<S>/ (yosys.log, ecp5_stat.txt, nextpnr.log). Last recorded (README,
-   "The Dysta hardware scheduler"): S = 16 9,637 LUT4 + 4,222 CCU2C, 11,397 FF, 33 MULT18X18D,
-   7 DP16KD; S = 64 34,377 LUT4 + 14,791 CCU2C (76% of the LUT4 sites), 42,499 FF, 81
-   MULT18X18D, 10 DP16KD.
+4. With ``MMSCHED_BENCH_SYNTH=1``: Yosys synth_ecp5 (LUT4, CCU2C, FF, MULT18X18D, DP16KD;
+   `eda.ecp5_netlist`) and nextpnr-ecp5 (LFE5U-85F, out of context, router1) Fmax and device
+   utilisation for S = 16 and 64 (``MMSCHED_BENCH_SYNTH_SLOTS=16,64,512`` adds S = 512,
+   Yosys only and by default only up to LUT mapping, which already gives the final FF, CCU2C,
+   MULT18X18D and DP16KD counts: it does not fit the device; ``MMSCHED_BENCH_SYNTH512_FULL=1``
+   maps its LUTs too, which needs the native Yosys). Needs ``pip install -e .[synth]``. Logs
+   and reports stay in build/synth/dysta_s<S>/. Last recorded: README, "The Dysta hardware
+   scheduler".
 
 Environment: ``MMSCHED_BENCH_FAST=1`` skips the S = 512 latency run and shortens part 3;
 ``MMSCHED_BENCH_PARTS=1,3`` runs only the listed parts (default all).
