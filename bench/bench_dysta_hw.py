@@ -32,7 +32,6 @@ import time
 from pathlib import Path
 
 from eda import (
-    ECP5_85F,
     ECP5_CELLS,
     cells,
     ecp5_netlist,
@@ -185,15 +184,12 @@ def _synth(slots: int, pnr: bool, *, premap: bool = False) -> str:
             source=(out / "dysta_sched.v").read_bytes(), timeout=4 * 3600)
     c = cells((out / stat).read_text(), ECP5_CELLS)
     took = f"Verilog {t_verilog:.0f} s, {yosys_name()} {t_yosys:.0f} s, LUT mapper {mapper}"
+    over = ecp5_overflow(c)  # before the LUT mapping: LUT4 = 0, so COMB is a lower bound
     if premap:
-        need = {"FF": c["FF"], "MULT18": c["MULT18"], "DP16KD": c["BRAM"],
-                "COMB": 2 * c["CCU2C"]}
-        over = [f"{k} {need[k]:,} > {ECP5_85F[k]:,}" for k in need if need[k] > ECP5_85F[k]]
         return (f"   S = {slots:3d} (up to LUT mapping): ECP5 {c['CCU2C']:,} CCU2C, "
                 f"{c['FF']:,} FF, {c['MULT18']} MULT18X18D, {c['BRAM']} DP16KD ({took}); "
                 + (f"does not fit the LFE5U-85F: {', '.join(over)}" if over else
                    "FF, carry, DSP and BRAM fit"))
-    over = ecp5_overflow(c)
     line = (f"   S = {slots:3d}: ECP5 {c['LUT4']:,} LUT4 + {c['CCU2C']:,} CCU2C, "
             f"{c['FF']:,} FF, {c['MULT18']} MULT18X18D, {c['BRAM']} DP16KD, "
             f"{c['LUTRAM']} DPR16X4 ({took}); "

@@ -45,9 +45,6 @@ CONFIGS = {
 }
 
 
-ECP5_85F_MULT18 = ECP5_85F["MULT18"]
-
-
 _MUL2DSP = ("-D DSP_A_MAXWIDTH=18 -D DSP_B_MAXWIDTH=18 -D DSP_A_MINWIDTH=2 -D DSP_B_MINWIDTH=2 "
             "-D DSP_NAME=$__MUL18X18")  # synth_ecp5's own mapping (Yosys synth_lattice.cc)
 
@@ -93,10 +90,10 @@ def synth_one(name: str, cfg: AcceleratorConfig, *, pnr: bool, timeout: float,
     save(res)
     if pnr:
         netlist = "ecp5.json"
-        if res["ecp5"]["MULT18"] > ECP5_85F_MULT18:
+        if res["ecp5"]["MULT18"] > ECP5_85F["MULT18"]:
             netlist = "ecp5_hybrid.json"
             other = res["ecp5"]["MULT18"] - cfg.pes  # the monitor's
-            dsp_rows = max(0, min(cfg.rows, (ECP5_85F_MULT18 - other) // cfg.cols))
+            dsp_rows = max(0, min(cfg.rows, (ECP5_85F["MULT18"] - other) // cfg.cols))
             hstat = "ecp5_hybrid_stat.txt"
             t, mapper = ecp5_netlist(hybrid_front(vpath.name, dsp_rows), TOP_NAME, "hybrid",
                                      out, netlist=netlist, stat=hstat, source=verilog,
@@ -175,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
         if "ecp5_pnr" in r:
             q = r["ecp5_pnr"]
             print(f"       placed: {q['variant']} ({e['MULT18']} MULT18 > "
-                  f"{ECP5_85F_MULT18}): {q['LUT4']:7d} LUT4 {q['FF']:7d} FF {q['MULT18']:4d} "
+                  f"{ECP5_85F['MULT18']}): {q['LUT4']:7d} LUT4 {q['FF']:7d} FF "
+                  f"{q['MULT18']:4d} "
                   f"MULT18 {q['BRAM']:4d} DP16KD {q['LUTRAM']:5d} DPR16X4 ({q['mapper']})",
                   flush=True)
     return 0
