@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import json
 import os
 
@@ -78,9 +79,9 @@ def synth_one(name: str, cfg: AcceleratorConfig, *, pnr: bool, timeout: float,
     out = build_root() / "synth" / name
     out.mkdir(parents=True, exist_ok=True)
     vpath = write_verilog(cfg, out)
-    res: dict = {"config": name, "pes": cfg.pes, "rows": cfg.rows, "cols": cfg.cols,
-                 "yosys": yosys_name()}
     verilog = vpath.read_bytes()
+    res: dict = {"config": name, "pes": cfg.pes, "rows": cfg.rows, "cols": cfg.cols,
+                 "yosys": yosys_name(), "verilog_sha256": hashlib.sha256(verilog).hexdigest()}
     t, mapper = ecp5_netlist([f"read_verilog {vpath.name}",
                               f"synth_ecp5 -top {TOP_NAME} -run begin:map_luts"], TOP_NAME,
                              "ecp5", out, netlist="ecp5.json", stat="ecp5_stat.txt",
@@ -117,6 +118,22 @@ def synth_one(name: str, cfg: AcceleratorConfig, *, pnr: bool, timeout: float,
     return res
 
 
+# what a place-and-route run adds to a configuration's entry
+PNR_KEYS = ("ecp5_pnr", "fmax_mhz", "fmax_placed_mhz", "pnr_seconds", "pnr_util", "router",
+            "pnr_error")
+
+
+def merge_entry(res: dict, earlier: dict | None) -> dict:
+    """``res`` as results.json keeps it: a run without (or not yet through) place and route
+    keeps the place-and-route figures of the earlier entry when both were made from the same
+    Verilog, marked ``pnr_from_earlier_run``; otherwise ``res`` as it is."""
+    if ("pnr_seconds" in res or not earlier or "pnr_seconds" not in earlier
+            or earlier.get("verilog_sha256") != res.get("verilog_sha256")):
+        return res
+    kept = {k: earlier[k] for k in PNR_KEYS if k in earlier}
+    return {**res, **kept, "pnr_from_earlier_run": True}
+
+
 def _secs(t: float | None) -> str:
     """A tool's run time for the summary line; None when an earlier run was reused."""
     return "reused" if t is None else f"{t:.0f} s"
@@ -126,10 +143,11 @@ def _fmax(r: dict) -> str:
     """The place-and-route result for the summary line."""
     if "pnr_seconds" not in r:
         return "Fmax not run"
+    kept = " (earlier run, same Verilog)" if r.get("pnr_from_earlier_run") else ""
     if r["fmax_mhz"] is not None:
-        return f"Fmax {r['fmax_mhz']} MHz ({r['router']}, {_secs(r['pnr_seconds'])})"
+        return f"Fmax {r['fmax_mhz']} MHz ({r['router']}, {_secs(r['pnr_seconds'])}){kept}"
     return (f"not routed ({r.get('pnr_error', '')[-120:]!r}); estimate after placement "
-            f"{r['fmax_placed_mhz']} MHz")
+            f"{r['fmax_placed_mhz']} MHz{kept}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -147,22 +165,29 @@ def main(argv: list[str] | None = None) -> int:
     path = build_root() / "synth" / "results.json"
     path.parent.mkdir(parents=True, exist_ok=True)
 
+    def entries() -> dict:
+        try:
+            return {r["config"]: r for r in json.loads(path.read_text())}
+        except (OSError, ValueError, KeyError, TypeError):
+            return {}
+
+    before = entries()  # what the runs of this invocation may keep figures from
+
     def save(res: dict) -> None:
         """Merge into results.json (one entry per configuration, other runs kept), atomically."""
-        try:
-            earlier = [r for r in json.loads(path.read_text()) if r.get("config") != res["config"]]
-        except (OSError, ValueError):
-            earlier = []
+        now = entries()
+        now[res["config"]] = merge_entry(res, before.get(res["config"]))
         tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(json.dumps(earlier + [res], indent=1))
+        tmp.write_text(json.dumps(list(now.values()), indent=1))
         os.replace(tmp, path)
 
     for name in args.configs.split(","):
         if name not in CONFIGS:
             p.error(f"unknown config {name!r}; known: {', '.join(CONFIGS)}")
     for name in args.configs.split(","):
-        r = synth_one(name, CONFIGS[name], pnr=not args.no_pnr, timeout=args.timeout, save=save,
-                      reuse=args.reuse, router=args.router)
+        r = merge_entry(synth_one(name, CONFIGS[name], pnr=not args.no_pnr,
+                                  timeout=args.timeout, save=save, reuse=args.reuse,
+                                  router=args.router), before.get(name))
         e, x = r["ecp5"], r["xc7"]
         print(f"{name:6s} {r['pes']:4d} PEs | ECP5: {e['LUT4']:7d} LUT4 {e['FF']:7d} FF "
               f"{e['MULT18']:4d} MULT18 {e['BRAM']:4d} DP16KD {e['LUTRAM']:5d} DPR16X4 "

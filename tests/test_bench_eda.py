@@ -1,14 +1,31 @@
 """The synthesis benchmarks' report parsing (`bench/eda.py`): Yosys `stat` cell counts in the
-current and the older report layout, and the LFE5U-85F fit check."""
+current and the older report layout, and the LFE5U-85F fit check; how `bench/synth.py` keeps
+earlier place-and-route figures in results.json."""
 
 import importlib.util
+import sys
 from pathlib import Path
 
-# loaded from its file: bench/ is not a package and must stay off sys.path (bench/run.py)
-_spec = importlib.util.spec_from_file_location(
-    "_bench_eda", Path(__file__).resolve().parents[1] / "bench" / "eda.py")
-eda = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(eda)
+
+def _load(name: str, stem: str):
+    # loaded from its file: bench/ is not a package and must stay off sys.path (bench/run.py)
+    spec = importlib.util.spec_from_file_location(
+        name, Path(__file__).resolve().parents[1] / "bench" / f"{stem}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+eda = _load("_bench_eda", "eda")
+_saved = sys.modules.get("eda")
+sys.modules["eda"] = eda  # what synth.py imports
+try:
+    synth = _load("_bench_synth", "synth")
+finally:
+    if _saved is None:
+        del sys.modules["eda"]
+    else:
+        sys.modules["eda"] = _saved
 ECP5_CELLS, XC7_CELLS, cells, ecp5_overflow = eda.ECP5_CELLS, eda.XC7_CELLS, eda.cells, \
     eda.ecp5_overflow
 
@@ -76,3 +93,20 @@ def test_ecp5_overflow_counts_carry_and_lutram_as_two_sites():
     assert ecp5_overflow(dict(c, LUT4=c["LUT4"] + 1)) == ["COMB 83,641 > 83,640"]
     assert ecp5_overflow(dict(c, MULT18=157, FF=90_000)) == ["FF 90,000 > 83,640",
                                                             "MULT18 157 > 156"]
+
+
+def test_synth_keeps_earlier_pnr_figures_of_the_same_verilog_only():
+    pnr = {"fmax_mhz": 52.65, "fmax_placed_mhz": 43.58, "pnr_seconds": 434.0,
+           "pnr_util": {"TRELLIS_COMB": [1, 2]}, "router": "router1"}
+    earlier = {"config": "8x8", "verilog_sha256": "aa", "ecp5": {"LUT4": 1}, **pnr}
+    no_pnr = {"config": "8x8", "verilog_sha256": "aa", "ecp5": {"LUT4": 2}}
+    kept = synth.merge_entry(no_pnr, earlier)
+    assert kept == {**no_pnr, **pnr, "pnr_from_earlier_run": True}
+    assert "earlier run, same Verilog" in synth._fmax(kept)
+    assert synth.merge_entry(dict(no_pnr, verilog_sha256="bb"), earlier) == \
+        dict(no_pnr, verilog_sha256="bb")
+    assert synth.merge_entry(no_pnr, None) == no_pnr
+    fresh = dict(no_pnr, fmax_mhz=None, fmax_placed_mhz=30.0, pnr_seconds=9.0, pnr_util={},
+                 router="router2", pnr_error="timed out")
+    assert synth.merge_entry(fresh, earlier) == fresh  # a new place and route replaces it
+    assert synth.merge_entry(no_pnr, dict(earlier, pnr_error="x"))["pnr_error"] == "x"
