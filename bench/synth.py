@@ -201,8 +201,8 @@ def main(argv: list[str] | None = None) -> int:
             q = r["ecp5_pnr"]
             print(f"       placed: {q['variant']} ({e['MULT18']} MULT18 > "
                   f"{ECP5_85F['MULT18']}): {q['LUT4']:7d} LUT4 {q['FF']:7d} FF "
-                  f"{q['MULT18']:4d} "
-                  f"MULT18 {q['BRAM']:4d} DP16KD {q['LUTRAM']:5d} DPR16X4 ({q['mapper']})",
+                  f"{q['MULT18']:4d} MULT18 {q['BRAM']:4d} DP16KD {q['LUTRAM']:5d} DPR16X4 "
+                  f"({q['mapper']})",
                   flush=True)
     return 0
 
