@@ -2,7 +2,7 @@
 
 Run: ``python bench/run.py accel``. Medians of repeated runs (the machine is noisy).
 
-1. Exact cycle model (`mmsched.hw.model.cycles.layer_counters`) over a whole ResNet-50
+1. Exact cycle model (`mmsched.hw.cyclemodel.cycles.layer_counters`) over a whole ResNet-50
    inference on the Eyeriss-V2-like configuration and BERT-base at sequence 384 on the
    Sanger-like one (layer shapes from `mmsched.sched.zoo`; uniform random masks, activation
    density 0.5 where activations are sparse, ``unstructured20`` weights): time with the masks
@@ -20,8 +20,8 @@ import time
 
 import numpy as np
 
-from mmsched.hw.model.cycles import layer_counters
-from mmsched.hw.model.host import operands
+from mmsched.hw.cyclemodel.cycles import layer_counters
+from mmsched.hw.cyclemodel.host import operands
 from mmsched.hw.spec import EYERISS_V2_LIKE, SANGER_LIKE, AcceleratorConfig
 from mmsched.sched import zoo
 from mmsched.sim.backends.analytic import UniformMasks

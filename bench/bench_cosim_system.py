@@ -21,10 +21,10 @@ POINTS = (  # simulator, requests, task-table slots
 def _inputs(requests: int):
     from mmsched.sched.policy import PolicyContext
     from mmsched.sim.cosim_system import HeldoutMasks, tiny_scenario
-    from mmsched.sim.scenario_loader import load_scenario, mask_source
+    from mmsched.sim.profiled import mask_source, profile_scenario
 
     sc = tiny_scenario()
-    loaded = load_scenario(sc, cache_dir=None)
+    loaded = profile_scenario(sc, cache_dir=False)
     wl = loaded.workloads(rates=sc.rates, slo=sc.slos[0], requests=requests, seed=2)[0]
     ctx = PolicyContext(tables=(loaded.static[0],), clock_hz=wl.clock_hz,
                         time_unit=wl.time_unit)

@@ -42,10 +42,11 @@ from eda import (
 )
 
 from mmsched.hw.spec import DystaOp, SchedulerConfig, pack_dysta_cmd
-from mmsched.sched.dysta_csv import dysta_workload, static_tables
 from mmsched.sched.metrics import summarize
 from mmsched.sched.policy import PolicyContext, make_policy
 from mmsched.sched.shadow import Shadow
+from mmsched.sched.static import static_tables
+from mmsched.sched.streams import poisson_workload
 from mmsched.sched.synthetic import synthetic_tables
 from mmsched.sim.backends.table import TableBackend
 from mmsched.sim.engine import simulate
@@ -79,7 +80,7 @@ def decision_latency(slots: int, simulator: str) -> tuple[int, float]:
 def _inputs(name: str, rate: float, n: int, slo: float, seed: int):
     tables, clk = synthetic_tables(name)
     st = static_tables(tables, time_unit="cycles", clock_hz=clk)
-    wl = dysta_workload(tables, rate=rate, num_requests=n, slo=slo, seed=seed, clock_hz=clk,
+    wl = poisson_workload(tables, rate=rate, num_requests=n, slo=slo, seed=seed, clock_hz=clk,
                         static=st)
     return wl, TableBackend(tables, time_unit="cycles", clock_hz=clk), \
         PolicyContext(tables=(st,), clock_hz=clk, time_unit="cycles")

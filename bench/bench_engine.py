@@ -21,8 +21,9 @@ import time
 
 from mmsched.sched import synthetic
 from mmsched.sched.compat import CompatFlags
-from mmsched.sched.dysta_csv import dysta_workload, static_tables
 from mmsched.sched.policy import PolicyContext, make_policy, policy_names
+from mmsched.sched.static import static_tables
+from mmsched.sched.streams import poisson_workload
 from mmsched.sim.backends.table import TableBackend
 from mmsched.sim.engine import simulate
 
@@ -64,7 +65,7 @@ def main() -> None:
     print(f"decisions/s, synthetic CNN set (mean isolated latency {iso_s * 1e3:.1f} ms), "
           f"{REQUESTS} requests, SLO x10, fixed mode, median of {REPEATS} (wall; CPU)")
     print(f"{'policy':14s}" + "".join(f"{'load ' + str(load):>26s}" for load in LOADS))
-    workloads = [dysta_workload(tables, rate=load / iso_s, num_requests=REQUESTS, slo=10.0,
+    workloads = [poisson_workload(tables, rate=load / iso_s, num_requests=REQUESTS, slo=10.0,
                                 seed=1, clock_hz=clock, static=st) for load in LOADS]
     for name in names:
         cells = []
@@ -76,7 +77,7 @@ def main() -> None:
     compat = CompatFlags.dysta_artifact()
     st_s = static_tables(tables, time_unit="seconds")
     backend_s = TableBackend(tables, "seconds", clock)
-    wl = dysta_workload(tables, rate=round(0.9 / iso_s), num_requests=REQUESTS, slo=10.0,
+    wl = poisson_workload(tables, rate=round(0.9 / iso_s), num_requests=REQUESTS, slo=10.0,
                         seed=1, compat=compat, clock_hz=clock, static=st_s)
     for name in ("dysta", "sdrm3"):
         walls = []
@@ -94,7 +95,7 @@ def main() -> None:
     for set_name, points in SWEEP_POINTS.items():
         tables, clock, st, backend = _setup(set_name)
         for rate, slo in points:
-            wl = dysta_workload(tables, rate=rate, num_requests=REQUESTS, slo=slo, seed=1,
+            wl = poisson_workload(tables, rate=rate, num_requests=REQUESTS, slo=slo, seed=1,
                                 clock_hz=clock, static=st)
             for name in SWEEP_POLICIES:
                 policy = make_policy(name, PolicyContext(tables=(st,), clock_hz=clock))

@@ -36,7 +36,7 @@ def _inference_times(arch, pattern, cfg, samples=(0, 1, 2)):
 
 def main() -> None:
     from mmsched.hw.spec import EYERISS_V2_LIKE, SANGER_LIKE
-    from mmsched.sim.scenario_loader import load_scenario
+    from mmsched.sim.profiled import profile_scenario
 
     print("cycle model per request (one inference; medians of 3 samples)")
     print(f"  {'model':<28} {'engine':<16} {'masks s':>8} {'cycle model s':>14} "
@@ -53,10 +53,10 @@ def main() -> None:
               f"{cyc / cfg.clock_hz * 1e3:11.2f}", flush=True)
     with tempfile.TemporaryDirectory() as cache:
         t0 = time.perf_counter()
-        ls = load_scenario("dysta-cnn", cache_dir=cache)
+        ls = profile_scenario("dysta-cnn", cache_dir=cache)
         cold = time.perf_counter() - t0
         t0 = time.perf_counter()
-        load_scenario("dysta-cnn", cache_dir=cache)
+        profile_scenario("dysta-cnn", cache_dir=cache)
         warm = time.perf_counter() - t0
     keys, samples = len(ls.tables), ls.scenario.samples
     print(f"scenario dysta-cnn ({keys} model keys x {samples} samples): cold build "

@@ -36,7 +36,8 @@ from eda import (
     yosys_name,
 )
 
-from mmsched.hw.accel.build import TOP_NAME, build_root, write_verilog
+from mmsched.hw.accel.build import TOP_NAME, write_verilog
+from mmsched.hw.paths import build_dir
 from mmsched.hw.spec import EYERISS_V2_LIKE, AcceleratorConfig
 
 CONFIGS = {
@@ -78,7 +79,7 @@ def synth_one(name: str, cfg: AcceleratorConfig, *, pnr: bool, timeout: float,
     """ECP5 synthesis, place and route (Fmax), then Xilinx-7 synthesis of one configuration;
     ``save(res)`` is called with the figures so far after each step. ``reuse``: keep the
     ECP5 netlists of an earlier run from the same Verilog and scripts (`ecp5_netlist`)."""
-    out = build_root() / "synth" / name
+    out = build_dir() / "synth" / name
     out.mkdir(parents=True, exist_ok=True)
     vpath = write_verilog(cfg, out)
     verilog = vpath.read_bytes()
@@ -165,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reuse", action="store_true",
                    help="keep earlier ECP5 netlists made from the same Verilog and script")
     args = p.parse_args(argv)
-    path = build_root() / "synth" / "results.json"
+    path = build_dir() / "synth" / "results.json"
     path.parent.mkdir(parents=True, exist_ok=True)
 
     def entries() -> dict:

@@ -26,7 +26,7 @@ from .accel.layouts import (
     wt_word_layout,
 )
 from .dysta import DystaScheduler
-from .dysta._layouts import cmd_layout, resp_layout
+from .dysta.layouts import cmd_layout, resp_layout
 
 
 def job_layout(cfg: AcceleratorConfig) -> data.StructLayout:

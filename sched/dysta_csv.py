@@ -1,6 +1,7 @@
-"""The Dysta artifact's workloads: CSV import, static tables, request tables.
+"""The Dysta artifact's CSV files: import and validation into `LatencyTable` s.
 
-Formats (REFERENCE.md section 4): one CSV per model key, one row per (sample, layer).
+Formats (docs/workloads.md, "Dysta CSV files"): one CSV per model key, one row per (sample,
+layer).
 
 - Eyeriss (CNN): columns ``sim_lat`` (seconds), ``overall-sparsity`` (fraction of zero input
   activations), ``batch-indx``, ``layer-indx``. The key is the file name up to its first
@@ -16,21 +17,16 @@ The kind is detected from the columns. Every file is validated once: any problem
 Sample ids are the ``batch-indx`` values, which must be ``0..S-1``; layer indices must be
 ``0..L-1`` for every sample.
 
-Two modes (`CompatFlags`): in compat mode (any flag set) times are the artifact's float
-seconds and the request table is the artifact's exact Python ``random`` stream; in fixed
-mode times are integer cycles at ``clock_hz`` and requests come from a numpy ``Generator``
-seeded by ``(seed, seed_index, rate)``. See `dysta_workloads`.
+Static tables come from `mmsched.sched.static.static_tables`, request tables from
+`mmsched.sched.streams.poisson_workloads`.
 """
 
 from __future__ import annotations
 
 import csv
 import math
-import numbers
 import os
-import random
-import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -38,20 +34,15 @@ import numpy as np
 from .compat import CompatFlags
 from .errors import InputError
 from .latency_table import LatencyTable
-from .model import Layer, Model
-from .static import ModelProfile, StaticTables
-from .workload import PRIORITIES, Request, Workload, poisson_arrivals
 
-__all__ = ["ATTNN_SEQ_LEN", "EYERISS_COLUMNS", "SANGER_COLUMNS", "dysta_workload",
-           "dysta_workloads", "load_csv", "load_csv_dir", "sanger_latency_s", "static_tables",
-           "table_models"]
+__all__ = ["ATTNN_SEQ_LEN", "EYERISS_COLUMNS", "SANGER_COLUMNS", "load_csv", "load_csv_dir",
+           "sanger_latency_s"]
 
 EYERISS_COLUMNS = ("sim_lat", "overall-sparsity", "batch-indx", "layer-indx")
 SANGER_COLUMNS = ("overall-sparsity", "50%-skip", "batch-indx", "layer-indx")
 ATTNN_SEQ_LEN = {"bert": 384, "bart": 128, "gpt2": 128}
 """Sequence lengths of the Dysta paper's AttNN benchmark (section 2), by architecture."""
 _ARTIFACT_SEQ_LEN = 512
-_ARTIFACT_SAMPLE_IDS = 7  # the artifact draws sample ids from 0..6 (defect 1)
 _FIXED = CompatFlags()
 
 
@@ -243,211 +234,3 @@ def load_csv_dir(path: str | os.PathLike, *, compat: CompatFlags = _FIXED,
             raise InputError(t.source, "line 1 (header)", f"a {loaded[0][1]} CSV like "
                              f"{loaded[0][0].source} (one kind per directory)", f"a {kind} CSV")
     return tables
-
-
-def table_models(tables: Sequence[LatencyTable]) -> dict[str, Model]:
-    """One `Model` of ``table`` layers per latency table, keyed by the table's key."""
-    out: dict[str, Model] = {}
-    for t in tables:
-        layers = tuple(Layer(name=f"layer{j}", kind="table", m=0, n=0, k=0)
-                       for j in range(t.layers))
-        out[t.key] = Model(key=t.key, arch=t.arch, pattern=t.pattern, layers=layers)
-    return out
-
-
-def _fold(values) -> float:
-    acc = 0.0
-    for v in values:
-        acc += v
-    return acc
-
-
-def static_tables(tables: Sequence[LatencyTable], *, time_unit: str = "cycles",
-                  clock_hz: float | None = None,
-                  samples: Sequence[int] | None = None) -> StaticTables:
-    """Dysta's static tables from latency tables (REFERENCE.md section 1).
-
-    Per key ("pattern"): per-layer mean latency and mean sparsity over ``samples`` (default:
-    all), density ``1 - mean sparsity``, isolated latency = mean over samples of the
-    per-sample sum. Per architecture: the sample-count-weighted means over its keys, in the
-    order of ``tables`` (a key that is its own architecture, as Sanger's, is copied). The
-    arithmetic follows the artifact's order, so compat values agree bit for bit. Times are
-    in ``time_unit``: seconds, or cycles at ``clock_hz`` (each layer time rounded to a whole
-    cycle first, as the table backend serves it).
-
-    Raises ValueError for an empty sequence, an empty sample selection or a zero isolated
-    latency (policies divide by it).
-    """
-    if not tables:
-        raise ValueError("static_tables needs at least one latency table")
-    if time_unit not in ("cycles", "seconds"):
-        raise ValueError(f"time_unit must be 'cycles' or 'seconds', not {time_unit!r}")
-    if time_unit == "cycles" and not (clock_hz is not None and clock_hz > 0):
-        raise ValueError(f"clock_hz must be a positive number of Hz for cycles, not "
-                         f"{clock_hz!r}")
-    pattern: dict[str, ModelProfile] = {}
-    raw: dict[str, tuple[int, float, np.ndarray, np.ndarray]] = {}
-    for t in tables:
-        idx = list(range(t.samples)) if samples is None else [s for s in samples
-                                                               if 0 <= s < t.samples]
-        if not idx:
-            raise ValueError(f"{t.key}: no profiling samples selected")
-        lat = t.latency_s if time_unit == "seconds" else np.rint(t.latency_s * clock_hz)
-        acc_l = np.zeros(t.layers)
-        acc_s = np.zeros(t.layers)
-        e2e = []
-        for s in idx:
-            acc_l = acc_l + lat[s]
-            acc_s = acc_s + t.sparsity[s]
-            e2e.append(_fold(lat[s].tolist()))
-        avg_l = np.divide(acc_l, len(idx))
-        avg_s = np.divide(acc_s, len(idx))
-        iso = float(np.mean(e2e))
-        if not iso > 0:
-            raise ValueError(f"{t.key}: mean isolated latency must be positive, found {iso}")
-        pattern[t.key] = ModelProfile(key=t.key, layer_latency=tuple(avg_l.tolist()),
-                                      layer_density=tuple((1 - avg_s).tolist()),
-                                      isolated_latency=iso, samples=len(idx))
-        raw[t.key] = (len(idx), iso, avg_l, avg_s)
-    groups: dict[str, list[LatencyTable]] = {}
-    for t in tables:
-        groups.setdefault(t.arch, []).append(t)
-    arch: dict[str, ModelProfile] = {}
-    for a, members in groups.items():
-        if len(members) == 1 and members[0].key == a:
-            p = pattern[a]
-            arch[a] = p
-            continue
-        lens = {m.layers for m in members}
-        if len(lens) != 1:
-            raise ValueError(f"architecture {a!r}: its keys have different layer counts "
-                             f"{sorted(lens)}")
-        total = 0
-        iso_acc = 0.0
-        lat_acc = np.zeros(members[0].layers)
-        sp_acc = np.zeros(members[0].layers)
-        for m in members:
-            nb, iso, avg_l, avg_s = raw[m.key]
-            total += nb
-            iso_acc += nb * iso
-            lat_acc = lat_acc + nb * avg_l
-            sp_acc = sp_acc + nb * avg_s
-        arch[a] = ModelProfile(key=a, layer_latency=tuple((lat_acc / total).tolist()),
-                               layer_density=tuple((1 - sp_acc / total).tolist()),
-                               isolated_latency=iso_acc / total, samples=total)
-    return StaticTables(pattern=pattern, arch=arch, arch_of={t.key: t.arch for t in tables})
-
-
-def _check_rate(rate: float, compat: CompatFlags) -> None:
-    if isinstance(rate, bool) or not isinstance(rate, numbers.Real) \
-            or not math.isfinite(rate) or rate <= 0:
-        raise InputError("arrival rate", "", "a positive number of requests per second",
-                         repr(rate))
-    if compat.integer_rates and not float(rate).is_integer():
-        raise InputError("arrival rate", "compat mode (the artifact parses rates as int)",
-                         "an integer number of requests per second", repr(rate))
-
-
-def dysta_workloads(tables: Sequence[LatencyTable], *, rates: Sequence[float],
-                    num_requests: int, slo: float, seed: int = 1, seed_index: int = 0,
-                    compat: CompatFlags = _FIXED, clock_hz: float | None = None,
-                    static: StaticTables | None = None) -> list[Workload]:
-    """The Dysta request tables of one seed index, one `Workload` per rate (in order).
-
-    Compat mode (``compat.any``): the artifact's stream (REFERENCE.md section 1):
-    ``random.seed(seed + seed_index)`` once, then for each rate in order ``num_requests``
-    times ``expovariate(rate)`` (the arrival is the running sum, the first one included),
-    ``randint(0, n_models - 1)``, ``randint(0, 2)`` (priority 1/3/9) and the sample id
-    (``randint(0, 6)`` under `CompatFlags.sample_ids_0_to_6`, else over all samples); times
-    in float seconds. Fixed mode: per rate a numpy Generator seeded by ``(seed, seed_index,
-    bits of rate)``, first arrival at 0, every sample drawable, integer cycles at
-    ``clock_hz``. Both: deadline = arrival + architecture mean isolated latency x ``slo``;
-    the model list is ``tables`` in the order given.
-
-    ``static``: the static tables for the deadlines (default: `static_tables` of ``tables``
-    in the mode's time unit). ``clock_hz`` is required in fixed mode.
-
-    Raises InputError for a non-positive (or, with `CompatFlags.integer_rates`,
-    non-integer) rate; ValueError for bad counts, SLO or clock.
-    """
-    if not tables:
-        raise ValueError("dysta_workloads needs at least one latency table")
-    if not isinstance(num_requests, int) or num_requests < 1:
-        raise ValueError(f"num_requests must be a positive integer, not {num_requests!r}")
-    if not (isinstance(slo, numbers.Real) and math.isfinite(slo) and slo > 0):
-        raise ValueError(f"slo must be a positive number, not {slo!r}")
-    for r in rates:
-        _check_rate(r, compat)
-    mode = compat.any
-    if clock_hz is None and mode:
-        clock_hz = 1.0  # compat times are seconds; the clock is only carried for reports
-    if clock_hz is None or not clock_hz > 0:
-        raise ValueError(f"clock_hz must be a positive number of Hz, not {clock_hz!r}")
-    unit = "seconds" if mode else "cycles"
-    st = static if static is not None else static_tables(tables, time_unit=unit,
-                                                          clock_hz=clock_hz)
-    models = table_models(tables)
-    keys = [t.key for t in tables]
-    n_models = len(keys)
-    target = [st.arch[st.arch_of[k]].isolated_latency for k in keys]
-    n_samples = [t.samples for t in tables]
-    out = []
-    if mode:
-        if compat.sample_ids_0_to_6:
-            short = [t for t in tables if t.samples < _ARTIFACT_SAMPLE_IDS]
-            if short:
-                raise InputError(short[0].source, "column batch-indx",
-                                 f"at least {_ARTIFACT_SAMPLE_IDS} samples (the artifact draws "
-                                 f"sample ids 0..6)", f"{short[0].samples}")
-        gen = random.Random(seed + seed_index)
-        for rate in rates:
-            reqs = []
-            t_s = 0.0
-            rate_arg = int(rate) if compat.integer_rates else rate
-            for i in range(num_requests):
-                t_s += gen.expovariate(rate_arg)
-                m = gen.randint(0, n_models - 1)
-                prio = PRIORITIES[gen.randint(0, 2)]
-                hi = _ARTIFACT_SAMPLE_IDS - 1 if compat.sample_ids_0_to_6 else n_samples[m] - 1
-                s = gen.randint(0, hi)
-                reqs.append(Request(id=i, model=keys[m], sample=s, arrival=t_s,
-                                    deadline=t_s + target[m] * slo, priority=prio))
-            out.append(_workload(models, reqs, clock_hz, "seconds", rate, slo, seed,
-                                 seed_index))
-        return out
-    for rate in rates:
-        bits = struct.unpack("<Q", struct.pack("<d", float(rate)))[0]
-        rng = np.random.default_rng([seed, seed_index, bits])
-        arr = poisson_arrivals(float(rate), num_requests, rng, clock_hz)
-        ms = rng.integers(0, n_models, size=num_requests)
-        ps = rng.integers(0, len(PRIORITIES), size=num_requests)
-        ss = rng.integers(0, np.asarray(n_samples)[ms])
-        reqs = [Request(id=i, model=keys[m], sample=int(s), arrival=int(a),
-                        deadline=int(a) + int(round(target[m] * slo)),
-                        priority=PRIORITIES[p])
-                for i, (a, m, p, s) in enumerate(zip(arr.tolist(), ms.tolist(), ps.tolist(),
-                                                     ss.tolist(), strict=True))]
-        out.append(_workload(models, reqs, clock_hz, "cycles", rate, slo, seed, seed_index))
-    return out
-
-
-def _workload(models, reqs, clock_hz, unit, rate, slo, seed, seed_index) -> Workload:
-    return Workload(models=models, requests=tuple(reqs), clock_hz=clock_hz, time_unit=unit,
-                    name=f"dysta rate={rate:g} slo={slo:g} seed={seed}+{seed_index}",
-                    meta={"rate": float(rate), "slo": float(slo), "seed": seed,
-                          "seed_index": seed_index,
-                          "mode": "compat" if unit == "seconds" else "fixed"})
-
-
-def dysta_workload(tables: Sequence[LatencyTable], *, rate: float, num_requests: int,
-                   slo: float, seed: int = 1, seed_index: int = 0,
-                   compat: CompatFlags = _FIXED, clock_hz: float | None = None,
-                   static: StaticTables | None = None) -> Workload:
-    """One rate's request table: `dysta_workloads` with ``rates=[rate]``.
-
-    In compat mode this equals the artifact run with that single rate; the artifact draws
-    all rates of a seed from one stream, so for its multi-rate runs use `dysta_workloads`.
-    """
-    return dysta_workloads(tables, rates=[rate], num_requests=num_requests, slo=slo,
-                           seed=seed, seed_index=seed_index, compat=compat,
-                           clock_hz=clock_hz, static=static)[0]

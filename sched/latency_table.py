@@ -7,9 +7,12 @@ model). The ``table`` timing backend serves layer times from it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from .model import Layer, Model
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,3 +70,13 @@ class LatencyTable:
     def density(self) -> np.ndarray:
         """1 - sparsity."""
         return 1.0 - self.sparsity
+
+
+def table_models(tables: Sequence[LatencyTable]) -> dict[str, Model]:
+    """One `Model` of ``table`` layers per latency table, keyed by the table's key."""
+    out: dict[str, Model] = {}
+    for t in tables:
+        layers = tuple(Layer(name=f"layer{j}", kind="table", m=0, n=0, k=0)
+                       for j in range(t.layers))
+        out[t.key] = Model(key=t.key, arch=t.arch, pattern=t.pattern, layers=layers)
+    return out

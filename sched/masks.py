@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import zlib
 from collections import OrderedDict
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -302,12 +301,3 @@ class UniformStats:
 
     def stats(self, model: Model, layer_index: int, sample: int) -> LayerStats:
         return self._s
-
-
-def table_stats(table: Mapping[tuple[str, int, int], LayerStats]):
-    """A stats callable from an explicit ``{(arch, layer_index, sample): LayerStats}``."""
-
-    def f(model: Model, layer_index: int, sample: int) -> LayerStats:
-        return table[(model.arch, layer_index, sample)]
-
-    return f

@@ -16,7 +16,7 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, ReadOnly
 
-from mmsched.hw.model.host import JobImage, pack_act_write, pack_wt_write, unpack_done
+from mmsched.hw.cyclemodel.host import JobImage, pack_act_write, pack_wt_write, unpack_done
 from mmsched.hw.spec import AcceleratorConfig
 
 

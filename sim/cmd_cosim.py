@@ -96,7 +96,7 @@ def _num(option: str, text: str, conv=float, minimum=None):
 def _workload(args, requests: int | None, accel: str):
     """(workload, static tables, timing backend, row labels, loaded scenario or None)."""
     from mmsched.sim.cosim_system import TINY_SCENARIO, tiny_scenario
-    from mmsched.sim.scenario_loader import load_scenario
+    from mmsched.sim.profiled import profile_scenario
 
     from . import experiment
     from .cmd_run import build_sweep
@@ -107,7 +107,7 @@ def _workload(args, requests: int | None, accel: str):
             raise InputError("--clock-mhz", "", "no --clock-mhz with a scenario (its "
                              "accelerator sets the clock)", f"--scenario {TINY_SCENARIO}")
         sc = tiny_scenario()
-        loaded = load_scenario(sc, cache_dir=None)  # profiled in well under a second
+        loaded = profile_scenario(sc, cache_dir=False)  # profiled in well under a second
         rate = sc.rates[0] if args.rate is None else _num("--rate", args.rate, float, 1e-12)
         slo = sc.slos[0] if args.slo is None else _num("--slo", args.slo, float, 1e-12)
         wl = loaded.workloads(rates=[rate], slo=slo, requests=requests or sc.requests,
@@ -129,7 +129,7 @@ def _workload(args, requests: int | None, accel: str):
             raise InputError("--accel rtl", "", f"a scenario of GEMM layers "
                              f"({TINY_SCENARIO}, a shipped scenario or a .toml file)",
                              rec.source.label)
-        loaded = load_scenario(rec.source.path or rec.source.name)
+        loaded = profile_scenario(rec.source.path or rec.source.name)
         if len(loaded.scenario.system) != 1:
             raise InputError("--accel rtl", "", "a scenario with one accelerator",
                              f"{len(loaded.scenario.system)} in {rec.source.label}")
@@ -190,7 +190,7 @@ def main(args: argparse.Namespace) -> int:
     tmp_vcd = f"{args.vcd}.tmp{os.getpid()}" if args.vcd else None
     if accel == "rtl":
         from .cosim_system import HeldoutMasks, run_system_cosim
-        from .scenario_loader import mask_source
+        from .profiled import mask_source
 
         sc = loaded.scenario
         masks = HeldoutMasks(mask_source(sc)[0], sc.heldout_samples, sc.model_list())

@@ -20,16 +20,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default=None,
                    help="output JSON (default: <scenario>.static.json; with several "
                         "accelerators, one file per accelerator: <stem>.acc<i>.json)")
-    p.add_argument("--cache-dir", default="build/cache", help="profile cache folder")
+    p.add_argument("--cache-dir", metavar="DIR",
+                   help="profile cache folder (default $MMSCHED_CACHE_DIR or the user cache)")
 
 
 def main(args: argparse.Namespace) -> int:
     from mmsched.sched.scenario import find_scenario
     from mmsched.sched.static_profile import save_static_tables
-    from mmsched.sim.scenario_loader import load_scenario
+    from mmsched.sim.profiled import profile_scenario
 
     sc = find_scenario(args.scenario)
-    ls = load_scenario(sc, cache_dir=args.cache_dir)
+    ls = profile_scenario(sc, cache_dir=args.cache_dir)
     out = Path(args.out or f"{sc.name}.static.json")
     paths = ([out] if len(sc.system) == 1 else
              [out.with_name(f"{out.stem}.acc{i}{out.suffix}") for i in range(len(sc.system))])

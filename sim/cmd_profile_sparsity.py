@@ -54,7 +54,7 @@ def main(args: argparse.Namespace) -> int:
 def _compare(names: list[str], samples: int) -> int:
     import numpy as np
 
-    from mmsched.hw.model.cycles import layer_counters
+    from mmsched.hw.cyclemodel.cycles import layer_counters
     from mmsched.hw.spec import EYERISS_V2_LIKE, SANGER_LIKE
     from mmsched.sched.masks import LayerStats, activation_mask, measure
     from mmsched.sched.real_sparsity import (

@@ -2,7 +2,7 @@
 
 With no arguments it runs the built-in default scenario, ``dysta-cnn`` (the Dysta CNN benchmark:
 zoo models with real-sparsity profiles, timed by the exact cycle model of the accelerator, see
-`mmsched.sim.scenario_loader`), with every published Dysta-benchmark policy at a few rates and
+`mmsched.sim.profiled`), with every published Dysta-benchmark policy at a few rates and
 SLO multipliers (`DEFAULT_SWEEP`). The first use of a scenario profiles it with the cycle model
 (about a minute for ``dysta-cnn``); the counters are cached (``build/cache``, or
 ``$MMSCHED_CACHE_DIR``). ``--scenario cnn`` / ``attnn`` are the fast synthetic table sets of

@@ -22,7 +22,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "own rates)")
     p.add_argument("--no-load", action="store_true",
                    help="skip the load column (no profiling)")
-    p.add_argument("--cache-dir", default="build/cache", help="profile cache folder")
+    p.add_argument("--cache-dir", metavar="DIR",
+                   help="profile cache folder (default $MMSCHED_CACHE_DIR or the user cache)")
 
 
 def _load_text(ls, rate: float | None) -> str:
@@ -40,7 +41,7 @@ def _load_text(ls, rate: float | None) -> str:
 
 def main(args: argparse.Namespace) -> int:
     from mmsched.sched.scenario import builtin_scenario_names, find_scenario
-    from mmsched.sim.scenario_loader import load_scenario
+    from mmsched.sim.profiled import profile_scenario
 
     if args.rate is not None and not args.rate > 0:
         raise ValueError(f"--rate must be a positive number of requests/s, not {args.rate:g}")
@@ -50,7 +51,7 @@ def main(args: argparse.Namespace) -> int:
     for sc in scenarios:
         keys = sum(len(e.patterns) for e in sc.models)
         archs = ",".join(e.arch for e in sc.models)
-        load = "-" if args.no_load else _load_text(load_scenario(sc, cache_dir=args.cache_dir),
+        load = "-" if args.no_load else _load_text(profile_scenario(sc, cache_dir=args.cache_dir),
                                                    args.rate)
         rows.append((sc.label, sc.arrivals, "+".join(c.name for c in sc.system),
                      ",".join(n for n, _ in sc.variants) or "-", f"{keys} keys ({archs})", load))

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from mmsched.hw.model.dysta_sched import DystaSchedTwin, TwinResponse
+from mmsched.hw.cyclemodel.dysta_sched import DystaSchedTwin, TwinResponse
 from mmsched.hw.spec import DystaOp, DystaStatus, SchedulerConfig, pack_dysta_cmd, unpack_dysta_resp
 
 log = logging.getLogger(__name__)

@@ -52,8 +52,8 @@ from typing import Any
 
 import numpy as np
 
-from mmsched.hw.model.dysta_sched import DystaSchedTwin
-from mmsched.hw.model.host import JobImage, pack_act_write, pack_wt_write, unpack_done
+from mmsched.hw.cyclemodel.dysta_sched import DystaSchedTwin
+from mmsched.hw.cyclemodel.host import JobImage, pack_act_write, pack_wt_write, unpack_done
 from mmsched.hw.spec import (
     COUNTER_WIDTH,
     DONE_FIELDS,
@@ -610,11 +610,11 @@ def system_build_key(scheduler: SchedulerConfig, accelerator: AcceleratorConfig)
 def build_system_library(scheduler: SchedulerConfig, accelerator: AcceleratorConfig) -> Path:
     """Verilate and link the system for (``scheduler``, ``accelerator``) with the harness;
     cached under ``build/verilator_system_<key>`` (`system_build_key`)."""
-    from mmsched.hw.accel.build import build_root
+    from mmsched.hw.paths import build_dir
     from mmsched.hw.system import system_verilog
     from mmsched.sim.backends.verilator import build_harness_library
 
-    out = build_root() / f"verilator_system_{system_build_key(scheduler, accelerator)}"
+    out = build_dir() / f"verilator_system_{system_build_key(scheduler, accelerator)}"
     lib = out / "libsystem.so"
     if lib.exists():
         return lib
@@ -634,10 +634,10 @@ def make_system_session(simulator: str, scheduler: SchedulerConfig,
     if simulator == "verilator":
         return VerilatorSystemSession(scheduler, accelerator)
     if simulator == "icarus":
-        from mmsched.hw.accel.build import build_root
+        from mmsched.hw import paths
 
         return IcarusSystemSession(scheduler, accelerator,
-                                   build_dir=build_dir or build_root() / "cosim_system")
+                                   build_dir=build_dir or paths.build_dir() / "cosim_system")
     raise ValueError(f"the integrated system runs on {', '.join(SYSTEM_SIMULATORS)}, "
                      f"not {simulator!r}")
 

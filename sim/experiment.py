@@ -17,7 +17,7 @@ rate sweep and an SLO sweep, fixed mode) are simulated once and their results co
 (`JobResult.reused`).
 
 Random streams: each job builds its workload from (``seed``, seed index, rate) exactly as
-`mmsched.sched.dysta_csv.dysta_workloads` specifies (in compat mode, the artifact's one
+`mmsched.sched.streams.poisson_workloads` specifies (in compat mode, the artifact's one
 Python-``random`` stream per seed index over the recipe's rates in order), so a job's result
 depends only on its key.
 """
@@ -49,7 +49,7 @@ class WorkloadSource:
     `mmsched.sched.synthetic`, drawn with ``seed`` and ``samples`` samples per model key.
     ``kind="csv"``: every Dysta artifact CSV in the folder ``path``. ``kind="scenario"``: a
     shipped scenario ``name`` or a scenario TOML ``path`` (`mmsched.sched.scenario`), timed by
-    the exact cycle model through `mmsched.sim.scenario_loader.load_scenario`: static tables
+    the exact cycle model through `mmsched.sim.profiled.profile_scenario`: static tables
     from its profiling samples, requests over its held-out samples. ``clock_hz`` overrides the
     engine clock (default: the synthetic set's engine, 200 MHz for Eyeriss CSVs, 1 GHz for
     Sanger CSVs; a scenario's own clock is always used).
@@ -283,14 +283,14 @@ def load_tables(source: WorkloadSource, compat: CompatFlags) -> tuple[tuple, flo
 @functools.lru_cache(maxsize=8)
 def _scenario(source: WorkloadSource, compat: CompatFlags):
     """A scenario file profiled with the exact cycle model (cached under build/cache)."""
-    from mmsched.sim.scenario_loader import load_scenario
+    from mmsched.sim.profiled import profile_scenario
 
-    return load_scenario(source.path or source.name, compat=compat)
+    return profile_scenario(source.path or source.name, compat=compat)
 
 
 @functools.lru_cache(maxsize=8)
 def _static(source: WorkloadSource, compat: CompatFlags):
-    from mmsched.sched.dysta_csv import static_tables
+    from mmsched.sched.static import static_tables
 
     unit = "seconds" if compat.any else "cycles"
     if source.kind == "scenario":  # static tables from the profiling samples only
@@ -302,10 +302,10 @@ def _static(source: WorkloadSource, compat: CompatFlags):
 @functools.lru_cache(maxsize=32)
 def _workloads(source: WorkloadSource, compat: CompatFlags, rates: tuple[float, ...], slo: float,
                requests: int, seed: int, seed_index: int) -> dict[float, Any]:
-    from mmsched.sched.dysta_csv import dysta_workloads
+    from mmsched.sched.streams import poisson_workloads
 
     tables, clock = load_tables(source, compat)
-    wls = dysta_workloads(tables, rates=list(rates), num_requests=requests, slo=slo, seed=seed,
+    wls = poisson_workloads(tables, rates=list(rates), num_requests=requests, slo=slo, seed=seed,
                           seed_index=seed_index, compat=compat, clock_hz=clock,
                           static=_static(source, compat)[0])
     return dict(zip(rates, wls, strict=True))

@@ -1,7 +1,7 @@
 """The sparse systolic accelerator in Amaranth HDL (one block per module).
 
 `Accelerator` (top.py) is the component to instantiate; its timing contract is written once in
-`mmsched.hw.spec` (section 1) and reproduced exactly by `mmsched.hw.model.cycles`.
+`mmsched.hw.spec.accelerator` and reproduced exactly by `mmsched.hw.cyclemodel.cycles`.
 """
 
 from .top import Accelerator

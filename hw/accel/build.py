@@ -1,4 +1,5 @@
-"""Verilog of the accelerator top, generated once per configuration and cached under build/."""
+"""Verilog of the accelerator top, generated once per configuration and cached in the build
+folder (`mmsched.hw.paths.build_dir`)."""
 
 from __future__ import annotations
 
@@ -9,17 +10,10 @@ import os
 import re
 from pathlib import Path
 
+from mmsched.hw.paths import build_dir
 from mmsched.hw.spec import AcceleratorConfig
 
 TOP_NAME = "accelerator"
-
-
-def build_root() -> Path:
-    """``$MMSCHED_BUILD`` or the project's ``build/`` folder (git-ignored)."""
-    env = os.environ.get("MMSCHED_BUILD")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2] / "build"
 
 
 @functools.cache
@@ -28,7 +22,7 @@ def _sources_digest() -> bytes:
     from the modules it imported, so a source edited later must not change its cache key."""
     h = hashlib.sha256()
     here = Path(__file__).resolve().parent
-    for p in [*sorted(here.glob("*.py")), here.parent / "spec.py"]:
+    for p in [*sorted(here.glob("*.py")), *sorted((here.parent / "spec").glob("*.py"))]:
         h.update(p.read_bytes())
     return h.digest()
 
@@ -52,7 +46,7 @@ def write_verilog(cfg: AcceleratorConfig, out_dir: str | Path | None = None, *,
     from .top import Accelerator
 
     cached = out_dir is None
-    out = Path(out_dir) if out_dir is not None else build_root() / "rtl" / rtl_hash(cfg)
+    out = Path(out_dir) if out_dir is not None else build_dir() / "rtl" / rtl_hash(cfg)
     vpath = out / f"{name}.v"
     if cached and vpath.exists():
         return vpath

@@ -14,7 +14,7 @@ from .layouts import check_config, command_layout, done_layout
 class Controller(wiring.Component):
     """Sequences a job: tiles (m-tile major, n-tile minor), chunks, flush and drain.
 
-    The timing (hw/spec.py section 1) as the FSM runs it, for one job accepted at cycle a:
+    The timing (hw/spec/accelerator.py) as the FSM runs it, for one job accepted at cycle a:
 
     - ``START`` (cycle a+1): reset the tile pointers.
     - per tile: ``PRELOAD`` fetches chunk 0 (weight loader start, activation word read in

@@ -56,8 +56,9 @@ class Accelerator(wiring.Component):
     out_rd_addr : In, out_rd_data : Out
         Host read of one output word (synchronous: data the cycle after the address).
 
-    ``latency`` = JOB_OVERHEAD_CYCLES: ``done.cycles`` = the job's tile cycles (hw/spec.py
-    section 1) + ``latency``; `mmsched.hw.model.cycles.job_counters` gives the whole record.
+    ``latency`` = JOB_OVERHEAD_CYCLES: ``done.cycles`` = the job's tile cycles
+    (`mmsched.hw.spec.accelerator`) + ``latency``;
+    `mmsched.hw.cyclemodel.cycles.job_counters` gives the whole record.
     """
 
     latency = JOB_OVERHEAD_CYCLES

@@ -1,7 +1,7 @@
 """The Dysta hardware scheduler in Amaranth: one block per module.
 
-Formats, layouts and latencies come from `mmsched.hw.spec` section (2); the bit-exact Python
-twin is `mmsched.hw.model.dysta_sched`.
+Formats, layouts and latencies come from `mmsched.hw.spec.scheduler`; the bit-exact Python
+twin is `mmsched.hw.cyclemodel.dysta_sched`.
 """
 
 from .comparator_tree import ComparatorTree

@@ -12,9 +12,10 @@ from mmsched.hw.spec import DYSTA_SEQ_BITS
 class ComparatorTree(wiring.Component):
     """Picks the winner among ``count`` candidates in ceil(log2 count) registered levels.
 
-    Tie-break (spec section (2), Python model `mmsched.hw.model.dysta_sched.beats`): a valid
-    candidate beats an invalid one; between valid ones the smaller score wins, and equal scores
-    go to the smaller sequence number. At each level candidates are paired (0, 1), (2, 3), ...;
+    Tie-break (`mmsched.hw.spec.scheduler`; Python model
+    `mmsched.hw.cyclemodel.dysta_sched.beats`): a valid candidate beats an invalid one;
+    between valid ones the smaller score wins, and equal scores go to the smaller sequence
+    number. At each level candidates are paired (0, 1), (2, 3), ...;
     an odd one out is registered unchanged.
 
     Ports

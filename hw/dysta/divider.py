@@ -9,7 +9,7 @@ from amaranth.lib.wiring import In, Out
 
 class RestoringDivider(wiring.Component):
     """``quotient = min(floor(dividend / divisor), 2^quotient_bits - 1)`` (Python model:
-    `mmsched.hw.model.dysta_sched.divide_sat`).
+    `mmsched.hw.cyclemodel.dysta_sched.divide_sat`).
 
     Operands are sampled in the cycle ``start`` is high; ``done`` is high for one cycle
     `latency` cycles later, and ``quotient`` holds its value until the next ``start``. The first

@@ -15,8 +15,8 @@ from mmsched.hw.spec import (
     SchedulerConfig,
 )
 
-from ._layouts import np_shape, p_shape
 from .divider import RestoringDivider
+from .layouts import np_shape, p_shape
 
 
 class _State(enum.Enum, shape=4):
@@ -33,8 +33,8 @@ class _State(enum.Enum, shape=4):
 
 class GammaUnit(wiring.Component):
     """Gamma, R/beta and P of one slot, and N times the last two (Python model:
-    `layer_ratio`, `gamma_update`, `estimate`, `n_scaled` of `mmsched.hw.model.dysta_sched`;
-    formats: spec section (2)).
+    `layer_ratio`, `gamma_update`, `estimate`, `n_scaled` of `mmsched.hw.cyclemodel.dysta_sched`;
+    formats: `mmsched.hw.spec.scheduler`).
 
     Ports
     -----

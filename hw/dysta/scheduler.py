@@ -17,9 +17,9 @@ from mmsched.hw.spec import (
     SchedulerConfig,
 )
 
-from ._layouts import cmd_layout, cold_layout, hot_layout, nt_shape, resp_layout
 from .comparator_tree import ComparatorTree
 from .gamma_unit import GammaUnit
+from .layouts import cmd_layout, cold_layout, hot_layout, nt_shape, resp_layout
 from .lut_memories import LUTMemories
 from .score_unit import ScoreUnit
 from .task_table import TaskTable
@@ -46,8 +46,8 @@ class DystaScheduler(wiring.Component):
     in cycle c is answered in
     cycle c + ``config.latency(op, status)`` (DECIDE: ceil(log2 S) + 4); ``cmd.ready`` rises
     again the cycle after the response is taken. Arithmetic, formats, tie-break and the
-    handling of bad ids, full table and past deadlines: spec section (2). Bit-exact twin:
-    `mmsched.hw.model.dysta_sched.DystaSchedTwin`.
+    handling of bad ids, full table and past deadlines: `mmsched.hw.spec.scheduler`. Bit-exact twin:
+    `mmsched.hw.cyclemodel.dysta_sched.DystaSchedTwin`.
 
     Ports
     -----

@@ -8,12 +8,12 @@ from amaranth.lib.wiring import In, Out
 
 from mmsched.hw.spec import DYSTA_WAIT_MANT_BITS, DYSTA_WEIGHT_BITS, SchedulerConfig
 
-from ._layouts import np_shape, nt_shape
+from .layouts import np_shape, nt_shape
 
 
 class ScoreUnit(wiring.Component):
     """``score_N = min(N*rb + max(0, N*P - N*t) << score_frac + shift(wq * K), max)`` (model:
-    `mmsched.hw.model.dysta_sched.lane_score`; formats: spec section (2)).
+    `mmsched.hw.cyclemodel.dysta_sched.lane_score`; formats: `mmsched.hw.spec.scheduler`).
 
     No multiplier but the fairness one: N*rb and N*P are kept by the task table, N*t is
     computed once per decision by the scheduler. Four registered stages: (1) the quantised

@@ -8,7 +8,7 @@ from amaranth.lib.wiring import In, Out
 
 from mmsched.hw.spec import SchedulerConfig
 
-from ._layouts import cold_layout, hot_layout
+from .layouts import cold_layout, hot_layout
 
 
 def _add_sub(x, y, sub):

@@ -1,12 +1,12 @@
 """dysta_hw: the Dysta hardware scheduler's decisions, from its bit-exact twin.
 
 Fan, Venieris, Kouris, Lane, "Sparse-DySta", MICRO'23 (arXiv 2310.11096), section 5 (the
-hardware scheduler). Drives `mmsched.hw.model.dysta_sched.DystaSchedTwin` (or, through
+hardware scheduler). Drives `mmsched.hw.cyclemodel.dysta_sched.DystaSchedTwin` (or, through
 `DystaHW.scheduler_factory`, the RTL itself: ``mmsched.sim.cosim``) with the command sequence
 the host and the accelerators would send: the static tables (``context.tables[0]``) are
 quantised into the scheduler's LUTs once, each arrival is an ADMIT, each finished layer a
 LAYER_DONE with the monitor's counts, each decision a DECIDE, each finished request a RETIRE.
-The score, formats and tie-break are those of `mmsched.hw.spec` section (2): the float
+The score, formats and tie-break are those of `mmsched.hw.spec.scheduler`: the float
 ``dysta`` policy's score in fixed point.
 
 Deviations from the float ``dysta`` policy (measured in the README section "The Dysta
@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mmsched.hw.model.dysta_sched import DystaSchedTwin
+from mmsched.hw.cyclemodel.dysta_sched import DystaSchedTwin
 from mmsched.hw.spec import (
     DYSTA_COUNT_BITS,
     DystaStatus,

@@ -15,8 +15,8 @@ from typing import Protocol
 
 import numpy as np
 
-from mmsched.hw.model.cycles import Counters, kept_columns, layer_counters
-from mmsched.hw.model.host import (
+from mmsched.hw.cyclemodel.cycles import Counters, kept_columns, layer_counters
+from mmsched.hw.cyclemodel.host import (
     JobImage,
     decode_outputs,
     job_image,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 
-from mmsched.hw.model.host import JobImage, unpack_done
+from mmsched.hw.cyclemodel.host import JobImage, unpack_done
 from mmsched.hw.spec import AcceleratorConfig
 
 from . import register_backend

@@ -1,6 +1,6 @@
 """The ``analytic`` timing backend: the exact cycle model of the sparse systolic accelerator.
 
-Layer times come from `mmsched.hw.model.cycles.layer_counters` on the masks a MASK SOURCE
+Layer times come from `mmsched.hw.cyclemodel.cycles.layer_counters` on the masks a MASK SOURCE
 gives: any object with ``masks(model, layer_index, sample) -> (act_mask, weight_mask)``
 (``act_mask`` bool ``[groups, M, K]``, ``weight_mask`` bool ``[groups, K, N]`` or ``[K, N]``).
 `UniformMasks` is the simple seeded one (used by ``mmsched layer-cycles`` and the tests);
@@ -16,7 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
-from mmsched.hw.model.cycles import Counters, layer_counters
+from mmsched.hw.cyclemodel.cycles import Counters, layer_counters
 from mmsched.hw.spec import AcceleratorConfig
 from mmsched.sched.model import Model
 

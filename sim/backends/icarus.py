@@ -13,7 +13,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from mmsched.hw.model.host import JobImage
+from mmsched.hw.cyclemodel.host import JobImage
+from mmsched.hw.paths import build_dir
 from mmsched.hw.spec import AcceleratorConfig
 
 from . import register_backend
@@ -30,8 +31,7 @@ class CocotbDriver:
 
         from mmsched.hw.accel.build import (
             TOP_NAME,
-            build_root,
-            icarus_verilog,
+                        icarus_verilog,
             rtl_hash,
             write_verilog,
         )
@@ -44,7 +44,7 @@ class CocotbDriver:
         vpath = write_verilog(cfg)
         if simulator == "icarus":
             vpath = icarus_verilog(vpath)
-        self.build_dir = build_root() / f"{simulator}_{rtl_hash(cfg)}"
+        self.build_dir = build_dir() / f"{simulator}_{rtl_hash(cfg)}"
         self.runner = get_runner(simulator)
         self.runner.build(sources=[vpath], hdl_toplevel=TOP_NAME, build_dir=self.build_dir,
                           timescale=("1ns", "1ps"), always=False, waves=waves,

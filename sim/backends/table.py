@@ -15,8 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mmsched.sched.dysta_csv import table_models
-from mmsched.sched.latency_table import LatencyTable
+from mmsched.sched.latency_table import LatencyTable, table_models
 from mmsched.sched.model import Model
 from mmsched.sched.workload import seconds_to_time
 

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mmsched.hw.model.host import JobImage, unpack_done
+from mmsched.hw.cyclemodel.host import JobImage, unpack_done
+from mmsched.hw.paths import build_dir
 from mmsched.hw.spec import (
     COUNTER_WIDTH,
     DONE_FIELDS,
@@ -57,11 +58,11 @@ def build_library(cfg: AcceleratorConfig, *, jobs: int = 2) -> Path:
     Cached: reused when ``build/verilator_<hash>/libaccel.so`` exists (the hash covers the
     configuration, the RTL sources and the harness).
     """
-    from mmsched.hw.accel.build import TOP_NAME, build_root, rtl_hash, write_verilog
+    from mmsched.hw.accel.build import TOP_NAME, rtl_hash, write_verilog
 
     h = rtl_hash(cfg) + "_" + hashlib.sha256(harness_source_bytes(HARNESS) + " ".join(
         (OPT_MAKEFLAGS, *CFLAGS)).encode()).hexdigest()[:8]
-    out = build_root() / f"verilator_{h}"
+    out = build_dir() / f"verilator_{h}"
     lib = out / "libaccel.so"
     if lib.exists():
         return lib
@@ -158,7 +159,7 @@ def _to_u32(values: Sequence[int], width: int) -> np.ndarray:
 def _port_writes(fields: dict[str, int], names: Sequence[str],
                  rows: Sequence[Sequence[int]]) -> list[int]:
     """Values of a host write port (``fields``: name -> bits, LSB first, with a leading
-    ``en``), one per row of ``rows`` (the values of ``names``): `mmsched.hw.model.host`'s
+    ``en``), one per row of ``rows`` (the values of ``names``): `mmsched.hw.cyclemodel.host`'s
     ``pack_fields`` with ``en=1``, with the field offsets computed once per call."""
     off, at = {}, 0
     for name, width in fields.items():

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from amaranth.sim import Simulator
 
-from mmsched.hw.model.cycles import layer_counters
-from mmsched.hw.model.dysta_sched import DystaSchedTwin
-from mmsched.hw.model.host import job_image, operands, unpack_done
+from mmsched.hw.cyclemodel.cycles import layer_counters
+from mmsched.hw.cyclemodel.dysta_sched import DystaSchedTwin
+from mmsched.hw.cyclemodel.host import job_image, operands, unpack_done
 from mmsched.hw.spec import (
     AcceleratorConfig,
     DystaOp,

@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 
 from mmsched.sched.compat import CompatFlags
-from mmsched.sched.dysta_csv import dysta_workload, static_tables
 from mmsched.sched.latency_table import LatencyTable
 from mmsched.sched.metrics import summarize
 from mmsched.sched.policy import PolicyContext, make_policy, policy_class, policy_names
+from mmsched.sched.static import static_tables
+from mmsched.sched.streams import poisson_workload
 from mmsched.sim.backends.table import TableBackend
 from mmsched.sim.engine import check_invariants, simulate
 
@@ -41,7 +42,7 @@ TABLES = _tables()
 def _run(name, compat):
     unit = "seconds" if compat.any else "cycles"
     st = static_tables(TABLES, time_unit=unit, clock_hz=CLOCK)
-    wl = dysta_workload(TABLES, rate=80, num_requests=40, slo=3, seed=3, compat=compat,
+    wl = poisson_workload(TABLES, rate=80, num_requests=40, slo=3, seed=3, compat=compat,
                         clock_hz=CLOCK, static=st)
     be = TableBackend(TABLES, time_unit=unit, clock_hz=CLOCK)
     ctx = PolicyContext(tables=(st,), clock_hz=CLOCK, time_unit=unit, compat=compat)

@@ -10,16 +10,11 @@ import numpy as np
 import pytest
 
 from mmsched.sched.compat import CompatFlags
-from mmsched.sched.dysta_csv import (
-    dysta_workload,
-    dysta_workloads,
-    load_csv,
-    load_csv_dir,
-    sanger_latency_s,
-    static_tables,
-)
+from mmsched.sched.dysta_csv import load_csv, load_csv_dir, sanger_latency_s
 from mmsched.sched.errors import InputError
 from mmsched.sched.latency_table import LatencyTable
+from mmsched.sched.static import static_tables
+from mmsched.sched.streams import poisson_workload, poisson_workloads
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "dysta_csv"
 COMPAT = CompatFlags.dysta_artifact()
@@ -159,7 +154,7 @@ def test_static_tables_hand_computed():
 def test_compat_request_stream_is_the_artifacts():
     tables = load_csv_dir(DATA / "eyerissv2", compat=COMPAT)
     st = static_tables(tables, time_unit="seconds")
-    wl_a, wl_b = dysta_workloads(tables, rates=[30, 40], num_requests=5, slo=10, seed=1,
+    wl_a, wl_b = poisson_workloads(tables, rates=[30, 40], num_requests=5, slo=10, seed=1,
                                  seed_index=2, compat=COMPAT, static=st)
     # The stream by hand: random.seed(1 + 2); per request expovariate, model, priority, sample.
     gen = random.Random(3)
@@ -176,7 +171,7 @@ def test_compat_request_stream_is_the_artifacts():
             assert r.deadline == t + target * 10
     assert wl_a.time_unit == "seconds"
     # A single rate equals the artifact run with only that rate.
-    single = dysta_workload(tables, rate=30, num_requests=5, slo=10, seed=1, seed_index=2,
+    single = poisson_workload(tables, rate=30, num_requests=5, slo=10, seed=1, seed_index=2,
                             compat=COMPAT, static=st)
     assert single.requests == wl_a.requests
 
@@ -184,14 +179,14 @@ def test_compat_request_stream_is_the_artifacts():
 def test_fixed_requests_deterministic_and_every_sample_drawable():
     tables = load_csv_dir(DATA / "eyerissv2")
     kw = dict(rate=2.5, num_requests=400, slo=10, seed=7, seed_index=1, clock_hz=200e6)
-    a = dysta_workload(tables, **kw)
-    b = dysta_workload(tables, **kw)
+    a = poisson_workload(tables, **kw)
+    b = poisson_workload(tables, **kw)
     assert a.requests == b.requests
     assert a.time_unit == "cycles"
     assert a.requests[0].arrival == 0
     assert all(isinstance(r.arrival, int) and isinstance(r.deadline, int) for r in a.requests)
     assert max(r.sample for r in a.requests) >= 7  # 10-sample tables: ids 7..9 appear
-    c = dysta_workload(tables, **{**kw, "seed_index": 2})
+    c = poisson_workload(tables, **{**kw, "seed_index": 2})
     assert c.requests != a.requests
 
 
@@ -199,16 +194,16 @@ def test_fixed_requests_deterministic_and_every_sample_drawable():
 def test_non_positive_rate(rate):
     tables = load_csv_dir(DATA / "eyerissv2")
     with pytest.raises(InputError, match="expected a positive number of requests per second"):
-        dysta_workload(tables, rate=rate, num_requests=10, slo=10)
+        poisson_workload(tables, rate=rate, num_requests=10, slo=10)
 
 
 def test_compat_integer_rates():
     tables = load_csv_dir(DATA / "eyerissv2", compat=COMPAT)
     with pytest.raises(InputError, match="integer"):
-        dysta_workload(tables, rate=2.5, num_requests=10, slo=10, compat=COMPAT)
+        poisson_workload(tables, rate=2.5, num_requests=10, slo=10, compat=COMPAT)
     # Real rates are fine in fixed mode, and in compat mode without the switch.
     relaxed = CompatFlags(**{**COMPAT.__dict__, "integer_rates": False})
-    assert len(dysta_workload(tables, rate=2.5, num_requests=10, slo=10,
+    assert len(poisson_workload(tables, rate=2.5, num_requests=10, slo=10,
                               compat=relaxed).requests) == 10
 
 
@@ -216,7 +211,7 @@ def test_compat_needs_seven_samples(tmp_path):
     text = "sim_lat,overall-sparsity,batch-indx,layer-indx\n1e-3,0.5,0,0\n1e-3,0.5,1,0\n"
     t = load_csv(_write(tmp_path, text))
     with pytest.raises(InputError, match="at least 7 samples"):
-        dysta_workload([t], rate=3, num_requests=5, slo=10, compat=COMPAT)
+        poisson_workload([t], rate=3, num_requests=5, slo=10, compat=COMPAT)
 
 
 def test_cycle_tables_agree_with_table_backend():

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from mmsched.sched.dysta_csv import dysta_workload, static_tables
 from mmsched.sched.metrics import summarize
 from mmsched.sched.policy import PolicyContext, make_policy
 from mmsched.sched.shadow import Shadow
+from mmsched.sched.static import static_tables
+from mmsched.sched.streams import poisson_workload
 from mmsched.sched.synthetic import synthetic_tables
 from mmsched.sim.backends.table import TableBackend
 from mmsched.sim.engine import simulate
@@ -16,7 +17,7 @@ from mmsched.sim.engine import simulate
 def _setup(name="cnn", rate=5.0, n=300, slo=10.0, seed=3):
     tables, clk = synthetic_tables(name)
     st = static_tables(tables, time_unit="cycles", clock_hz=clk)
-    wl = dysta_workload(tables, rate=rate, num_requests=n, slo=slo, seed=seed, clock_hz=clk,
+    wl = poisson_workload(tables, rate=rate, num_requests=n, slo=slo, seed=seed, clock_hz=clk,
                         static=st)
     return wl, TableBackend(tables, time_unit="cycles", clock_hz=clk), \
         PolicyContext(tables=(st,), clock_hz=clk, time_unit="cycles")

@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 
 from mmsched.sched.compat import CompatFlags
-from mmsched.sched.dysta_csv import dysta_workload, static_tables
 from mmsched.sched.latency_table import LatencyTable
 from mmsched.sched.policies._base import EstimatePolicy
 from mmsched.sched.policies.prema import PREMA
 from mmsched.sched.policy import PolicyContext, make_policy
+from mmsched.sched.static import static_tables
+from mmsched.sched.streams import poisson_workload
 from mmsched.sim.backends.table import TableBackend
 from mmsched.sim.engine import simulate
 
@@ -44,7 +45,7 @@ def _run(name, compat, seed):
     iso_s = iso if unit == "seconds" else iso / CLOCK
     # Load 1.3 (compat: the artifact's integer rates).
     rate = round(1.3 / iso_s)
-    wl = dysta_workload(TABLES, rate=rate, num_requests=200, slo=4, seed=seed, compat=compat,
+    wl = poisson_workload(TABLES, rate=rate, num_requests=200, slo=4, seed=seed, compat=compat,
                         clock_hz=CLOCK, static=st)
     be = TableBackend(TABLES, time_unit=unit, clock_hz=CLOCK)
     ctx = PolicyContext(tables=(st,), clock_hz=CLOCK, time_unit=unit, compat=compat)

@@ -117,7 +117,7 @@ fps = 45.0
 
 
 def test_frames_deadlines_cascades_and_determinism(tmp_path):
-    from mmsched.sched.scenario import frame_requests
+    from mmsched.sched.streams import frame_requests
 
     sc = load_scenario_file(write(tmp_path, PERIODIC))
     keys = {e.arch: [f"{e.arch}_dense"] for e in sc.models}

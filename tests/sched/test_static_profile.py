@@ -13,7 +13,7 @@ from mmsched.sched.errors import InputError
 from mmsched.sched.model import Layer
 from mmsched.sched.scenario import parse_scenario
 from mmsched.sched.static_profile import load_static_tables, save_static_tables
-from mmsched.sim import scenario_loader
+from mmsched.sim import profiled
 from mmsched.sim.backends.analytic import AnalyticBackend
 
 
@@ -35,8 +35,8 @@ def tiny_scenario(system="eyeriss_v2_like"):
 
 def test_static_tables_equal_direct_average(tmp_path):
     sc = tiny_scenario()
-    ls = scenario_loader.load_scenario(sc, cache_dir=tmp_path)
-    masks, _ = scenario_loader.mask_source(sc)
+    ls = profiled.profile_scenario(sc, cache_dir=tmp_path)
+    masks, _ = profiled.mask_source(sc)
     direct = AnalyticBackend(system=sc.system[0], masks=masks, memoise=False)
     for m in sc.model_list():
         prof = ls.static[0].pattern[m.key]
@@ -57,8 +57,8 @@ def test_static_tables_equal_direct_average(tmp_path):
 
 def test_heldout_samples_serve_the_runs(tmp_path):
     sc = tiny_scenario()
-    ls = scenario_loader.load_scenario(sc, cache_dir=tmp_path)
-    masks, _ = scenario_loader.mask_source(sc)
+    ls = profiled.profile_scenario(sc, cache_dir=tmp_path)
+    masks, _ = profiled.mask_source(sc)
     direct = AnalyticBackend(system=sc.system[0], masks=masks)
     be = ls.backend()
     (wl,) = ls.workloads(rates=[50.0], slo=10.0, seed=3)
@@ -75,23 +75,23 @@ def test_heldout_samples_serve_the_runs(tmp_path):
 
 def test_cache_round_trip_and_invalidation(tmp_path, monkeypatch):
     sc = tiny_scenario()
-    first = scenario_loader.profile_scenario(sc, cache_dir=tmp_path)
+    first = profiled.profile_accelerator(sc, cache_dir=tmp_path)
     assert len(list(tmp_path.glob("profile-*.npz"))) == 1
 
     def boom(*a, **k):
         raise AssertionError("cache miss")
 
-    monkeypatch.setattr(scenario_loader, "run_profile", boom)
-    again = scenario_loader.profile_scenario(sc, cache_dir=tmp_path)
+    monkeypatch.setattr(profiled, "run_profile", boom)
+    again = profiled.profile_accelerator(sc, cache_dir=tmp_path)
     for a, b in zip(first, again, strict=True):
         assert a.key == b.key and np.array_equal(a.cycles, b.cycles)
         assert np.array_equal(a.nnz, b.nnz) and np.allclose(a.energy_pj, b.energy_pj)
     # another scenario with the same arch, patterns and accelerator shares the cache
     same = parse_scenario({**_doc(sc), "name": "other", "rates": [7.0]}, "<test>")
-    assert scenario_loader.profile_scenario(same, cache_dir=tmp_path)[0].key == first[0].key
+    assert profiled.profile_accelerator(same, cache_dir=tmp_path)[0].key == first[0].key
     other = parse_scenario({**_doc(sc), "mask_seed": 1}, "<test>")
     with pytest.raises(AssertionError, match="cache miss"):
-        scenario_loader.profile_scenario(other, cache_dir=tmp_path)
+        profiled.profile_accelerator(other, cache_dir=tmp_path)
 
 
 def _doc(sc):
@@ -101,7 +101,7 @@ def _doc(sc):
 
 
 def test_static_file_round_trip_and_errors(tmp_path):
-    ls = scenario_loader.load_scenario(tiny_scenario(), cache_dir=tmp_path)
+    ls = profiled.profile_scenario(tiny_scenario(), cache_dir=tmp_path)
     f = tmp_path / "st.json"
     save_static_tables(ls.static[0], f, meta={"time_unit": "cycles"})
     st, meta = load_static_tables(f)
@@ -143,7 +143,7 @@ def test_profile_and_scenarios_commands(tmp_path, capsys):
     assert main(["profile", str(tmp_path / "s.toml"), "--out", str(out), "--cache-dir",
                  str(tmp_path / "cache")]) == 0
     st, meta = load_static_tables(out)
-    ls = scenario_loader.load_scenario(str(tmp_path / "s.toml"), cache_dir=tmp_path / "cache")
+    ls = profiled.profile_scenario(str(tmp_path / "s.toml"), cache_dir=tmp_path / "cache")
     assert st.pattern == ls.static[0].pattern
     assert meta["profiling_samples"] == [0, 1, 2] and meta["heldout_samples"] == [3, 4]
     capsys.readouterr()

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from mmsched.hw.model.cycles import layer_counters
+from mmsched.hw.cyclemodel.cycles import layer_counters
 from mmsched.hw.spec import EYERISS_V2_LIKE, SANGER_LIKE
 from mmsched.sched.model import Layer, Model
 from mmsched.sim.backends import LayerTiming, make_backend

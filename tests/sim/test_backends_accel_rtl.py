@@ -9,8 +9,8 @@ Amaranth and Icarus backends answer through the same `TimingBackend` interface o
 import numpy as np
 import pytest
 
-from mmsched.hw.model.cycles import layer_counters
-from mmsched.hw.model.host import operands, reference
+from mmsched.hw.cyclemodel.cycles import layer_counters
+from mmsched.hw.cyclemodel.host import operands, reference
 from mmsched.hw.spec import AcceleratorConfig
 from mmsched.sched.model import Layer, Model
 from mmsched.sim.backends import make_backend

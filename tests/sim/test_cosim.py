@@ -12,8 +12,9 @@ import shutil
 import pytest
 
 from mmsched.hw.spec import SchedulerConfig
-from mmsched.sched.dysta_csv import dysta_workload, static_tables
 from mmsched.sched.policy import PolicyContext, make_policy
+from mmsched.sched.static import static_tables
+from mmsched.sched.streams import poisson_workload
 from mmsched.sched.synthetic import synthetic_tables
 from mmsched.sim.backends.table import TableBackend
 from mmsched.sim.cosim import AmaranthSession, CosimMismatch, RTLScheduler, run_cosim
@@ -23,7 +24,7 @@ from mmsched.sim.engine import simulate
 def _inputs(name: str, n: int, rate: float, seed: int = 1):
     tables, clk = synthetic_tables(name)
     st = static_tables(tables, time_unit="cycles", clock_hz=clk)
-    wl = dysta_workload(tables, rate=rate, num_requests=n, slo=10.0, seed=seed, clock_hz=clk,
+    wl = poisson_workload(tables, rate=rate, num_requests=n, slo=10.0, seed=seed, clock_hz=clk,
                         static=st)
     return wl, TableBackend(tables, time_unit="cycles", clock_hz=clk), \
         PolicyContext(tables=(st,), clock_hz=clk, time_unit="cycles")
@@ -57,11 +58,11 @@ def test_icarus_cosim_200_requests(tmp_path):
 @pytest.mark.rtl
 @pytest.mark.usefixtures("needs_verilator")
 def test_verilator_cosim_200_requests():
-    from mmsched.hw.accel.build import build_root
+    from mmsched.hw.paths import build_dir
 
     wl, be, ctx = _inputs("attnn", 200, 30.0, seed=3)
     # the library is cached by its config and sources (a changed RTL rebuilds)
-    res = run_cosim(wl, be, ctx, simulator="verilator", build_dir=build_root() / "cosim",
+    res = run_cosim(wl, be, ctx, simulator="verilator", build_dir=build_dir() / "cosim",
                     policy_overrides={"slots": 8, "predictor": "last-one"})
     assert res.decisions > 2000
     _check_same_finishes(wl, be, ctx, res, slots=8, predictor="last-one")

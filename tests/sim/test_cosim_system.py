@@ -22,13 +22,13 @@ from mmsched.sim.cosim_system import (
     tiny_scenario,
 )
 from mmsched.sim.engine import simulate
-from mmsched.sim.scenario_loader import load_scenario, mask_source
+from mmsched.sim.profiled import mask_source, profile_scenario
 
 
 def _tiny(requests: int, seed: int = 1, rate: float | None = None):
     """The cosim-tiny scenario's workload (default rate: load 0.8)."""
     sc = tiny_scenario()
-    loaded = load_scenario(sc, cache_dir=None)
+    loaded = profile_scenario(sc, cache_dir=False)
     wl = loaded.workloads(rates=[rate or sc.rates[0]], slo=sc.slos[0], requests=requests,
                           seed=seed)[0]
     ctx = PolicyContext(tables=(loaded.static[0],), clock_hz=wl.clock_hz,
@@ -82,10 +82,10 @@ def test_verilator_system_cosim_60_requests():
     over = {"slots": 8}
     res = run_system_cosim(wl, masks, ctx, sc.system[0], simulator="verilator",
                            policy_overrides=over, seed=3)
-    from mmsched.hw.accel.build import build_root
+    from mmsched.hw.paths import build_dir
 
     # the scheduler-only library is cached by its config and sources (as the system's is)
-    model = run_cosim(wl, be, ctx, simulator="verilator", build_dir=build_root() / "cosim",
+    model = run_cosim(wl, be, ctx, simulator="verilator", build_dir=build_dir() / "cosim",
                       policy_overrides=over)
     _check(sc, wl, be, ctx, res, over, model)
     # the scheduler did not simply serve in arrival order

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from mmsched.sched.compat import CompatFlags
-from mmsched.sched.dysta_csv import dysta_workload, static_tables, table_models
-from mmsched.sched.latency_table import LatencyTable
+from mmsched.sched.latency_table import LatencyTable, table_models
 from mmsched.sched.policies.fcfs import FCFS
 from mmsched.sched.policy import PolicyContext, make_policy
+from mmsched.sched.static import static_tables
+from mmsched.sched.streams import poisson_workload
 from mmsched.sched.workload import Request, Workload
 from mmsched.sim.backends.table import TableBackend
 from mmsched.sim.engine import check_invariants, chrome_trace, idle_while_ready, simulate
@@ -34,7 +35,7 @@ def _tables(seed=0, n_models=3, samples=6):
 def _setup(seed=0, rate=300.0, n=60, slo=3.0, accs=1):
     tables = _tables(seed)
     st = static_tables(tables, time_unit="cycles", clock_hz=CLOCK)
-    wl = dysta_workload(tables, rate=rate, num_requests=n, slo=slo, seed=seed, clock_hz=CLOCK,
+    wl = poisson_workload(tables, rate=rate, num_requests=n, slo=slo, seed=seed, clock_hz=CLOCK,
                         static=st)
     be = TableBackend(tables, time_unit="cycles", clock_hz=CLOCK)
     ctx = PolicyContext(tables=(st,) * accs, num_accelerators=accs, clock_hz=CLOCK)

@@ -17,9 +17,11 @@ from pathlib import Path
 import pytest
 
 from mmsched.sched.compat import CompatFlags
-from mmsched.sched.dysta_csv import dysta_workloads, load_csv_dir, static_tables
+from mmsched.sched.dysta_csv import load_csv_dir
 from mmsched.sched.metrics import summarize
 from mmsched.sched.policy import PolicyContext, make_policy
+from mmsched.sched.static import static_tables
+from mmsched.sched.streams import poisson_workloads
 from mmsched.sim.backends.table import TableBackend
 from mmsched.sim.engine import simulate
 
@@ -39,7 +41,7 @@ def _mine(kind: str, compat: CompatFlags = COMPAT, data: Path = DATA,
     out = {}
     for r in range(meta["seeds"]):
         for slo in meta["slos"]:
-            wls = dysta_workloads(tables, rates=meta["rates"], num_requests=meta["num_requests"],
+            wls = poisson_workloads(tables, rates=meta["rates"], num_requests=meta["num_requests"],
                                   slo=slo, seed=meta["seed"], seed_index=r, compat=compat,
                                   static=st)
             for rate, wl in zip(meta["rates"], wls, strict=True):

@@ -12,10 +12,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mmsched.sched.dysta_csv import static_tables, table_models
-from mmsched.sched.latency_table import LatencyTable
+from mmsched.sched.latency_table import LatencyTable, table_models
 from mmsched.sched.policies.dysta import Dysta
 from mmsched.sched.policy import PolicyContext, make_policy, policy_config
+from mmsched.sched.static import static_tables
 from mmsched.sched.workload import Request, Workload
 from mmsched.sim.backends.table import TableBackend
 from mmsched.sim.engine import check_invariants, idle_while_ready, simulate

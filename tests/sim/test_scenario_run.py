@@ -31,6 +31,7 @@ patterns = ["dense", "nm2of4"]
 
 def test_run_scenario_file_uses_exact_cycle_model(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MMSCHED_CACHE_DIR", str(tmp_path / "cache"))
     (tmp_path / "s.toml").write_text(SCENARIO)
     rc = main(["run", "--scenario", "s.toml", "--policies", "fcfs,dysta", "--seeds", "1",
                "--jobs", "1", "--out", "out", "--no-progress"])
@@ -38,7 +39,7 @@ def test_run_scenario_file_uses_exact_cycle_model(tmp_path, monkeypatch):
     with open(tmp_path / "out" / "summary.csv") as f:
         rows = list(csv.DictReader(f))
     assert {r["policy"] for r in rows} == {"fcfs", "dysta"}
-    assert list((tmp_path / "build" / "cache").glob("profile-*.npz"))  # profiled and cached
+    assert list((tmp_path / "cache").glob("profile-*.npz"))  # profiled and cached
 
 
 def test_run_unknown_scenario_is_bad_input(tmp_path, monkeypatch, capsys):

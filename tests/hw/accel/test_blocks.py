@@ -1,5 +1,5 @@
 """Amaranth-simulator unit tests of each accelerator block against its Python model
-(`mmsched.hw.model.blocks`): seeded random stimuli, compared cycle by cycle."""
+(`mmsched.hw.cyclemodel.blocks`): seeded random stimuli, compared cycle by cycle."""
 
 import numpy as np
 import pytest
@@ -12,8 +12,8 @@ from mmsched.hw.accel.monitor import Monitor
 from mmsched.hw.accel.pe import ProcessingElement
 from mmsched.hw.accel.streamer import ActivationStreamer
 from mmsched.hw.accel.wbuf import WeightBuffer
-from mmsched.hw.model.blocks import Element, LoaderModel, PEModel, StreamerModel
-from mmsched.hw.model.host import pack
+from mmsched.hw.cyclemodel.blocks import Element, LoaderModel, PEModel, StreamerModel
+from mmsched.hw.cyclemodel.host import pack
 from mmsched.hw.spec import AcceleratorConfig
 
 CFGS = {

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mmsched.hw.accel.build import TOP_NAME, build_root, icarus_verilog, write_verilog
+from mmsched.hw.accel.build import TOP_NAME, icarus_verilog, write_verilog
+from mmsched.hw.paths import build_dir
 from mmsched.hw.spec import AcceleratorConfig
 
 pytestmark = pytest.mark.rtl
@@ -23,7 +24,7 @@ def _run(cfg, seed, gemms, tag):
     from cocotb_tools.runner import get_runner
 
     vpath = icarus_verilog(write_verilog(cfg))
-    build = build_root() / f"pytest_icarus_{tag}"
+    build = build_dir() / f"pytest_icarus_{tag}"
     runner = get_runner("icarus")
     runner.build(sources=[vpath], hdl_toplevel=TOP_NAME, build_dir=build,
                  timescale=("1ns", "1ps"), always=True)

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from mmsched.hw.accel import Accelerator
-from mmsched.hw.model.cycles import layer_counters
-from mmsched.hw.model.host import operands, reference
+from mmsched.hw.cyclemodel.cycles import layer_counters
+from mmsched.hw.cyclemodel.host import operands, reference
 from mmsched.hw.spec import JOB_OVERHEAD_CYCLES, AcceleratorConfig
 from mmsched.sim.backends._rtl import run_gemm
 from mmsched.sim.backends.amaranth_sim import AmaranthDriver

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from amaranth.sim import Simulator
 
+from mmsched.hw.cyclemodel.dysta_sched import beats
 from mmsched.hw.dysta import ComparatorTree
-from mmsched.hw.model.dysta_sched import beats
 
 
 def _model(valid, score, seq):

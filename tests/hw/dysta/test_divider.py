@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from amaranth.sim import Simulator
 
+from mmsched.hw.cyclemodel.dysta_sched import divide_sat
 from mmsched.hw.dysta import RestoringDivider
-from mmsched.hw.model.dysta_sched import divide_sat
 
 
 @pytest.mark.rtl

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from amaranth.sim import Simulator
 
+from mmsched.hw.cyclemodel.dysta_sched import estimate, gamma_update, layer_ratio, n_scaled
 from mmsched.hw.dysta import GammaUnit
-from mmsched.hw.model.dysta_sched import estimate, gamma_update, layer_ratio, n_scaled
 from mmsched.hw.spec import SchedulerConfig
 
 

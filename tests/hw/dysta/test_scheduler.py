@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from amaranth.sim import Simulator
 
+from mmsched.hw.cyclemodel.dysta_sched import DystaSchedTwin, random_program
 from mmsched.hw.dysta import DystaScheduler
-from mmsched.hw.model.dysta_sched import DystaSchedTwin, random_program
 from mmsched.hw.spec import (
     DystaOp,
     DystaStatus,

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from amaranth.sim import Simulator
 
+from mmsched.hw.cyclemodel.dysta_sched import lane_score
 from mmsched.hw.dysta import ScoreUnit
-from mmsched.hw.model.dysta_sched import lane_score
 from mmsched.hw.spec import SchedulerConfig
 
 

@@ -13,8 +13,8 @@ import os
 import cocotb
 import numpy as np
 
-from mmsched.hw.model.cycles import job_counters, kept_columns
-from mmsched.hw.model.host import decode_outputs, job_image, operands, reference
+from mmsched.hw.cyclemodel.cycles import job_counters, kept_columns
+from mmsched.hw.cyclemodel.host import decode_outputs, job_image, operands, reference
 from mmsched.hw.spec import AcceleratorConfig, plan_split
 from mmsched.sim._cocotb_accel import AccelTB
 

@@ -15,7 +15,7 @@ import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge
 
-from mmsched.hw.model.dysta_sched import DystaSchedTwin, random_program
+from mmsched.hw.cyclemodel.dysta_sched import DystaSchedTwin, random_program
 from mmsched.hw.spec import SchedulerConfig, unpack_dysta_resp
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mmsched.hw.model.host import (
+from mmsched.hw.cyclemodel.host import (
     decode_outputs,
     job_image,
     pack,

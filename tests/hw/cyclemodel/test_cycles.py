@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from mmsched.hw.model.cycles import job_counters, layer_counters, stream_counts
+from mmsched.hw.cyclemodel.cycles import job_counters, layer_counters, stream_counts
 from mmsched.hw.spec import (
     EYERISS_V2_LIKE,
     JOB_OVERHEAD_CYCLES,
@@ -17,7 +17,7 @@ from mmsched.hw.spec import (
 
 
 def _reference(cfg, act, wm):
-    """Job by job, tile by tile, chunk by chunk, row by row (hw/spec.py section 1), on the
+    """Job by job, tile by tile, chunk by chunk, row by row (hw/spec/accelerator.py), on the
     weight columns kept in some group (filter-pruned columns are not mapped)."""
     keep = wm.any(axis=(0, 1))
     wm = wm[:, :, keep] if keep.any() else wm

@@ -1,12 +1,13 @@
 """Scenario -> exact-cycle-model workloads: the seam ``mmsched run --scenario`` uses.
 
-`load_scenario` reads a scenario (`mmsched.sched.scenario`), builds its zoo models, profiles
+`profile_scenario` takes a scenario (`mmsched.sched.scenario`), builds its models, profiles
 every (model key, layer, sample) on each accelerator of its system with the exact cycle model
 (``analytic`` backend) and the realistic mask source (`mmsched.sched.masks.ProfiledMasks` on
-the shipped real-sparsity profiles), and caches the counters under ``build/cache``, one file
-per (architecture, accelerator configuration), keyed by everything they depend on (the arch's
-model keys and layer shapes, samples, accelerator config, mask seed, sparsity-profile data, and
-the source of the cycle model, spec, masks, patterns and zoo). Later loads, and other scenarios
+the shipped real-sparsity profiles), and caches the counters in the profile cache
+(`mmsched.hw.paths.cache_dir`), one file per (architecture, accelerator configuration), keyed
+by everything they depend on (the arch's model keys and layer shapes, samples, accelerator
+config, mask seed, sparsity-profile data, and the source of the cycle model, spec, masks,
+patterns and zoo). Later loads, and other scenarios
 with the same model and accelerator, read the cache.
 
 What a run needs then comes from the profile: the static tables from the *profiling*
@@ -43,15 +44,13 @@ from mmsched.sched.workload import Workload
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CACHE_DIR = Path(os.environ.get("MMSCHED_CACHE_DIR") or Path("build") / "cache")
-"""Profile cache (content-hashed, so safe to share between checkouts): ``build/cache`` of the
-working directory, or ``$MMSCHED_CACHE_DIR``."""
 _FIXED = CompatFlags()
 
-_HASHED_MODULES = ("mmsched.hw.model.cycles", "mmsched.hw.spec", "mmsched.sched.masks",
-                   "mmsched.sched.patterns", "mmsched.sched.profiles", "mmsched.sched.zoo",
-                   "mmsched.sched.zoo.cnn", "mmsched.sched.zoo.attention",
-                   "mmsched.sched.zoo._layers", "mmsched.sim.backends.analytic")
+_HASHED_MODULES = ("mmsched.hw.cyclemodel.cycles", "mmsched.hw.spec.accelerator",
+                   "mmsched.sched.masks", "mmsched.sched.patterns", "mmsched.sched.profiles",
+                   "mmsched.sched.zoo", "mmsched.sched.zoo.cnn", "mmsched.sched.zoo.attention",
+                   "mmsched.sched.zoo.xrbench", "mmsched.sched.zoo._layers",
+                   "mmsched.sim.backends.analytic")
 
 
 @functools.cache
@@ -105,21 +104,27 @@ def cache_key(scenario: Scenario, accelerator: int, arch: str) -> str:
     return json.dumps(doc, sort_keys=True)
 
 
-def profile_scenario(scenario: Scenario, accelerator: int = 0, *,
-                     cache_dir: str | os.PathLike | None = DEFAULT_CACHE_DIR
-                     ) -> list[ProfileRun]:
+def profile_accelerator(scenario: Scenario, accelerator: int = 0, *,
+                        cache_dir: str | os.PathLike | None | bool = None
+                        ) -> list[ProfileRun]:
     """Counters of every model key x layer x sample (all ``scenario.samples``) on
     ``scenario.system[accelerator]``, in the scenario's model order; each architecture's
     keys are cached (and profiled) together, layer-major, so its patterns share the
-    activation masks."""
+    activation masks.
+
+    ``cache_dir``: the profile cache folder (default `mmsched.hw.paths.cache_dir`, resolved
+    now); ``False``: profile without a cache.
+    """
+    from mmsched.hw.paths import cache_dir as default_cache_dir
     from mmsched.sim.backends.analytic import AnalyticBackend
 
+    folder = default_cache_dir() if cache_dir is None or cache_dir is True else cache_dir
     cfg = scenario.system[accelerator]
     masks = None
     out: list[ProfileRun] = []
     for entry in scenario.models:
         key = cache_key(scenario, accelerator, entry.arch)
-        path = cache_path(cache_dir, key) if cache_dir is not None else None
+        path = None if cache_dir is False else cache_path(folder, key)
         runs = load_runs(path, key) if path is not None and path.exists() else None
         if runs is None:
             if masks is None:
@@ -173,7 +178,7 @@ class ProfiledBackend:
 
 
 @dataclass(frozen=True, eq=False)
-class LoadedScenario:
+class ProfiledScenario:
     """A scenario with its profiled counters.
 
     ``runs[a]``: the `ProfileRun` list of accelerator ``a``; ``static[a]``: the static tables
@@ -192,13 +197,13 @@ class LoadedScenario:
                   seed: int = 1, seed_index: int = 0,
                   compat: CompatFlags = _FIXED) -> list[Workload]:
         """Poisson request streams (one per rate), Dysta style, over the held-out samples,
-        deadlines from the static tables (`mmsched.sched.dysta_csv.dysta_workloads`)."""
-        from mmsched.sched.dysta_csv import dysta_workloads
+        deadlines from the static tables (`mmsched.sched.streams.poisson_workloads`)."""
+        from mmsched.sched.streams import poisson_workloads
 
         if self.scenario.arrivals != "poisson":
             raise ValueError(f"scenario {self.scenario.name!r} has {self.scenario.arrivals} "
                              f"arrivals; only poisson scenarios have rates")
-        return dysta_workloads(list(self.tables), rates=list(rates),
+        return poisson_workloads(list(self.tables), rates=list(rates),
                                num_requests=requests or self.scenario.requests, slo=slo,
                                seed=seed, seed_index=seed_index, compat=compat,
                                clock_hz=self.clock_hz, static=self.static[0])
@@ -212,8 +217,8 @@ class LoadedScenario:
     def frames(self, *, seed: int = 1, duration_s: float | None = None) -> Workload:
         """The periodic (XRBench) frame stream of the scenario over the held-out samples
         (`mmsched.sched.scenario.frame_requests`), in integer cycles."""
-        from mmsched.sched.dysta_csv import table_models
-        from mmsched.sched.scenario import frame_requests
+        from mmsched.sched.latency_table import table_models
+        from mmsched.sched.streams import frame_requests
 
         sc = self.scenario
         if self.time_unit != "cycles":
@@ -238,10 +243,11 @@ class LoadedScenario:
         return rate * self.mean_isolated_s()
 
 
-def load_scenario(name_or_path: str | Scenario, *, compat: CompatFlags = _FIXED,
-                  cache_dir: str | os.PathLike | None = DEFAULT_CACHE_DIR) -> LoadedScenario:
+def profile_scenario(name_or_path: str | Scenario, *, compat: CompatFlags = _FIXED,
+                     cache_dir: str | os.PathLike | None | bool = None) -> ProfiledScenario:
     """Load (and on first use profile) a scenario: a shipped name, a TOML path or a parsed
     `Scenario`. ``compat``: in Dysta-artifact compat mode times are float seconds.
+    ``cache_dir``: as `profile_accelerator` (``False``: no cache).
 
     Raises InputError for a bad scenario file.
     """
@@ -250,13 +256,13 @@ def load_scenario(name_or_path: str | Scenario, *, compat: CompatFlags = _FIXED,
     by_config: dict[str, tuple[ProfileRun, ...]] = {}
     for a, cfg in enumerate(sc.system):  # identical accelerators share one profile
         if repr(cfg) not in by_config:
-            by_config[repr(cfg)] = tuple(profile_scenario(sc, a, cache_dir=cache_dir))
+            by_config[repr(cfg)] = tuple(profile_accelerator(sc, a, cache_dir=cache_dir))
     runs = tuple(by_config[repr(cfg)] for cfg in sc.system)
     clock = sc.clock_hz
     static = tuple(static_tables_from_runs(r, samples=sc.profiling_samples, time_unit=unit,
                                            clock_hz=clock) for r in runs)
     tables = tuple(r.latency_table(sc.heldout_samples) for r in runs[0])
-    return LoadedScenario(sc, runs, static, tables, unit, clock)
+    return ProfiledScenario(sc, runs, static, tables, unit, clock)
 
 
 def describe(sc: Scenario) -> dict:

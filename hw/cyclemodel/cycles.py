@@ -2,7 +2,7 @@
 
 Given the same activation and weight masks and configuration, it returns the cycle count, the
 monitor's non-zero and total counts and the energy counters the RTL (`mmsched.hw.accel`)
-produces: equal, not close. The timing rules are written once in `mmsched.hw.spec` (section 1):
+produces: equal, not close. The timing rules are written once in `mmsched.hw.spec.accelerator`:
 
 - the host maps only the weight columns (output channels) the static pattern keeps: columns
   that are all-zero in every group (filter pruning) are dropped before tiling (`kept_columns`;

@@ -1,7 +1,7 @@
 """Bit-exact, cycle-aware Python twin of the Dysta hardware scheduler (``hw/dysta/``).
 
 Pure Python integers, no Amaranth import. Formats, rounding, tie-break, status codes and
-latencies are those of `mmsched.hw.spec` section (2); this module implements that arithmetic
+latencies are those of `mmsched.hw.spec.scheduler`; this module implements that arithmetic
 once, per block (`divide_sat`: the gamma unit's restoring divider; `layer_ratio`,
 `gamma_update`, `estimate`, `n_scaled`: the gamma unit; `lane_score`: one lane of the score
 unit; `beats`: one node of the comparator tree) and as a whole (`DystaSchedTwin`, which
@@ -43,7 +43,7 @@ def divide_sat(a: int, b: int, qbits: int) -> int:
 
 
 def layer_ratio(cfg: SchedulerConfig, nnz: int, total: int, density: int) -> int:
-    """Measured / average density of one layer in the gamma format (spec section 2)."""
+    """Measured / average density of one layer in the gamma format (`mmsched.hw.spec.scheduler`)."""
     if total == 0 or density == 0:
         return cfg.gamma_one
     return divide_sat(nnz << (cfg.gamma_frac + DYSTA_DENSITY_FRAC), total * density,

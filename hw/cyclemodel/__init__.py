@@ -1,0 +1,1 @@
+"""mmsched.hw.cyclemodel."""

@@ -1,1 +1,0 @@
-"""mmsched.hw.model."""
