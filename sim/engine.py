@@ -25,7 +25,7 @@ that arrives at or before ``t`` is processed first, then free accelerators are o
 index order, to the policy. With ``CompatFlags.strict_arrivals`` a request arriving exactly at
 a layer boundary waits for the next boundary; with ``CompatFlags.clock_rewind`` an idle
 accelerator jumps to the next request's arrival even if that is earlier than the end of the
-last layer (REFERENCE.md section 1, defect 2).
+last layer (docs/artifact-compat.md, defect 2).
 """
 
 from __future__ import annotations

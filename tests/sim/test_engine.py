@@ -12,7 +12,6 @@ from mmsched.sched.latency_table import LatencyTable, table_models
 from mmsched.sched.policies.fcfs import FCFS
 from mmsched.sched.policy import PolicyContext, make_policy
 from mmsched.sched.static import static_tables
-from mmsched.sched.streams import poisson_workload
 from mmsched.sched.workload import Request, Workload
 from mmsched.sim.backends.table import TableBackend
 from mmsched.sim.engine import check_invariants, chrome_trace, idle_while_ready, simulate
@@ -32,14 +31,9 @@ def _tables(seed=0, n_models=3, samples=6):
     return out
 
 
-def _setup(seed=0, rate=300.0, n=60, slo=3.0, accs=1):
-    tables = _tables(seed)
-    st = static_tables(tables, time_unit="cycles", clock_hz=CLOCK)
-    wl = poisson_workload(tables, rate=rate, num_requests=n, slo=slo, seed=seed, clock_hz=CLOCK,
-                        static=st)
-    be = TableBackend(tables, time_unit="cycles", clock_hz=CLOCK)
-    ctx = PolicyContext(tables=(st,) * accs, num_accelerators=accs, clock_hz=CLOCK)
-    return wl, be, ctx
+def _setup(table_run, seed=0, rate=300.0, n=60, slo=3.0, accs=1):
+    return table_run(_tables(seed), rate=rate, requests=n, slo=slo, seed=seed, clock_hz=CLOCK,
+                     accelerators=accs)
 
 
 class _NoDrop(FCFS):
@@ -55,8 +49,8 @@ POLICIES = ["fcfs", "sjf", "sjf_sparse", "prema", "prema_sparse", "planaria", "s
 
 @pytest.mark.parametrize("name", POLICIES)
 @pytest.mark.parametrize("seed", [0, 1])
-def test_invariants_and_work_conservation(name, seed):
-    wl, be, ctx = _setup(seed)
+def test_invariants_and_work_conservation(name, seed, table_run):
+    wl, be, ctx = _setup(table_run, seed)
     res = simulate(wl, make_policy(name, ctx), be, keep_layers=True)
     assert check_invariants(res, wl) == [], f"seed {seed}"
     assert idle_while_ready(res, wl) == [], f"seed {seed}"
@@ -69,8 +63,8 @@ def test_invariants_and_work_conservation(name, seed):
     assert starts == sorted(starts), "time went backwards"
 
 
-def test_fast_and_generic_loops_agree():
-    wl, be, ctx = _setup(3, rate=400.0, n=80)
+def test_fast_and_generic_loops_agree(table_run):
+    wl, be, ctx = _setup(table_run, 3, rate=400.0, n=80)
     fast = simulate(wl, make_policy("fcfs", ctx), be, keep_layers=True)
     generic = simulate(wl, _NoDrop(ctx), be, keep_layers=True)
     strip = [dataclasses.replace(r) for r in fast.requests]
@@ -79,8 +73,8 @@ def test_fast_and_generic_loops_agree():
 
 
 @pytest.mark.parametrize("name", ["fcfs", "dysta", "sdrm3", "prema"])
-def test_two_accelerators(name):
-    wl, be, ctx = _setup(4, rate=700.0, n=80, accs=2)
+def test_two_accelerators(name, table_run):
+    wl, be, ctx = _setup(table_run, 4, rate=700.0, n=80, accs=2)
     res = simulate(wl, make_policy(name, ctx), be, num_accelerators=2, keep_layers=True)
     assert check_invariants(res, wl, 2) == []
     assert idle_while_ready(res, wl, 2) == []
@@ -92,15 +86,15 @@ def test_two_accelerators(name):
     assert any(s0 < e1 and s1 < e0 for s0, e0 in a0[:50] for s1, e1 in a1[:50])
 
 
-def test_determinism():
-    wl, be, ctx = _setup(5)
+def test_determinism(table_run):
+    wl, be, ctx = _setup(table_run, 5)
     a = simulate(wl, make_policy("dysta", ctx), be, keep_layers=True)
     b = simulate(wl, make_policy("dysta", ctx), be, keep_layers=True)
     assert a == b
 
 
-def test_policy_context_must_match_accelerators():
-    wl, be, ctx = _setup(0)
+def test_policy_context_must_match_accelerators(table_run):
+    wl, be, ctx = _setup(table_run, 0)
     with pytest.raises(ValueError, match="accelerator"):
         simulate(wl, make_policy("fcfs", ctx), be, num_accelerators=2)
     with pytest.raises(ValueError, match="positive integer"):
@@ -228,8 +222,8 @@ def test_compat_switches_need_single_accelerator_loop():
         simulate(wl, _NoDrop(ctx), be, compat=CompatFlags(clock_rewind=True))
 
 
-def test_layer_records_and_energy_fields():
-    wl, be, ctx = _setup(0, n=10)
+def test_layer_records_and_energy_fields(table_run):
+    wl, be, ctx = _setup(table_run, 0, n=10)
     res = simulate(wl, make_policy("fcfs", ctx), be, keep_layers=True)
     lr = res.layers[0]
     assert lr.nnz / lr.total == 1.0 - be.tables[wl.requests[0].model].sparsity[
@@ -240,10 +234,10 @@ def test_layer_records_and_energy_fields():
     assert res.policy == "fcfs"
 
 
-def test_chrome_trace():
+def test_chrome_trace(table_run):
     import json
 
-    wl, be, ctx = _setup(0, n=5)
+    wl, be, ctx = _setup(table_run, 0, n=5)
     res = simulate(wl, make_policy("fcfs", ctx), be, keep_layers=True)
     tr = json.loads(json.dumps(chrome_trace(res)))
     spans = [e for e in tr["traceEvents"] if e["ph"] == "X"]
