@@ -253,3 +253,87 @@ def test_unsorted_workload_rejected():
     wl, be, ctx = _tiny(reqs)
     with pytest.raises(ValueError, match="sorted"):
         simulate(wl, make_policy("fcfs", ctx), be)
+
+
+class _PerAcc:
+    """A backend whose layer time depends on the accelerator: 100 cycles x (acc + 1)."""
+
+    name = "per-acc"
+
+    def layer(self, accelerator, model, layer_index, sample):
+        from mmsched.sim.backends import LayerTiming
+
+        return LayerTiming(100 * (accelerator + 1), 5, 10, 7.0 * (accelerator + 1))
+
+
+class _Alternate(FCFS):
+    """Runs a task only on the accelerator its layer index points to (layer j on j % 2)."""
+
+    def select(self, now, accelerator, ready):
+        for t in ready:
+            if t.next_layer % 2 == accelerator:
+                return t
+        return None
+
+
+def test_heterogeneous_timing_and_transfers_between_accelerators():
+    from mmsched.hw.spec import AcceleratorConfig
+    from mmsched.sched.model import Layer, Model
+    from mmsched.sched.transfer import TransferCost, TransferModel
+
+    layers = tuple(Layer(f"l{j}", "fc", m=4, n=8, k=16) for j in range(3))
+    model = Model(key="x_d", arch="x", pattern="d", layers=layers)
+    wl = Workload(models={"x_d": model}, clock_hz=1e9,
+                  requests=(Request(id=0, model="x_d", sample=0, arrival=0, deadline=10**6),))
+    st = static_tables([LatencyTable("x_d", "x", "d", np.full((1, 3), 1e-7),
+                                     np.zeros((1, 3)))], time_unit="cycles", clock_hz=1e9)
+    system = (AcceleratorConfig(rows=4, cols=4, clock_hz=1e9),) * 2
+    # 4 x 16 int8 activations = 64 bytes at 1 byte per ns -> 64 cycles, 64 x 2 pJ
+    xfer = TransferModel(TransferCost(bandwidth_bytes_per_s=1e9, pj_per_byte=2.0), system, 1e9)
+    ctx = PolicyContext(tables=(st, st), num_accelerators=2, clock_hz=1e9, system=system,
+                        transfer=xfer)
+    res = simulate(wl, _Alternate(ctx), _PerAcc(), num_accelerators=2, keep_layers=True,
+                   transfer=xfer)
+    spans = [(lr.accelerator, lr.start, lr.end, lr.transfer) for lr in res.layers]
+    assert spans == [(0, 0, 100, 0), (1, 100, 364, 64), (0, 364, 528, 64)]
+    (rec,) = res.requests
+    assert rec.accelerators == (0, 1) and rec.finish == 528
+    assert rec.transfer_pj == 2 * 64 * 2.0
+    assert rec.energy_pj == 7.0 + 14.0 + 7.0 + rec.transfer_pj
+    assert rec.isolated == 100 + 200 + 100  # layer times only
+    free = simulate(wl, _Alternate(ctx), _PerAcc(), num_accelerators=2)
+    assert free.requests[0].finish == 400 and free.requests[0].transfer_pj == 0
+
+
+class _Smallest(FCFS):
+    """Runs every request as the last (smallest) of its sub-networks."""
+
+    def variant(self, now, task):
+        return task.model.variants[-1] if task.model.variants else None
+
+
+def test_policy_runs_a_request_as_a_subnetwork():
+    from mmsched.sched.model import Layer, Model
+
+    big = Model(key="n_full", arch="n", pattern="full", layers=(Layer("a", "fc", 1, 1, 1),) * 3,
+                variants=("nhalf_d",), accuracy=76.1, accuracy_source="test")
+    half = Model(key="nhalf_d", arch="nhalf", pattern="d", layers=(Layer("a", "fc", 1, 1, 1),),
+                 accuracy=70.0, accuracy_source="test")
+    wl = Workload(models={"n_full": big, "nhalf_d": half}, clock_hz=1e6,
+                  requests=(Request(id=0, model="n_full", sample=0, arrival=0, deadline=10**6),))
+    be = TableBackend([LatencyTable(k, k.split("_")[0], k.split("_")[1], np.full((1, n), 1e-3),
+                                    np.zeros((1, n))) for k, n in (("n_full", 3), ("nhalf_d", 1))],
+                      clock_hz=1e6)
+    st = static_tables(list(be.tables.values()), time_unit="cycles", clock_hz=1e6)
+    ctx = PolicyContext(tables=(st,), clock_hz=1e6)
+    (rec,) = simulate(wl, _Smallest(ctx), be).requests
+    assert (rec.model, rec.variant, rec.layers_run, rec.finish) == ("n_full", "nhalf_d", 1, 1000)
+    (rec,) = simulate(wl, FCFS(ctx), be).requests
+    assert (rec.variant, rec.layers_run, rec.finish) == ("", 3, 3000)
+
+    class _Wrong(FCFS):
+        def variant(self, now, task):
+            return "n_other"
+
+    with pytest.raises(ValueError, match="not a sub-network"):
+        simulate(wl, _Wrong(ctx), be)
