@@ -113,7 +113,35 @@ def static_tables_from_runs(runs: Sequence[ProfileRun], *, samples: Sequence[int
         raise ValueError("static_tables_from_runs needs at least one profile run")
     clock = clock_hz if clock_hz is not None else runs[0].clock_hz
     tables = [r.latency_table(samples) for r in runs]
-    return static_tables(tables, time_unit=time_unit, clock_hz=clock)
+    st = static_tables(tables, time_unit=time_unit, clock_hz=clock)
+    return with_energy(st, runs, samples)
+
+
+def with_energy(st: StaticTables, runs: Sequence[ProfileRun],
+                samples: Sequence[int]) -> StaticTables:
+    """``st`` with each profile's ``layer_energy``: per key, the mean over the profiling
+    ``samples`` of each layer's energy (pJ); per architecture, the sample-count-weighted mean
+    over its keys (the latency averages' weighting). Latencies and densities are unchanged."""
+    from dataclasses import replace
+
+    energy: dict[str, np.ndarray] = {}
+    count: dict[str, int] = {}
+    for r in runs:
+        idx = r.rows(samples)
+        energy[r.key] = np.asarray(r.energy_pj[idx], dtype=np.float64).mean(axis=0)
+        count[r.key] = len(idx)
+    pattern = {k: replace(p, layer_energy=tuple(energy[k].tolist())) if k in energy else p
+               for k, p in st.pattern.items()}
+    arch = {}
+    for a, p in st.arch.items():
+        keys = [k for k, ak in st.arch_of.items() if ak == a and k in energy]
+        if not keys:
+            arch[a] = p
+            continue
+        total = sum(count[k] for k in keys)
+        acc = sum(count[k] * energy[k] for k in keys) / total
+        arch[a] = replace(p, layer_energy=tuple(acc.tolist()))
+    return StaticTables(pattern=pattern, arch=arch, arch_of=st.arch_of)
 
 
 # --- files ----------------------------------------------------------------------------------------
@@ -135,8 +163,11 @@ def _atomic_write(path: Path, write) -> None:
 
 
 def _profile_json(p: ModelProfile) -> dict:
-    return {"layer_latency": list(p.layer_latency), "layer_density": list(p.layer_density),
-            "isolated_latency": p.isolated_latency, "samples": p.samples}
+    out = {"layer_latency": list(p.layer_latency), "layer_density": list(p.layer_density),
+           "isolated_latency": p.isolated_latency, "samples": p.samples}
+    if p.layer_energy:
+        out["layer_energy"] = list(p.layer_energy)
+    return out
 
 
 def save_static_tables(tables: StaticTables, path: str | os.PathLike, *,
@@ -175,7 +206,8 @@ def load_static_tables(path: str | os.PathLike) -> tuple[StaticTables, dict]:
                 out[level][key] = ModelProfile(
                     key=key, layer_latency=tuple(float(x) for x in e["layer_latency"]),
                     layer_density=tuple(float(x) for x in e["layer_density"]),
-                    isolated_latency=float(e["isolated_latency"]), samples=int(e["samples"]))
+                    isolated_latency=float(e["isolated_latency"]), samples=int(e["samples"]),
+                    layer_energy=tuple(float(x) for x in e.get("layer_energy", ())))
             except (KeyError, TypeError, ValueError) as err:
                 raise InputError(src, f"{level}.{key}", "layer_latency, layer_density, "
                                  "isolated_latency, samples", str(err)) from None

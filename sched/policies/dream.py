@@ -1,0 +1,482 @@
+"""DREAM: MapScore scheduling of real-time multi-model work on several accelerators.
+
+Kim, Kwon, Song, Jo, Chen, Lai, Chandra, "SDRM3: A Dynamic Scheduler for Dynamic Real-time
+Multi-model ML Workloads", arXiv 2212.03414 v1 (2022), renamed "DREAM: A Dynamic Scheduler for
+Dynamic Real-time Multi-model ML Workloads" in v2 (ASPLOS'23, doi 10.1145/3623278.3624753).
+The papers' public abstracts fix the mechanisms (a score per (job, accelerator) pair from
+urgency, fairness and the layer's preference for the accelerator; frame dropping; online
+tuning of the score weights by a gradient-descent-like rule converging in about five steps;
+Supernet sub-network switching under load); the formulas below are this project's
+definitions of them (docs/realtime.md, "DREAM"), each a `DREAM.Config` field.
+
+At every decision a free accelerator ``a`` is offered and every ready job ``i`` is scored
+
+    MapScore(i, a) = a_u * urgency + a_f * fairness + a_p * preference
+
+- urgency = ``R_a / (D - t)`` clamped to [0, 1], 1 when ``D <= t``; ``R_a``: the job's
+  estimated remaining latency if it ran to the end on ``a`` (static per-layer means of
+  ``context.tables[a]``, plus the transfer of the next layer's input when ``a`` is not the
+  accelerator of its last layer and ``context.transfer`` is set);
+- fairness = ``(t - last_run) / Iso``: waiting since its last layer (or its arrival) over its
+  estimated isolated latency on the best path (per layer, the fastest accelerator's mean);
+- preference = ``min_b L_b / L_a``: the best latency of its next layer over all accelerators
+  over its latency on ``a`` (in (0, 1]); ``L`` includes the transfer as in urgency.
+
+Assignment: when several accelerators are free at one instant (the engine offers them in index
+order), the (job, accelerator) pairs of those accelerators are assigned greedily, the highest
+MapScore first, then the next among the remaining jobs and accelerators, and so on; the offered
+accelerator gets its pair. So a job that strongly prefers another accelerator goes there if
+that accelerator is free now, and this one takes the best of the other jobs; an accelerator is
+left idle only when every ready job was assigned to another accelerator free at the same
+instant. A job never waits for a *busy* accelerator it prefers: the papers describe no
+look-ahead, and work conservation keeps the deadline factor low (preference then only lowers
+its score on the slow accelerator).
+
+Frame drop (``drop``): a queued frame is dropped when ``t > D``, or when it cannot finish by
+``D`` even if it ran now, alone, each remaining layer on its fastest accelerator
+(``t + sum_j min_a L_a(j) > D``, without transfers: a lower bound). The engine drops the
+frames that depend on it.
+
+Online tuning (``tuner``): every ``window`` closed frames (finished or dropped) the window's
+UXCost is ``(E / E_ref) x (1 + miss_rate + drop_rate)`` with ``E`` the frames' energy (layers
+and transfers, `Task.energy_pj`) and ``E_ref`` the sum over them of the requested model's
+per-layer least mean energy over accelerators (`ModelProfile.layer_energy`). Coordinate
+descent (`WeightTuner`): one weight is perturbed by ``step``; the step is kept if the next
+window's UXCost is lower than the reference window's, otherwise undone (and that weight's
+direction reversed), and the next window re-measures the reference; the weights rotate
+u -> f -> p; they stay in [``0``, ``weight_max``]. Without energy figures (Dysta CSVs,
+synthetic tables: ``E_ref == 0``) the window cost is the deadline factor ``1 + miss + drop``
+alone, so tuning still trades urgency against fairness, just blind to energy.
+
+Supernet (``supernet``): a model with sub-networks (`Model.variants`, largest first) runs
+as the requested model unless the system is loaded. The load is the estimated work of the last
+``window`` arrivals (requested models, best path) over the accelerators' time since the oldest
+of them; above ``load_high`` (0.9) a frame runs as the largest of the model and its variants
+whose estimated response (the current backlog, the best-path remaining work of the jobs in
+flight shared over the accelerators, plus its own best-path latency) meets its deadline, the
+smallest if none does; below ``load_low`` (0.7) frames return to the requested model.
+
+``dream_sparse`` (``sparse=True``; beyond both papers): the remaining-latency and next-layer
+estimates use the model key's (pattern's) means scaled by the monitored activation-sparsity
+ratio gamma (`mmsched.sched.gamma`), as ``dysta`` and ``sjf_sparse`` do; ``dream`` uses the
+architecture means.
+
+Deviations (ours, as the papers' formulas are not public in the material we read): the
+initial weights (1, 1, 1), the step (0.5) and the reference window after a rejected step are
+our choices; the load and backlog estimates of the Supernet are ours; the drop rule uses mean
+latencies (a frame whose true layers would be faster than their means may be dropped).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..gamma import check_predictor
+from ..policy import Policy, PolicyConfig, PolicyContext, Task, register
+
+_W = ("a_u", "a_f", "a_p")
+
+
+class WeightTuner:
+    """Coordinate descent on the MapScore weights (module docstring, "Online tuning").
+
+    `update` takes the cost of the window that just ended and returns the weights for the
+    next one. Deterministic; no randomness.
+    """
+
+    __slots__ = ("dirs", "hi", "k", "ref", "step", "trial", "w")
+
+    def __init__(self, weights: Sequence[float], step: float, hi: float = 4.0) -> None:
+        self.w = [min(max(float(x), 0.0), hi) for x in weights]
+        self.step = float(step)
+        self.hi = float(hi)
+        self.k = 0                 # the weight the next trial perturbs
+        self.dirs = [1.0] * len(self.w)
+        self.ref: float | None = None   # cost of the accepted weights
+        self.trial: tuple[int, float] | None = None   # (weight index, its value before)
+
+    def update(self, cost: float) -> tuple[float, ...]:
+        if self.trial is not None:
+            k, old = self.trial
+            self.trial = None
+            self.k = (k + 1) % len(self.w)
+            if self.ref is not None and cost < self.ref:
+                self.ref = cost            # keep the step
+            else:
+                self.w[k] = old            # undo it, try the other way next time
+                self.dirs[k] = -self.dirs[k]
+                self.ref = None            # the next window re-measures the reference
+                return tuple(self.w)
+        else:
+            self.ref = cost
+        self._start_trial()
+        return tuple(self.w)
+
+    def _start_trial(self) -> None:
+        k = self.k
+        old = self.w[k]
+        new = old + self.dirs[k] * self.step
+        if not 0.0 <= new <= self.hi:      # at a bound: go the other way
+            self.dirs[k] = -self.dirs[k]
+            new = old + self.dirs[k] * self.step
+        self.w[k] = min(max(new, 0.0), self.hi)
+        self.trial = (k, old)
+
+
+class _Job:
+    """Per-job constants between layer boundaries (times in the workload unit)."""
+
+    __slots__ = ("best_rem", "deadline", "dens", "drop_at", "g", "gn", "gsum", "inv_iso", "j",
+                 "last", "lats", "pref", "rems", "remv", "task", "xfer")
+
+    def __init__(self, task: Task, prof: tuple) -> None:
+        self.task = task
+        self.deadline = task.deadline
+        self.last = task.last_run
+        self.j = task.next_layer
+        self.lats, self.rems, self.best_rem, self.xfer, self.dens, iso = prof
+        self.inv_iso = 1.0 / iso if iso > 0 else 0.0
+        self.g = 1.0
+        self.gsum = 0.0
+        self.gn = 0
+        self.remv: list[float] = []
+        self.pref: list[float] = []
+        self.drop_at = task.deadline
+
+
+@register("dream")
+class DREAM(Policy):
+    """Max ``a_u * urgency + a_f * fairness + a_p * preference`` over (job, accelerator)."""
+
+    @dataclass(frozen=True)
+    class Config(PolicyConfig):
+        a_u: float = 1.0
+        """Initial weight of urgency."""
+        a_f: float = 1.0
+        """Initial weight of fairness."""
+        a_p: float = 1.0
+        """Initial weight of preference."""
+        tuner: bool = True
+        """Online tuning of the weights from the windows' UXCost."""
+        window: int = 30
+        """Closed frames per tuning window; arrivals per load window (Supernet)."""
+        step: float = 0.5
+        """The tuner's bounded step."""
+        weight_max: float = 4.0
+        """Weights stay in [0, weight_max]."""
+        drop: bool = True
+        """Drop frames that cannot meet their deadline."""
+        supernet: bool = True
+        """Run frames as smaller sub-networks under load (models with variants)."""
+        load_high: float = 0.9
+        """Load above which frames run as sub-networks."""
+        load_low: float = 0.7
+        """Load below which frames return to the requested model."""
+        transfer: bool = True
+        """Count the transfer of a layer's input in its latency on another accelerator
+        (when ``context.transfer`` is set)."""
+        sparse: bool = False
+        """``dream_sparse``: pattern means scaled by the monitored gamma."""
+        predictor: str = "avg"
+        """Gamma predictor (``sparse``): ``"avg"`` or ``"last-one"``."""
+
+    def __init__(self, context: PolicyContext, config: PolicyConfig | None = None) -> None:
+        super().__init__(context, config)
+        c = self.config
+        if not context.tables:
+            raise ValueError("dream needs static tables (PolicyContext.tables is empty)")
+        if len(context.tables) != context.num_accelerators:
+            raise ValueError(f"dream needs one static table per accelerator: "
+                             f"{len(context.tables)} for {context.num_accelerators}")
+        for name in _W:
+            v = getattr(c, name)
+            if not 0 <= v <= c.weight_max:
+                raise ValueError(f"dream {name} must be in [0, {c.weight_max}], not {v!r}")
+        if not (isinstance(c.window, int) and c.window >= 2):
+            raise ValueError(f"dream window must be an integer >= 2, not {c.window!r}")
+        if not c.step > 0:
+            raise ValueError(f"dream step must be positive, not {c.step!r}")
+        if not 0 <= c.load_low <= c.load_high:
+            raise ValueError(f"dream needs 0 <= load_low <= load_high, not {c.load_low!r}, "
+                             f"{c.load_high!r}")
+        self._last_one = check_predictor(c.predictor) == "last-one"
+        self._level = "pattern" if c.sparse else "arch"
+        self._n = context.num_accelerators
+        self._xfer = context.transfer if c.transfer else None
+        self._w = (float(c.a_u), float(c.a_f), float(c.a_p))
+        self._tuner = WeightTuner(self._w, c.step, c.weight_max) if c.tuner else None
+        self._spu = 1.0 if context.time_unit == "seconds" else 1.0 / context.clock_hz
+        self._trace: list[dict] = [{"time_s": 0.0, "a_u": self._w[0], "a_f": self._w[1],
+                                    "a_p": self._w[2]}]
+        self._jobs: dict[int, _Job] = {}
+        self._busy = [False] * self._n
+        self._prof: dict[str, tuple] = {}
+        self._eref: dict[str, float] = {}
+        self._version = 0
+        self._plan: dict[int, Task | None] | None = None
+        self._plan_key: tuple = ()
+        # tuning window
+        self._win_n = 0
+        self._win_late = 0
+        self._win_drop = 0
+        self._win_e = 0.0
+        self._win_ref = 0.0
+        # Supernet load window: (arrival, estimated best-path work) of the last arrivals
+        self._arrivals: deque = deque(maxlen=c.window)
+        self._high = False
+
+    # --- estimates ---------------------------------------------------------------------------
+
+    def _profile(self, key: str) -> tuple:
+        """Per-model constants: per-accelerator layer latencies and suffix sums, best-path
+        suffix sums, per-layer transfer cycles per accelerator, densities, best-path
+        isolated latency (cached per key)."""
+        hit = self._prof.get(key)
+        if hit is not None:
+            return hit
+        lats, rems = [], []
+        for a, t in enumerate(self.context.tables):
+            try:
+                p = t.profile(key, self._level)
+            except KeyError:
+                raise ValueError(f"dream: no static profile for model {key!r} on accelerator "
+                                 f"{a}; profiled: {sorted(t.pattern)}") from None
+            lats.append(p.layer_latency)
+            rems.append(p.remaining)
+        nl = len(lats[0])
+        best = [min(la[j] for la in lats) for j in range(nl)]
+        best_rem = [0.0] * (nl + 1)
+        acc = 0.0
+        for j in range(nl - 1, -1, -1):
+            acc += best[j]
+            best_rem[j] = acc
+        dens = self.context.tables[0].pattern[key].layer_density
+        out = (tuple(lats), tuple(rems), tuple(best_rem), None, dens, best_rem[0])
+        self._prof[key] = out
+        return out
+
+    def _job_profile(self, model) -> tuple:
+        """`_profile` of ``model.key`` with the per-layer transfer cycles to each accelerator
+        (needs the layers' shapes: from the task's model)."""
+        key = "\0xfer:" + model.key
+        hit = self._prof.get(key)
+        if hit is None:
+            hit = self._profile(model.key)
+            if self._xfer is not None and self._n > 1:
+                cost = self._xfer.cost
+                xfer = tuple(tuple(cost(layer, a)[0] for a in range(self._n))
+                             for layer in model.layers)
+                if any(any(x) for x in xfer):
+                    hit = hit[:3] + (xfer,) + hit[4:]
+            self._prof[key] = hit
+        return hit
+
+    def _energy_ref(self, key: str) -> float:
+        """Sum over layers of the least mean energy over accelerators (pJ; 0 if unknown)."""
+        hit = self._eref.get(key)
+        if hit is None:
+            per = []
+            for t in self.context.tables:
+                p = t.pattern.get(key)
+                per.append(p.layer_energy if p is not None else ())
+            hit = (sum(min(e[j] for e in per) for j in range(len(per[0])))
+                   if all(per) else 0.0)
+            self._eref[key] = hit
+        return hit
+
+    def _refresh(self, jb: _Job) -> None:
+        """Recompute the job's per-accelerator terms after a boundary."""
+        j = jb.j
+        g = jb.g
+        n = self._n
+        last = jb.task.last_acc
+        x = jb.xfer[j] if jb.xfer is not None and last != -1 else None
+        nxt = [0.0] * n
+        remv = [0.0] * n
+        for a in range(n):
+            xa = x[a] if x is not None and a != last else 0
+            nxt[a] = g * jb.lats[a][j] + xa
+            remv[a] = g * jb.rems[a][j] + xa
+        best = min(nxt)
+        jb.pref = [best / v if v > 0 else 1.0 for v in nxt]
+        jb.remv = remv
+        jb.drop_at = jb.deadline - g * jb.best_rem[j]
+
+    # --- engine hooks ------------------------------------------------------------------------
+
+    def variant(self, now: int | float, task: Task) -> str | None:
+        if not self.config.supernet or not task.model.variants:
+            return None
+        self._update_load(now)
+        if not self._high:
+            return None
+        backlog = 0.0
+        for jb in self._jobs.values():
+            backlog += jb.g * jb.best_rem[jb.j]
+        backlog /= self._n
+        keys = (task.model.key,) + tuple(task.model.variants)
+        for key in keys:
+            if now + backlog + self._profile(key)[5] <= task.deadline:
+                return None if key == task.model.key else key
+        return keys[-1]
+
+    def _update_load(self, now: int | float) -> None:
+        arr = self._arrivals
+        if len(arr) < arr.maxlen:
+            return
+        span = now - arr[0][0]
+        if span <= 0:
+            return
+        work = sum(w for _, w in arr) - arr[0][1]
+        load = work / (self._n * span)
+        if self._high and load < self.config.load_low:
+            self._high = False
+        elif not self._high and load > self.config.load_high:
+            self._high = True
+
+    def on_arrival(self, now: int | float, task: Task) -> None:
+        self._version += 1
+        if self.config.supernet:
+            self._arrivals.append((now, self._profile(task.request.model)[5]))
+        jb = _Job(task, self._job_profile(task.model))
+        self._refresh(jb)
+        self._jobs[task.id] = jb
+
+    def on_layer_done(self, now: int | float, task: Task, accelerator: int, nnz: int,
+                      total: int) -> None:
+        self._version += 1
+        self._busy[accelerator] = False
+        jb = self._jobs.get(task.id)
+        if jb is None:
+            return
+        j = jb.j
+        if self.config.sparse:
+            avg = jb.dens[j]
+            ratio = (nnz / total if total else 1.0) / avg if avg else 1.0
+            if self._last_one:
+                jb.g = ratio
+            else:
+                jb.gsum += ratio
+                jb.gn += 1
+                jb.g = jb.gsum / jb.gn
+        jb.j = j + 1
+        jb.last = task.last_run
+        if jb.j < task.num_layers:
+            self._refresh(jb)
+
+    def on_finish(self, now: int | float, task: Task) -> None:
+        self._version += 1
+        self._jobs.pop(task.id, None)
+        if self._tuner is None:
+            return
+        self._win_n += 1
+        if task.dropped:
+            self._win_drop += 1
+        elif task.finish > task.deadline:
+            self._win_late += 1
+        self._win_e += task.energy_pj
+        self._win_ref += self._energy_ref(task.request.model)
+        if self._win_n >= self.config.window:
+            n = self._win_n
+            factor = 1.0 + (self._win_late + self._win_drop) / n
+            cost = (self._win_e / self._win_ref) * factor if self._win_ref > 0 else factor
+            self._w = self._tuner.update(cost)
+            self._trace.append({"time_s": now * self._spu, "a_u": self._w[0],
+                                "a_f": self._w[1], "a_p": self._w[2], "window_uxcost": cost})
+            self._win_n = self._win_late = self._win_drop = 0
+            self._win_e = self._win_ref = 0.0
+
+    def should_drop(self, now: int | float, task: Task) -> bool:
+        if not self.config.drop:
+            return False
+        jb = self._jobs.get(task.id)
+        if jb is None:
+            return now > task.deadline
+        return now > jb.drop_at
+
+    def trace(self) -> list[dict]:
+        """The weights over time: one row at time 0 and one per tuning window
+        (``time_s``, ``a_u``, ``a_f``, ``a_p``, and the window's ``window_uxcost``)."""
+        return [dict(r) for r in self._trace]
+
+    # --- decisions ---------------------------------------------------------------------------
+
+    def select(self, now: int | float, accelerator: int, ready: Sequence[Task]) -> Task | None:
+        busy = self._busy
+        n = self._n
+        plan = self._plan
+        if plan is not None and accelerator in plan and self._plan_key == (now, self._version):
+            task = plan.pop(accelerator)   # a pair assigned earlier at this instant
+        else:
+            free = [a for a in range(accelerator + 1, n) if not busy[a]] if n > 1 else ()
+            if free:
+                plan = self._plan = self._assign(now, [accelerator, *free], ready)
+                self._plan_key = (now, self._version)
+                task = plan.pop(accelerator)
+            else:
+                task = self._best(now, accelerator, ready)
+        if task is not None:
+            busy[accelerator] = True
+        return task
+
+    def _best(self, now, a: int, ready: Sequence[Task]) -> Task:
+        au, af, ap = self._w
+        jobs = self._jobs
+        best = None
+        bv = 0.0
+        for t in ready:
+            jb = jobs[t.id]
+            slack = jb.deadline - now
+            if slack > 0:
+                u = jb.remv[a] / slack
+                if u > 1.0:
+                    u = 1.0
+            else:
+                u = 1.0
+            v = au * u + af * (now - jb.last) * jb.inv_iso + ap * jb.pref[a]
+            if best is None or v > bv:
+                bv = v
+                best = t
+        return best
+
+    def _assign(self, now, accs: list[int], ready: Sequence[Task]) -> dict[int, Task | None]:
+        """Greedy (job, accelerator) assignment over the free accelerators ``accs``
+        (module docstring): the best pair first; ties go to the earlier job, then the lower
+        accelerator index."""
+        au, af, ap = self._w
+        jobs = self._jobs
+        scores = []
+        for t in ready:
+            jb = jobs[t.id]
+            slack = jb.deadline - now
+            fair = af * (now - jb.last) * jb.inv_iso
+            row = []
+            for a in accs:
+                if slack > 0:
+                    u = jb.remv[a] / slack
+                    if u > 1.0:
+                        u = 1.0
+                else:
+                    u = 1.0
+                row.append(au * u + fair + ap * jb.pref[a])
+            scores.append(row)
+        plan: dict[int, Task | None] = {a: None for a in accs}
+        left_jobs = list(range(len(ready)))
+        left_accs = list(range(len(accs)))
+        while left_jobs and left_accs:
+            bi = bk = -1
+            bv = 0.0
+            for i in left_jobs:
+                row = scores[i]
+                for k in left_accs:
+                    if bi < 0 or row[k] > bv:
+                        bv, bi, bk = row[k], i, k
+            plan[accs[bk]] = ready[bi]
+            left_jobs.remove(bi)
+            left_accs.remove(bk)
+        return plan
+
+
+register("dream_sparse", sparse=True)(DREAM)
