@@ -177,7 +177,16 @@ def layer_role(model: Model, layer_index: int) -> str | None:
 
 
 def _is_transformer(model: Model) -> bool:
-    return any(la.kind in ("attn_qk", "attn_pv") for la in model.layers)
+    """Attention GEMMs, or a zoo architecture of a transformer family
+    (`mmsched.sched.zoo.TRANSFORMER_FAMILIES`)."""
+    if any(la.kind in ("attn_qk", "attn_pv") for la in model.layers):
+        return True
+    from . import zoo
+
+    try:
+        return zoo.arch_info(model.arch).family in zoo.TRANSFORMER_FAMILIES
+    except ValueError:
+        return False
 
 
 class ProfileStats:
@@ -241,7 +250,7 @@ def default_profile_stats(archs: Sequence[str] | None = None) -> ProfileStats:
     att = {n: builtin_profile(f"minilm-l6-s{n}") for n in (128, 384)}
     profiles = {}
     for arch in archs if archs is not None else zoo.arch_names():
-        if zoo.arch_info(arch).family == "attention":
+        if zoo.arch_info(arch).family in zoo.TRANSFORMER_FAMILIES:
             profiles[arch] = att[384 if arch in SEQ384_ARCHS else 128]
         else:
             profiles[arch] = cnn

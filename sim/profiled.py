@@ -71,15 +71,19 @@ def _sources_digest() -> str:
 
 def mask_source(scenario: Scenario):
     """The scenario's mask source: shipped real profiles per model (its ``sparsity`` field,
-    else ``mobilenetv2-relu6`` for CNNs and ``minilm-l6-s128`` for transformers)."""
+    else ``mobilenetv2-relu6`` for CNNs and ``minilm-l6-s128`` for transformers, the
+    `mmsched.sched.zoo.TRANSFORMER_FAMILIES`); a Supernet's sub-networks take their model's."""
     from mmsched.sched.masks import ProfiledMasks
     from mmsched.sched.profiles import ProfileStats, builtin_profile
+    from mmsched.sched.zoo import TRANSFORMER_FAMILIES
 
     profiles = {}
     for e in scenario.models:
-        name = e.sparsity or ("minilm-l6-s128" if e.family == "attention"
+        name = e.sparsity or ("minilm-l6-s128" if e.family in TRANSFORMER_FAMILIES
                               else "mobilenetv2-relu6")
-        profiles[e.arch] = builtin_profile(name)
+        prof = builtin_profile(name)
+        for a in e.archs:
+            profiles[a] = prof
     return ProfiledMasks(ProfileStats(profiles), seed=scenario.mask_seed), profiles
 
 
