@@ -42,9 +42,10 @@ UXCost is ``(E / E_ref) x (1 + miss_rate + drop_rate)`` with ``E`` the frames' e
 and transfers, `Task.energy_pj`) and ``E_ref`` the sum over them of the requested model's
 per-layer least mean energy over accelerators (`ModelProfile.layer_energy`). Coordinate
 descent (`WeightTuner`): one weight is perturbed by ``step``; the step is kept if the next
-window's UXCost is lower than the reference window's, otherwise undone (and that weight's
-direction reversed), and the next window re-measures the reference; the weights rotate
-u -> f -> p; they stay in [``0``, ``weight_max``]. Without energy figures (Dysta CSVs,
+window's UXCost is lower than the reference window's (and the same weight then steps on in
+the same direction), otherwise undone, that weight's direction reversed, the next weight in
+the rotation u -> f -> p taken, and the next window re-measures the reference; the weights
+stay in [``0``, ``weight_max``]. Without energy figures (Dysta CSVs,
 synthetic tables: ``E_ref == 0``) the window cost is the deadline factor ``1 + miss + drop``
 alone, so tuning still trades urgency against fairness, just blind to energy.
 
@@ -52,9 +53,14 @@ Supernet (``supernet``): a model with sub-networks (`Model.variants`, largest fi
 as the requested model unless the system is loaded. The load is the estimated work of the last
 ``window`` arrivals (requested models, best path) over the accelerators' time since the oldest
 of them; above ``load_high`` (0.9) a frame runs as the largest of the model and its variants
-whose estimated response (the current backlog, the best-path remaining work of the jobs in
-flight shared over the accelerators, plus its own best-path latency) meets its deadline, the
-smallest if none does; below ``load_low`` (0.7) frames return to the requested model.
+that meets its deadline in two senses: its estimated response (the current backlog, the
+best-path remaining work of the jobs in flight shared over the accelerators, plus its own
+best-path latency) ends by the deadline, and the load projected with this model's frames run as
+that variant (its share of the load scaled by the variant's latency ratio) is at most
+``load_high``, so the frames after it can meet theirs too; the smallest if none does. Below
+``load_low`` (0.7) frames return to the requested model. (Without the second condition, frame
+dropping keeps the backlog short enough that the full model always "fits" and overload
+turns into drops instead of smaller sub-networks.)
 
 ``dream_sparse`` (``sparse=True``; beyond both papers): the remaining-latency and next-layer
 estimates use the model key's (pattern's) means scaled by the monitored activation-sparsity
@@ -101,12 +107,12 @@ class WeightTuner:
         if self.trial is not None:
             k, old = self.trial
             self.trial = None
-            self.k = (k + 1) % len(self.w)
             if self.ref is not None and cost < self.ref:
-                self.ref = cost            # keep the step
+                self.ref = cost            # keep the step; the same weight steps on
             else:
                 self.w[k] = old            # undo it, try the other way next time
                 self.dirs[k] = -self.dirs[k]
+                self.k = (k + 1) % len(self.w)   # and move on to the next weight
                 self.ref = None            # the next window re-measures the reference
                 return tuple(self.w)
         else:
@@ -114,14 +120,22 @@ class WeightTuner:
         self._start_trial()
         return tuple(self.w)
 
+    @property
+    def accepted(self) -> tuple[float, ...]:
+        """The weights without the step under trial."""
+        w = list(self.w)
+        if self.trial is not None:
+            w[self.trial[0]] = self.trial[1]
+        return tuple(w)
+
     def _start_trial(self) -> None:
         k = self.k
         old = self.w[k]
-        new = old + self.dirs[k] * self.step
-        if not 0.0 <= new <= self.hi:      # at a bound: go the other way
+        new = min(max(old + self.dirs[k] * self.step, 0.0), self.hi)
+        if new == old:                     # at a bound: go the other way
             self.dirs[k] = -self.dirs[k]
-            new = old + self.dirs[k] * self.step
-        self.w[k] = min(max(new, 0.0), self.hi)
+            new = min(max(old + self.dirs[k] * self.step, 0.0), self.hi)
+        self.w[k] = new
         self.trial = (k, old)
 
 
@@ -226,6 +240,8 @@ class DREAM(Policy):
         # Supernet load window: (arrival, estimated best-path work) of the last arrivals
         self._arrivals: deque = deque(maxlen=c.window)
         self._high = False
+        self._load = 0.0
+        self._load_of: dict[str, float] = {}
 
     # --- estimates ---------------------------------------------------------------------------
 
@@ -317,9 +333,14 @@ class DREAM(Policy):
             backlog += jb.g * jb.best_rem[jb.j]
         backlog /= self._n
         keys = (task.model.key,) + tuple(task.model.variants)
+        full = self._profile(keys[0])[5]
+        mine = self._load_of.get(keys[0], 0.0)
         for key in keys:
-            if now + backlog + self._profile(key)[5] <= task.deadline:
-                return None if key == task.model.key else key
+            iso = self._profile(key)[5]
+            # the load if this model's frames ran as `key`, and the frame's response
+            projected = self._load - mine * (1.0 - iso / full) if full > 0 else 0.0
+            if projected <= self.config.load_high and now + backlog + iso <= task.deadline:
+                return None if key == keys[0] else key
         return keys[-1]
 
     def _update_load(self, now: int | float) -> None:
@@ -329,8 +350,13 @@ class DREAM(Policy):
         span = now - arr[0][0]
         if span <= 0:
             return
-        work = sum(w for _, w in arr) - arr[0][1]
-        load = work / (self._n * span)
+        per: dict[str, float] = {}
+        for i, (_, w, key) in enumerate(arr):
+            if i:
+                per[key] = per.get(key, 0.0) + w
+        scale = 1.0 / (self._n * span)
+        self._load_of = {k: w * scale for k, w in per.items()}
+        self._load = load = sum(per.values()) * scale
         if self._high and load < self.config.load_low:
             self._high = False
         elif not self._high and load > self.config.load_high:
@@ -339,7 +365,8 @@ class DREAM(Policy):
     def on_arrival(self, now: int | float, task: Task) -> None:
         self._version += 1
         if self.config.supernet:
-            self._arrivals.append((now, self._profile(task.request.model)[5]))
+            self._arrivals.append((now, self._profile(task.request.model)[5],
+                                   task.request.model))
         jb = _Job(task, self._job_profile(task.model))
         self._refresh(jb)
         self._jobs[task.id] = jb
@@ -400,6 +427,22 @@ class DREAM(Policy):
         """The weights over time: one row at time 0 and one per tuning window
         (``time_s``, ``a_u``, ``a_f``, ``a_p``, and the window's ``window_uxcost``)."""
         return [dict(r) for r in self._trace]
+
+    def terms(self, now: int | float, task: Task, accelerator: int) -> tuple[float, ...]:
+        """``(urgency, fairness, preference, MapScore)`` of a queued ``task`` on
+        ``accelerator`` at ``now`` with the current weights (for inspection and tests)."""
+        jb = self._jobs[task.id]
+        slack = jb.deadline - now
+        u = min(1.0, jb.remv[accelerator] / slack) if slack > 0 else 1.0
+        f = (now - jb.last) * jb.inv_iso
+        p = jb.pref[accelerator]
+        au, af, ap = self._w
+        return u, f, p, au * u + af * f + ap * p
+
+    @property
+    def weights(self) -> tuple[float, float, float]:
+        """The current (a_u, a_f, a_p)."""
+        return self._w
 
     # --- decisions ---------------------------------------------------------------------------
 
