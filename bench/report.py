@@ -2,7 +2,8 @@
 
 Usage: ``python bench/report.py [--out docs/results.md] [--check]``
 
-One section per results file (`_results.write_results` wrote it): its title, the machine,
+One section per results file (`_results.write_results` wrote it), anchored by the file's
+stem (``docs/results.md#engine``): its title, the machine,
 date and commit it was measured on (or its provenance when transcribed), then its figures as
 tables. ``--check`` writes nothing and exits 1 when the file on disk differs from what would
 be generated (the documentation is stale: re-run this script).
@@ -33,9 +34,9 @@ def _cell(v: Any) -> str:
     if isinstance(v, bool):
         return "yes" if v else "no"
     if isinstance(v, int):
-        return f"{v:,}" if abs(v) >= 10_000 else str(v)
+        return f"{v:,}" if abs(v) >= 1000 else str(v)
     if isinstance(v, float):
-        if v.is_integer() and abs(v) >= 10_000:
+        if v.is_integer() and abs(v) >= 1000:
             return f"{v:,.0f}"
         return f"{v:.6g}"
     if isinstance(v, list | tuple):
@@ -91,9 +92,11 @@ def _provenance(doc: dict) -> list[str]:
         if "load_average_1min" in m:
             bits.append(f"load average {m['load_average_1min']} at the start")
         out.append("Machine: " + ", ".join(str(b) for b in bits) + ".")
+    if doc.get("provenance") and not doc.get("date") and not doc.get("commit"):
+        return out  # transcribed: the provenance says where the figures come from
     commit = doc.get("commit") or "unknown"
     dirty = " (with uncommitted changes)" if doc.get("dirty") else ""
-    line = f"Date: {doc.get('date', 'unknown')}; commit {commit}{dirty}"
+    line = f"Date: {doc.get('date') or 'unknown'}; commit {commit}{dirty}"
     pkg = doc.get("package_commit")
     if pkg:
         pdirty = " (with uncommitted changes)" if pkg.get("dirty") else ""
@@ -104,7 +107,8 @@ def _provenance(doc: dict) -> list[str]:
 
 def section(doc: dict) -> list[str]:
     name = doc.get("bench", "?")
-    out = [f"## {doc.get('title') or name}", "", f"File: `bench/results/{name}.json`.", ""]
+    out = [f'<a id="{name}"></a>', "", f"## {doc.get('title') or name}", "",
+           f"File: `bench/results/{name}.json`.", ""]
     for line in _provenance(doc):
         out += [line, ""]
     if doc.get("notes"):
@@ -141,7 +145,7 @@ def render(results_dir: Path = RESULTS_DIR) -> str:
                 from None
     for d in docs:
         title = d.get("title") or d.get("bench", "?")
-        lines.append(f"- {title} (`{d.get('bench')}`)")
+        lines.append(f"- [{title}](#{d.get('bench')})")
     lines.append("")
     for d in docs:
         lines += section(d)
