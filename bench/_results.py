@@ -49,10 +49,12 @@ def _git(args: list[str], cwd: Path) -> str | None:
 def commit_info(where: Path = HERE) -> dict[str, Any]:
     """``{"commit": short hash or None, "dirty": bool or None}`` of the checkout at ``where``.
 
-    ``dirty``: tracked files differ from HEAD (untracked files, such as a results file being
-    written, do not count)."""
+    ``dirty``: tracked files differ from HEAD. Untracked files and the benchmarks' own outputs
+    (``bench/results/``, ``docs/results.md``, rewritten by every run) do not count."""
     rev = _git(["rev-parse", "--short", "HEAD"], where)
-    status = _git(["status", "--porcelain", "--untracked-files=no"], where)
+    # exclusion-only pathspecs: every tracked file of the repository but these
+    status = _git(["status", "--porcelain", "--untracked-files=no", "--",
+                   ":(top,exclude)bench/results", ":(top,exclude)docs/results.md"], where)
     return {"commit": rev, "dirty": None if status is None else bool(status)}
 
 
