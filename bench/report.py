@@ -102,6 +102,8 @@ def _provenance(doc: dict) -> list[str]:
         pdirty = " (with uncommitted changes)" if pkg.get("dirty") else ""
         line += f"; the measured mmsched package: commit {pkg.get('commit')}{pdirty}"
     out.append(line + ".")
+    if doc.get("commit_note"):
+        out.append(f"About the commit: {doc['commit_note']}.")
     return out
 
 
