@@ -71,18 +71,15 @@ def _sources_digest() -> str:
 
 def mask_source(scenario: Scenario):
     """The scenario's mask source: shipped real profiles per model (its ``sparsity`` field,
-    else ``mobilenetv2-relu6`` for CNNs and ``minilm-l6-s128`` for transformers, the
-    `mmsched.sched.zoo.TRANSFORMER_FAMILIES`); a Supernet's sub-networks take their model's."""
+    else `mmsched.sched.profiles.default_profile_name`)."""
     from mmsched.sched.masks import ProfiledMasks
-    from mmsched.sched.profiles import ProfileStats, builtin_profile
-    from mmsched.sched.zoo import TRANSFORMER_FAMILIES
+    from mmsched.sched.profiles import ProfileStats, builtin_profile, default_profile_name
 
     profiles = {}
     for e in scenario.models:
-        name = e.sparsity or ("minilm-l6-s128" if e.family in TRANSFORMER_FAMILIES
-                              else "mobilenetv2-relu6")
+        name = e.sparsity or default_profile_name(e.arch, e.family)
         prof = builtin_profile(name)
-        for a in e.archs:
+        for a in e.archs:  # a Supernet's sub-networks take their model's profile
             profiles[a] = prof
     return ProfiledMasks(ProfileStats(profiles), seed=scenario.mask_seed), profiles
 
