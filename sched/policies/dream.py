@@ -142,21 +142,22 @@ class WeightTuner:
 class _Job:
     """Per-job constants between layer boundaries (times in the workload unit)."""
 
-    __slots__ = ("best_rem", "deadline", "dens", "drop_at", "g", "gn", "gsum", "inv_iso", "j",
-                 "last", "lats", "pref", "rems", "remv", "task", "xfer")
+    __slots__ = ("best_rem", "deadline", "dens", "drop_at", "flat", "g", "gn", "gsum",
+                 "inv_iso", "j", "last", "lats", "pref", "rems", "remv", "task", "terms", "xfer")
 
     def __init__(self, task: Task, prof: tuple) -> None:
         self.task = task
         self.deadline = task.deadline
         self.last = task.last_run
         self.j = task.next_layer
-        self.lats, self.rems, self.best_rem, self.xfer, self.dens, iso = prof
+        self.lats, self.rems, self.best_rem, self.xfer, self.dens, iso, self.terms = prof
         self.inv_iso = 1.0 / iso if iso > 0 else 0.0
         self.g = 1.0
         self.gsum = 0.0
         self.gn = 0
-        self.remv: list[float] = []
-        self.pref: list[float] = []
+        self.remv: tuple = ()
+        self.pref: tuple = ()
+        self.flat = True
         self.drop_at = task.deadline
 
 
@@ -269,7 +270,7 @@ class DREAM(Policy):
             acc += best[j]
             best_rem[j] = acc
         dens = self.context.tables[0].pattern[key].layer_density
-        out = (tuple(lats), tuple(rems), tuple(best_rem), None, dens, best_rem[0])
+        out = (tuple(lats), tuple(rems), tuple(best_rem), None, dens, best_rem[0], {})
         self._prof[key] = out
         return out
 
@@ -285,7 +286,7 @@ class DREAM(Policy):
                 xfer = tuple(tuple(cost(layer, a)[0] for a in range(self._n))
                              for layer in model.layers)
                 if any(any(x) for x in xfer):
-                    hit = hit[:3] + (xfer,) + hit[4:]
+                    hit = hit[:3] + (xfer,) + hit[4:6] + ({},)
             self._prof[key] = hit
         return hit
 
@@ -303,11 +304,26 @@ class DREAM(Policy):
         return hit
 
     def _refresh(self, jb: _Job) -> None:
-        """Recompute the job's per-accelerator terms after a boundary."""
+        """Recompute the job's per-accelerator terms after a boundary (cached per model
+        key, layer and last accelerator while gamma is 1: they depend on nothing else)."""
         j = jb.j
         g = jb.g
-        n = self._n
         last = jb.task.last_acc
+        if g == 1.0:
+            ck = (j, last)
+            hit = jb.terms.get(ck)
+            if hit is None:
+                hit = jb.terms[ck] = self._terms(jb, j, 1.0, last)
+            jb.remv, jb.pref, jb.flat = hit
+            jb.drop_at = jb.deadline - jb.best_rem[j]
+        else:
+            jb.remv, jb.pref, jb.flat = self._terms(jb, j, g, last)
+            jb.drop_at = jb.deadline - g * jb.best_rem[j]
+
+    def _terms(self, jb: _Job, j: int, g: float, last: int) -> tuple[tuple, tuple, bool]:
+        """``(remv, pref, flat)``: per accelerator the remaining latency and the preference;
+        ``flat``: both the same on every accelerator (the job is indifferent)."""
+        n = self._n
         x = jb.xfer[j] if jb.xfer is not None and last != -1 else None
         nxt = [0.0] * n
         remv = [0.0] * n
@@ -316,9 +332,9 @@ class DREAM(Policy):
             nxt[a] = g * jb.lats[a][j] + xa
             remv[a] = g * jb.rems[a][j] + xa
         best = min(nxt)
-        jb.pref = [best / v if v > 0 else 1.0 for v in nxt]
-        jb.remv = remv
-        jb.drop_at = jb.deadline - g * jb.best_rem[j]
+        pref = tuple(best / v if v > 0 else 1.0 for v in nxt)
+        flat = all(v == remv[0] for v in remv) and all(p == pref[0] for p in pref)
+        return tuple(remv), pref, flat
 
     # --- engine hooks ------------------------------------------------------------------------
 
@@ -454,12 +470,19 @@ class DREAM(Policy):
             task = plan.pop(accelerator)   # a pair assigned earlier at this instant
         else:
             free = [a for a in range(accelerator + 1, n) if not busy[a]] if n > 1 else ()
-            if free:
+            if not free:
+                task = self._best(now, accelerator, ready)
+            elif len(ready) == 1:   # one job: to its best free accelerator
+                task = ready[0]
+                a = self._best_acc(now, task, accelerator, free)
+                if a != accelerator:
+                    self._plan = {a: task}
+                    self._plan_key = (now, self._version)
+                    task = None
+            else:
                 plan = self._plan = self._assign(now, [accelerator, *free], ready)
                 self._plan_key = (now, self._version)
                 task = plan.pop(accelerator)
-            else:
-                task = self._best(now, accelerator, ready)
         if task is not None:
             busy[accelerator] = True
         return task
@@ -482,6 +505,31 @@ class DREAM(Policy):
             if best is None or v > bv:
                 bv = v
                 best = t
+        return best
+
+    def _best_acc(self, now, task: Task, first: int, others: list[int]) -> int:
+        """The free accelerator where ``task`` scores highest (ties: lower index; fairness
+        is the same on every accelerator, so it is left out)."""
+        jb = self._jobs[task.id]
+        if jb.flat:
+            return first
+        au, _, ap = self._w
+        remv, pref = jb.remv, jb.pref
+        slack = jb.deadline - now
+        best = first
+        if slack > 0:
+            u = remv[first] / slack
+            bv = au * (u if u < 1.0 else 1.0) + ap * pref[first]
+            for a in others:
+                u = remv[a] / slack
+                v = au * (u if u < 1.0 else 1.0) + ap * pref[a]
+                if v > bv:
+                    best, bv = a, v
+        else:
+            bv = pref[first]
+            for a in others:
+                if pref[a] > bv:
+                    best, bv = a, pref[a]
         return best
 
     def _assign(self, now, accs: list[int], ready: Sequence[Task]) -> dict[int, Task | None]:
