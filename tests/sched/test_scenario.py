@@ -155,7 +155,10 @@ def test_frames_deadlines_cascades_and_determinism(tmp_path):
     assert len(by["xres_dense"]) == 60 and len(by["xrht_dense"]) == 45
     assert 5 <= len(by["xrge_dense"]) <= 25  # 30 frames kept with p = 0.5
     es = by["xres_dense"]
-    assert all(r.deadline - r.arrival == round(clock / 60) for r in es)
+    # a frame's deadline is the next frame's arrival, exactly (also past the end of the run)
+    assert [r.arrival for r in es] == [round(k / 60 * clock) for k in range(60)]
+    assert [r.deadline for r in es] == [round((k + 1) / 60 * clock) for k in range(60)]
+    assert {r.deadline - r.arrival for r in es} <= {16666666, 16666667}
     ids = {r.id: r for r in reqs}
     for g in by["xrge_dense"]:
         (dep,) = g.depends_on
@@ -179,8 +182,19 @@ def test_system_variants(tmp_path):
                  "xr-vr-gaming", "xr-ar-assistant"):
         base = find_scenario(name)
         assert base.arrivals == "periodic"
-        assert [n for n, _ in base.variants] == ["4k", "2x2k", "3k+1k", "4x2k"]
+        assert [n for n, _ in base.variants] == ["4k", "2x2k", "3k+1k", "4x2k", "wide+square"]
         assert [c.rows * c.cols for c in find_scenario(f"{name}:3k+1k").system] == [3072, 1024]
+        wide, square = find_scenario(f"{name}:wide+square").system
+        assert (wide.rows, wide.cols, square.rows, square.cols) == (16, 256, 64, 64)
+        assert wide.dense and square.dense
+        # the same PEs, memory bytes and weight-load bandwidth: only the shape differs
+        assert wide.pes == square.pes
+        assert wide.wt_mem_words * wide.wt_word_bytes == square.wt_mem_words * \
+            square.wt_word_bytes
+        assert wide.out_mem_words * wide.out_word_bytes == square.out_mem_words * \
+            square.out_word_bytes
+        assert wide.act_mem_words * wide.rows == square.act_mem_words * square.rows
+        assert wide.load_rows_per_cycle * wide.cols == square.load_rows_per_cycle * square.cols
 
 
 def test_cascade_cycle_rejected(tmp_path):
