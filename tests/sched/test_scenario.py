@@ -240,3 +240,51 @@ def test_cli_bad_model_files_one_error_exit_2(tmp_path):
         assert expect in lines[0], lines[0]
         if fname == "rnn.onnx":
             assert "LSTM x1 (lstm1)" in lines[0]
+
+
+def test_cascade_frames_follow_their_upstream_schedule(tmp_path):
+    from mmsched.sched.streams import periodic_frames
+
+    text = PERIODIC.replace('arch = "xrht"\nfps = 45.0', 'arch = "xrht"\nfps = 60.0\n'
+                            'after = "xrge"\nprobability = 1.0')
+    sc = load_scenario_file(write(tmp_path, text))
+    keys = {e.arch: [f"{e.arch}_dense"] for e in sc.models}
+    reqs, index = periodic_frames(sc, keys=keys, samples=3, clock_hz=1e9, seed=2)
+    ids = {r.id: r for r in reqs}
+    ge = {r.arrival: r for r in reqs if r.model == "xrge_dense"}
+    ht = [r for r in reqs if r.model == "xrht_dense"]
+    # xrht (60 fps, p = 1) after xrge (30 fps, p = 0.5): an xrht frame runs exactly when the
+    # latest xrge frame time before it holds a frame, and then depends on that frame
+    ge_times = [round(k / 30 * 1e9) for k in range(30)]
+    expected = 0
+    for k in range(60):
+        t = round(k / 60 * 1e9)
+        latest = max(g for g in ge_times if g <= t)
+        expected += latest in ge
+    assert len(ht) == expected and 0 < expected < 60
+    for h in ht:
+        (dep,) = h.depends_on
+        assert ids[dep].model == "xrge_dense"
+        assert ids[dep].arrival == max(g for g in ge_times if g <= h.arrival)
+    assert len(index) == len(reqs)
+    scaled, _ = periodic_frames(sc, keys=keys, samples=3, clock_hz=1e9, seed=2, fps_scale=2.0)
+    assert sum(r.model == "xres_dense" for r in scaled) == 120
+    with pytest.raises(ValueError, match="fps_scale must be a positive number"):
+        periodic_frames(sc, keys=keys, samples=3, clock_hz=1e9, seed=2, fps_scale=0.0)
+
+
+def test_transfer_table(tmp_path):
+    from mmsched.sched.transfer import TransferCost
+
+    sc = load_scenario_file(write(tmp_path, PERIODIC))
+    assert sc.transfer == TransferCost(16e9, 325.0)
+    sc = load_scenario_file(write(tmp_path, PERIODIC + "[transfer]\nbandwidth_gb_s = 8\n"
+                                  "pj_per_byte = 100\n"))
+    assert sc.transfer == TransferCost(8e9, 100.0)
+    for bad, match in (("bandwidth_gb_s = 0", r"transfer\.bandwidth_gb_s: expected a number > 0"),
+                       ("pj_per_byte = -1", r"transfer\.pj_per_byte: expected a number >= 0"),
+                       ("bandwidth = 3", r"transfer\.bandwidth: expected a transfer field"),
+                       ("bandwidth_gb_s = \"fast\"", r"transfer\.bandwidth_gb_s: expected a "
+                                                     r"number")):
+        with pytest.raises(InputError, match=match):
+            load_scenario_file(write(tmp_path, PERIODIC + f"[transfer]\n{bad}\n"))
