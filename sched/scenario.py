@@ -29,6 +29,9 @@ field (``models[2].arch``), what was expected and what was found. Fields:
                     build the static tables, the others (held-out) are what requests draw
 ``profile_samples`` int >= 1, < ``samples``
 ``mask_seed``       int >= 0: seed of the activation and weight masks
+``[transfer]``      table (multi-accelerator systems): ``bandwidth_gb_s`` (> 0, GB/s of the DRAM
+                    path activations take between accelerators, default 16) and ``pj_per_byte``
+                    (>= 0, default 325); `mmsched.sched.transfer.TransferCost`
 ``[[models]]``      required, non-empty: ``arch`` (a zoo model) or ``file`` (an ONNX model or
                     a SCALE-Sim topology CSV, relative to the scenario file; ``arch`` then
                     names it, default the file stem), ``patterns`` (list of weight
@@ -57,6 +60,7 @@ from pathlib import Path
 
 from .errors import InputError
 from .model import Model
+from .transfer import TransferCost
 
 ARRIVALS = ("poisson", "periodic")
 
@@ -64,7 +68,8 @@ SOURCES = ("zoo", "synthetic")
 
 _TOP = {"name", "description", "source", "synthetic", "arrivals", "system", "variants", "rates",
         "slos", "requests", "seeds", "duration_s", "samples", "profile_samples", "mask_seed",
-        "models"}
+        "models", "transfer"}
+_TRANSFER = {"bandwidth_gb_s", "pj_per_byte"}
 _MODEL = {"arch", "file", "patterns", "sparsity", "fps", "after", "probability", "subnets",
           "accuracy", "accuracy_source"}
 _SUBNET = {"arch", "accuracy", "source"}
@@ -149,6 +154,8 @@ class Scenario:
     """The file it was read from ("" for a scenario built in Python)."""
     variants: tuple[tuple[str, tuple], ...] = field(default=(), compare=False)
     variant: str = ""
+    transfer: TransferCost = field(default_factory=TransferCost)
+    """What moving activations between two accelerators costs (the ``[transfer]`` table)."""
 
     def with_variant(self, name: str) -> Scenario:
         """This scenario on its system variant ``name`` (ValueError listing the known ones)."""
@@ -299,6 +306,7 @@ def parse_scenario(doc: dict, source: str) -> Scenario:
         variants.append((vname, tuple(_accelerator(r, v, f"variants.{vname}[{i}]")
                                       for i, v in enumerate(vsys))))
     rates, slos, requests, seeds = _axes(r, doc)
+    transfer = _transfer(r, doc)
     duration = r.get(doc, "duration_s", "duration_s", "number", 1.0, positive=True)
     samples = r.get(doc, "samples", "samples", "int", 8, minimum=2)
     prof = r.get(doc, "profile_samples", "profile_samples", "int", min(4, samples - 1),
@@ -381,7 +389,26 @@ def parse_scenario(doc: dict, source: str) -> Scenario:
                     description=r.get(doc, "description", "description", "str", ""),
                     arrivals=arrivals, rates=rates, slos=slos, requests=requests, seeds=seeds,
                     duration_s=float(duration), samples=samples, profile_samples=prof,
-                    mask_seed=mask_seed, path=r.src, variants=tuple(variants))
+                    mask_seed=mask_seed, path=r.src, variants=tuple(variants),
+                    transfer=transfer)
+
+
+def _transfer(r: _Reader, doc: dict) -> TransferCost:
+    """The ``[transfer]`` table (defaults: `TransferCost`'s)."""
+    tv = doc.get("transfer", {})
+    if not isinstance(tv, dict):
+        raise r.fail("transfer", "a table with bandwidth_gb_s and pj_per_byte",
+                     f"{_type_name(tv)} {tv!r}")
+    bad = sorted(set(tv) - _TRANSFER)
+    if bad:
+        raise r.fail(f"transfer.{bad[0]}", f"a transfer field ({', '.join(sorted(_TRANSFER))})",
+                     "an unknown field")
+    default = TransferCost()
+    bw = r.get(tv, "bandwidth_gb_s", "transfer.bandwidth_gb_s", "number",
+               default.bandwidth_bytes_per_s / 1e9, positive=True)
+    pj = r.get(tv, "pj_per_byte", "transfer.pj_per_byte", "number", default.pj_per_byte,
+               minimum=0)
+    return TransferCost(bandwidth_bytes_per_s=float(bw) * 1e9, pj_per_byte=float(pj))
 
 
 def _subnets(r: _Reader, m: dict, w: str, arch: str, known_archs: list[str]
@@ -468,7 +495,7 @@ def _synthetic_scenario(r: _Reader, doc: dict, name: str, arrivals: str,
         raise r.fail("arrivals", "\"poisson\" (synthetic sets are Poisson benchmarks)",
                      repr(arrivals))
     fixed = sorted({"system", "variants", "models", "samples", "profile_samples", "mask_seed",
-                    "duration_s"} & set(doc))
+                    "duration_s", "transfer"} & set(doc))
     if fixed:
         raise r.fail(fixed[0], "no such field in a synthetic scenario (its set fixes the "
                      "models and the engine)", "one")

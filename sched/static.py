@@ -24,9 +24,9 @@ class ModelProfile:
     ``remaining[j]``: sum of ``layer_latency[j:]`` (``remaining[num_layers] == 0``), each
     suffix summed left to right (O(L^2) once) so that policies read it in O(1) and it equals,
     bit for bit, the Dysta artifact's ``sum(remaining_list)`` at every layer boundary.
-    ``layer_energy[j]``: mean energy of layer j in picojoules over the profiling samples when
-    the profiling runs measured it (`mmsched.sched.static_profile`); empty when unknown
-    (Dysta CSVs, synthetic tables): policies then treat energy as unknown.
+    ``layer_energy[j]``: mean energy of layer j in picojoules over the profiling samples, when
+    the profile comes from an energy-aware backend (the exact cycle model,
+    `mmsched.sched.static_profile.static_tables_from_runs`); empty for latency tables.
     """
 
     key: str
@@ -41,9 +41,6 @@ class ModelProfile:
         if len(self.layer_latency) != len(self.layer_density):
             raise ValueError(f"profile {self.key!r}: {len(self.layer_latency)} latencies but "
                              f"{len(self.layer_density)} densities")
-        if self.layer_energy and len(self.layer_energy) != len(self.layer_latency):
-            raise ValueError(f"profile {self.key!r}: {len(self.layer_latency)} latencies but "
-                             f"{len(self.layer_energy)} energies")
         if not self.remaining:
             object.__setattr__(self, "remaining", suffix_sums_ltr(self.layer_latency))
 

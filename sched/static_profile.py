@@ -5,9 +5,8 @@ every model for a set of samples and records cycles, the monitor's non-zero and 
 and energy. `static_tables_from_runs` averages the *profiling* samples into the
 per-(model, pattern, layer) latency and density tables (`StaticTables`) that the Dysta
 policies and the hardware scheduler's LUTs use; experiments draw their requests from the other,
-*held-out* samples. Results are cached on disk (``profile-<hash>.npz`` in the profile cache,
-`mmsched.hw.paths.cache_dir`) under a key the caller derives from everything the numbers
-depend on.
+*held-out* samples. Results are cached on disk (``build/cache/profile-<hash>.npz``) under a key
+the caller derives from everything the numbers depend on.
 """
 
 from __future__ import annotations
@@ -108,40 +107,25 @@ def static_tables_from_runs(runs: Sequence[ProfileRun], *, samples: Sequence[int
     the arithmetic is the one the CSV path uses. Times in ``time_unit`` (cycles at
     ``clock_hz``, default the runs' clock, or seconds).
     """
-    from .static import static_tables
+    from dataclasses import replace
+
+    from .static import StaticTables, static_tables
 
     if not runs:
         raise ValueError("static_tables_from_runs needs at least one profile run")
     clock = clock_hz if clock_hz is not None else runs[0].clock_hz
     tables = [r.latency_table(samples) for r in runs]
     st = static_tables(tables, time_unit=time_unit, clock_hz=clock)
-    return with_energy(st, runs, samples)
-
-
-def with_energy(st: StaticTables, runs: Sequence[ProfileRun],
-                samples: Sequence[int]) -> StaticTables:
-    """``st`` with each profile's ``layer_energy``: per key, the mean over the profiling
-    ``samples`` of each layer's energy (pJ); per architecture, the sample-count-weighted mean
-    over its keys (the latency averages' weighting). Latencies and densities are unchanged."""
-    from dataclasses import replace
-
-    energy: dict[str, np.ndarray] = {}
-    count: dict[str, int] = {}
-    for r in runs:
-        idx = r.rows(samples)
-        energy[r.key] = np.asarray(r.energy_pj[idx], dtype=np.float64).mean(axis=0)
-        count[r.key] = len(idx)
-    pattern = {k: replace(p, layer_energy=tuple(energy[k].tolist())) if k in energy else p
+    # Mean layer energies (pJ): per key over the samples; per architecture weighted by the
+    # sample counts as the latencies are (every key has the same samples here).
+    energy = {r.key: r.energy_pj[r.rows(samples)].mean(axis=0) for r in runs}
+    pattern = {k: replace(p, layer_energy=tuple(energy[k].tolist()))
                for k, p in st.pattern.items()}
     arch = {}
     for a, p in st.arch.items():
-        keys = [k for k, ak in st.arch_of.items() if ak == a and k in energy]
-        if not keys:
-            arch[a] = p
-            continue
-        total = sum(count[k] for k in keys)
-        acc = sum(count[k] * energy[k] for k in keys) / total
-        arch[a] = replace(p, layer_energy=tuple(acc.tolist()))
+        keys = [k for k, ka in st.arch_of.items() if ka == a]
+        arch[a] = replace(p, layer_energy=tuple(
+            (sum(energy[k] for k in keys) / len(keys)).tolist()))
     return StaticTables(pattern=pattern, arch=arch, arch_of=st.arch_of)
 
 
@@ -166,7 +150,7 @@ def _atomic_write(path: Path, write) -> None:
 def _profile_json(p: ModelProfile) -> dict:
     out = {"layer_latency": list(p.layer_latency), "layer_density": list(p.layer_density),
            "isolated_latency": p.isolated_latency, "samples": p.samples}
-    if p.layer_energy:
+    if p.layer_energy:  # optional: profiles from an energy-aware backend
         out["layer_energy"] = list(p.layer_energy)
     return out
 
@@ -174,7 +158,8 @@ def _profile_json(p: ModelProfile) -> dict:
 def save_static_tables(tables: StaticTables, path: str | os.PathLike, *,
                        meta: dict | None = None) -> None:
     """Write ``tables`` as JSON (atomically): per model key and per architecture, the layer
-    latencies (time unit in ``meta``), densities, isolated latency and sample count."""
+    latencies (time unit in ``meta``), densities, isolated latency and sample count, and the
+    layer energies in pJ when the tables have them."""
     doc = {"format": STATIC_FORMAT, "meta": meta or {},
            "pattern": {k: _profile_json(p) for k, p in tables.pattern.items()},
            "arch": {k: _profile_json(p) for k, p in tables.arch.items()},

@@ -1,10 +1,12 @@
 """``mmsched scenarios``: list the shipped scenarios (or given files) with their load.
 
 The load at a rate is the offered work over the system's capacity: ``rate x mean isolated
-latency / accelerators`` for Poisson scenarios (model keys drawn uniformly), ``sum of fps x
-isolated latency / accelerators`` for periodic ones, with isolated latencies from the exact
-cycle model on accelerator 0 (profiled on first use, then cached: `mmsched.hw.paths`), or
-from the tables of a synthetic set.
+latency / accelerators`` for Poisson scenarios (model keys drawn uniformly; isolated latencies
+on accelerator 0), and for periodic ones the load of `ProfiledScenario.periodic_load` (``sum
+of fps x cascade probability x isolated latency on the model's fastest accelerator /
+accelerators``, docs/realtime.md), with isolated latencies from the exact cycle model
+(profiled on first use, then cached: `mmsched.hw.paths`), or from the tables of a synthetic
+set.
 """
 
 from __future__ import annotations
@@ -44,11 +46,7 @@ def _load_text(ls, rate: float | None) -> str:
     sc = ls.scenario
     n_acc = len(sc.system)
     if sc.arrivals == "periodic":
-        st = ls.static[0]
-        work = sum((e.fps or 0.0) * e.probability * st.pattern[f"{e.arch}_{p}"].isolated_latency
-                   / len(e.patterns) for e in sc.models for p in e.patterns)
-        work = work if ls.time_unit == "seconds" else work / ls.clock_hz
-        return f"{work / n_acc:.2f}"
+        return f"{ls.periodic_load():.2f}"
     rates = (rate,) if rate is not None else sc.rates
     return ", ".join(f"{r:g}/s: {ls.load(r) / n_acc:.2f}" for r in rates)
 
