@@ -5,8 +5,9 @@
 For each XRBench scenario (five of the seven shipped ones, the count DREAM's papers use) on
 each system (``4x2k``: four 32x64 arrays; ``3k+1k``: a 48x64 and a 32x32 array, big/little)
 and three loads (the scenario's published frame rates, and every rate scaled so that the
-offered load is 0.9 and 1.2: the models' best-path isolated latencies x their rates over the
-accelerators; the published rates offer only 0.1-0.3 on these systems),
+offered load is 0.9 and 1.2, `ProfiledScenario.periodic_load`: the models' isolated latencies
+on their fastest accelerator x their rates over the accelerators; the published rates offer
+only about 0.1-0.3 on these systems),
 every policy runs ``SEEDS`` seeds of one second of frames, timed by the exact cycle model's
 profiled counters of held-out samples, activation transfers between accelerators charged
 (`mmsched.sched.transfer`, default figures). Per run:
@@ -40,10 +41,10 @@ from dataclasses import replace
 
 from _results import write_results
 
+from mmsched.sched.metrics import realtime_summary
 from mmsched.sched.policy import PolicyContext, make_policy
 from mmsched.sched.scenario import find_scenario
-from mmsched.sched.streams import frame_requests
-from mmsched.sched.transfer import TransferCost, TransferModel
+from mmsched.sched.transfer import TransferModel
 from mmsched.sched.workload import Workload
 from mmsched.sim.engine import simulate
 from mmsched.sim.experiment import parse_policy_spec
@@ -76,7 +77,9 @@ def _hrvit_subnets():
 
 
 class Point:
-    """One (scenario, system): its profile, backend, transfer model and per-load workloads."""
+    """One (scenario, system): its profile, backend, transfer model and workloads (the
+    infrastructure of ``mmsched run``: `ProfiledScenario.frames`, ``periodic_load``,
+    ``reference_energy_pj``, `mmsched.sched.metrics.realtime_summary`)."""
 
     def __init__(self, name: str, system: str) -> None:
         self.name, self.system = name, system
@@ -85,36 +88,15 @@ class Point:
         self.backend = self.ps.backend()
         self.clock = self.ps.clock_hz
         self.n = len(self.sc.system)
-        self.transfer = TransferModel(TransferCost(), self.sc.system, self.clock)
-        self.models = {m.key: m for m in self.sc.model_list()}
-        self.iso = {k: sum(min(t.pattern[k].layer_latency[j] for t in self.ps.static)
-                           for j in range(self.models[k].num_layers)) / self.clock
-                    for k in self.models}
-        self._eref: dict = {}
+        self.transfer = TransferModel(self.sc.transfer, self.sc.system, self.clock)
+        self.models = self.ps.models()
 
     def offered_load(self, scale: float = 1.0) -> float:
-        prob = {e.arch: e.probability for e in self.sc.models}
-        return sum(e.fps * scale * prob[e.arch] * self.iso[f"{e.arch}_{e.patterns[0]}"]
-                   for e in self.sc.models) / self.n
+        return self.ps.periodic_load(scale)
 
     def workload(self, target: float | None, seed: int) -> Workload:
-        scale = 1.0 if target is None else target / self.offered_load()
-        sc = replace(self.sc, models=tuple(replace(e, fps=e.fps * scale)
-                                           for e in self.sc.models))
-        keys = {e.arch: [f"{e.arch}_{p}" for p in e.patterns] for e in sc.models}
-        reqs = frame_requests(sc, keys=keys, samples=len(sc.heldout_samples),
-                              clock_hz=self.clock, seed=seed)
-        return Workload(models=self.models, requests=reqs, clock_hz=self.clock,
-                        name=f"{self.name}:{self.system} x{scale:.3f}")
-
-    def eref(self, key: str, sample: int) -> float:
-        hit = self._eref.get((key, sample))
-        if hit is None:
-            m = self.models[key]
-            hit = sum(min(self.backend.layer(a, m, j, sample).energy_pj for a in range(self.n))
-                      for j in range(m.num_layers))
-            self._eref[(key, sample)] = hit
-        return hit
+        scale = 1.0 if target is None else target / self.ps.periodic_load(1.0)
+        return self.ps.frames(seed=seed, fps_scale=scale)
 
     def run(self, spec: str, wl: Workload):
         name, over = parse_policy_spec(spec)
@@ -126,21 +108,21 @@ class Point:
         wall = time.perf_counter() - t0
         return res, wall, pol
 
-    def uxcost(self, res) -> dict:
+    def uxcost(self, res, wl: Workload) -> dict:
         recs = res.requests
-        n = len(recs)
-        e = sum(r.energy_pj for r in recs)
-        eref = sum(self.eref(r.model, r.sample) for r in recs)
-        drop = sum(r.dropped for r in recs) / n
-        miss = sum((not r.dropped) and r.finish > r.deadline for r in recs) / n
-        eref_done = sum(self.eref(r.model, r.sample) for r in recs if not r.dropped)
+        arch = [self.models[r.model].arch for r in recs]
+        ref = [self.backend.reference_energy_pj(r.model, r.sample) for r in recs]
+        m = realtime_summary(recs, arch, ref)
+        eref_done = sum(x for x, r in zip(ref, recs, strict=True) if not r.dropped)
+        e = m["energy_mj"] * 1e9
         acc = [self.models[r.variant or r.model].accuracy for r in recs if not r.dropped]
         acc = [a for a in acc if a is not None]
-        return {"uxcost": e / eref * (1 + miss + drop), "energy_ratio": e / eref,
-                "uxcost_delivered": (e / eref_done * (1 + miss + drop) if eref_done
+        return {"uxcost": m["uxcost"], "energy_ratio": m["energy_ratio"],
+                "uxcost_delivered": (e / eref_done * m["deadline_factor"] if eref_done
                                      else math.inf),
-                "deadline_factor": 1 + miss + drop, "miss_rate": miss, "drop_rate": drop,
-                "frames": n, "variants": sum(bool(r.variant) for r in recs),
+                "deadline_factor": m["deadline_factor"], "miss_rate": m["miss_rate"],
+                "drop_rate": m["drop_rate"], "xrbench_score": m["xrbench_score"],
+                "frames": len(recs), "variants": sum(bool(r.variant) for r in recs),
                 "mean_accuracy": statistics.fmean(acc) if acc else None}
 
 
@@ -164,11 +146,12 @@ def main() -> None:
                 per = []
                 for wl in wls:
                     res, wall, _ = pt.run(spec, wl)
-                    per.append(pt.uxcost(res))
+                    per.append(pt.uxcost(res, wl))
                     if spec == "dream" and system == "4x2k":
                         speed.append((res.decisions, wall))
                 row[spec] = statistics.fmean(p["uxcost"] for p in per)
-                for k in ("miss_rate", "drop_rate", "energy_ratio", "uxcost_delivered"):
+                for k in ("miss_rate", "drop_rate", "energy_ratio", "uxcost_delivered",
+                          "xrbench_score"):
                     row[f"{spec}|{k}"] = statistics.fmean(p[k] for p in per)
                 if spec.startswith("dream") and any(p["variants"] for p in per):
                     row[f"{spec}|variants"] = sum(p["variants"] for p in per)

@@ -75,11 +75,13 @@ latencies (a frame whose true layers would be faster than their means may be dro
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..gamma import check_predictor
+from ..metrics import estimated_reference_energy_pj
 from ..policy import Policy, PolicyConfig, PolicyContext, Task, register
 
 _W = ("a_u", "a_f", "a_p")
@@ -224,7 +226,7 @@ class DREAM(Policy):
         self._tuner = WeightTuner(self._w, c.step, c.weight_max) if c.tuner else None
         self._spu = 1.0 if context.time_unit == "seconds" else 1.0 / context.clock_hz
         self._trace: list[dict] = [{"time_s": 0.0, "a_u": self._w[0], "a_f": self._w[1],
-                                    "a_p": self._w[2]}]
+                                    "a_p": self._w[2], "window_uxcost": math.nan}]
         self._jobs: dict[int, _Job] = {}
         self._busy = [False] * self._n
         self._prof: dict[str, tuple] = {}
@@ -291,15 +293,14 @@ class DREAM(Policy):
         return hit
 
     def _energy_ref(self, key: str) -> float:
-        """Sum over layers of the least mean energy over accelerators (pJ; 0 if unknown)."""
+        """Sum over layers of the least mean energy over accelerators (pJ; 0 if unknown:
+        `mmsched.sched.metrics.estimated_reference_energy_pj`)."""
         hit = self._eref.get(key)
         if hit is None:
-            per = []
-            for t in self.context.tables:
-                p = t.pattern.get(key)
-                per.append(p.layer_energy if p is not None else ())
-            hit = (sum(min(e[j] for e in per) for j in range(len(per[0])))
-                   if all(per) else 0.0)
+            try:
+                hit = estimated_reference_energy_pj(self.context.tables, key)
+            except ValueError:
+                hit = 0.0
             self._eref[key] = hit
         return hit
 
@@ -440,8 +441,9 @@ class DREAM(Policy):
         return now > jb.drop_at
 
     def trace(self) -> list[dict]:
-        """The weights over time: one row at time 0 and one per tuning window
-        (``time_s``, ``a_u``, ``a_f``, ``a_p``, and the window's ``window_uxcost``)."""
+        """The weights over time (`Policy.trace`): one row at time 0 and one per tuning
+        window (``time_s``, ``a_u``, ``a_f``, ``a_p``, and the window's ``window_uxcost``,
+        NaN in the first row)."""
         return [dict(r) for r in self._trace]
 
     def terms(self, now: int | float, task: Task, accelerator: int) -> tuple[float, ...]:
