@@ -3,7 +3,8 @@
 ``python bench/run.py dream`` (``--quick`` is not offered: the figures are the full table).
 
 For each XRBench scenario (five of the seven shipped ones, the count DREAM's papers use) on
-each system (``4x2k``: four 32x64 arrays; ``3k+1k``: a 48x64 and a 32x32 array, big/little)
+each system (``4x2k``: four 32x64 arrays; ``3k+1k``: a 48x64 and a 32x32 array, big/little;
+``wide+square``: a 16x256 beside a 64x64 array, dense, whose layers prefer one or the other)
 and three loads (the scenario's published frame rates, and every rate scaled so that the
 offered load is 0.9 and 1.2, `ProfiledScenario.periodic_load`: the models' isolated latencies
 on their fastest accelerator x their rates over the accelerators; the published rates offer
@@ -51,7 +52,7 @@ from mmsched.sim.experiment import parse_policy_spec
 from mmsched.sim.profiled import profile_scenario
 
 SCENARIOS = ("xr-ar-assistant", "xr-ar-gaming", "xr-vr-gaming", "xr-social-a", "xr-outdoor-a")
-SYSTEMS = ("4x2k", "3k+1k")
+SYSTEMS = ("4x2k", "3k+1k", "wide+square")
 LOADS = (("published", None), ("load0.9", 0.9), ("load1.2", 1.2))
 BASELINES = ("fcfs", "rr", "edf", "herald", "prema", "planaria", "sdrm3", "dysta")
 DREAMS = ("dream", "dream_sparse")
