@@ -42,8 +42,9 @@ UXCost is ``(E / E_ref) x (1 + miss_rate + drop_rate)`` with ``E`` the frames' e
 and transfers, `Task.energy_pj`) and ``E_ref`` the sum over them of the requested model's
 per-layer least mean energy over accelerators (`ModelProfile.layer_energy`). Coordinate
 descent (`WeightTuner`): one weight is perturbed by ``step``; the step is kept if the next
-window's UXCost is lower than the reference window's (and the same weight then steps on in
-the same direction), otherwise undone, that weight's direction reversed, the next weight in
+window's UXCost is lower than the reference window's by more than ``tolerance`` (1 %; so
+that window-to-window noise does not walk the weights), and the same weight then steps on in
+the same direction; otherwise it is undone, that weight's direction reversed, the next weight in
 the rotation u -> f -> p taken, and the next window re-measures the reference; the weights
 stay in [``0``, ``weight_max``]. Without energy figures (Dysta CSVs,
 synthetic tables: ``E_ref == 0``) the window cost is the deadline factor ``1 + miss + drop``
@@ -94,12 +95,14 @@ class WeightTuner:
     next one. Deterministic; no randomness.
     """
 
-    __slots__ = ("dirs", "hi", "k", "ref", "step", "trial", "w")
+    __slots__ = ("dirs", "hi", "k", "ref", "step", "tolerance", "trial", "w")
 
-    def __init__(self, weights: Sequence[float], step: float, hi: float = 4.0) -> None:
+    def __init__(self, weights: Sequence[float], step: float, hi: float = 4.0,
+                 tolerance: float = 0.0) -> None:
         self.w = [min(max(float(x), 0.0), hi) for x in weights]
         self.step = float(step)
         self.hi = float(hi)
+        self.tolerance = float(tolerance)
         self.k = 0                 # the weight the next trial perturbs
         self.dirs = [1.0] * len(self.w)
         self.ref: float | None = None   # cost of the accepted weights
@@ -109,7 +112,7 @@ class WeightTuner:
         if self.trial is not None:
             k, old = self.trial
             self.trial = None
-            if self.ref is not None and cost < self.ref:
+            if self.ref is not None and cost < self.ref * (1.0 - self.tolerance):
                 self.ref = cost            # keep the step; the same weight steps on
             else:
                 self.w[k] = old            # undo it, try the other way next time
@@ -181,6 +184,9 @@ class DREAM(Policy):
         """Closed frames per tuning window; arrivals per load window (Supernet)."""
         step: float = 0.5
         """The tuner's bounded step."""
+        tolerance: float = 0.01
+        """A step is kept only if the window's UXCost fell by more than this fraction of
+        the reference's (window-to-window noise must not walk the weights)."""
         weight_max: float = 4.0
         """Weights stay in [0, weight_max]."""
         drop: bool = True
@@ -223,7 +229,10 @@ class DREAM(Policy):
         self._n = context.num_accelerators
         self._xfer = context.transfer if c.transfer else None
         self._w = (float(c.a_u), float(c.a_f), float(c.a_p))
-        self._tuner = WeightTuner(self._w, c.step, c.weight_max) if c.tuner else None
+        if not 0 <= c.tolerance < 1:
+            raise ValueError(f"dream tolerance must be in [0, 1), not {c.tolerance!r}")
+        self._tuner = (WeightTuner(self._w, c.step, c.weight_max, c.tolerance) if c.tuner
+                       else None)
         self._spu = 1.0 if context.time_unit == "seconds" else 1.0 / context.clock_hz
         self._trace: list[dict] = [{"time_s": 0.0, "a_u": self._w[0], "a_f": self._w[1],
                                     "a_p": self._w[2], "window_uxcost": math.nan}]
