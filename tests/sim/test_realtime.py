@@ -5,6 +5,7 @@ Tiny test-only models keep the exact-cycle-model profiling fast (a temporary cac
 
 import csv
 import dataclasses
+import json
 import math
 import re
 
@@ -282,6 +283,14 @@ def test_cli_end_to_end_writes_tables_frames_plots_and_trace(scenario_file, monk
     assert {"time_s", "weight_u", "weight_f", "fps_scale", "seed"} <= set(trace[0])
     table = (out / "table.txt").read_text()
     assert "uxcost" in table and "xrbench" in table
+    meta = json.loads((out / "run.json").read_text())["realtime"]
+    rec = meta["recipes"]["rt-tiny:big+little"]
+    assert [a["name"] for a in rec["system"]] == ["big", "little"]
+    assert rec["transfer"] == {"bandwidth_bytes_per_s": 16e9, "pj_per_byte": 325.0}
+    with (out / "summary.csv").open() as f:
+        first = next(csv.DictReader(f))
+    assert float(first["load"]) == pytest.approx(rec["load_at_fps_scale_1"] *
+                                                 float(first["fps_scale"]))
 
 
 @pytest.mark.parametrize(("args", "match"), [
