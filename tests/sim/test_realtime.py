@@ -251,10 +251,16 @@ def test_cli_end_to_end_writes_tables_frames_plots_and_trace(scenario_file, monk
             return [{"time_s": t, "weight_u": 1.0 + i, "weight_f": 0.5}
                     for i, t in enumerate(self.done[::4])]
 
-    monkeypatch.setitem(pol._REGISTRY, "rt_probe", Probe)
-    monkeypatch.setitem(pol._PRESETS, "rt_probe", {})
-    rc = main(["run", "--scenario", "rt.toml:big+little", "--policies", "fcfs,rt_probe",
-               "--fps-scale", "1,40", "--jobs", "1", "--out", "out", "--no-progress"])
+    class Dropper(FCFS):
+        def should_drop(self, now, task):  # a late frame still waiting is dropped
+            return now > task.deadline and task.next_layer == 0
+
+    for name, cls in (("rt_probe", Probe), ("rt_dropper", Dropper)):
+        monkeypatch.setitem(pol._REGISTRY, name, cls)
+        monkeypatch.setitem(pol._PRESETS, name, {})
+    rc = main(["run", "--scenario", "rt.toml:big+little", "--policies",
+               "fcfs,rt_probe,rt_dropper", "--fps-scale", "1,40", "--jobs", "1", "--out", "out",
+               "--no-progress"])
     assert rc == 0
     out = scenario_file.parent / "out"
     names = {p.name for p in out.iterdir()}
@@ -269,10 +275,27 @@ def test_cli_end_to_end_writes_tables_frames_plots_and_trace(scenario_file, monk
     assert {r["fps_scale"] for r in frames} == {"40.0"}  # the detail point: largest scale
     assert {r["model"] for r in frames} == {"rta", "rtb"}
     for r in frames:
-        assert set(r["accelerators"].split(";")) <= {"0", "1"}
         k = int(r["frame"])
         assert math.isclose(float(r["arrival_s"]), k / 80000.0, abs_tol=1e-8)
-        assert float(r["energy_mj"]) > 0
+        if r["dropped"] == "0":
+            assert set(r["accelerators"].split(";")) <= {"0", "1"}
+            assert float(r["energy_mj"]) > 0
+        else:  # dropped before it started (the dropper drops waiting frames only)
+            assert r["accelerators"] == "" and float(r["energy_mj"]) == 0
+    dropped = [r for r in frames if r["dropped"] == "1"]
+    assert dropped and {r["policy"] for r in dropped} == {"rt_dropper"}
+    ids = {(r["seed"], r["request"]): r for r in frames if r["policy"] == "rt_dropper"}
+    for r in frames:  # a frame whose upstream frame was dropped is dropped with it
+        if r["policy"] == "rt_dropper" and r["depends_on"] and \
+                ids[(r["seed"], r["depends_on"])]["dropped"] == "1":
+            assert r["dropped"] == "1"
+    with (out / "summary.csv").open() as f:
+        summary = list(csv.DictReader(f))
+    for row in summary:
+        factor = 1 + float(row["miss_rate"]) + float(row["drop_rate"])
+        assert float(row["deadline_factor"]) == pytest.approx(factor)
+        assert (float(row["drop_rate"]) > 0) == (row["policy"] == "rt_dropper"
+                                                 and row["fps_scale"] == "40.0")
     with (out / "per_model.csv").open() as f:
         per = list(csv.DictReader(f))
     assert {r["model"] for r in per} == {"rta", "rtb"}
