@@ -35,7 +35,7 @@ bench: install
 	$(PYTHON) bench/run.py
 
 lint:
-	ruff check hw sched sim tests bench
+	ruff check hw sched sim tests bench examples
 
 synth: install
 	$(PYTHON) -m pip install -q -e '.[synth]'

@@ -87,7 +87,7 @@ def _compiler() -> str:
 
 
 def _rtl_rates() -> None:
-    from mmsched.sim.backends._rtl import run_gemm
+    from mmsched.sim.rtl.backend import run_gemm
 
     cfg = ARRAY_16
     print(f"RTL backends on a {cfg.rows}x{cfg.cols} array (medians of 3 runs):", flush=True)
@@ -98,7 +98,7 @@ def _rtl_rates() -> None:
 
     # Verilator: a large GEMM
     try:
-        from mmsched.sim.backends.verilator import VerilatorDriver
+        from mmsched.sim.rtl.verilator import VerilatorDriver
 
         t0 = time.perf_counter()
         drv = VerilatorDriver(cfg)
@@ -123,9 +123,9 @@ def _rtl_rates() -> None:
         print(f"verilator: skipped ({e})")
     # Icarus via cocotb: a medium GEMM, one simulator launch per call
     try:
-        from mmsched.sim.backends.icarus import CocotbDriver
+        from mmsched.sim.rtl.icarus import IcarusDriver
 
-        drv = CocotbDriver(cfg, simulator="icarus")
+        drv = IcarusDriver(cfg)
         act, wm, a, b = _gemm(cfg, 64, 32, 64)
         rates = []
         for _ in range(3):
@@ -137,7 +137,7 @@ def _rtl_rates() -> None:
     except Exception as e:  # report and go on: the other backends still run
         print(f"icarus: skipped ({type(e).__name__}: {e})")
     # Amaranth simulator: a small GEMM
-    from mmsched.sim.backends.amaranth_sim import AmaranthDriver
+    from mmsched.sim.rtl.amaranth import AmaranthDriver
 
     drv = AmaranthDriver(cfg)
     act, wm, a, b = _gemm(cfg, 16, 16, 32)
