@@ -168,6 +168,8 @@ def _sources_digest() -> bytes:
     import amaranth
 
     h = hashlib.sha256(f"amaranth {amaranth.__version__}\n".encode())
+    if not _rtl_sources():  # e.g. a zipped install: never a key without the sources
+        raise RuntimeError(f"the RTL sources are not readable files under {HW_DIR}")
     for group, base in ((_rtl_sources(), HW_DIR), (_plumbing_files(), HERE)):
         for p in group:
             h.update(str(p.relative_to(base)).encode() + b"\0")
