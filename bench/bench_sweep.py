@@ -46,7 +46,7 @@ def _measure(sweep: Sweep, repeats: int) -> None:
     for _ in range(repeats):
         cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
-        results = run_sweep(sweep, jobs_n=JOBS)
+        results = run_sweep(sweep, workers=JOBS)
         walls.append(time.perf_counter() - t0)
         cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpus.append(cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime)

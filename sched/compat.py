@@ -1,4 +1,4 @@
-"""Switches reproducing the Dysta artifact's simulator defects (REFERENCE.md section 1).
+"""Switches reproducing the Dysta artifact's simulator defects (docs/artifact-compat.md).
 
 Each defect has its own named flag; `CompatFlags.dysta_artifact` turns all of them on
 (``--compat dysta-artifact``). The default, all off, is the correct behaviour.
@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields
 
 @dataclass(frozen=True)
 class CompatFlags:
-    """One flag per artifact defect, numbered as in REFERENCE.md section 1."""
+    """One flag per artifact defect, numbered as in docs/artifact-compat.md."""
 
     sample_ids_0_to_6: bool = False
     """1. Sample ids drawn from 0..6 only."""

@@ -49,7 +49,7 @@ _FIXED = CompatFlags()
 def sanger_latency_s(density: float, utilisation: float, seq_len: int) -> float:
     """Latency in seconds of one attention layer on the Sanger-like engine (64x64 PEs, 1 GHz).
 
-    REFERENCE.md section 4, evaluated in the artifact's operation order (so results agree bit
+    docs/workloads.md, evaluated in the artifact's operation order (so results agree bit
     for bit): QKV projections at 2048 GOPS, the sparse-attention projection at
     ``2048 / d * u`` GOPS, and ``n / 64`` passes of ``((768 + 64) + (n + 64)) * S / 64``
     cycles with ``n = d / u / 0.25 * S`` packed sub-rows.

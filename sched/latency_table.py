@@ -1,6 +1,6 @@
 """Per-(sample, layer) latency and input-activation sparsity of one model key.
 
-The in-memory form of a Dysta artifact CSV (REFERENCE.md section 4), and of any workload whose
+The in-memory form of a Dysta artifact CSV (docs/workloads.md), and of any workload whose
 layer times are known as a table (the synthetic default workloads, profiles of the cycle
 model). The ``table`` timing backend serves layer times from it.
 """

@@ -1,6 +1,6 @@
 """Run metrics: SLO violation rate, ANTT, STP, latency and normalised-turnaround statistics.
 
-Definitions (REFERENCE.md section 1, the Dysta artifact's):
+Definitions (the Dysta artifact's; docs/scheduling.md, "Metrics"):
 
 - ``violation_rate``: ``#{finish > deadline or dropped} / N`` over all ``N`` requests;
 - ``antt``: mean over completed requests of ``(finish - arrival) / isolated`` (normalised
@@ -24,10 +24,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["METRIC_KEYS", "aggregate", "per_model", "summarize"]
+__all__ = ["COUNT_KEYS", "METRIC_KEYS", "RATE_KEYS", "aggregate", "per_model", "summarize"]
 
-METRIC_KEYS = ("violation_rate", "antt", "stp", "latency_mean", "latency_p50", "latency_p99",
-               "ntt_mean", "ntt_p50", "ntt_p99", "requests", "dropped")
+RATE_KEYS = ("violation_rate", "antt", "stp", "latency_mean", "latency_p50", "latency_p99",
+             "ntt_mean", "ntt_p50", "ntt_p99")
+"""The metrics of a run that reports aggregate over seeds (means)."""
+COUNT_KEYS = ("requests", "dropped")
+"""Counts of a run."""
+METRIC_KEYS = RATE_KEYS + COUNT_KEYS
+"""Every key `summarize` returns, in order."""
 
 
 def summarize(requests: Sequence[Any]) -> dict[str, float]:

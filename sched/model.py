@@ -70,29 +70,27 @@ class Layer:
 
 
 @dataclass(frozen=True, slots=True)
-class SubNetwork:
-    """A Supernet variant (SDRM3/DREAM): a subset/scaling of the parent's layers."""
-
-    name: str
-    layers: tuple[Layer, ...]
-    accuracy: float
-
-
-@dataclass(frozen=True, slots=True)
 class Model:
     """A DNN as an ordered tuple of layers, run one layer at a time.
 
     ``key`` identifies the (architecture, static pattern) pair the scheduler's static tables
     are indexed by, e.g. ``resnet50_unstructured20``; ``arch`` is the architecture alone
     (``resnet50``), the grouping of Dysta's architecture-level averages.
+
+    Supernets (DREAM): ``variants`` are the keys of this model's sub-networks in the
+    workload's model table, largest first; a policy may run a request of this model as one of
+    them (`mmsched.sched.policy.Policy.variant`). ``accuracy`` (percent, the model's task
+    metric) and ``accuracy_source`` (where the figure is published) describe the model or
+    sub-network; a sub-network must state both.
     """
 
     key: str
     arch: str
     pattern: str
     layers: tuple[Layer, ...]
-    subnetworks: tuple[SubNetwork, ...] = field(default=())
+    variants: tuple[str, ...] = field(default=())
     accuracy: float | None = None
+    accuracy_source: str = ""
 
     def __post_init__(self) -> None:
         if not self.layers:

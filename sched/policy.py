@@ -26,13 +26,17 @@ class Task:
 
     Times are in the workload's unit. ``last_run``: when its last layer finished (its arrival
     before the first layer); ``next_layer``: index of the next layer to run (== ``num_layers``
-    when done); ``running_on``: accelerator index while a layer runs, else -1. ``isolated``,
-    ``energy_pj`` and ``timings`` are the engine's accumulators and cache.
+    when done); ``running_on``: accelerator index while a layer runs, else -1; ``last_acc``:
+    the accelerator its last layer ran on (-1 before the first). ``model`` is the model it
+    runs: the requested one, or the sub-network `Policy.variant` chose at arrival.
+    ``isolated``, ``energy_pj`` (layers and transfers), ``transfer_pj``, ``accs`` (the
+    accelerators used, in first-use order) and ``timings`` are the engine's accumulators and
+    cache.
     """
 
     __slots__ = ("id", "request", "model", "num_layers", "next_layer", "arrival", "deadline",
-                 "priority", "last_run", "running_on", "start", "finish", "dropped", "isolated",
-                 "energy_pj", "timings")
+                 "priority", "last_run", "running_on", "last_acc", "start", "finish", "dropped",
+                 "isolated", "energy_pj", "transfer_pj", "accs", "timings")
 
     def __init__(self, request: Request, model: Model) -> None:
         self.id = request.id
@@ -45,11 +49,14 @@ class Task:
         self.priority = request.priority
         self.last_run = request.arrival
         self.running_on = -1
+        self.last_acc = -1
         self.start = None
         self.finish = None
         self.dropped = False
         self.isolated = 0          # engine: sum of the executed layers' times
-        self.energy_pj = 0.0       # engine: sum of the executed layers' energy
+        self.energy_pj = 0.0       # engine: executed layers' and transfers' energy
+        self.transfer_pj = 0.0     # engine: the transfers' part of energy_pj
+        self.accs = None           # engine: list of accelerators used (multi-accelerator loop)
         self.timings = None        # engine: the backend's whole row, when it offers one
 
     def __repr__(self) -> str:
@@ -63,7 +70,10 @@ class PolicyContext:
 
     ``tables[a]``: the static tables profiled on accelerator ``a`` (one entry on a
     single-accelerator system). ``compat``: the Dysta-artifact defect switches (all off in the
-    default, correct mode).
+    default, correct mode). ``system[a]``: the `AcceleratorConfig` of accelerator ``a`` when
+    the workload is timed on a described system (empty for latency-table workloads).
+    ``transfer``: the `mmsched.sched.transfer.TransferModel` the engine charges when a request
+    moves between accelerators (None: transfers are free).
     """
 
     tables: tuple[StaticTables, ...]
@@ -71,6 +81,8 @@ class PolicyContext:
     clock_hz: float = 1.0
     time_unit: str = "cycles"
     compat: CompatFlags = field(default_factory=CompatFlags)
+    system: tuple = ()
+    transfer: Any = None
     oracle: Any = None
     """A timing backend the oracle policies (``uses_oracle``) may query for true layer times.
     `mmsched.sim.engine.simulate` fills it with the run's backend when left ``None``."""
@@ -118,6 +130,12 @@ class Policy:
     def should_drop(self, now: int | float, task: Task) -> bool:
         """Whether to drop a queued task (frame dropping). Default: never."""
         return False
+
+    def variant(self, now: int | float, task: Task) -> str | None:
+        """Supernets: the key of the sub-network (one of ``task.model.variants``) to run this
+        request as, or None to run the requested model. Asked once, when the request arrives,
+        before `on_arrival`. Default: None."""
+        return None
 
 
 _REGISTRY: dict[str, type[Policy]] = {}

@@ -6,6 +6,11 @@ field (``models[2].arch``), what was expected and what was found. Fields:
 =================== ============================================================================
 ``name``            str, required
 ``description``     str
+``source``          ``"zoo"`` (default: models from the model zoo or files, timed by the exact
+                    cycle model on ``system``) or ``"synthetic"`` (a built-in synthetic table
+                    set, `mmsched.sched.synthetic`, named by ``synthetic``; no ``system`` or
+                    ``models``: the set fixes both)
+``synthetic``       str: the synthetic set (``source = "synthetic"``)
 ``arrivals``        ``"poisson"`` (Dysta: requests at ``rate`` req/s, model uniform over the
                     model keys, priority uniform over 1/3/9, deadline = arrival + SLO x mean
                     isolated latency) or ``"periodic"`` (XRBench: each model at its ``fps``,
@@ -18,6 +23,7 @@ field (``models[2].arch``), what was expected and what was found. Fields:
 ``rates``           list of numbers > 0 (req/s; poisson): the default sweep
 ``slos``            list of numbers > 0: SLO multipliers (poisson)
 ``requests``        int > 0: requests per run (poisson)
+``seeds``           int > 0: seed indices per run point (default 3)
 ``duration_s``      number > 0: simulated seconds of frames (periodic)
 ``samples``         int >= 2: inputs per model (finite, cached); the first ``profile_samples``
                     build the static tables, the others (held-out) are what requests draw
@@ -45,9 +51,11 @@ from .model import Model
 
 ARRIVALS = ("poisson", "periodic")
 
-_TOP = {"name", "description", "arrivals", "system", "variants", "rates", "slos", "requests",
-        "duration_s",
-        "samples", "profile_samples", "mask_seed", "models"}
+SOURCES = ("zoo", "synthetic")
+
+_TOP = {"name", "description", "source", "synthetic", "arrivals", "system", "variants", "rates",
+        "slos", "requests", "seeds", "duration_s", "samples", "profile_samples", "mask_seed",
+        "models"}
 _MODEL = {"arch", "file", "patterns", "sparsity", "fps", "after", "probability"}
 
 
@@ -94,15 +102,19 @@ class Scenario:
     system: tuple  # of AcceleratorConfig
     models: tuple[ModelEntry, ...]
     description: str = ""
+    source: str = "zoo"
+    synthetic: str = ""
     arrivals: str = "poisson"
     rates: tuple[float, ...] = (3.0,)
     slos: tuple[float, ...] = (10.0,)
     requests: int = 1000
+    seeds: int = 3
     duration_s: float = 1.0
     samples: int = 8
     profile_samples: int = 4
     mask_seed: int = 0
-    source: str = field(default="", compare=False)
+    path: str = field(default="", compare=False)
+    """The file it was read from ("" for a scenario built in Python)."""
     variants: tuple[tuple[str, tuple], ...] = field(default=(), compare=False)
     variant: str = ""
 
@@ -229,9 +241,17 @@ def parse_scenario(doc: dict, source: str, *, base=None) -> Scenario:
         raise r.fail(unknown[0], f"a scenario field ({', '.join(sorted(_TOP))})",
                      "an unknown field")
     name = r.get(doc, "name", "name", "str", required=True)
+    source = r.get(doc, "source", "source", "str", "zoo")
+    if source not in SOURCES:
+        raise r.fail("source", f"one of {SOURCES}", repr(source))
     arrivals = r.get(doc, "arrivals", "arrivals", "str", "poisson")
     if arrivals not in ARRIVALS:
         raise r.fail("arrivals", f"one of {ARRIVALS}", repr(arrivals))
+    if source == "synthetic":
+        return _synthetic_scenario(r, doc, name, arrivals, source)
+    if "synthetic" in doc:
+        raise r.fail("synthetic", "no 'synthetic' field (it names the set of a scenario with "
+                     "source = \"synthetic\")", "one")
     if "system" not in doc:
         raise r.fail("system", "a field 'system'", "it missing")
     sysv = doc["system"]
@@ -249,9 +269,7 @@ def parse_scenario(doc: dict, source: str, *, base=None) -> Scenario:
                          f"{_type_name(vsys)} {vsys!r}")
         variants.append((vname, tuple(_accelerator(r, v, f"variants.{vname}[{i}]")
                                       for i, v in enumerate(vsys))))
-    rates = r.get(doc, "rates", "rates", "numbers", (3.0,), positive=True)
-    slos = r.get(doc, "slos", "slos", "numbers", (10.0,), positive=True)
-    requests = r.get(doc, "requests", "requests", "int", 1000, positive=True)
+    rates, slos, requests, seeds = _axes(r, doc)
     duration = r.get(doc, "duration_s", "duration_s", "number", 1.0, positive=True)
     samples = r.get(doc, "samples", "samples", "int", 8, minimum=2)
     prof = r.get(doc, "profile_samples", "profile_samples", "int", min(4, samples - 1),
@@ -326,10 +344,48 @@ def parse_scenario(doc: dict, source: str, *, base=None) -> Scenario:
             up = entries[archs.index(up)].after
     return Scenario(name=name, system=system, models=tuple(entries),
                     description=r.get(doc, "description", "description", "str", ""),
-                    arrivals=arrivals, rates=tuple(float(x) for x in rates),
-                    slos=tuple(float(x) for x in slos), requests=requests,
+                    arrivals=arrivals, rates=rates, slos=slos, requests=requests, seeds=seeds,
                     duration_s=float(duration), samples=samples, profile_samples=prof,
-                    mask_seed=mask_seed, source=source, variants=tuple(variants))
+                    mask_seed=mask_seed, path=r.src, variants=tuple(variants))
+
+
+def _axes(r: _Reader, doc: dict) -> tuple[tuple[float, ...], tuple[float, ...], int, int]:
+    """The default sweep axes: rates, SLO multipliers (distinct values), requests, seeds."""
+    out = []
+    for key, default in (("rates", (3.0,)), ("slos", (10.0,))):
+        values = tuple(float(x) for x in r.get(doc, key, key, "numbers", default,
+                                                positive=True))
+        if len(set(values)) != len(values):
+            raise r.fail(key, "distinct values", repr(list(doc[key])))
+        out.append(values)
+    requests = r.get(doc, "requests", "requests", "int", 1000, positive=True)
+    seeds = r.get(doc, "seeds", "seeds", "int", 3, positive=True)
+    return out[0], out[1], requests, seeds
+
+
+def _synthetic_scenario(r: _Reader, doc: dict, name: str, arrivals: str,
+                        source: str) -> Scenario:
+    """A scenario over a built-in synthetic table set: the set fixes models and engine."""
+    from mmsched.hw.spec import NAMED_CONFIGS
+
+    from .synthetic import ENGINES, SETS
+
+    if arrivals != "poisson":
+        raise r.fail("arrivals", "\"poisson\" (synthetic sets are Poisson benchmarks)",
+                     repr(arrivals))
+    fixed = sorted({"system", "variants", "models", "samples", "profile_samples", "mask_seed",
+                    "duration_s"} & set(doc))
+    if fixed:
+        raise r.fail(fixed[0], "no such field in a synthetic scenario (its set fixes the "
+                     "models and the engine)", "one")
+    synthetic = r.get(doc, "synthetic", "synthetic", "str", required=True)
+    if synthetic not in SETS:
+        raise r.fail("synthetic", f"a synthetic set ({', '.join(SETS)})", repr(synthetic))
+    rates, slos, requests, seeds = _axes(r, doc)
+    return Scenario(name=name, system=(NAMED_CONFIGS[ENGINES[synthetic]],), models=(),
+                    description=r.get(doc, "description", "description", "str", ""),
+                    source=source, synthetic=synthetic, arrivals=arrivals, rates=rates,
+                    slos=slos, requests=requests, seeds=seeds, path=r.src)
 
 
 def _import_model(r: _Reader, fname: str, where: str) -> tuple[tuple, str]:
@@ -391,23 +447,27 @@ def builtin_scenario_names() -> list[str]:
     return sorted(p.name[:-5] for p in _builtin_dir().iterdir() if p.name.endswith(".toml"))
 
 
-def find_scenario(name_or_path: str) -> Scenario:
+def find_scenario(name_or_path: str, *, option: str = "") -> Scenario:
     """A shipped scenario by name, or a TOML file by path, optionally ``:VARIANT`` (a system
-    variant of the file); InputError if neither."""
+    variant of the file).
+
+    Raises `InputError` for a bad file, an unknown variant, or a name that is neither a
+    shipped scenario nor a file (naming ``option``, e.g. ``--scenario``, when given).
+    """
     base, sep, variant = name_or_path.rpartition(":")
     if not sep or not variant or "/" in variant or "\\" in variant:
         base, variant = name_or_path, ""
-    sc = _find(base)
+    sc = _find(base, option)
     if variant:
         try:
             sc = sc.with_variant(variant)
         except ValueError as e:
-            raise InputError(sc.source or base, "variants", "a system variant of the scenario",
+            raise InputError(sc.path or base, "variants", "a system variant of the scenario",
                              str(e)) from None
     return sc
 
 
-def _find(name_or_path: str) -> Scenario:
+def _find(name_or_path: str, option: str) -> Scenario:
     f = _builtin_dir().joinpath(f"{name_or_path}.toml")
     if f.is_file():
         with resources.as_file(f) as p:
@@ -415,5 +475,7 @@ def _find(name_or_path: str) -> Scenario:
         return sc
     if name_or_path.endswith(".toml") or "/" in name_or_path or Path(name_or_path).exists():
         return load_scenario_file(name_or_path)
-    raise InputError(name_or_path, "", f"a scenario file or one of "
-                     f"{', '.join(builtin_scenario_names())}", "neither")
+    expected = f"a scenario .toml file or one of {', '.join(builtin_scenario_names())}"
+    if option:
+        raise InputError(option, "", expected, repr(name_or_path))
+    raise InputError(name_or_path, "", expected, "neither")

@@ -103,7 +103,7 @@ def static_tables_from_runs(runs: Sequence[ProfileRun], *, samples: Sequence[int
 
     Per key: per-layer mean latency, mean density (``nnz / total``) and the mean over samples
     of the whole-model latency; per architecture: the sample-count-weighted means over its
-    keys (REFERENCE.md section 1), computed by `mmsched.sched.static.static_tables` so
+    keys (docs/artifact-compat.md), computed by `mmsched.sched.static.static_tables` so
     the arithmetic is the one the CSV path uses. Times in ``time_unit`` (cycles at
     ``clock_hz``, default the runs' clock, or seconds).
     """

@@ -24,7 +24,6 @@ simulator into a VCD waveform (a short window; whole runs make huge files).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import os
 import sys
@@ -38,7 +37,7 @@ log = logging.getLogger(__name__)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from .cmd_run import DEFAULT_SCENARIO
+    from .experiment import DEFAULT_SCENARIO
 
     src = p.add_mutually_exclusive_group()
     src.add_argument("--scenario", metavar="NAME",
@@ -103,7 +102,6 @@ def _workload(args, requests: int | None, accel: str):
     from mmsched.sim.profiled import profile_scenario
 
     from . import experiment
-    from .cmd_run import build_sweep
 
     seed = _num("--seed", args.seed, int, 0)
     if args.scenario == TINY_SCENARIO:
@@ -119,14 +117,16 @@ def _workload(args, requests: int | None, accel: str):
         base = {"recipe": sc.name, "workload": f"scenario:{sc.name}", "mode": "fixed",
                 "rate": float(rate), "slo": float(slo), "seed": 0}
         return wl, loaded.static[0], loaded.backend(), base, loaded
-    ns = argparse.Namespace(
-        scenario=args.scenario, csv_dir=args.csv_dir, compat="fixed", compat_off=None,
-        policies="dysta_hw", rates=args.rate, slo=args.slo, requests=str(requests or 200),
-        seeds="1", seed=args.seed, accelerators="1", clock_mhz=args.clock_mhz)
-    sweep = build_sweep(ns)
+    clock_hz = None
+    if args.clock_mhz is not None:
+        clock_hz = _num("--clock-mhz", args.clock_mhz, float, 1e-12) * 1e6
+    sweep = experiment.make_sweep(
+        scenario=args.scenario, csv_dir=args.csv_dir,
+        rates=None if args.rate is None else (_num("--rate", args.rate, float, 1e-12),),
+        slos=None if args.slo is None else (_num("--slo", args.slo, float, 1e-12),),
+        requests=requests or 200, seeds=1, seed=seed, policies=("dysta_hw",),
+        clock_hz=clock_hz)
     rec = sweep.recipes[0]
-    rec = dataclasses.replace(rec, rates=rec.rates[:1], slos=rec.slos[:1])
-    sweep = dataclasses.replace(sweep, recipes=(rec,))
     loaded = None
     if accel == "rtl":
         if rec.source.kind != "scenario":
@@ -138,14 +138,15 @@ def _workload(args, requests: int | None, accel: str):
             raise InputError("--accel rtl", "", "a scenario with one accelerator",
                              f"{len(loaded.scenario.system)} in {rec.source.label}")
     experiment.validate_sources(sweep)
-    job = experiment.jobs(sweep)[0]
-    workload, static, backend = experiment.job_inputs(job)
+    point = next(p for p in experiment.run_points(sweep)
+                 if (p.rate, p.slo) == (rec.rates[0], rec.slos[0]))
+    workload, static, backend = experiment.point_inputs(point)
     if loaded is not None:
         # the exact model's integer monitor counts (the table backend holds densities as
         # binary fractions), as the RTL accelerator reports them; the same cycles
         backend = loaded.backend()
     base = {"recipe": rec.name, "workload": rec.source.label, "mode": "fixed",
-            "rate": float(job.rate), "slo": float(job.slo), "seed": 0}
+            "rate": float(point.rate), "slo": float(point.slo), "seed": 0}
     return workload, static, backend, base, loaded
 
 

@@ -1,16 +1,14 @@
 """``mmsched run``: a scheduling sweep (policies x rates x SLO multipliers x seeds) to a folder.
 
-With no arguments it runs the built-in default scenario, ``dysta-cnn`` (the Dysta CNN benchmark:
-zoo models with real-sparsity profiles, timed by the exact cycle model of the accelerator, see
-`mmsched.sim.profiled`), with every published Dysta-benchmark policy at a few rates and
-SLO multipliers (`DEFAULT_SWEEP`). The first use of a scenario profiles it with the cycle model
-(about a minute for ``dysta-cnn``); the counters are cached (``build/cache``, or
-``$MMSCHED_CACHE_DIR``). ``--scenario cnn`` / ``attnn`` are the fast synthetic table sets of
-`mmsched.sched.synthetic`; any other ``--scenario`` is a shipped scenario name or a scenario
-TOML file (its own rates and SLOs are the default sweep); ``--csv-dir`` runs the Dysta
-artifact's CSV files;
-``--compat dysta-artifact`` reproduces the artifact's simulator (defects included, each one
-switchable off with ``--compat-off``).
+The workload is a scenario (``--scenario``: a shipped scenario name or a scenario TOML file,
+``NAME:VARIANT`` for a system variant; `mmsched scenarios` lists them) or a folder of Dysta
+artifact CSVs (``--csv-dir``). With no arguments it runs the default scenario, ``dysta-cnn``
+(the Dysta CNN benchmark: zoo models with real-sparsity profiles, timed by the exact cycle
+model, see `mmsched.sim.profiled`) exactly as ``--scenario dysta-cnn``: the scenario file
+holds the default axes, and options given on the command line replace them. A scenario's
+first use profiles it with the cycle model; the counters are cached
+(`mmsched.hw.paths.cache_dir`). ``--compat dysta-artifact`` reproduces the artifact's
+simulator (defects included, each one switchable off with ``--compat-off``).
 
 Output folder (staged and renamed into place, so a failed run writes nothing):
 ``summary.csv`` (tidy: one row per policy, rate, SLO multiplier and seed index),
@@ -20,7 +18,7 @@ printed too), ``per_model.csv``, ``requests.csv`` (per-request rows of the detai
 `mmsched.sim.report`.
 
 Compat mode and real-valued rates: the artifact's own command line accepts only integer
-rates (REFERENCE.md defect 7c, `CompatFlags.integer_rates`), but its arithmetic
+rates (docs/artifact-compat.md, defect 7c, `CompatFlags.integer_rates`), but its arithmetic
 (``random.expovariate(rate)``) is defined for any positive rate. ``mmsched run`` keeps rates
 real in both modes: in compat mode an integer rate (``3`` or ``3.0``) gives exactly the
 artifact's stream, and a rate such as 2.5 turns the ``integer_rates`` switch off for that
@@ -43,32 +41,17 @@ from mmsched.sched.errors import InputError
 
 HELP = "run a scheduling sweep (default: the dysta-cnn scenario on the exact cycle model)"
 
-DYSTA_POLICIES = ("fcfs", "sjf", "sjf_sparse", "prema", "prema_sparse", "planaria", "sdrm3",
-                  "sdrm3_sparse", "dysta", "dysta_naive", "dysta_oracle")
-"""The policies of the Dysta benchmark (REFERENCE.md section 1), the default set."""
-
-SCENARIOS = {
-    # name: (synthetic set, rates, SLO multipliers, requests, seeds)
-    "cnn": ("cnn", (3.0, 5.0), (10.0, 50.0), 500, 3),
-    "attnn": ("attnn", (20.0, 35.0), (10.0, 50.0), 500, 3),
-}
-"""Built-in scenarios and their default sweep (fast: seconds on 2 cores)."""
-DEFAULT_SCENARIO = "dysta-cnn"
-DEFAULT_SWEEP = ((4.0, 6.0), (10.0, 25.0), 500, 3)
-"""Rates, SLO multipliers, requests and seeds of a run with no ``--scenario`` (the default
-scenario's own sweep, 990 runs of 1000 requests, is ``--scenario dysta-cnn``)."""
-CSV_DEFAULTS = ((3.0, 4.0), (10.0,), 1000, 5)
-"""Rates, SLO multipliers, requests and seeds for ``--csv-dir`` (the artifact's scripts)."""
-
 log = logging.getLogger(__name__)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    from .experiment import DEFAULT_POLICIES, DEFAULT_SCENARIO
+
     src = p.add_mutually_exclusive_group()
     src.add_argument("--scenario", metavar="NAME",
-                     help=f"a shipped scenario (mmsched scenarios lists them: zoo models on the "
-                          f"exact cycle model; default {DEFAULT_SCENARIO}), a scenario .toml "
-                          f"file, or a fast synthetic table set ({', '.join(SCENARIOS)})")
+                     help=f"a shipped scenario (mmsched scenarios lists them; default "
+                          f"{DEFAULT_SCENARIO}) or a scenario .toml file, optionally "
+                          f"NAME:VARIANT for a system variant")
     src.add_argument("--csv-dir", metavar="DIR",
                      help="folder of Dysta artifact CSV files (Eyeriss or Sanger format)")
     p.add_argument("--compat", default="fixed", choices=("fixed", "dysta-artifact"),
@@ -79,7 +62,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "comma-separated CompatFlags names (e.g. listing_order,clock_rewind)")
     p.add_argument("--policies", metavar="LIST",
                    help="comma-separated policy names, or 'all' (default: the Dysta set "
-                        f"{','.join(DYSTA_POLICIES)}); NAME:field=value[:field=value] sets "
+                        f"{','.join(DEFAULT_POLICIES)}); NAME:field=value[:field=value] sets "
                         "config fields, e.g. dysta:beta=0.1:predictor=last-one")
     p.add_argument("--rates", metavar="LIST",
                    help="arrival rates in requests/s, comma-separated (default per scenario)")
@@ -91,7 +74,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--accelerators", metavar="N", default="1",
                    help="identical accelerators (default 1, the Dysta setting)")
     p.add_argument("--clock-mhz", metavar="F",
-                   help="engine clock (default: 200 for CNN/Eyeriss, 1000 for AttNN/Sanger)")
+                   help="engine clock of table workloads (synthetic sets, --csv-dir; default: "
+                        "200 for CNN/Eyeriss, 1000 for AttNN/Sanger)")
     p.add_argument("--jobs", metavar="N",
                    help="local worker processes (default: the CPUs available)")
     p.add_argument("--scheduler-address", metavar="ADDR",
@@ -138,7 +122,7 @@ def _policies(text: str | None) -> tuple[str, ...]:
 
     known = policy_names()
     if text is None:
-        return tuple(p for p in DYSTA_POLICIES if p in known)
+        return None
     if text.strip() == "all":
         return tuple(known)
     from mmsched.sched.policy import policy_config
@@ -185,65 +169,20 @@ def _compat_off(text: str | None, mode: str) -> tuple[str, ...]:
 
 def build_sweep(args: argparse.Namespace):
     """The `Sweep` the arguments describe (validated; nothing is run or written)."""
-    from .experiment import Recipe, Sweep, WorkloadSource
+    from .experiment import make_sweep
 
     clock_hz = None
     if args.clock_mhz is not None:
         clock_hz = _numbers("--clock-mhz", args.clock_mhz)[0] * 1e6
-    if args.csv_dir is not None:
-        rates, slos, requests, seeds = CSV_DEFAULTS
-        source = WorkloadSource(kind="csv", path=args.csv_dir, clock_hz=clock_hz)
-        name = source.label.removeprefix("csv:") or "csv"
-    else:
-        name = args.scenario or DEFAULT_SCENARIO
-        if name in SCENARIOS:
-            set_name, rates, slos, requests, seeds = SCENARIOS[name]
-            source = WorkloadSource(kind="synthetic", name=set_name, clock_hz=clock_hz)
-        else:  # a scenario file or shipped scenario: zoo models on the exact cycle model
-            from mmsched.sched.scenario import builtin_scenario_names, find_scenario
-
-            if clock_hz is not None:
-                raise InputError("--clock-mhz", "", "no --clock-mhz with a scenario (its "
-                                 "accelerators set the clock)", f"--scenario {name}")
-
-            if not (name.endswith(".toml") or name in builtin_scenario_names()):
-                raise InputError("--scenario", "", f"one of "
-                                 f"{', '.join([*SCENARIOS, *builtin_scenario_names()])} or a "
-                                 f"scenario .toml file", repr(name))
-            sc = find_scenario(name)
-            if sc.arrivals != "poisson":
-                raise InputError("--scenario", "", "a Poisson scenario (periodic XRBench "
-                                 "scenarios are not run by mmsched run yet)", repr(name))
-            if args.scenario is None:
-                rates, slos, requests, seeds = DEFAULT_SWEEP
-            else:
-                rates, slos, requests, seeds = sc.rates, sc.slos, sc.requests, 3
-            source = WorkloadSource(kind="scenario", name=sc.name,
-                                    path=name if name.endswith(".toml") else "")
-            name = sc.name
-    if args.rates is not None:
-        rates = _numbers("--rates", args.rates)
-    if args.slo is not None:
-        slos = _numbers("--slo", args.slo)
-    if args.requests is not None:
-        requests = _count("--requests", args.requests)
-    if args.seeds is not None:
-        seeds = _count("--seeds", args.seeds)
-    seed = _count("--seed", args.seed, minimum=0)
-    accelerators = _count("--accelerators", args.accelerators)
-    policies = _policies(args.policies)
-    compat_off = _compat_off(args.compat_off, args.compat)
-    if args.compat == "dysta-artifact":
-        odd = [r for r in rates if not float(r).is_integer()]
-        if odd:
-            compat_off = tuple(dict.fromkeys((*compat_off, "integer_rates")))
-            log.warning("the Dysta artifact accepts only integer rates; %s run with its "
-                        "arithmetic, but no artifact result exists to compare with",
-                        ", ".join(f"{r:g}" for r in odd))
-    recipe = Recipe(name=name, source=source, rates=tuple(rates), slos=tuple(slos))
-    return Sweep(recipes=(recipe,), policies=policies, seeds=seeds, seed=seed,
-                 requests=requests, compat=args.compat, num_accelerators=accelerators,
-                 compat_off=compat_off)
+    return make_sweep(
+        scenario=args.scenario, csv_dir=args.csv_dir,
+        rates=None if args.rates is None else _numbers("--rates", args.rates),
+        slos=None if args.slo is None else _numbers("--slo", args.slo),
+        requests=None if args.requests is None else _count("--requests", args.requests),
+        seeds=None if args.seeds is None else _count("--seeds", args.seeds),
+        seed=_count("--seed", args.seed, minimum=0), policies=_policies(args.policies),
+        compat=args.compat, compat_off=_compat_off(args.compat_off, args.compat),
+        accelerators=_count("--accelerators", args.accelerators), clock_hz=clock_hz)
 
 
 # --- progress bar ----------------------------------------------------------------------------
@@ -296,7 +235,7 @@ def main(args: argparse.Namespace) -> int:
     from .report import write_report
 
     sweep = build_sweep(args)
-    jobs_n = None if args.jobs is None else _count("--jobs", args.jobs)
+    workers = None if args.jobs is None else _count("--jobs", args.jobs)
     out = Path(args.out)
     check_replaceable(out)
     show = args.progress if args.progress is not None else sys.stderr.isatty()
@@ -306,7 +245,7 @@ def main(args: argparse.Namespace) -> int:
     experiment.validate_sources(sweep)
     progress = Progress(sys.stderr) if show else None
     t0 = time.perf_counter()
-    results = experiment.run_sweep(sweep, jobs_n=jobs_n,
+    results = experiment.run_sweep(sweep, workers=workers,
                                    scheduler_address=args.scheduler_address, progress=progress)
     wall_s = time.perf_counter() - t0
     with staged_dir(out) as stage:

@@ -3,7 +3,8 @@
 The load at a rate is the offered work over the system's capacity: ``rate x mean isolated
 latency / accelerators`` for Poisson scenarios (model keys drawn uniformly), ``sum of fps x
 isolated latency / accelerators`` for periodic ones, with isolated latencies from the exact
-cycle model on accelerator 0 (profiled on first use, then cached under ``build/cache``).
+cycle model on accelerator 0 (profiled on first use, then cached: `mmsched.hw.paths`), or
+from the tables of a synthetic set.
 """
 
 from __future__ import annotations
@@ -26,6 +27,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="profile cache folder (default $MMSCHED_CACHE_DIR or the user cache)")
 
 
+def _synthetic_load_text(sc, rate: float | None) -> str:
+    """Load of a synthetic table set: rate x the mean over its keys of the mean isolated
+    latency (one engine)."""
+    from mmsched.sched.static import static_tables
+    from mmsched.sched.synthetic import synthetic_tables
+
+    tables, _ = synthetic_tables(sc.synthetic)
+    st = static_tables(tables, time_unit="seconds")
+    iso = sum(p.isolated_latency for p in st.pattern.values()) / len(st.pattern)
+    rates = (rate,) if rate is not None else sc.rates
+    return ", ".join(f"{r:g}/s: {r * iso:.2f}" for r in rates)
+
+
 def _load_text(ls, rate: float | None) -> str:
     sc = ls.scenario
     n_acc = len(sc.system)
@@ -46,15 +60,20 @@ def main(args: argparse.Namespace) -> int:
     if args.rate is not None and not args.rate > 0:
         raise ValueError(f"--rate must be a positive number of requests/s, not {args.rate:g}")
     names = args.scenarios or builtin_scenario_names()
-    scenarios = [find_scenario(n) for n in names]  # validate all before any output
+    # validate all before any output
+    scenarios = [find_scenario(n, option="scenarios") for n in names]
     rows = [("scenario", "arrivals", "system", "variants", "models", "load")]
     for sc in scenarios:
-        keys = sum(len(e.patterns) for e in sc.models)
-        archs = ",".join(e.arch for e in sc.models)
-        load = "-" if args.no_load else _load_text(profile_scenario(sc, cache_dir=args.cache_dir),
-                                                   args.rate)
+        if sc.source == "synthetic":
+            models = f"synthetic set {sc.synthetic}"
+            load = "-" if args.no_load else _synthetic_load_text(sc, args.rate)
+        else:
+            keys = sum(len(e.patterns) for e in sc.models)
+            models = f"{keys} keys ({','.join(e.arch for e in sc.models)})"
+            load = "-" if args.no_load else _load_text(
+                profile_scenario(sc, cache_dir=args.cache_dir), args.rate)
         rows.append((sc.label, sc.arrivals, "+".join(c.name for c in sc.system),
-                     ",".join(n for n, _ in sc.variants) or "-", f"{keys} keys ({archs})", load))
+                     ",".join(n for n, _ in sc.variants) or "-", models, load))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())

@@ -10,12 +10,14 @@ Two loops implement the same semantics:
 
 * the generic loop: one heap of events keyed by ``(time, kind, seq)`` (``seq`` owned by the
   engine, so equal times are processed in a fixed order: layer completions before arrivals,
-  then by insertion), any number of accelerators, dependencies and frame dropping;
-* a fast loop for the common single-accelerator case without dependencies and without frame
-  dropping (no heap: the next event is either the next arrival or the end of the running
-  layer). It gives the same records as the generic loop (tested), and it is the only loop
-  that can reproduce the Dysta artifact's clock (`CompatFlags.clock_rewind`,
-  `CompatFlags.strict_arrivals`).
+  then by insertion), any number of accelerators (each timed by the backend as itself),
+  dependencies, frame dropping, sub-network choice (`Policy.variant`) and activation
+  transfers between accelerators (`mmsched.sched.transfer.TransferModel`);
+* a fast loop for the common single-accelerator case without dependencies, frame
+  dropping or sub-network choice (no heap: the next event is either the next arrival or the
+  end of the running layer). It gives the same records as the generic loop (tested), and it
+  is the only loop that can reproduce the Dysta artifact's clock
+  (`CompatFlags.clock_rewind`, `CompatFlags.strict_arrivals`).
 
 Time is the workload's unit: integer cycles (fixed mode) or float seconds (Dysta-artifact
 compat); the engine only adds and compares times, so either works.
@@ -25,7 +27,11 @@ that arrives at or before ``t`` is processed first, then free accelerators are o
 index order, to the policy. With ``CompatFlags.strict_arrivals`` a request arriving exactly at
 a layer boundary waits for the next boundary; with ``CompatFlags.clock_rewind`` an idle
 accelerator jumps to the next request's arrival even if that is earlier than the end of the
-last layer (REFERENCE.md section 1, defect 2).
+last layer (docs/artifact-compat.md, defect 2).
+
+Transfers: when a request's next layer is dispatched to another accelerator than its last
+one, the destination is busy for the transfer's cycles and then the layer's; the transfer's
+energy is added to the request's (docs/realtime.md).
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from dataclasses import dataclass, replace
 
 from mmsched.sched.compat import CompatFlags
 from mmsched.sched.policy import Policy, Task
+from mmsched.sched.transfer import TransferModel
 from mmsched.sched.workload import Workload
 from mmsched.sim.backends import TimingBackend
 
@@ -74,6 +81,12 @@ class RequestRecord:
         self-describing for `mmsched.sched.metrics`.
     layers_run : int
         Layers executed (== the model's layer count unless dropped).
+    accelerators : tuple of int
+        The accelerators its layers ran on, in first-use order.
+    transfer_pj : float
+        The part of ``energy_pj`` spent moving activations between accelerators.
+    variant : str
+        The sub-network's model key when a policy ran the request as one, else "".
     """
 
     id: int
@@ -91,11 +104,19 @@ class RequestRecord:
     finish_order: int = -1
     seconds_per_unit: float = 1.0
     layers_run: int = 0
+    accelerators: tuple[int, ...] = ()
+    transfer_pj: float = 0.0
+    variant: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class LayerRecord:
-    """One executed layer (kept when ``simulate(..., keep_layers=True)``)."""
+    """One executed layer (kept when ``simulate(..., keep_layers=True)``).
+
+    ``[start, end)`` holds the transfer of its input first (``transfer`` cycles, 0 when the
+    request stays on the accelerator) and then the layer; ``energy_pj`` is the layer's,
+    ``transfer_pj`` the transfer's.
+    """
 
     request: int
     layer: int
@@ -105,6 +126,8 @@ class LayerRecord:
     nnz: int
     total: int
     energy_pj: float
+    transfer: int | float = 0
+    transfer_pj: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -143,18 +166,22 @@ class _Book:
             # asked of the backend; they never ran).
             for j in range(task.next_layer, task.num_layers):
                 iso += self.backend.layer(0, task.model, j, req.sample).cycles
+        single = (0,) if task.next_layer else ()  # the fast loop runs accelerator 0 only
+        accs = tuple(task.accs) if task.accs is not None else single
         self.records.append(RequestRecord(
             id=task.id, model=req.model, arch=task.model.arch, priority=req.priority,
             sample=req.sample, arrival=req.arrival, deadline=req.deadline, start=task.start,
             finish=task.finish, isolated=iso, dropped=task.dropped,
             energy_pj=task.energy_pj, finish_order=self.order,
-            seconds_per_unit=self.spu, layers_run=task.next_layer))
+            seconds_per_unit=self.spu, layers_run=task.next_layer, accelerators=accs,
+            transfer_pj=task.transfer_pj,
+            variant=task.model.key if task.model.key != req.model else ""))
         self.order += 1
 
 
 def simulate(workload: Workload, policy: Policy, backend: TimingBackend, *,
              num_accelerators: int = 1, compat: CompatFlags = _FIXED,
-             keep_layers: bool = False) -> RunResult:
+             keep_layers: bool = False, transfer: TransferModel | None = None) -> RunResult:
     """Run ``workload`` under ``policy`` with layer times from ``backend``.
 
     Parameters
@@ -174,6 +201,9 @@ def simulate(workload: Workload, policy: Policy, backend: TimingBackend, *,
         they need one accelerator, no dependencies and no frame dropping.
     keep_layers : bool
         Keep one `LayerRecord` per executed layer (for Gantt charts and invariant checks).
+    transfer : TransferModel, optional
+        Charge activation transfers between accelerators (time on the destination, energy to
+        the request); None: transfers are free.
 
     Returns
     -------
@@ -209,15 +239,18 @@ def simulate(workload: Workload, policy: Policy, backend: TimingBackend, *,
             if missing:
                 raise ValueError(f"request {r.id} depends on unknown request(s) {missing}")
     drops = type(policy).should_drop is not Policy.should_drop
+    variants = type(policy).variant is not Policy.variant
     engine_compat = compat.clock_rewind or compat.strict_arrivals
     book = _Book(workload, backend, keep_layers)
-    if num_accelerators == 1 and not has_deps and not drops:
+    if num_accelerators == 1 and not has_deps and not drops and not variants:
         decisions, end = _run_single(workload, policy, backend, book, compat)
     else:
         if engine_compat:
             raise ValueError("the compat clock switches (clock_rewind, strict_arrivals) need "
-                             "one accelerator, no dependencies and no frame dropping")
-        decisions, end = _run_generic(workload, policy, backend, book, num_accelerators)
+                             "one accelerator, no dependencies, no frame dropping and no "
+                             "sub-network choice")
+        decisions, end = _run_generic(workload, policy, backend, book, num_accelerators,
+                                      transfer)
     records = tuple(sorted(book.records, key=lambda r: r.id))
     return RunResult(requests=records, layers=tuple(book.layers), decisions=decisions,
                      time_unit=workload.time_unit, clock_hz=workload.clock_hz,
@@ -338,8 +371,10 @@ _ARRIVAL = 1
 
 
 def _run_generic(workload: Workload, policy: Policy, backend: TimingBackend, book: _Book,
-                 num_accelerators: int) -> tuple[int, int | float]:
-    """The heap loop: several accelerators, dependencies, frame dropping."""
+                 num_accelerators: int,
+                 transfer: TransferModel | None) -> tuple[int, int | float]:
+    """The heap loop: several accelerators, dependencies, frame dropping, sub-networks,
+    transfers."""
     reqs = workload.requests
     models = workload.models
     n = len(reqs)
@@ -362,6 +397,7 @@ def _run_generic(workload: Workload, policy: Policy, backend: TimingBackend, boo
     queue: list[Task] = []               # ready and not running, (arrival, id) order
     free = [True] * num_accelerators
     drops = type(policy).should_drop is not Policy.should_drop
+    variants = type(policy).variant is not Policy.variant
     keep = book.keep_layers
     decisions = 0
     now: int | float = 0
@@ -423,6 +459,8 @@ def _run_generic(workload: Workload, policy: Policy, backend: TimingBackend, boo
             else:
                 r = reqs[payload]
                 t = Task(r, models[r.model])
+                if variants:
+                    _apply_variant(policy, t, now, models)
                 tasks[r.id] = t
                 if r.id in doomed or any(d in closed and d not in finished
                                          for d in r.depends_on):
@@ -449,15 +487,26 @@ def _run_generic(workload: Workload, policy: Policy, backend: TimingBackend, boo
             tm = backend.layer(acc, task.model, j, task.request.sample)
             if task.start is None:
                 task.start = now
-            end = now + tm.cycles
+            moved, moved_pj = 0, 0.0
+            if task.last_acc != acc:
+                if task.accs is None:
+                    task.accs = [acc]
+                elif acc not in task.accs:
+                    task.accs.append(acc)
+                if task.last_acc != -1 and transfer is not None:
+                    moved, moved_pj = transfer.cost(task.model.layers[j], acc)
+                    task.energy_pj += moved_pj
+                    task.transfer_pj += moved_pj
+            end = now + moved + tm.cycles
             task.running_on = acc
+            task.last_acc = acc
             free[acc] = False
             task.isolated += tm.cycles
             if tm.energy_pj:
                 task.energy_pj += tm.energy_pj
             if keep:
                 book.layers.append(LayerRecord(task.id, j, acc, now, end, tm.nnz, tm.total,
-                                               tm.energy_pj))
+                                               tm.energy_pj, moved, moved_pj))
             heapq.heappush(heap, (end, _LAYER_DONE, seq, (acc, task, tm)))
             seq += 1
         if not heap and queue:
@@ -467,6 +516,19 @@ def _run_generic(workload: Workload, policy: Policy, backend: TimingBackend, boo
         stuck = sorted(set(by_id) - closed)
         raise ValueError(f"request(s) {stuck[:10]} never became ready: dependency cycle")
     return decisions, now
+
+
+def _apply_variant(policy: Policy, task: Task, now: int | float, models) -> None:
+    """Run ``task`` as the sub-network the policy picks (checked against the model's)."""
+    key = policy.variant(now, task)
+    if key is None or key == task.model.key:
+        return
+    if key not in task.model.variants or key not in models:
+        raise ValueError(f"policy {policy.name!r} chose {key!r} for request {task.id}, which "
+                         f"is not a sub-network of {task.model.key!r} "
+                         f"({', '.join(task.model.variants) or 'none'})")
+    task.model = models[key]
+    task.num_layers = task.model.num_layers
 
 
 def chrome_trace(result: RunResult) -> dict:

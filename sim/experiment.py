@@ -1,24 +1,25 @@
 """Sweeps as data: recipes x policies x rates x SLO multipliers x seeds, fanned out over
 worker processes (or a Dask cluster), gathered in run-point order.
 
-A `Sweep` is a frozen description; `jobs` cuts it into `Job`s of one (recipe, seed index,
-SLO, rate) each, which run every policy on the same workload; `run_sweep` runs the jobs with
+A `Sweep` is a frozen description, built by `make_sweep` from a scenario or a CSV folder and
+the axes; `run_points` cuts it into `RunPoint` s of one (recipe, seed index, SLO, rate)
+each, which run every policy on the same workload; `run_sweep` runs the points with
 ``concurrent.futures.ProcessPoolExecutor`` (or ``dask.distributed`` when given a scheduler
 address) and returns the results sorted by run-point key, never by completion order, so the
 output is the same for any number of workers.
 
-Where the latency tables come from is a `WorkloadSource`: the built-in synthetic sets of
-`mmsched.sched.synthetic` (the default scenario), a folder of Dysta artifact CSVs, or a
-scenario (zoo models timed by the exact cycle model); `job_inputs` is the one seam where a
-source becomes (workload, static tables, timing backend).
+Where the latency tables come from is a `WorkloadSource`: a synthetic table set of
+`mmsched.sched.synthetic` (scenarios with ``source = "synthetic"``), a folder of Dysta artifact
+CSVs, or a scenario of zoo models timed by the exact cycle model; `point_inputs` is the one
+seam where a source becomes (workload, static tables, timing backend).
 
-Jobs of different recipes with the same `Job.workload_id` (e.g. rate 3 at SLO x10 in both a
+Points of different recipes with the same `RunPoint.workload_id` (e.g. rate 3 at SLO x10 in both a
 rate sweep and an SLO sweep, fixed mode) are simulated once and their results copied
-(`JobResult.reused`).
+(`PointResult.reused`).
 
-Random streams: each job builds its workload from (``seed``, seed index, rate) exactly as
+Random streams: each point builds its workload from (``seed``, seed index, rate) exactly as
 `mmsched.sched.streams.poisson_workloads` specifies (in compat mode, the artifact's one
-Python-``random`` stream per seed index over the recipe's rates in order), so a job's result
+Python-``random`` stream per seed index over the recipe's rates in order), so a point's result
 depends only on its key.
 """
 
@@ -174,7 +175,7 @@ class Sweep:
 
 
 @dataclass(frozen=True)
-class Job:
+class RunPoint:
     """One workload: a (recipe, seed index, SLO, rate) point; every policy runs on it."""
 
     sweep: Sweep
@@ -189,7 +190,7 @@ class Job:
 
     @property
     def key(self) -> tuple:
-        """Sort key of the job's results: recipe order, then rate, SLO, seed index."""
+        """Sort key of the point's results: recipe order, then rate, SLO, seed index."""
         return (self.recipe_index, self.rate, self.slo, self.seed_index)
 
     @property
@@ -199,7 +200,7 @@ class Job:
 
     @property
     def workload_id(self) -> tuple:
-        """What the job's results depend on besides the sweep's common fields: two jobs of
+        """What the point's results depend on besides the sweep's common fields: two points of
         different recipes with one ``workload_id`` give identical results (run once).
 
         Fixed mode seeds each rate's requests from (seed, seed index, rate); compat mode draws
@@ -211,12 +212,12 @@ class Job:
 
 
 @dataclass
-class JobResult:
-    """What a job returns (plain data, cheap to pickle).
+class PointResult:
+    """What a point returns (plain data, cheap to pickle).
 
     ``summary``: one row per policy; ``per_model``: one row per (policy, model);
-    ``requests``: per-request rows when the job is the detail point; ``layers``: the Gantt
-    window when the job is the detail point at seed index 0.
+    ``requests``: per-request rows when the point is the detail point; ``layers``: the Gantt
+    window when the point is the detail point at seed index 0.
     """
 
     key: tuple
@@ -226,15 +227,84 @@ class JobResult:
     layers: list[dict[str, Any]] = field(default_factory=list)
     decisions: int = 0
     reused: bool = False
-    """True when copied from an identical job of another recipe (not simulated again)."""
+    """True when copied from an identical point of another recipe (not simulated again)."""
 
 
-def jobs(sweep: Sweep) -> list[Job]:
-    """The sweep's jobs, in key order."""
-    out = [Job(sweep, i, s, slo, rate)
+def run_points(sweep: Sweep) -> list[RunPoint]:
+    """The sweep's run points, in key order."""
+    out = [RunPoint(sweep, i, s, slo, rate)
            for i, r in enumerate(sweep.recipes)
            for rate in r.rates for slo in r.slos for s in range(sweep.seeds)]
     return sorted(out, key=lambda j: j.key)
+
+
+DEFAULT_SCENARIO = "dysta-cnn"
+"""The scenario of a sweep that names none (``mmsched run`` with no arguments)."""
+DEFAULT_POLICIES = ("fcfs", "sjf", "sjf_sparse", "prema", "prema_sparse", "planaria", "sdrm3",
+                    "sdrm3_sparse", "dysta", "dysta_naive", "dysta_oracle")
+"""The policies of the Dysta benchmark (docs/scheduling.md), the default set."""
+CSV_DEFAULTS = ((3.0, 4.0), (10.0,), 1000, 5)
+"""Rates, SLO multipliers, requests and seeds for a folder of Dysta CSVs (the artifact's
+scripts)."""
+
+
+def make_sweep(*, scenario: str | None = None, csv_dir: str | None = None,
+               rates: Sequence[float] | None = None, slos: Sequence[float] | None = None,
+               requests: int | None = None, seeds: int | None = None, seed: int = 1,
+               policies: Sequence[str] | None = None, compat: str = "fixed",
+               compat_off: Sequence[str] = (), accelerators: int = 1,
+               clock_hz: float | None = None) -> Sweep:
+    """The one constructor of a `Sweep` from a workload and axes, shared by the commands.
+
+    The workload is ``csv_dir`` (a folder of Dysta CSVs, defaults `CSV_DEFAULTS`) or
+    ``scenario`` (a shipped scenario name or a TOML file, optionally ``:VARIANT``; default
+    `DEFAULT_SCENARIO`), whose file holds the default axes. Axes given here replace the
+    defaults. ``clock_hz`` overrides the engine clock of table workloads (synthetic sets, CSV
+    folders); a zoo scenario's accelerators set their own clock. ``policies``: policy specs
+    (default `DEFAULT_POLICIES`). In compat mode, a non-integer rate turns the
+    ``integer_rates`` switch off for the sweep, with a warning.
+
+    Raises `InputError` naming the option at fault (as the commands spell it).
+    """
+    from mmsched.sched.scenario import builtin_scenario_names, find_scenario
+
+    if csv_dir is not None:
+        d_rates, d_slos, d_requests, d_seeds = CSV_DEFAULTS
+        source = WorkloadSource(kind="csv", path=csv_dir, clock_hz=clock_hz)
+        name = source.label.removeprefix("csv:") or "csv"
+    else:
+        spec = scenario or DEFAULT_SCENARIO
+        sc = find_scenario(spec, option="--scenario")
+        if sc.arrivals != "poisson":
+            raise InputError("--scenario", "", "a Poisson scenario (periodic XRBench "
+                             "scenarios are not run by mmsched run yet)", repr(spec))
+        d_rates, d_slos, d_requests, d_seeds = sc.rates, sc.slos, sc.requests, sc.seeds
+        if sc.source == "synthetic":
+            source = WorkloadSource(kind="synthetic", name=sc.synthetic, clock_hz=clock_hz)
+        else:
+            if clock_hz is not None:
+                raise InputError("--clock-mhz", "", "no --clock-mhz with a scenario of zoo "
+                                 "models (its accelerators set the clock)",
+                                 f"--scenario {spec}")
+            shipped = spec.partition(":")[0] in builtin_scenario_names()
+            source = WorkloadSource(kind="scenario", name=spec if shipped else sc.name,
+                                    path="" if shipped else spec)
+        name = sc.label
+    compat_off = tuple(compat_off)
+    rates = tuple(float(r) for r in (d_rates if rates is None else rates))
+    if compat == "dysta-artifact":
+        odd = [r for r in rates if not r.is_integer()]
+        if odd:
+            compat_off = tuple(dict.fromkeys((*compat_off, "integer_rates")))
+            log.warning("the Dysta artifact accepts only integer rates; %s run with its "
+                        "arithmetic, but no artifact result exists to compare with",
+                        ", ".join(f"{r:g}" for r in odd))
+    recipe = Recipe(name=name, source=source, rates=rates,
+                    slos=tuple(float(s) for s in (d_slos if slos is None else slos)))
+    return Sweep(recipes=(recipe,), policies=tuple(policies or DEFAULT_POLICIES),
+                 seeds=d_seeds if seeds is None else seeds, seed=seed,
+                 requests=d_requests if requests is None else requests, compat=compat,
+                 num_accelerators=accelerators, compat_off=compat_off)
 
 
 # --- loading (cached per process: each worker loads a source once) ---------------------------
@@ -325,15 +395,15 @@ def validate_sources(sweep: Sweep) -> None:
     """Load every source and build each recipe's first workload in this process, so bad input
     fails here, before any work starts (and before a worker would raise it)."""
     seen = set()
-    for job in jobs(sweep):
-        if job.recipe_index in seen:
+    for point in run_points(sweep):
+        if point.recipe_index in seen:
             continue
-        seen.add(job.recipe_index)
-        tables, _ = load_tables(job.recipe.source, sweep.flags)
+        seen.add(point.recipe_index)
+        tables, _ = load_tables(point.recipe.source, sweep.flags)
         if not tables:
-            raise InputError(job.recipe.source.path or job.recipe.source.label, "",
+            raise InputError(point.recipe.source.path or point.recipe.source.label, "",
                              "at least one model", "none")
-        workload, static, _ = job_inputs(job)
+        workload, static, _ = point_inputs(point)
         context = _context(sweep, workload, static)
         for spec in sweep.policies:
             try:
@@ -343,7 +413,7 @@ def validate_sources(sweep: Sweep) -> None:
                                  str(e)) from None
 
 
-# --- one job ---------------------------------------------------------------------------------
+# --- one point ---------------------------------------------------------------------------------
 
 
 def _num(x: Any) -> Any:
@@ -358,18 +428,18 @@ def _num(x: Any) -> Any:
         return x
 
 
-def job_inputs(job: Job) -> tuple[Any, Any, Any]:
-    """The job's ``(Workload, StaticTables, timing backend)``: the seam where a workload
+def point_inputs(point: RunPoint) -> tuple[Any, Any, Any]:
+    """The point's ``(Workload, StaticTables, timing backend)``: the seam where a workload
     source becomes simulator input. Latency-table sources (synthetic sets, Dysta CSVs) go
     through `mmsched.sched.dysta_csv`; scenarios (zoo models on the exact cycle model) through
     the held-out latency tables and profiling static tables of `_scenario`. A new source kind
     adds a branch here and in `load_tables`.
     """
-    sweep, recipe = job.sweep, job.recipe
+    sweep, recipe = point.sweep, point.recipe
     flags = sweep.flags
     static, _ = _static(recipe.source, flags)
-    workload = _workloads(recipe.source, flags, recipe.rates, job.slo, sweep.requests,
-                          sweep.seed, job.seed_index)[job.rate]
+    workload = _workloads(recipe.source, flags, recipe.rates, point.slo, sweep.requests,
+                          sweep.seed, point.seed_index)[point.rate]
     return workload, static, _backend(recipe.source, flags)
 
 
@@ -418,35 +488,35 @@ def _policy(spec: str, context):
     return make_policy(name, context, **overrides)
 
 
-def run_job(job: Job) -> JobResult:
-    """Run every policy of the sweep on the job's workload (in this process)."""
+def run_point(point: RunPoint) -> PointResult:
+    """Run every policy of the sweep on the point's workload (in this process)."""
     from mmsched.sched import metrics
     from mmsched.sim.engine import simulate
 
-    sweep, recipe = job.sweep, job.recipe
+    sweep, recipe = point.sweep, point.recipe
     flags = sweep.flags
-    workload, static, backend = job_inputs(job)
+    workload, static, backend = point_inputs(point)
     context = _context(sweep, workload, static)
     base = {"recipe": recipe.name, "workload": recipe.source.label, "mode": sweep.compat}
-    out = JobResult(key=job.key)
+    out = PointResult(key=point.key)
     for policy_name in sweep.policies:
         policy = _policy(policy_name, context)
-        keep = job.is_detail and job.seed_index == 0 and policy_name == sweep.gantt_policy
+        keep = point.is_detail and point.seed_index == 0 and policy_name == sweep.gantt_policy
         result = simulate(workload, policy, backend, num_accelerators=sweep.num_accelerators,
                           compat=flags, keep_layers=keep)
-        point = {**base, "policy": policy_name, "rate": float(job.rate),
-                 "slo": float(job.slo), "seed": job.seed_index}
+        labels = {**base, "policy": policy_name, "rate": float(point.rate),
+                  "slo": float(point.slo), "seed": point.seed_index}
         summary = {k: _num(v) for k, v in metrics.summarize(result.requests).items()}
-        out.summary.append({**point, **summary, "decisions": int(result.decisions)})
+        out.summary.append({**labels, **summary, "decisions": int(result.decisions)})
         out.decisions += int(result.decisions)
         for model, row in sorted(metrics.per_model(result.requests).items()):
-            out.per_model.append({**point, "model": model,
+            out.per_model.append({**labels, "model": model,
                                   **{k: _num(v) for k, v in row.items()}})
         to_s = _to_seconds(result)
-        if job.is_detail:
-            out.requests.extend(_request_rows(point, result, to_s))
+        if point.is_detail:
+            out.requests.extend(_request_rows(labels, result, to_s))
         if keep:
-            out.layers.extend(_layer_rows(point, result, to_s, sweep.gantt_layers))
+            out.layers.extend(_layer_rows(labels, result, to_s, sweep.gantt_layers))
     return out
 
 
@@ -457,12 +527,12 @@ def _to_seconds(result) -> Callable[[Any], float]:
     return lambda t: t / clock
 
 
-def _request_rows(point, result, to_s) -> Iterable[dict[str, Any]]:
+def _request_rows(labels, result, to_s) -> Iterable[dict[str, Any]]:
     for r in result.requests:
         done = r.finish is not None and not r.dropped
         latency = to_s(r.finish - r.arrival) if done else math.nan
         iso = to_s(r.isolated)
-        yield {**point, "request": int(r.id), "model": r.model, "priority": int(r.priority),
+        yield {**labels, "request": int(r.id), "model": r.model, "priority": int(r.priority),
                "arrival_s": to_s(r.arrival), "deadline_s": to_s(r.deadline),
                "finish_s": to_s(r.finish) if done else math.nan, "latency_s": latency,
                "isolated_s": iso, "ntt": latency / iso if done and iso > 0 else math.nan,
@@ -470,11 +540,11 @@ def _request_rows(point, result, to_s) -> Iterable[dict[str, Any]]:
                "dropped": int(bool(r.dropped))}
 
 
-def _layer_rows(point, result, to_s, limit: int) -> Iterable[dict[str, Any]]:
+def _layer_rows(labels, result, to_s, limit: int) -> Iterable[dict[str, Any]]:
     req = {r.id: r for r in result.requests}
     for rec in sorted(result.layers, key=lambda x: (x.start, x.accelerator))[:limit]:
         r = req[rec.request]
-        yield {**point, "request": int(rec.request), "model": r.model,
+        yield {**labels, "request": int(rec.request), "model": r.model,
                "layer": int(rec.layer), "accelerator": int(rec.accelerator),
                "start_s": to_s(rec.start), "end_s": to_s(rec.end), "nnz": int(rec.nnz),
                "total": int(rec.total), "arrival_s": to_s(r.arrival),
@@ -484,7 +554,7 @@ def _layer_rows(point, result, to_s, limit: int) -> Iterable[dict[str, Any]]:
 # --- fan-out ---------------------------------------------------------------------------------
 
 
-def default_jobs() -> int:
+def default_workers() -> int:
     """Worker processes by default: the CPUs this process may use."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -492,35 +562,35 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def run_sweep(sweep: Sweep, *, jobs_n: int | None = None, scheduler_address: str | None = None,
+def run_sweep(sweep: Sweep, *, workers: int | None = None, scheduler_address: str | None = None,
               progress: Callable[[int, int], None] | None = None,
-              runner: Callable[[Job], JobResult] = run_job) -> list[JobResult]:
-    """Run every job of ``sweep``; results sorted by job key (independent of the workers).
+              runner: Callable[[RunPoint], PointResult] = run_point) -> list[PointResult]:
+    """Run every point of ``sweep``; results sorted by point key (independent of the workers).
 
     Parameters
     ----------
-    jobs_n : int, optional
-        Local worker processes (default `default_jobs`); 1 runs in this process.
+    workers : int, optional
+        Local worker processes (default `default_workers`); 1 runs in this process.
     scheduler_address : str, optional
         A ``dask.distributed`` scheduler (``tcp://host:8786``); the workers must have mmsched
         installed. Raises `InputError` when ``dask.distributed`` is not importable.
     progress : callable, optional
-        Called as ``progress(done_runs, total_runs)`` after each finished job.
+        Called as ``progress(done_runs, total_runs)`` after each finished point.
     runner : callable
-        The per-job function (tests substitute a fake; must be picklable).
+        The per-point function (tests substitute a fake; must be picklable).
     """
-    every = jobs(sweep)
-    first: dict[tuple, Job] = {}
+    every = run_points(sweep)
+    first: dict[tuple, RunPoint] = {}
     copies: dict[tuple, int] = {}
-    for job in every:
-        first.setdefault(job.workload_id, job)
-        copies[job.workload_id] = copies.get(job.workload_id, 0) + 1
+    for point in every:
+        first.setdefault(point.workload_id, point)
+        copies[point.workload_id] = copies.get(point.workload_id, 0) + 1
     todo = list(first.values())
     id_of_key = {j.key: j.workload_id for j in todo}
     total = sweep.runs
     per_job = len(sweep.policies)
     done = 0
-    results: list[JobResult] = []
+    results: list[PointResult] = []
 
     def tick() -> None:
         nonlocal done
@@ -541,17 +611,17 @@ def run_sweep(sweep: Sweep, *, jobs_n: int | None = None, scheduler_address: str
                 results.append(fut.result())
                 tick()
     else:
-        n = default_jobs() if jobs_n is None else jobs_n
+        n = default_workers() if workers is None else workers
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"jobs must be a positive integer, not {n!r}")
+            raise ValueError(f"workers must be a positive integer, not {n!r}")
         n = min(n, len(todo))
         if n == 1:
-            for job in todo:
-                results.append(runner(job))
+            for point in todo:
+                results.append(runner(point))
                 tick()
         else:
             with cf.ProcessPoolExecutor(max_workers=n) as pool:
-                futures = [pool.submit(runner, job) for job in _balanced(todo)]
+                futures = [pool.submit(runner, point) for point in _balanced(todo)]
                 for fut in cf.as_completed(futures):
                     results.append(fut.result())
                     tick()
@@ -559,21 +629,21 @@ def run_sweep(sweep: Sweep, *, jobs_n: int | None = None, scheduler_address: str
     return [_relabel(by_id[j.workload_id], j) for j in every]
 
 
-def _relabel(result: JobResult, job: Job) -> JobResult:
-    """``result`` as the result of ``job`` (an identical job of another recipe)."""
-    if result.key == job.key:
+def _relabel(result: PointResult, point: RunPoint) -> PointResult:
+    """``result`` as the result of ``point`` (an identical point of another recipe)."""
+    if result.key == point.key:
         return result
-    name = job.recipe.name
+    name = point.recipe.name
 
     def rows(rs):
         return [{**r, "recipe": name} for r in rs]
 
-    return JobResult(key=job.key, summary=rows(result.summary),
+    return PointResult(key=point.key, summary=rows(result.summary),
                      per_model=rows(result.per_model), requests=rows(result.requests),
                      layers=rows(result.layers), decisions=result.decisions, reused=True)
 
 
-def _balanced(todo: Sequence[Job]) -> list[Job]:
-    """Submission order: the highest rates first (the longest jobs), so workers finish
+def _balanced(todo: Sequence[RunPoint]) -> list[RunPoint]:
+    """Submission order: the highest rates first (the longest points), so workers finish
     together; the output order is restored by key."""
     return sorted(todo, key=lambda j: (-j.rate, j.key))

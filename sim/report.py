@@ -34,9 +34,6 @@ from ._atomic import current_umask, write_text
 KEY_COLUMNS = ("recipe", "workload", "mode", "policy", "rate", "slo")
 """A point of the aggregate table (the seed index is aggregated over)."""
 TEXT_COLUMNS = frozenset({"recipe", "workload", "mode", "policy", "model"})
-METRICS = ("violation_rate", "antt", "stp", "latency_mean", "latency_p50", "latency_p99",
-           "ntt_mean", "ntt_p50", "ntt_p99")
-"""Metrics aggregated over seeds (those present in the summary)."""
 MAX_PANELS = 4
 _HATCHES = ("", "///", "...", "xxx", "\\\\", "ooo")
 
@@ -105,14 +102,14 @@ def aggregate_rows(summary: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     Groups keep the order of their first row (``summary.csv`` is sorted by run point).
     Column names: ``<metric>_amean`` and ``<metric>_gmean``; ``seeds`` counts the rows.
     """
-    from mmsched.sched.metrics import aggregate
+    from mmsched.sched.metrics import RATE_KEYS, aggregate
 
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for row in summary:
         groups.setdefault(tuple(row.get(k) for k in KEY_COLUMNS), []).append(row)
     out = []
     for key, rows in groups.items():
-        present = [m for m in METRICS if m in rows[0]]
+        present = [m for m in RATE_KEYS if m in rows[0]]
         vals = [{m: float(r[m]) for m in present} for r in rows]
         arith = aggregate(vals, "arith")
         geo = aggregate(vals, "geo")

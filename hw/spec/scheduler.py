@@ -54,7 +54,7 @@ __all__ = [
 # a command accepted in cycle c gets its response in cycle c + `SchedulerConfig.latency(op,
 # status)`; the command stream is ready again in the cycle after the response is taken.
 #
-# The score is Dysta's `R + beta*(max(0, D - t - R) + (w/Iso_est)/N)` (REFERENCE.md section 2),
+# The score is Dysta's `R + beta*(max(0, D - t - R) + (w/Iso_est)/N)` (docs/dysta-scheduler.md),
 # R = gamma*E, held divided by beta (the order is unchanged because beta > 0):
 #
 #   score = R/beta + max(0, P - t) + F * w / (Iso_est * N),     P = D - R
@@ -273,7 +273,7 @@ class SchedulerConfig:
         LUT dimensions: model ids 0..models-1, pattern ids 0..patterns-1, layers per
         (model, pattern) 0..layers-1 (LUT depth models * patterns * layers).
     predictor : str
-        Gamma predictor, ``"last-one"`` or ``"avg"`` (REFERENCE.md section 1).
+        Gamma predictor, ``"last-one"`` or ``"avg"`` (docs/scheduling.md).
     beta : float
         The score's beta (> 0; the paper's 0.01). Held as round(2^8 / beta) in 24 bits.
     wait_shift : int

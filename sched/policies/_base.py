@@ -251,7 +251,8 @@ def true_suffix_sums(backend, task: Task, seconds: bool, cache: dict) -> tuple:
 
 
 def artifact_running_max(items, scores):
-    """The Dysta artifact's arg-max (REFERENCE.md defect 5, `CompatFlags.running_max_minus_one`).
+    """The Dysta artifact's arg-max (docs/artifact-compat.md, defect 5;
+    `CompatFlags.running_max_minus_one`).
 
     The running maximum starts at -1 and is replaced while it is negative, so among items
     with negative scores the last in order wins; equal scores keep the earlier arrival.

@@ -2,7 +2,7 @@
 
 Fan, Venieris, Kouris, Lane, "Sparse-DySta: Sparsity-Aware Dynamic and Static Scheduling for
 Sparse Multi-DNN Workloads", MICRO'23 (arXiv 2310.11096), sections 4-5. At every layer
-boundary each queued task is scored and the minimum runs (REFERENCE.md section 1):
+boundary each queued task is scored and the minimum runs (docs/scheduling.md):
 
     score = R + beta * (max(0, D - t - R) + (w / Iso_est) / N)
 
@@ -24,7 +24,7 @@ in seconds (one unit = one second). On integer-cycle workloads it is therefore s
 (compat) the factor is exactly 1.0 and the artifact's arithmetic is unchanged.
 
 Deviations from the paper: the score is the artifact's software form (the RTL's differs: no
-``R`` in the slack, no division by ``N``; see REFERENCE.md section 2). The operation order
+``R`` in the slack, no division by ``N``; see docs/dysta-scheduler.md). The operation order
 is the artifact's, so compat mode agrees with it bit for bit; fixed mode uses the same
 formula on integer-cycle times.
 """

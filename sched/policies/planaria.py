@@ -3,7 +3,7 @@
 Ghodrati et al., "Planaria: Dynamic Architecture Fission for Spatial Multi-Tenant
 Acceleration of Deep Neural Networks", MICRO'20, Algorithm 1 (line 39): the task with the
 largest ``prio / (slack x resources)`` runs, with ``slack = D - t``. On one accelerator
-without spatial fission ``resources = 1`` (REFERENCE.md section 1, as in the Dysta
+without spatial fission ``resources = 1`` (docs/scheduling.md, as in the Dysta
 artifact). Ties: earliest arrival.
 
 Deviations and compat switch: the score is undefined once a task is past its deadline.

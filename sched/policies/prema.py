@@ -2,7 +2,7 @@
 
 Choi and Rhu, "PREMA: A Predictive Multi-task Scheduling Algorithm For Preemptible Neural
 Processing Units", HPCA'20, Algorithm 2 and the paragraph under its Table II. As run in the
-Dysta artifact at layer granularity (REFERENCE.md section 1):
+Dysta artifact at layer granularity (docs/scheduling.md):
 
 1. a task seen for the first time gets ``token = prio`` (1, 3 or 9);
 2. afterwards, at every decision, ``token += prio * w / Iso_est`` (its slowdown);
@@ -25,7 +25,7 @@ Deviations and compat switches (`CompatFlags`):
   every candidate (defect 3, a stale loop variable in the artifact).
 - The paper's "token > threshold" is "token >= threshold" here, as in the artifact
   (otherwise no task qualifies at the start).
-- Tokens are never reset once a task has run (both modes; REFERENCE.md's fixed behaviour
+- Tokens are never reset once a task has run (both modes; the fixed mode
   changes only the accrual).
 """
 

@@ -2,7 +2,7 @@
 
 Kim et al., "SDRM3: A Dynamic Scheduler for Dynamic Real-time Multi-model ML Workloads",
 arXiv 2212.03414 v1 (DREAM in v2 / ASPLOS'23). On one accelerator the preference term is
-constant, leaving (REFERENCE.md section 1, as in the Dysta artifact):
+constant, leaving (docs/scheduling.md, as in the Dysta artifact):
 
     MapScore = min(1, E / (D - t)) + alpha * fairness
 
@@ -13,7 +13,7 @@ and the largest score runs (ties: earliest arrival). ``sdrm3`` uses architecture
 Deviations and compat switches (`CompatFlags`):
 
 - fairness: fixed mode normalises the waiting time ``w`` by the task's estimated isolated
-  latency (REFERENCE.md section 3, DREAM's definition);
+  latency (DREAM's definition, docs/realtime.md);
   `CompatFlags.sdrm3_fixed_alpha` normalises it by the estimated latency of the task's next
   layer, as the artifact does (defect 6: with alpha = 1 fairness dominates and the policy
   degenerates to near round-robin);

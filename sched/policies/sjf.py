@@ -2,9 +2,9 @@
 
 The classic shortest-remaining-time-first rule at layer granularity, the non-preemptive
 baseline of PREMA (HPCA'20) and a baseline of Dysta (MICRO'23, arXiv 2310.11096, section 6).
-Pick the queued task with the smallest estimated remaining latency ``E`` (REFERENCE.md
-section 1): ``sjf`` uses the architecture-level averages, ``sjf_sparse`` the model key's
-(pattern's) averages scaled by the monitored gamma (``sparse=True``). Ties: earliest arrival.
+Pick the queued task with the smallest estimated remaining latency ``E``
+(docs/scheduling.md): ``sjf`` uses the architecture-level averages, ``sjf_sparse`` the model
+key's (pattern's) averages scaled by the monitored gamma (``sparse=True``). Ties: earliest arrival.
 
 Deviations: none in either mode (the float sums follow the artifact's order).
 """

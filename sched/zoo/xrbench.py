@@ -10,7 +10,7 @@ XRBench/XRBench-MLSys2023, ``XRbench_evaluation/usage_scenarios/*.m``: ``Network
 the descriptions as published, including layers that are depthwise in the original networks
 but described as full convolutions (FBNet's and MiDaS' ``K = C`` 5x5 layers): these are the
 shapes XRBench's own cost model ran. Scenario FPS and cascades are in
-``sched/data/scenarios/xr-*.toml`` (REFERENCE.md section 4).
+``sched/data/scenarios/xr-*.toml`` (docs/workloads.md).
 
 """
 

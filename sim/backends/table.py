@@ -26,7 +26,7 @@ __all__ = ["TableBackend", "table_models"]
 
 @register_backend("table")
 class TableBackend:
-    """Layer times and densities from latency tables (REFERENCE.md section 4).
+    """Layer times and densities from latency tables (docs/workloads.md).
 
     Parameters
     ----------

@@ -14,10 +14,7 @@ import pytest
 from mmsched.sched.compat import CompatFlags
 from mmsched.sched.latency_table import LatencyTable
 from mmsched.sched.metrics import summarize
-from mmsched.sched.policy import PolicyContext, make_policy, policy_class, policy_names
-from mmsched.sched.static import static_tables
-from mmsched.sched.streams import poisson_workload
-from mmsched.sim.backends.table import TableBackend
+from mmsched.sched.policy import make_policy, policy_class, policy_names
 from mmsched.sim.engine import check_invariants, simulate
 
 CLOCK = 200e6
@@ -39,13 +36,9 @@ def _tables():
 TABLES = _tables()
 
 
-def _run(name, compat):
-    unit = "seconds" if compat.any else "cycles"
-    st = static_tables(TABLES, time_unit=unit, clock_hz=CLOCK)
-    wl = poisson_workload(TABLES, rate=80, num_requests=40, slo=3, seed=3, compat=compat,
-                        clock_hz=CLOCK, static=st)
-    be = TableBackend(TABLES, time_unit=unit, clock_hz=CLOCK)
-    ctx = PolicyContext(tables=(st,), clock_hz=CLOCK, time_unit=unit, compat=compat)
+def _run(table_run, name, compat):
+    wl, be, ctx = table_run(TABLES, rate=80, requests=40, slo=3, seed=3, compat=compat,
+                            clock_hz=CLOCK)
     res = simulate(wl, make_policy(name, ctx), be, compat=compat, keep_layers=True)
     return wl, res
 
@@ -57,16 +50,16 @@ def test_registry_has_every_published_policy():
 
 @pytest.mark.parametrize("name", policy_names())
 @pytest.mark.parametrize("mode", ["fixed", "compat"])
-def test_policy_contract(name, mode):
+def test_policy_contract(name, mode, table_run):
     compat = COMPAT if mode == "compat" else CompatFlags()
-    wl, res = _run(name, compat)
+    wl, res = _run(table_run, name, compat)
     assert len(res.requests) == len(wl.requests)
     assert all(r.finish is not None for r in res.requests)
     bad = check_invariants(res, wl)
     assert not bad, bad[:5]
     m = summarize(res.requests)
     assert 0.0 <= m["violation_rate"] <= 1.0 and m["antt"] >= 1.0 - 1e-12
-    _, again = _run(name, compat)
+    _, again = _run(table_run, name, compat)
     assert again == res, "not deterministic"
 
 

@@ -45,7 +45,7 @@ def test_load_sanger_density_and_latency():
 
 
 def test_sanger_formula_matches_reference_text():
-    # REFERENCE.md section 4, evaluated in the text's order (equal up to rounding).
+    # docs/workloads.md, evaluated in the text's order (equal up to rounding).
     d, u, s = 0.3, 0.7, 384
     n = d / u / 0.25 * s
     cycles = (n / 64) * ((768 + 64) + (n + 64)) * (s / 64)

@@ -5,27 +5,20 @@ from __future__ import annotations
 import pytest
 
 from mmsched.sched.metrics import summarize
-from mmsched.sched.policy import PolicyContext, make_policy
+from mmsched.sched.policy import make_policy
 from mmsched.sched.shadow import Shadow
-from mmsched.sched.static import static_tables
-from mmsched.sched.streams import poisson_workload
 from mmsched.sched.synthetic import synthetic_tables
-from mmsched.sim.backends.table import TableBackend
 from mmsched.sim.engine import simulate
 
 
-def _setup(name="cnn", rate=5.0, n=300, slo=10.0, seed=3):
+def _setup(table_run, name="cnn", rate=5.0, n=300, slo=10.0, seed=3):
     tables, clk = synthetic_tables(name)
-    st = static_tables(tables, time_unit="cycles", clock_hz=clk)
-    wl = poisson_workload(tables, rate=rate, num_requests=n, slo=slo, seed=seed, clock_hz=clk,
-                        static=st)
-    return wl, TableBackend(tables, time_unit="cycles", clock_hz=clk), \
-        PolicyContext(tables=(st,), clock_hz=clk, time_unit="cycles")
+    return table_run(tables, rate=rate, requests=n, slo=slo, seed=seed, clock_hz=clk)
 
 
 @pytest.mark.parametrize("predictor", ["avg", "last-one"])
-def test_decisions_agree_with_float_dysta(predictor):
-    wl, be, ctx = _setup(rate=6.0)
+def test_decisions_agree_with_float_dysta(predictor, table_run):
+    wl, be, ctx = _setup(table_run, rate=6.0)
     shadow = Shadow(make_policy("dysta_hw", ctx, predictor=predictor),
                     make_policy("dysta", ctx, predictor=predictor))
     res = simulate(wl, shadow, be)
@@ -37,8 +30,8 @@ def test_decisions_agree_with_float_dysta(predictor):
     assert abs(hw["violation_rate"] - fl["violation_rate"]) <= 0.01
 
 
-def test_full_table_backpressure_finishes_every_request():
-    wl, be, ctx = _setup(rate=20.0, n=120)
+def test_full_table_backpressure_finishes_every_request(table_run):
+    wl, be, ctx = _setup(table_run, rate=20.0, n=120)
     p = make_policy("dysta_hw", ctx, slots=2)
     res = simulate(wl, p, be)
     assert p.refused_full > 0
@@ -46,8 +39,8 @@ def test_full_table_backpressure_finishes_every_request():
     assert len(res.requests) == 120
 
 
-def test_deterministic_and_slots_one():
-    wl, be, ctx = _setup(name="attnn", rate=30.0, n=150)
+def test_deterministic_and_slots_one(table_run):
+    wl, be, ctx = _setup(table_run, name="attnn", rate=30.0, n=150)
     a = simulate(wl, make_policy("dysta_hw", ctx), be)
     b = simulate(wl, make_policy("dysta_hw", ctx), be)
     assert [r.finish for r in a.requests] == [r.finish for r in b.requests]
@@ -57,8 +50,8 @@ def test_deterministic_and_slots_one():
     assert [r.finish for r in one.requests] == [r.finish for r in fcfs.requests]
 
 
-def test_bad_config():
-    _, _, ctx = _setup(n=5)
+def test_bad_config(table_run):
+    _, _, ctx = _setup(table_run, n=5)
     with pytest.raises(ValueError, match="fairness"):
         make_policy("dysta_hw", ctx, fairness="minutes")
     with pytest.raises(ValueError, match="slots"):
@@ -67,10 +60,10 @@ def test_bad_config():
         make_policy("dysta_hw", ctx, predictor="median")
 
 
-def test_seconds_fairness_weighs_waiting():
+def test_seconds_fairness_weighs_waiting(table_run):
     # with the paper's seconds-based fairness term (the default), the schedule differs from
     # the one-cycle-per-unit term (clock_hz times smaller: only near-ties), yet stays complete
-    wl, be, ctx = _setup(rate=6.0, n=200)
+    wl, be, ctx = _setup(table_run, rate=6.0, n=200)
     sec = simulate(wl, make_policy("dysta_hw", ctx), be)
     cyc = simulate(wl, make_policy("dysta_hw", ctx, fairness="time-unit"), be)
     assert all(r.finish is not None for r in sec.requests)

@@ -14,10 +14,8 @@ from mmsched.sched.compat import CompatFlags
 from mmsched.sched.latency_table import LatencyTable
 from mmsched.sched.policies._base import EstimatePolicy
 from mmsched.sched.policies.prema import PREMA
-from mmsched.sched.policy import PolicyContext, make_policy
+from mmsched.sched.policy import make_policy
 from mmsched.sched.static import static_tables
-from mmsched.sched.streams import poisson_workload
-from mmsched.sim.backends.table import TableBackend
 from mmsched.sim.engine import simulate
 
 CLOCK = 200e6
@@ -38,35 +36,33 @@ def _tables():
 TABLES = _tables()
 
 
-def _run(name, compat, seed):
+def _run(table_run, name, compat, seed):
     unit = "seconds" if compat.any else "cycles"
     st = static_tables(TABLES, time_unit=unit, clock_hz=CLOCK)
     iso = np.mean([p.isolated_latency for p in st.pattern.values()])
     iso_s = iso if unit == "seconds" else iso / CLOCK
     # Load 1.3 (compat: the artifact's integer rates).
     rate = round(1.3 / iso_s)
-    wl = poisson_workload(TABLES, rate=rate, num_requests=200, slo=4, seed=seed, compat=compat,
-                        clock_hz=CLOCK, static=st)
-    be = TableBackend(TABLES, time_unit=unit, clock_hz=CLOCK)
-    ctx = PolicyContext(tables=(st,), clock_hz=CLOCK, time_unit=unit, compat=compat)
+    wl, be, ctx = table_run(TABLES, rate=rate, requests=200, slo=4, seed=seed, compat=compat,
+                            clock_hz=CLOCK)
     return simulate(wl, make_policy(name, ctx), be, compat=compat, keep_layers=True)
 
 
 @pytest.mark.parametrize("name", ["dysta", "dysta_naive", "dysta_oracle", "sdrm3",
                                   "sdrm3_sparse", "planaria", "prema", "prema_sparse"])
 @pytest.mark.parametrize("mode", ["fixed", "compat"])
-def test_vector_path_equals_scalar_loop(name, mode, monkeypatch):
+def test_vector_path_equals_scalar_loop(name, mode, monkeypatch, table_run):
     compat = CompatFlags.dysta_artifact() if mode == "compat" else CompatFlags()
     for seed in (0, 1):
         for cls in (EstimatePolicy, PREMA):
             monkeypatch.setattr(cls, "VEC_ON", 10**9)
-        scalar = _run(name, compat, seed)
+        scalar = _run(table_run, name, compat, seed)
         # Always on from 2 tasks; and switching on and off often (state handed back and forth).
         for on, off in ((2, 1), (5, 4), (9, 3)):
             for cls in (EstimatePolicy, PREMA):
                 monkeypatch.setattr(cls, "VEC_ON", on)
                 monkeypatch.setattr(cls, "VEC_OFF", off)
-            vector = _run(name, compat, seed)
+            vector = _run(table_run, name, compat, seed)
             assert vector == scalar, f"seed {seed}, columns on at {on}, off below {off}"
         # The workload really is overloaded (long queues), so the columns were used.
         assert max(r.finish - r.arrival for r in scalar.requests) > 20 * max(

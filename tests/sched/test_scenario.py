@@ -60,12 +60,38 @@ def test_good_file_and_inline_accelerator(tmp_path):
      "a valid accelerator configuration"),
     ("samples = 4", "samples = 4\nsample = 3", "sample", "a scenario field"),
     ("profile_samples = 2", "profile_samples = 4", "profile_samples", "an integer < samples"),
+    ("rates = [2.0, 3]", "rates = [3.0, 3]", "rates", "distinct values"),
+    ("rates = [2.0, 3]", "rates = [2.0, 3]\nslos = [10.0, 10]", "slos", "distinct values"),
+    ("samples = 4", "samples = 4\nseeds = 0", "seeds", "a number > 0"),
+    ('name = "t"', 'name = "t"\nsource = "csv"', "source", "one of"),
 ])
 def test_bad_scenarios(tmp_path, old, new, field, expected):
     assert old in GOOD
     f = write(tmp_path, GOOD.replace(old, new))
     with pytest.raises(InputError, match=f"s.toml: {field}: expected {expected}"):
         load_scenario_file(f)
+
+
+SYNTHETIC = """
+name = "syn"
+source = "synthetic"
+synthetic = "attnn"
+rates = [20.0]
+seeds = 2
+"""
+
+
+def test_synthetic_scenario_is_data(tmp_path):
+    sc = load_scenario_file(write(tmp_path, SYNTHETIC))
+    assert (sc.source, sc.synthetic, sc.rates, sc.seeds) == ("synthetic", "attnn", (20.0,), 2)
+    assert sc.system[0].name == "sanger_like" and sc.models == ()
+    for extra, field in (('system = ["eyeriss_v2_like"]', "system"),
+                         ('[[models]]\narch = "resnet50"', "models"),
+                         ('arrivals = "periodic"', "arrivals")):
+        with pytest.raises(InputError, match=f"s.toml: {field}: "):
+            load_scenario_file(write(tmp_path, SYNTHETIC.replace("seeds = 2", extra)))
+    with pytest.raises(InputError, match="s.toml: synthetic: expected a synthetic set"):
+        load_scenario_file(write(tmp_path, SYNTHETIC.replace('"attnn"', '"rnn"')))
 
 
 def test_not_toml_and_missing_file(tmp_path):

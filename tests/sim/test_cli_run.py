@@ -251,3 +251,20 @@ def test_policy_configs_are_a_sweep_dimension(tmp_path):
                 "unknown config field", "'gamma'")
     _assert_bad(mmsched("--policies", "dysta:estimator=bogus", "--out", "o", cwd=tmp_path),
                 tmp_path, "dysta:estimator=bogus", "estimator must be one of")
+
+
+def test_default_run_is_the_default_scenario_file():
+    """`mmsched run` with no arguments is exactly `--scenario dysta-cnn`: the scenario file
+    holds the default axes, and axes on the command line replace them."""
+    from mmsched.sim.cli import build_parser
+    from mmsched.sim.cmd_run import build_sweep
+
+    parser = build_parser()
+    plain = build_sweep(parser.parse_args(["run"]))
+    named = build_sweep(parser.parse_args(["run", "--scenario", "dysta-cnn"]))
+    assert plain == named
+    rec = plain.recipes[0]
+    assert (rec.name, rec.rates, rec.slos, plain.requests, plain.seeds) == (
+        "dysta-cnn", (4.0, 6.0), (10.0, 25.0), 500, 3)
+    cli = build_sweep(parser.parse_args(["run", "--rates", "2", "--seeds", "1"]))
+    assert (cli.recipes[0].rates, cli.recipes[0].slos, cli.seeds) == ((2.0,), (10.0, 25.0), 1)

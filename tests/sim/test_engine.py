@@ -12,7 +12,6 @@ from mmsched.sched.latency_table import LatencyTable, table_models
 from mmsched.sched.policies.fcfs import FCFS
 from mmsched.sched.policy import PolicyContext, make_policy
 from mmsched.sched.static import static_tables
-from mmsched.sched.streams import poisson_workload
 from mmsched.sched.workload import Request, Workload
 from mmsched.sim.backends.table import TableBackend
 from mmsched.sim.engine import check_invariants, chrome_trace, idle_while_ready, simulate
@@ -32,14 +31,9 @@ def _tables(seed=0, n_models=3, samples=6):
     return out
 
 
-def _setup(seed=0, rate=300.0, n=60, slo=3.0, accs=1):
-    tables = _tables(seed)
-    st = static_tables(tables, time_unit="cycles", clock_hz=CLOCK)
-    wl = poisson_workload(tables, rate=rate, num_requests=n, slo=slo, seed=seed, clock_hz=CLOCK,
-                        static=st)
-    be = TableBackend(tables, time_unit="cycles", clock_hz=CLOCK)
-    ctx = PolicyContext(tables=(st,) * accs, num_accelerators=accs, clock_hz=CLOCK)
-    return wl, be, ctx
+def _setup(table_run, seed=0, rate=300.0, n=60, slo=3.0, accs=1):
+    return table_run(_tables(seed), rate=rate, requests=n, slo=slo, seed=seed, clock_hz=CLOCK,
+                     accelerators=accs)
 
 
 class _NoDrop(FCFS):
@@ -55,8 +49,8 @@ POLICIES = ["fcfs", "sjf", "sjf_sparse", "prema", "prema_sparse", "planaria", "s
 
 @pytest.mark.parametrize("name", POLICIES)
 @pytest.mark.parametrize("seed", [0, 1])
-def test_invariants_and_work_conservation(name, seed):
-    wl, be, ctx = _setup(seed)
+def test_invariants_and_work_conservation(name, seed, table_run):
+    wl, be, ctx = _setup(table_run, seed)
     res = simulate(wl, make_policy(name, ctx), be, keep_layers=True)
     assert check_invariants(res, wl) == [], f"seed {seed}"
     assert idle_while_ready(res, wl) == [], f"seed {seed}"
@@ -69,8 +63,8 @@ def test_invariants_and_work_conservation(name, seed):
     assert starts == sorted(starts), "time went backwards"
 
 
-def test_fast_and_generic_loops_agree():
-    wl, be, ctx = _setup(3, rate=400.0, n=80)
+def test_fast_and_generic_loops_agree(table_run):
+    wl, be, ctx = _setup(table_run, 3, rate=400.0, n=80)
     fast = simulate(wl, make_policy("fcfs", ctx), be, keep_layers=True)
     generic = simulate(wl, _NoDrop(ctx), be, keep_layers=True)
     strip = [dataclasses.replace(r) for r in fast.requests]
@@ -79,8 +73,8 @@ def test_fast_and_generic_loops_agree():
 
 
 @pytest.mark.parametrize("name", ["fcfs", "dysta", "sdrm3", "prema"])
-def test_two_accelerators(name):
-    wl, be, ctx = _setup(4, rate=700.0, n=80, accs=2)
+def test_two_accelerators(name, table_run):
+    wl, be, ctx = _setup(table_run, 4, rate=700.0, n=80, accs=2)
     res = simulate(wl, make_policy(name, ctx), be, num_accelerators=2, keep_layers=True)
     assert check_invariants(res, wl, 2) == []
     assert idle_while_ready(res, wl, 2) == []
@@ -92,15 +86,15 @@ def test_two_accelerators(name):
     assert any(s0 < e1 and s1 < e0 for s0, e0 in a0[:50] for s1, e1 in a1[:50])
 
 
-def test_determinism():
-    wl, be, ctx = _setup(5)
+def test_determinism(table_run):
+    wl, be, ctx = _setup(table_run, 5)
     a = simulate(wl, make_policy("dysta", ctx), be, keep_layers=True)
     b = simulate(wl, make_policy("dysta", ctx), be, keep_layers=True)
     assert a == b
 
 
-def test_policy_context_must_match_accelerators():
-    wl, be, ctx = _setup(0)
+def test_policy_context_must_match_accelerators(table_run):
+    wl, be, ctx = _setup(table_run, 0)
     with pytest.raises(ValueError, match="accelerator"):
         simulate(wl, make_policy("fcfs", ctx), be, num_accelerators=2)
     with pytest.raises(ValueError, match="positive integer"):
@@ -228,8 +222,8 @@ def test_compat_switches_need_single_accelerator_loop():
         simulate(wl, _NoDrop(ctx), be, compat=CompatFlags(clock_rewind=True))
 
 
-def test_layer_records_and_energy_fields():
-    wl, be, ctx = _setup(0, n=10)
+def test_layer_records_and_energy_fields(table_run):
+    wl, be, ctx = _setup(table_run, 0, n=10)
     res = simulate(wl, make_policy("fcfs", ctx), be, keep_layers=True)
     lr = res.layers[0]
     assert lr.nnz / lr.total == 1.0 - be.tables[wl.requests[0].model].sparsity[
@@ -240,10 +234,10 @@ def test_layer_records_and_energy_fields():
     assert res.policy == "fcfs"
 
 
-def test_chrome_trace():
+def test_chrome_trace(table_run):
     import json
 
-    wl, be, ctx = _setup(0, n=5)
+    wl, be, ctx = _setup(table_run, 0, n=5)
     res = simulate(wl, make_policy("fcfs", ctx), be, keep_layers=True)
     tr = json.loads(json.dumps(chrome_trace(res)))
     spans = [e for e in tr["traceEvents"] if e["ph"] == "X"]
@@ -259,3 +253,87 @@ def test_unsorted_workload_rejected():
     wl, be, ctx = _tiny(reqs)
     with pytest.raises(ValueError, match="sorted"):
         simulate(wl, make_policy("fcfs", ctx), be)
+
+
+class _PerAcc:
+    """A backend whose layer time depends on the accelerator: 100 cycles x (acc + 1)."""
+
+    name = "per-acc"
+
+    def layer(self, accelerator, model, layer_index, sample):
+        from mmsched.sim.backends import LayerTiming
+
+        return LayerTiming(100 * (accelerator + 1), 5, 10, 7.0 * (accelerator + 1))
+
+
+class _Alternate(FCFS):
+    """Runs a task only on the accelerator its layer index points to (layer j on j % 2)."""
+
+    def select(self, now, accelerator, ready):
+        for t in ready:
+            if t.next_layer % 2 == accelerator:
+                return t
+        return None
+
+
+def test_heterogeneous_timing_and_transfers_between_accelerators():
+    from mmsched.hw.spec import AcceleratorConfig
+    from mmsched.sched.model import Layer, Model
+    from mmsched.sched.transfer import TransferCost, TransferModel
+
+    layers = tuple(Layer(f"l{j}", "fc", m=4, n=8, k=16) for j in range(3))
+    model = Model(key="x_d", arch="x", pattern="d", layers=layers)
+    wl = Workload(models={"x_d": model}, clock_hz=1e9,
+                  requests=(Request(id=0, model="x_d", sample=0, arrival=0, deadline=10**6),))
+    st = static_tables([LatencyTable("x_d", "x", "d", np.full((1, 3), 1e-7),
+                                     np.zeros((1, 3)))], time_unit="cycles", clock_hz=1e9)
+    system = (AcceleratorConfig(rows=4, cols=4, clock_hz=1e9),) * 2
+    # 4 x 16 int8 activations = 64 bytes at 1 byte per ns -> 64 cycles, 64 x 2 pJ
+    xfer = TransferModel(TransferCost(bandwidth_bytes_per_s=1e9, pj_per_byte=2.0), system, 1e9)
+    ctx = PolicyContext(tables=(st, st), num_accelerators=2, clock_hz=1e9, system=system,
+                        transfer=xfer)
+    res = simulate(wl, _Alternate(ctx), _PerAcc(), num_accelerators=2, keep_layers=True,
+                   transfer=xfer)
+    spans = [(lr.accelerator, lr.start, lr.end, lr.transfer) for lr in res.layers]
+    assert spans == [(0, 0, 100, 0), (1, 100, 364, 64), (0, 364, 528, 64)]
+    (rec,) = res.requests
+    assert rec.accelerators == (0, 1) and rec.finish == 528
+    assert rec.transfer_pj == 2 * 64 * 2.0
+    assert rec.energy_pj == 7.0 + 14.0 + 7.0 + rec.transfer_pj
+    assert rec.isolated == 100 + 200 + 100  # layer times only
+    free = simulate(wl, _Alternate(ctx), _PerAcc(), num_accelerators=2)
+    assert free.requests[0].finish == 400 and free.requests[0].transfer_pj == 0
+
+
+class _Smallest(FCFS):
+    """Runs every request as the last (smallest) of its sub-networks."""
+
+    def variant(self, now, task):
+        return task.model.variants[-1] if task.model.variants else None
+
+
+def test_policy_runs_a_request_as_a_subnetwork():
+    from mmsched.sched.model import Layer, Model
+
+    big = Model(key="n_full", arch="n", pattern="full", layers=(Layer("a", "fc", 1, 1, 1),) * 3,
+                variants=("nhalf_d",), accuracy=76.1, accuracy_source="test")
+    half = Model(key="nhalf_d", arch="nhalf", pattern="d", layers=(Layer("a", "fc", 1, 1, 1),),
+                 accuracy=70.0, accuracy_source="test")
+    wl = Workload(models={"n_full": big, "nhalf_d": half}, clock_hz=1e6,
+                  requests=(Request(id=0, model="n_full", sample=0, arrival=0, deadline=10**6),))
+    be = TableBackend([LatencyTable(k, k.split("_")[0], k.split("_")[1], np.full((1, n), 1e-3),
+                                    np.zeros((1, n))) for k, n in (("n_full", 3), ("nhalf_d", 1))],
+                      clock_hz=1e6)
+    st = static_tables(list(be.tables.values()), time_unit="cycles", clock_hz=1e6)
+    ctx = PolicyContext(tables=(st,), clock_hz=1e6)
+    (rec,) = simulate(wl, _Smallest(ctx), be).requests
+    assert (rec.model, rec.variant, rec.layers_run, rec.finish) == ("n_full", "nhalf_d", 1, 1000)
+    (rec,) = simulate(wl, FCFS(ctx), be).requests
+    assert (rec.variant, rec.layers_run, rec.finish) == ("", 3, 3000)
+
+    class _Wrong(FCFS):
+        def variant(self, now, task):
+            return "n_other"
+
+    with pytest.raises(ValueError, match="not a sub-network"):
+        simulate(wl, _Wrong(ctx), be)

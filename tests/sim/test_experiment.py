@@ -18,10 +18,10 @@ def _sweep(**kw):
 
 
 def fake_runner(job):
-    """A stand-in for `run_job`: a deterministic function of the job key, slower for low rates
+    """A stand-in for `run_point`: a deterministic function of the job key, slower for low rates
     so completion order differs from key order under several workers."""
     time.sleep(0.02 / job.rate)
-    res = ex.JobResult(key=job.key)
+    res = ex.PointResult(key=job.key)
     for p in job.sweep.policies:
         res.summary.append({"recipe": job.recipe.name, "policy": p, "rate": job.rate,
                             "slo": job.slo, "seed": job.seed_index,
@@ -33,7 +33,7 @@ def fake_runner(job):
 
 def test_jobs_cover_every_point_once_in_key_order():
     sweep = _sweep()
-    js = ex.jobs(sweep)
+    js = ex.run_points(sweep)
     assert len(js) == 2 * 2 * 3
     assert [j.key for j in js] == sorted(j.key for j in js)
     assert {(j.rate, j.slo, j.seed_index) for j in js} == {
@@ -46,24 +46,24 @@ def test_defaults_detail_point_and_gantt_policy():
     assert sweep.detail == ("r", 4.0, 10.0)  # highest rate, lowest SLO of the first recipe
     assert sweep.gantt_policy == "dysta"
     assert _sweep().gantt_policy == "fcfs"
-    detail = [j for j in ex.jobs(sweep) if j.is_detail]
+    detail = [j for j in ex.run_points(sweep) if j.is_detail]
     assert len(detail) == 3 and all(j.rate == 4.0 and j.slo == 10.0 for j in detail)
 
 
 def test_results_independent_of_worker_count_and_completion_order():
     sweep = _sweep()
-    one = ex.run_sweep(sweep, jobs_n=1, runner=fake_runner)
-    two = ex.run_sweep(sweep, jobs_n=2, runner=fake_runner)
+    one = ex.run_sweep(sweep, workers=1, runner=fake_runner)
+    two = ex.run_sweep(sweep, workers=2, runner=fake_runner)
     strip = [[{k: v for k, v in row.items() if k != "pid"} for row in r.summary] for r in one]
     assert strip == [[{k: v for k, v in row.items() if k != "pid"} for row in r.summary]
                      for r in two]
-    assert [r.key for r in two] == [j.key for j in ex.jobs(sweep)]
+    assert [r.key for r in two] == [j.key for j in ex.run_points(sweep)]
     assert len({row["pid"] for r in two for row in r.summary}) == 2, "two workers were used"
 
 
 def test_progress_reports_runs():
     calls = []
-    ex.run_sweep(_sweep(seeds=1), jobs_n=1, runner=fake_runner,
+    ex.run_sweep(_sweep(seeds=1), workers=1, runner=fake_runner,
                  progress=lambda d, t: calls.append((d, t)))
     assert calls == [(2, 8), (4, 8), (6, 8), (8, 8)]
 
@@ -103,8 +103,8 @@ def test_missing_csv_dir_is_input_error(tmp_path):
 
 
 def test_bad_jobs_count():
-    with pytest.raises(ValueError, match="jobs must be a positive integer, not 0"):
-        ex.run_sweep(_sweep(), jobs_n=0, runner=fake_runner)
+    with pytest.raises(ValueError, match="workers must be a positive integer, not 0"):
+        ex.run_sweep(_sweep(), workers=0, runner=fake_runner)
 
 
 def test_dask_missing_gives_clear_error():
@@ -136,8 +136,8 @@ def test_identical_jobs_of_two_recipes_run_once_in_fixed_mode():
         return fake_runner(job)
 
     sweep = _sweep(recipes=recipes, seeds=2)
-    out = ex.run_sweep(sweep, jobs_n=1, runner=counting)
-    assert len(out) == len(ex.jobs(sweep)) == 3 * 2 + 2 * 2
+    out = ex.run_sweep(sweep, workers=1, runner=counting)
+    assert len(out) == len(ex.run_points(sweep)) == 3 * 2 + 2 * 2
     assert len(seen) == len(out) - 2  # (rate 3, SLO 10) x 2 seeds shared
     shared = [r for r in out if r.reused]
     assert len(shared) == 2 and {row["recipe"] for r in shared for row in r.summary} == {
@@ -148,7 +148,7 @@ def test_identical_jobs_of_two_recipes_run_once_in_fixed_mode():
     # compat mode: a seed's rates come from one stream in recipe order, so rate 3 after rate 2
     # is a different workload from rate 3 first: nothing is shared
     seen.clear()
-    ex.run_sweep(_sweep(recipes=recipes, seeds=2, compat="dysta-artifact"), jobs_n=1,
+    ex.run_sweep(_sweep(recipes=recipes, seeds=2, compat="dysta-artifact"), workers=1,
                  runner=counting)
     assert len(seen) == 10
 
@@ -156,7 +156,7 @@ def test_identical_jobs_of_two_recipes_run_once_in_fixed_mode():
 def test_dask_cluster_gives_the_same_results():
     distributed = pytest.importorskip("dask.distributed")
     sweep = _sweep(seeds=2)
-    local = ex.run_sweep(sweep, jobs_n=1)
+    local = ex.run_sweep(sweep, workers=1)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:
         remote = ex.run_sweep(sweep, scheduler_address=cluster.scheduler_address)
@@ -171,7 +171,7 @@ def failing_runner(job):
 
 def test_worker_input_errors_arrive_intact():
     with pytest.raises(InputError, match=r"x.csv: line \d: expected a number, found '\?'"):
-        ex.run_sweep(_sweep(), jobs_n=2, runner=failing_runner)
+        ex.run_sweep(_sweep(), workers=2, runner=failing_runner)
 
 
 def test_policy_specs():
