@@ -9,7 +9,7 @@ import numpy as np
 from mmsched.hw.cyclemodel.cycles import job_counters
 from mmsched.hw.cyclemodel.dysta_sched import DystaSchedTwin, TwinResponse
 from mmsched.hw.cyclemodel.host import decode_outputs, reference
-from mmsched.hw.spec import AcceleratorConfig, SchedulerConfig
+from mmsched.hw.spec import DONE_FIELDS, AcceleratorConfig, SchedulerConfig
 
 from .accelerator import JobResult
 from .stimulus import GemmJob
@@ -41,8 +41,6 @@ class AcceleratorScoreboard:
         """The expectation of ``job`` (see `Expected`)."""
         cfg = self.config
         ref = job_counters(cfg, job.act_mask, job.weight_mask)
-        from mmsched.hw.spec import DONE_FIELDS
-
         return Expected({f: getattr(ref, f) for f in DONE_FIELDS}, reference(cfg, job.a, job.b),
                         f"M={job.m} N={job.n} K={job.k}")
 
