@@ -122,3 +122,27 @@ def test_cosim_cli_accelerator_in_rtl_16x16_verilator(tmp_path, capsys):
     assert "monitor counts the scheduler saw equal to the exact model's: yes" in out
     assert ("finish times equal to the exact-model co-simulation and the pure-Python "
             "dysta_hw run: yes") in out
+
+
+def test_default_simulator_is_verilator_when_installed(monkeypatch):
+    from mmsched.sim import rtl
+
+    monkeypatch.setattr(rtl, "available", lambda sim: True)
+    assert rtl.default_simulator() == "verilator"
+    monkeypatch.setattr(rtl, "available", lambda sim: sim != "verilator")
+    assert rtl.default_simulator() == "icarus"
+
+
+@pytest.mark.rtl
+def test_cosim_cli_says_which_simulator_it_picked(tmp_path, capsys, monkeypatch):
+    from mmsched.sim import rtl
+
+    monkeypatch.setattr(rtl, "default_simulator", lambda: "amaranth")  # fast, always there
+    rc = main(["cosim", "--scenario", "attnn", "--requests", "3", "--slots", "2"])
+    cap = capsys.readouterr()
+    assert rc == 0, cap.out
+    assert cap.err.splitlines()[0].startswith("mmsched cosim: simulator amaranth (")
+    assert "dysta_hw[rtl:amaranth]" in cap.out
+    rc = main(["cosim", "--scenario", "attnn", "--requests", "3", "--slots", "2",
+               "--sim", "amaranth"])
+    assert rc == 0 and "mmsched cosim: simulator" not in capsys.readouterr().err
