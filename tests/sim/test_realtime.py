@@ -314,6 +314,10 @@ def test_cli_end_to_end_writes_tables_frames_plots_and_trace(scenario_file, monk
         first = next(csv.DictReader(f))
     assert float(first["load"]) == pytest.approx(rec["load_at_fps_scale_1"] *
                                                  float(first["fps_scale"]))
+    # the report step rebuilds the same table from the CSV files alone
+    (out / "uxcost.png").unlink()
+    assert main(["report", "out"]) == 0
+    assert (out / "table.txt").read_text() == table and (out / "uxcost.png").is_file()
 
 
 @pytest.mark.parametrize(("args", "match"), [
