@@ -364,3 +364,27 @@ def test_bad_scenario_files_fail_the_run_cleanly(scenario_file, capsys, edit, ma
     assert re.search(match, err[0]), err[0]
     assert not (scenario_file.parent / "out").exists()
     assert not (scenario_file.parent / "cache").exists()  # nothing profiled either
+
+
+@pytest.mark.slow
+def test_wide_and_square_arrays_each_win_some_layers():
+    """The shipped wide+square system is heterogeneous in shape: on the XR models some layers
+    run faster on the 16x256 array and others on the 64x64 one (profiles the models on first
+    use: minutes; later runs read the cache)."""
+    import numpy as np
+
+    from mmsched.sim.profiled import profile_scenario
+
+    ps = profile_scenario("xr-social-a:wide+square")
+    wide_wins = square_wins = 0
+    for rw, rs in zip(ps.runs[0], ps.runs[1], strict=True):
+        w, s = rw.cycles.mean(axis=0), rs.cycles.mean(axis=0)
+        wide_wins += int(np.sum(w < s))
+        square_wins += int(np.sum(s < w))
+    assert wide_wins > 50 and square_wins > 50
+    # and so E_ref (the cheaper array per layer) is below either array alone
+    key = "xrge_dense"
+    alone = [float(sum(t.pattern[key].layer_energy)) for t in ps.static]
+    from mmsched.sched.metrics import estimated_reference_energy_pj
+
+    assert estimated_reference_energy_pj(ps.static, key) < min(alone)
