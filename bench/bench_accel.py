@@ -92,7 +92,7 @@ def _compiler() -> str:
 
 
 def _rtl_rates() -> list[dict]:
-    from mmsched.sim.backends._rtl import run_gemm
+    from mmsched.sim.rtl.backend import run_gemm
 
     cfg = ARRAY_16
     print(f"RTL backends on a {cfg.rows}x{cfg.cols} array (medians of 3 runs):", flush=True)
@@ -107,7 +107,7 @@ def _rtl_rates() -> list[dict]:
 
     # Verilator: a large GEMM
     try:
-        from mmsched.sim.backends.verilator import VerilatorDriver
+        from mmsched.sim.rtl.verilator import VerilatorDriver
 
         t0 = time.perf_counter()
         drv = VerilatorDriver(cfg)
@@ -133,9 +133,9 @@ def _rtl_rates() -> list[dict]:
         rows.append({"backend": "verilator", "note": f"skipped ({e})"})
     # Icarus via cocotb: a medium GEMM, one simulator launch per call
     try:
-        from mmsched.sim.backends.icarus import CocotbDriver
+        from mmsched.sim.rtl.icarus import IcarusDriver
 
-        drv = CocotbDriver(cfg, simulator="icarus")
+        drv = IcarusDriver(cfg)
         act, wm, a, b = _gemm(cfg, 64, 32, 64)
         rates = []
         for _ in range(3):
@@ -148,7 +148,7 @@ def _rtl_rates() -> list[dict]:
         print(f"icarus: skipped ({type(e).__name__}: {e})")
         rows.append({"backend": "icarus (cocotb)", "note": f"skipped ({type(e).__name__})"})
     # Amaranth simulator: a small GEMM
-    from mmsched.sim.backends.amaranth_sim import AmaranthDriver
+    from mmsched.sim.rtl.amaranth import AmaranthDriver
 
     drv = AmaranthDriver(cfg)
     act, wm, a, b = _gemm(cfg, 16, 16, 32)

@@ -1,5 +1,5 @@
-"""Co-simulation with the accelerator in RTL too (`mmsched.sim.cosim_system`): wall time and
-simulated cycles per second of whole runs of the ``cosim-tiny`` scenario with the scheduler
+"""Co-simulation with the accelerator in RTL too (`mmsched.sim.cosim.run_system_cosim`): wall
+time and simulated cycles per second of whole runs of the ``cosim-tiny`` scenario with the scheduler
 and the accelerator in one simulation, per simulator (medians of ``REPEATS`` runs; the first
 run of a configuration also builds it: its wall time is printed separately).
 
@@ -22,10 +22,11 @@ POINTS = (  # simulator, requests, task-table slots
 
 def _inputs(requests: int):
     from mmsched.sched.policy import PolicyContext
-    from mmsched.sim.cosim_system import HeldoutMasks, tiny_scenario
+    from mmsched.sched.scenario import find_scenario
+    from mmsched.sim.cosim import HeldoutMasks
     from mmsched.sim.profiled import mask_source, profile_scenario
 
-    sc = tiny_scenario()
+    sc = find_scenario("cosim-tiny")
     loaded = profile_scenario(sc, cache_dir=False)
     wl = loaded.workloads(rates=sc.rates, slo=sc.slos[0], requests=requests, seed=2)[0]
     ctx = PolicyContext(tables=(loaded.static[0],), clock_hz=wl.clock_hz,
@@ -37,7 +38,7 @@ def _inputs(requests: int):
 def main() -> None:
     import tempfile
 
-    from mmsched.sim.cosim_system import run_system_cosim
+    from mmsched.sim.cosim import run_system_cosim
 
     print(f"{'simulator':10} {'requests':>8} {'S':>3} {'layers':>6} {'jobs':>5} "
           f"{'accel cyc':>9} {'sim cyc':>8} {'run s':>6} {'cycles/s':>9} {'1st wall s':>10}")
@@ -50,7 +51,7 @@ def main() -> None:
                 t0 = time.perf_counter()
                 res = run_system_cosim(wl, masks, ctx, sc.system[0], simulator=sim,
                                        policy_overrides={"slots": slots},
-                                       build_dir=os.path.join(tmp, "system"))
+                                       run_dir=os.path.join(tmp, "system"))
                 runs.append((res, time.perf_counter() - t0 if i == 0 else None))
         first = runs[0][1]
         res = runs[0][0]

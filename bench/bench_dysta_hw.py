@@ -61,15 +61,12 @@ FAST = os.environ.get("MMSCHED_BENCH_FAST") == "1"
 
 def decision_latency(slots: int, simulator: str) -> tuple[int, float]:
     """Cycles from DECIDE acceptance to its response, and the wall time of the measurement."""
-    from mmsched.sim.cosim import AmaranthSession, IcarusSession
+    from mmsched.sim.rtl.amaranth import AmaranthSession
+    from mmsched.sim.rtl.icarus import IcarusSession
 
     t0 = time.perf_counter()
     cfg = SchedulerConfig(slots=slots, models=1, patterns=1, layers=2)
-    if simulator == "amaranth":
-        s = AmaranthSession(cfg)
-    else:
-        s = IcarusSession(cfg, build_dir=ROOT / "build" / "bench_dysta" / f"lat{slots}",
-                          timeout_s=3600)
+    s = AmaranthSession(cfg) if simulator == "amaranth" else IcarusSession(cfg, timeout_s=3600)
     try:
         s.issue(pack_dysta_cmd(DystaOp.LOAD_LUT, model=0, pattern=0, layer=0, remaining=1000,
                                density=1 << 14))
@@ -169,7 +166,7 @@ def cosim_speed() -> dict:
              "decisions": res.decisions}]
     for sim in ("amaranth", "icarus", "verilator"):
         with tempfile.TemporaryDirectory() as d:
-            r = run_cosim(wl, be, ctx, simulator=sim, build_dir=d,
+            r = run_cosim(wl, be, ctx, simulator=sim, run_dir=d,
                           policy_overrides={"slots": 16})
         print(f"   {sim:18s}  {r.decisions_per_s:10.0f} decisions/s ({r.decisions} decisions, "
               f"{r.commands} commands, {r.rtl_cycles} cycles in {r.run_s:.1f} s; "

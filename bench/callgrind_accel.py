@@ -27,8 +27,8 @@ CHILD = """
 import importlib.util, sys
 spec = importlib.util.spec_from_file_location("ba", sys.argv[1])
 ba = importlib.util.module_from_spec(spec); spec.loader.exec_module(ba)
-from mmsched.sim.backends._rtl import run_gemm
-from mmsched.sim.backends.verilator import VerilatorDriver
+from mmsched.sim.rtl.backend import run_gemm
+from mmsched.sim.rtl.verilator import VerilatorDriver
 drv = VerilatorDriver(ba.ARRAY_16)
 act, wm, a, b = ba._gemm(ba.ARRAY_16, 256, 128, 128)
 run_gemm(ba.ARRAY_16, drv, a, b)
@@ -44,10 +44,10 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     py = os.path.realpath(sys.executable)  # a pyenv shim would hide the interpreter
     # build (or find) the library outside callgrind first
-    subprocess.run([py, "-c", "from mmsched.sim.backends.verilator import build_library; "
+    subprocess.run([py, "-c", "from mmsched.sim.rtl.build import verilator_library; "
                     f"import importlib.util as u; s = u.spec_from_file_location('ba', "
                     f"{str(HERE / 'bench_accel.py')!r}); m = u.module_from_spec(s); "
-                    "s.loader.exec_module(m); build_library(m.ARRAY_16)"],
+                    "s.loader.exec_module(m); verilator_library('accelerator', m.ARRAY_16)"],
                    check=True, cwd=tempfile.gettempdir())
     with tempfile.TemporaryDirectory() as d:
         out = Path(d) / "callgrind.out"

@@ -39,7 +39,7 @@ from eda import (
     yosys_name,
 )
 
-from mmsched.hw.accel.build import TOP_NAME, write_verilog
+from mmsched.hw.accel import TOP_NAME, accelerator_verilog
 from mmsched.hw.paths import build_dir
 from mmsched.hw.spec import EYERISS_V2_LIKE, AcceleratorConfig
 
@@ -84,7 +84,9 @@ def synth_one(name: str, cfg: AcceleratorConfig, *, pnr: bool, timeout: float,
     ECP5 netlists of an earlier run from the same Verilog and scripts (`ecp5_netlist`)."""
     out = build_dir() / "synth" / name
     out.mkdir(parents=True, exist_ok=True)
-    vpath = write_verilog(cfg, out)
+    vpath = out / f"{TOP_NAME}.v"  # Amaranth's text as is (no simulator fixes)
+    (out / f"{TOP_NAME}.json").write_text(json.dumps(cfg.to_dict(), indent=1))
+    vpath.write_text(accelerator_verilog(cfg))
     verilog = vpath.read_bytes()
     res: dict = {"config": name, "pes": cfg.pes, "rows": cfg.rows, "cols": cfg.cols,
                  "yosys": yosys_name(), "verilog_sha256": hashlib.sha256(verilog).hexdigest()}

@@ -37,7 +37,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["COUNT_KEYS", "METRIC_KEYS", "RATE_KEYS", "REALTIME_KEYS", "XRBenchScore",
+__all__ = ["COUNT_KEYS", "METRIC_KEYS", "RATE_KEYS", "REALTIME_COUNT_KEYS", "REALTIME_KEYS",
+           "REALTIME_MODEL_KEYS", "XRBENCH_K_PER_MS", "XRBENCH_MAX_ENERGY_MJ", "XRBenchScore",
            "aggregate", "estimated_reference_energy_pj", "geomean", "per_model",
            "realtime_per_model", "realtime_summary", "summarize", "uxcost", "xrbench_score"]
 
@@ -144,6 +145,11 @@ def aggregate(rows: Sequence[dict[str, float]], how: str = "arith") -> dict[str,
 
 # --- real-time (periodic frame) runs ---------------------------------------------------------
 
+XRBENCH_K_PER_MS = 15.0
+"""XRBench's real-time score steepness per millisecond of delay (XRBench v0.1 default)."""
+XRBENCH_MAX_ENERGY_MJ = 1500.0
+"""XRBench's energy-score maximum per frame, here in millijoules (XRBench v0.1 default)."""
+
 REALTIME_KEYS = ("uxcost", "energy_ratio", "deadline_factor", "miss_rate", "drop_rate",
                  "xrbench_score", "energy_per_frame_mj", "energy_mj", "energy_ref_mj",
                  "transfer_mj", "latency_mean", "latency_p99")
@@ -212,8 +218,9 @@ class XRBenchScore:
     frames: dict[str, int]
 
 
-def xrbench_score(model, deadline_s, finish_s, dropped, energy_j, *, k_per_ms: float = 15.0,
-                  max_energy_mj: float = 1500.0) -> XRBenchScore:
+def xrbench_score(model, deadline_s, finish_s, dropped, energy_j, *,
+                  k_per_ms: float = XRBENCH_K_PER_MS,
+                  max_energy_mj: float = XRBENCH_MAX_ENERGY_MJ) -> XRBenchScore:
     """XRBench's score of a run (Kwon et al., MLSys 2023; docs/realtime.md, "XRBench score").
 
     Parameters (numpy arrays or sequences, one entry per frame, dropped frames included):
@@ -290,8 +297,8 @@ def _frame_arrays(requests: Sequence[Any], models: Sequence[str]):
 
 
 def realtime_summary(requests: Sequence[Any], models: Sequence[str],
-                     reference_pj: Sequence[float], *, k_per_ms: float = 15.0,
-                     max_energy_mj: float = 1500.0) -> dict[str, float]:
+                     reference_pj: Sequence[float], *, k_per_ms: float = XRBENCH_K_PER_MS,
+                     max_energy_mj: float = XRBENCH_MAX_ENERGY_MJ) -> dict[str, float]:
     """Metrics of one real-time run (module docstring): `REALTIME_KEYS` then
     `REALTIME_COUNT_KEYS`.
 
@@ -324,8 +331,9 @@ def realtime_summary(requests: Sequence[Any], models: Sequence[str],
 
 
 def realtime_per_model(requests: Sequence[Any], models: Sequence[str], *,
-                       k_per_ms: float = 15.0,
-                       max_energy_mj: float = 1500.0) -> dict[str, dict[str, float]]:
+                       k_per_ms: float = XRBENCH_K_PER_MS,
+                       max_energy_mj: float = XRBENCH_MAX_ENERGY_MJ
+                       ) -> dict[str, dict[str, float]]:
     """Per model (sorted): frames, missed, dropped, miss and drop rate, energy per frame (mJ,
     over all its frames) and its XRBench real-time, energy, QoE scores and score (x 100, so
     that the overall score is the mean of the models')."""

@@ -256,6 +256,12 @@ def write_run(folder: Path, sweep, results) -> None:
         write_text(folder / "trace.csv", csv_text(trace))
     meta = {"sweep": sweep.to_dict(), "runs": len(summary),
             "decisions": sum(r.decisions for r in results)}
+    if sweep.periodic:  # what the real-time columns mean, and the cross-system geomeans
+        from .experiment import realtime_meta
+        from .report import aggregate_rows, geomean_rows
+
+        meta["realtime"] = realtime_meta(sweep)
+        meta["realtime"]["geomean"] = geomean_rows(aggregate_rows(summary))
     write_text(folder / "run.json", json.dumps(meta, indent=1, sort_keys=True) + "\n")
 
 

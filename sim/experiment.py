@@ -689,6 +689,34 @@ def _scale_and_load(ps, recipe: Recipe, point: RunPoint) -> tuple[float, float]:
     return point.fps_scale, point.fps_scale * base
 
 
+def realtime_meta(sweep: Sweep) -> dict[str, Any]:
+    """What a real-time sweep's records mean, for ``run.json``: the metric parameters and,
+    per recipe, its system, transfer figures and load at FPS scale 1 (profiles loaded or
+    made as `point_inputs` does)."""
+    from mmsched.sched import metrics
+
+    recipes = {}
+    for r in sweep.recipes:
+        if not r.periodic:
+            continue
+        ps = _scenario(r.source, sweep.flags)
+        sc = ps.scenario
+        recipes[r.name] = {
+            "system": [{"name": c.name, "rows": c.rows, "cols": c.cols, "dense": c.dense,
+                        "clock_hz": c.clock_hz} for c in sc.system],
+            "transfer": {"bandwidth_bytes_per_s": sc.transfer.bandwidth_bytes_per_s,
+                         "pj_per_byte": sc.transfer.pj_per_byte},
+            "duration_s": sc.duration_s,
+            "load_at_fps_scale_1": ps.periodic_load(1.0)}
+    return {"metrics": list(metrics.REALTIME_KEYS + metrics.REALTIME_COUNT_KEYS),
+            "per_model_metrics": list(metrics.REALTIME_MODEL_KEYS),
+            "xrbench": {"k_per_ms": metrics.XRBENCH_K_PER_MS,
+                        "max_energy_mj": metrics.XRBENCH_MAX_ENERGY_MJ},
+            "uxcost": "energy_ratio x deadline_factor = E / E_ref x (1 + miss_rate + "
+                      "drop_rate) (docs/realtime.md)",
+            "recipes": recipes}
+
+
 def parse_policy_spec(spec: str) -> tuple[str, dict[str, Any]]:
     """``"dysta"`` -> ``("dysta", {})``; ``"dysta:beta=0.1:predictor=last-one"`` -> the
     registered name and config overrides (values: int, float, ``true``/``false``, else text).

@@ -10,9 +10,11 @@ config, mask seed, sparsity-profile data, and the source of the cycle model, spe
 patterns and zoo). Later loads, and other scenarios
 with the same model and accelerator, read the cache.
 
-What a run needs then comes from the profile: the static tables from the *profiling*
-samples, and the requests' layer times from the *held-out* samples (served by the ``table``
-backend, exact cycles: cycles / clock -> seconds -> cycles rounds back exactly).
+What a run needs then comes from the profile: the static tables of each accelerator from the
+*profiling* samples, and the requests' layer times, monitor counts and energies from the
+*held-out* samples, each accelerator's own (`ProfiledBackend`, exact integer cycles of the
+system clock). Poisson request streams are drawn over the held-out samples of accelerator 0
+(`ProfiledScenario.workloads`), periodic frames by `ProfiledScenario.frames`.
 """
 
 from __future__ import annotations
@@ -212,8 +214,10 @@ class ProfiledScenario:
     """A scenario with its profiled counters.
 
     ``runs[a]``: the `ProfileRun` list of accelerator ``a``; ``static[a]``: the static tables
-    of accelerator ``a`` from the profiling samples (in ``time_unit``); ``tables``: the held-out
-    samples of accelerator 0 as `LatencyTable` s (sample ``i`` = held-out sample ``i``).
+    of accelerator ``a`` from the profiling samples (in ``time_unit``, with mean layer
+    energies); ``tables``: the held-out samples of accelerator 0 as `LatencyTable` s (sample
+    ``i`` = held-out sample ``i``), from which Poisson requests are drawn; runs are timed by
+    `backend`, every accelerator by its own counters.
     """
 
     scenario: Scenario

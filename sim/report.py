@@ -603,7 +603,7 @@ def plot_realtime_gantt(layers: Sequence[dict[str, Any]], requests: Sequence[dic
         ax.invert_yaxis()
         ax.set_xlabel("time (ms)")
         ax.set_title(f"{recipe}: {r0['policy']}, {_axis_label('fps_scale')} "
-                     f"{r0['fps_scale']:g} (load {r0['load']:.2f}), seed {int(r0['seed'])}, "
+                     f"{r0['fps_scale']:.3g} (load {r0['load']:.2f}), seed {int(r0['seed'])}, "
                      f"first {1e3 * t1:.0f} ms", fontsize=9)
         handles = [plt.Rectangle((0, 0), 1, 1, color=colour[m]) for m in models]
         labels = list(models)
