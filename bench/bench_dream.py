@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import statistics
 import time
 from dataclasses import replace
@@ -138,15 +139,16 @@ def _ratio_gmean(pairs) -> dict:
     return {"reduction_pct": 100 * (1 - g), "points": len(used), "excluded": n_all - len(used)}
 
 
-def _cached_rows(path: Path, commit: str | None) -> dict:
-    """Rows already measured at ``commit`` (a resumed run), keyed by point."""
+def _cached_rows(path: Path, commits: set) -> dict:
+    """Rows already measured at one of ``commits`` (a resumed run), keyed by point, with
+    the commit they were measured at."""
     out: dict = {}
-    if commit is None or not path.exists():
+    if not commits or not path.exists():
         return out
     for line in path.read_text().splitlines():
         rec = json.loads(line)
-        if rec.get("commit") == commit:
-            out[tuple(rec["key"])] = (rec["row"], rec["speed"])
+        if rec.get("commit") in commits:
+            out[tuple(rec["key"])] = (rec["row"], rec["speed"], rec["commit"])
     return out
 
 
@@ -159,7 +161,11 @@ def main() -> None:
     info = commit_info()
     commit = info["commit"] if info["dirty"] is False else None
     cache = Path(build_dir()) / "bench_dream_rows.jsonl"
-    done = _cached_rows(cache, commit)
+    # BENCH_DREAM_REUSE_COMMIT=abc1234: also reuse rows measured at that commit (after a fix
+    # of this file's reporting only: the policies and engine must be the same)
+    reuse = {c for c in (commit, os.environ.get("BENCH_DREAM_REUSE_COMMIT")) if c}
+    done = _cached_rows(cache, reuse)
+    measured_at: set = set()
     rows = []
     speed = []
     points = [(s, y) for s in SCENARIOS for y in SYSTEMS] + [(SUPERNET_SCENARIO, "4x2k")]
@@ -169,7 +175,8 @@ def main() -> None:
         for label, target in LOADS:
             key = (name, system, label, SEEDS)
             if key in done:
-                row, sp = done[key]
+                row, sp, at = done[key]
+                measured_at.add(at)
                 rows.append(row)
                 speed.extend(tuple(x) for x in sp)
                 print(_line(row, policies), "(measured earlier at this commit)", flush=True)
@@ -192,10 +199,12 @@ def main() -> None:
                     row[f"{spec}|{k}"] = statistics.fmean(p[k] for p in per)
                 if spec.startswith("dream") and any(p["variants"] for p in per):
                     row[f"{spec}|variants"] = sum(p["variants"] for p in per)
-                    row[f"{spec}|mean_accuracy"] = statistics.fmean(
-                        p["mean_accuracy"] for p in per if p["mean_accuracy"] is not None)
+                    accs = [p["mean_accuracy"] for p in per if p["mean_accuracy"] is not None]
+                    # None: every frame of the Supernet's model was dropped
+                    row[f"{spec}|mean_accuracy"] = statistics.fmean(accs) if accs else None
             rows.append(row)
             speed.extend(sp)
+            measured_at.add(commit or "uncommitted")
             if commit is not None:
                 cache.parent.mkdir(parents=True, exist_ok=True)
                 with cache.open("a") as f:
@@ -280,6 +289,7 @@ def main() -> None:
         "speed": speed_fig,
     }, title="DREAM vs baselines on XRBench scenarios (python bench/run.py dream)",
         strongest_baselines=strongest, seeds=SEEDS, policies=list(policies),
+        rows_measured_at=sorted(measured_at),
         everything_dropped=everything_dropped,
         notes="Paper headline for comparison (not reproduced here): UXCost reduced by 37.7 % "
               "and 53.2 % (v1), 32.2 % and 50.0 % (v2) in geometric mean over five "
