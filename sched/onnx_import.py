@@ -296,7 +296,8 @@ def _fold(onnx, model, src: str):
     from onnxslim.core.pattern.registry import DEFAULT_FUSION_PATTERNS
 
     only_folding = {"skip_fusion_patterns": list(DEFAULT_FUSION_PATTERNS),
-                    "skip_optimizations": [k for k in OptimizationSettings.keys()
+                    # a class method, not a dict
+                    "skip_optimizations": [k for k in OptimizationSettings.keys()  # noqa: SIM118
                                            if k != "constant_folding"]}
 
     def infer(m):
@@ -328,8 +329,9 @@ def _unsupported(src: str, graph) -> None:
     if bad:
         listing = "; ".join(f"{op} x{len(v)} ({', '.join(v[:5])}{', ...' if len(v) > 5 else ''})"
                             for op, v in sorted(bad.items()))
-        raise InputError(src, "graph.node", f"only {', '.join(GEMM_OPS)} and operators "
-                         "without MACs", f"unsupported operators: {listing}")
+        raise InputError(src, "graph.node", "only MAC operators with a GEMM mapping ("
+                         f"{', '.join(GEMM_OPS)}) and operators without MACs",
+                         f"unsupported operators: {listing}")
 
 
 def import_onnx(path: str | Path, *, name: str | None = None,
@@ -386,32 +388,31 @@ def import_onnx(path: str | Path, *, name: str | None = None,
         while n is not None and hops < 6:
             if n.op_type in _SPARSE_PRODUCERS:
                 return n.op_type
-            if n.op_type == "Mul" and any(
-                    (p := producer.get(i)) is not None and p.op_type in ("Add", "Erf")
-                    and any((q := producer.get(j)) is not None and q.op_type == "Erf"
-                            for j in (*p.input, *p.output))
-                    for i in n.input):
-                return "Gelu"  # x * 0.5 * (1 + erf(x / sqrt 2))
+            if n.op_type == "Mul" and any(reaches(i, {"Erf"}, 3) for i in n.input):
+                return "Gelu"  # x * (0.5 * (1 + erf(x / sqrt 2))), as exporters write it
             if n.op_type not in _PASS_THROUGH:
                 return ""
             n = producer.get(n.input[0])
             hops += 1
         return ""
 
-    def from_softmax(tensor: str) -> bool:
-        """A Softmax reaches ``tensor`` through operators without MACs (masking ``Where``,
-        casts, layout) within a few hops."""
+    def reaches(tensor: str, ops: set[str], hops: int) -> bool:
+        """An operator of ``ops`` produces ``tensor`` or an ancestor of it within ``hops``
+        operators without MACs (masking ``Where``, casts, layout ...)."""
         todo, seen = [(tensor, 0)], set()
         while todo:
             t, d = todo.pop()
             n = producer.get(t)
-            if n is None or t in seen or d > 6 or n.op_type in GEMM_OPS:
+            if n is None or t in seen or d > hops or n.op_type in GEMM_OPS:
                 continue
             seen.add(t)
-            if n.op_type == "Softmax":
+            if n.op_type in ops:
                 return True
             todo.extend((i, d + 1) for i in n.input if i and i not in const)
         return False
+
+    def from_softmax(tensor: str) -> bool:
+        return reaches(tensor, {"Softmax"}, 6)
 
     def need(tensor: str, node, what: str, rank: int | None = None) -> tuple[int, ...]:
         s = known.get(tensor)

@@ -35,8 +35,9 @@ field (``models[2].arch``), what was expected and what was found. Fields:
                     dynamic inputs, ``{images = [1, 3, 640, 640]}``), ``patterns`` (list of
                     weight patterns, default ``["dense"]``), ``sparsity`` (a shipped sparsity
                     profile, default by family, or a profile ``.json`` file relative to the
-                    scenario, e.g. from ``mmsched profile-sparsity --onnx``), and for periodic scenarios ``fps`` (> 0), ``after``
-                    (an upstream arch) and ``probability`` (in [0, 1], of running after it)
+                    scenario, e.g. from ``mmsched profile-sparsity --onnx``), and for periodic
+                    scenarios ``fps`` (> 0), ``after`` (an upstream arch) and ``probability``
+                    (in [0, 1], of running after it)
 =================== ============================================================================
 """
 

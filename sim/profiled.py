@@ -71,7 +71,8 @@ def _sources_digest() -> str:
 
 def mask_source(scenario: Scenario):
     """The scenario's mask source: real profiles per model (its ``sparsity`` field: a shipped
-    profile or a profile file, else ``mobilenetv2-relu6`` for CNNs and ``minilm-l6-s128`` for transformers)."""
+    profile or a profile file, else ``mobilenetv2-relu6`` for CNNs and ``minilm-l6-s128`` for
+    transformers)."""
     from mmsched.sched.masks import ProfiledMasks
     from mmsched.sched.profiles import ProfileStats, resolve_profile
 
