@@ -369,6 +369,8 @@ def import_onnx(path: str | Path, *, name: str | None = None,
             for v in shapes[inp.name]:
                 shp.dim.add().dim_value = v
     n_raw = len(raw.graph.node)
+    # the exporter's (topological) node order, by output name; folding may re-sort the graph
+    raw_order = {o: i for i, n in enumerate(raw.graph.node) for o in n.output}
     g_model, folder = _fold(onnx, raw, src)
     g = g_model.graph
     _unsupported(src, g)  # folding never adds operators; kept as a guard
@@ -439,8 +441,9 @@ def import_onnx(path: str | Path, *, name: str | None = None,
         ops.append(node.op_type)
         operands.append(operand)
 
+    nodes = sorted(g.node, key=lambda n: raw_order.get(n.output[0], len(raw_order)))
     skipped: Counter[str] = Counter()
-    for node in g.node:
+    for node in nodes:
         op = node.op_type
         if op not in GEMM_OPS:
             skipped[op] += 1

@@ -50,7 +50,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "profile; random inputs rarely have a real model's sparsity)")
     g.add_argument("--seed", type=int, default=0, help="seed of --random-inputs (default 0)")
     g.add_argument("--name", default=None,
-                   help="profile name (default: the model file stem, lower-cased)")
+                   help="profile name (default: the --out file's stem, else the model's)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -97,13 +97,14 @@ def _onnx(args: argparse.Namespace) -> int:
     shapes = (parse_input_shapes(args.input_shapes) if args.input_shapes is not None
               else None)
     imp = import_onnx(args.onnx, input_shapes=shapes, shapes_where=("--input-shapes", ""))
-    name = args.name or re.sub(r"[^a-z0-9-]", "", Path(args.onnx).stem.lower()) or "onnx"
+    out = Path(args.out)
+    stem = out.stem if out.suffix.lower() == ".json" else Path(args.onnx).stem
+    name = args.name or re.sub(r"[^a-z0-9-]", "", stem.lower()) or "onnx"
     feeds, inputs = onnx_feeds(imp, args.samples, npz=args.inputs, photos=args.photos,
                                random_inputs=args.random_inputs, seed=args.seed)
     digest = hashlib.sha256(Path(args.onnx).read_bytes()).hexdigest()
     prof = profile_onnx(imp, feeds, name=name, inputs=inputs,
                         source={"file": Path(args.onnx).name, "sha256": digest})
-    out = Path(args.out)
     path = out if out.suffix.lower() == ".json" else out / f"{name}.json"
     save_profile(prof, path)
     print(f"{path}: {prof.samples} samples x {len(prof.layer_names)} sparse-input layers of "
