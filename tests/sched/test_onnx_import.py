@@ -155,7 +155,7 @@ def quantized(path):
     ``img [batch, 3, h, w]`` through QuantizeLinear + QLinearConv (3 -> 4, 3x3, pads 1)."""
     rng = np.random.default_rng(2)
     n = helper.make_node
-    u8, i8, f, i32 = np.uint8, np.int8, np.float32, np.int32
+    u8, i8, f = np.uint8, np.int8, np.float32
     nodes = [
         n("QuantizeLinear", ["x", "xs", "xzp"], ["xq"]),
         n("QLinearMatMul", ["xq", "xs", "xzp", "wq", "ws", "wzp", "ys", "yzp"], ["yq"],
@@ -511,8 +511,8 @@ def test_profile_sparsity_onnx_measures_the_real_operands(tmp_path, monkeypatch)
     s = tmp_path / "s.toml"
     _scenario(s, '[[models]]\nfile = "q8.onnx"\ninput_shapes = {x = [2, 32], '
                  'img = [1, 3, 8, 8]}\nsparsity = "q8-prof.json"\n')
-    from mmsched.sim.profiled import mask_source
     from mmsched.sched.scenario import load_scenario_file
+    from mmsched.sim.profiled import mask_source
 
     sc = load_scenario_file(s)
     masks, profiles = mask_source(sc)
