@@ -327,7 +327,8 @@ def _unsupported(src: str, graph) -> None:
                 else node.op_type
             bad.setdefault(op, []).append(node.name or f"#{i}")
     if bad:
-        listing = "; ".join(f"{op} x{len(v)} ({', '.join(v[:5])}{', ...' if len(v) > 5 else ''})"
+        listing = "; ".join(f"{op} x{len(v)} ({', '.join(v[:10])}"
+                            f"{f', and {len(v) - 10} more' if len(v) > 10 else ''})"
                             for op, v in sorted(bad.items()))
         raise InputError(src, "graph.node", "only MAC operators with a GEMM mapping ("
                          f"{', '.join(GEMM_OPS)}) and operators without MACs",
@@ -359,6 +360,14 @@ def import_onnx(path: str | Path, *, name: str | None = None,
                          ) from None
     if not raw.graph.node:
         raise InputError(src, "", "an ONNX model file", "no graph nodes")
+    if raw.functions:  # exporters may wrap blocks in model-local functions: inline them
+        try:
+            from onnx.inliner import inline_local_functions
+
+            raw = inline_local_functions(raw)
+        except Exception as e:  # older onnx without the inliner, or a malformed function
+            raise InputError(src, "functions", "model-local functions onnx can inline",
+                             f"{type(e).__name__}: {e}"[:120]) from None
     _unsupported(src, raw.graph)
     shapes = _resolve_shapes(src, raw.graph, dict(input_shapes or {}),
                              shapes_where or (src, "input_shapes"))

@@ -545,3 +545,22 @@ def test_profile_sparsity_onnx_random_inputs_only_when_asked(tmp_path, monkeypat
     assert main(["profile-sparsity", "--onnx", "enc.onnx", "--input-shapes", "x=1x8x64",
                  "--out", "x.json", "--models", "minilm-l6"]) == 2
     assert "--onnx profiles one model" in capsys.readouterr().err
+
+
+def test_model_local_functions_are_inlined(tmp_path):
+    # exporters (torch.onnx dynamo) may wrap blocks in model-local functions
+    rng = np.random.default_rng(9)
+    fn = helper.make_function("local", "ConvRelu", ["a", "w"], ["r"],
+                              [helper.make_node("Conv", ["a", "w"], ["c"], name="conv",
+                                                pads=[1, 1, 1, 1]),
+                               helper.make_node("Relu", ["c"], ["r"])],
+                              [helper.make_opsetid("", 17)])
+    g = helper.make_graph([helper.make_node("ConvRelu", ["x", "w1"], ["y"], domain="local",
+                                            name="block")], "g",
+                          [_vi("x", ["n", 3, 8, 8])], [_vi("y", None)],
+                          [_w("w1", (4, 3, 3, 3), rng)])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17),
+                                            helper.make_opsetid("local", 1)], functions=[fn])
+    onnx.save(m, str(tmp_path / "fn.onnx"))
+    (la,) = load_onnx(tmp_path / "fn.onnx", input_shapes={"x": [1, 3, 8, 8]}).layers
+    assert (la.kind, la.m, la.n, la.k) == ("conv", 64, 4, 27)
