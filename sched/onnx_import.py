@@ -510,8 +510,11 @@ def import_onnx(path: str | Path, *, name: str | None = None,
             m, k, n = b_sh[-1], b_sh[-2], a_sh[-2]
             groups = math.prod(batch)
             prod = _not_softmax(sparse_producer(b_name))
-            operand = Operand(b_name, None if zp is None else _other_zp(node), "batched_t"
-                              if len(b_sh) > 2 else "rows_t", batch=batch, producer=prod)
+            # the activation as stored is [.., K, M], or [M, K] for Gemm with transB
+            layout = ("batched_t" if len(b_sh) > 2 else
+                      "rows" if op == "Gemm" and attrs.get("transB", 0) else "rows_t")
+            operand = Operand(b_name, None if zp is None else _other_zp(node), layout,
+                              batch=batch, producer=prod)
             add(node, operand, kind="fc", m=m, n=n, k=k, groups=groups, act_sparse=bool(prod))
             continue
         prod = _not_softmax(sparse_producer(a_name))

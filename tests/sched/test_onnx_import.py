@@ -564,3 +564,19 @@ def test_model_local_functions_are_inlined(tmp_path):
     onnx.save(m, str(tmp_path / "fn.onnx"))
     (la,) = load_onnx(tmp_path / "fn.onnx", input_shapes={"x": [1, 3, 8, 8]}).layers
     assert (la.kind, la.m, la.n, la.k) == ("conv", 64, 4, 27)
+
+
+def test_operand_view_layouts():
+    from mmsched.sched.onnx_import import Operand, operand_view
+
+    x = np.arange(2 * 4 * 3 * 5).reshape(2, 4, 3, 5)  # [N, C, H, W]
+    v = operand_view(x, Operand("x", None, "nchw", groups=2))
+    assert v.shape == (2, 2 * 15, 2)  # groups, N x pixels, C / groups
+    assert v[1, 15 + 7, 0] == x[1, 2, 7 // 5, 7 % 5]  # group 1 = channels 2-3, image 1
+    a = np.arange(3 * 4).reshape(3, 4)
+    assert (operand_view(a, Operand("a", None, "rows_t"))[0] == a.T).all()
+    b = np.arange(4 * 5 * 6).reshape(4, 5, 6)
+    vb = operand_view(b, Operand("b", None, "batched", batch=(2, 4)))
+    assert vb.shape == (8, 5, 6) and (vb[5] == b[1]).all()  # broadcast over the leading 2
+    vt = operand_view(b, Operand("b", None, "batched_t", batch=(4,)))
+    assert vt.shape == (4, 6, 5) and (vt[2] == b[2].T).all()
