@@ -10,6 +10,8 @@ import os
 import statistics
 import time
 
+from _results import write_results
+
 REPEATS = 3
 POINTS = (  # simulator, requests, task-table slots
     ("verilator", int(os.environ.get("MMSCHED_BENCH_COSIM_REQUESTS", "400")), 16),
@@ -39,6 +41,7 @@ def main() -> None:
 
     print(f"{'simulator':10} {'requests':>8} {'S':>3} {'layers':>6} {'jobs':>5} "
           f"{'accel cyc':>9} {'sim cyc':>8} {'run s':>6} {'cycles/s':>9} {'1st wall s':>10}")
+    rows = []
     for sim, requests, slots in POINTS:
         sc, wl, ctx, masks = _inputs(requests)
         runs = []
@@ -55,3 +58,13 @@ def main() -> None:
         print(f"{sim:10} {requests:8d} {slots:3d} {len(res.events):6d} {res.jobs:5d} "
               f"{res.accel_cycles:9d} {res.sim_cycles:8d} {run_s:6.2f} "
               f"{res.sim_cycles / run_s:9.0f} {first:10.1f}", flush=True)
+        rows.append({"simulator": sim, "requests": requests, "slots": slots,
+                     "layers": len(res.events), "jobs": res.jobs,
+                     "accelerator cycles": res.accel_cycles,
+                     "simulated cycles": res.sim_cycles, "run s (median)": round(run_s, 2),
+                     "simulated cycles/s": round(res.sim_cycles / run_s),
+                     "first run wall s (with build)": round(first, 1)})
+    write_results("cosim_system", {
+        f"cosim-tiny, scheduler and accelerator in one RTL simulation (medians of {REPEATS})":
+            rows}, title="Co-simulation with the accelerator in RTL (python bench/run.py "
+                         "cosim_system)")

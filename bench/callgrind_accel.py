@@ -3,7 +3,7 @@
 Run: ``python bench/callgrind_accel.py`` (needs valgrind; not part of ``bench/run.py``: it
 takes a minute or two). A noisy, shared machine changes cycles per second from run to run;
 the instruction count of the Verilated model per simulated cycle does not, so this is how
-an RTL change's effect on Verilator's speed is compared (README, accelerator "Speed"). It
+an RTL change's effect on Verilator's speed is compared (docs/results.md, "accel"). It
 runs one GEMM (256x128x128 of `bench_accel`'s 16x16 array, 16,755 cycles) under callgrind
 in a child process and prints the instructions of the model's library (libaccel.so: the
 Verilated eval functions and the C harness) per simulated cycle, the eval functions that

@@ -106,7 +106,7 @@ MID16_TOML = (
     'mask_seed = 0\n'
     '[[models]]\nfile = "neta.csv"\npatterns = ["dense", "unstructured50"]\n'
     '[[models]]\nfile = "netb.csv"\n')
-"""The README's 16x16 measurement scenario (400 requests at load ~0.8)."""
+"""The 16x16 measurement scenario of docs/cosim.md (400 requests at load ~0.8)."""
 
 
 @pytest.mark.rtl
