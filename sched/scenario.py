@@ -34,15 +34,17 @@ field (``models[2].arch``), what was expected and what was found. Fields:
                     (>= 0, default 325); `mmsched.sched.transfer.TransferCost`
 ``[[models]]``      required, non-empty: ``arch`` (a zoo model) or ``file`` (an ONNX model or
                     a SCALE-Sim topology CSV, relative to the scenario file; ``arch`` then
-                    names it, default the file stem), ``patterns`` (list of weight
-                    patterns, default ``["dense"]``), ``sparsity`` (a shipped sparsity profile,
-                    default by family), and for periodic scenarios ``fps`` (> 0), ``after``
-                    (an upstream arch) and ``probability`` (in [0, 1], of running after it);
-                    Supernets: ``subnets`` (the model's sub-networks, largest first: a list of
-                    ``{arch = ZOO_ARCH, accuracy = PERCENT, source = "where published"}``, or
-                    ``"zoo"`` for the zoo's published family of the arch,
-                    `mmsched.sched.zoo.xrbench.SUPERNETS`), ``accuracy`` and
-                    ``accuracy_source`` (the model's own; required with a ``subnets`` list)
+                    names it, default the file stem), ``input_shapes`` (ONNX: the shapes of
+                    dynamic inputs, ``{images = [1, 3, 640, 640]}``), ``patterns`` (list of
+                    weight patterns, default ``["dense"]``), ``sparsity`` (a shipped sparsity
+                    profile, default by family, or a profile ``.json`` file relative to the
+                    scenario, e.g. from ``mmsched profile-sparsity --onnx``), and for periodic
+                    scenarios ``fps`` (> 0), ``after`` (an upstream arch) and ``probability``
+                    (in [0, 1], of running after it); Supernets: ``subnets`` (the model's
+                    sub-networks, largest first: a list of ``{arch = ZOO_ARCH, accuracy =
+                    PERCENT, source = "where published"}``, or ``"zoo"`` for the zoo's published
+                    family of the arch, `mmsched.sched.zoo.xrbench.SUPERNETS`), ``accuracy``
+                    and ``accuracy_source`` (the model's own; required with a ``subnets`` list)
 =================== ============================================================================
 
 A Supernet entry yields, per pattern, the model (``variants`` = its sub-networks' keys of that
@@ -52,8 +54,10 @@ profile), which the profiler profiles like any model (`ModelEntry.models`).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
@@ -70,8 +74,8 @@ _TOP = {"name", "description", "source", "synthetic", "arrivals", "system", "var
         "slos", "requests", "seeds", "duration_s", "samples", "profile_samples", "mask_seed",
         "models", "transfer"}
 _TRANSFER = {"bandwidth_gb_s", "pj_per_byte"}
-_MODEL = {"arch", "file", "patterns", "sparsity", "fps", "after", "probability", "subnets",
-          "accuracy", "accuracy_source"}
+_MODEL = {"arch", "file", "input_shapes", "patterns", "sparsity", "fps", "after", "probability",
+          "subnets", "accuracy", "accuracy_source"}
 _SUBNET = {"arch", "accuracy", "source"}
 
 
@@ -335,9 +339,13 @@ def parse_scenario(doc: dict, source: str, *, base=None) -> Scenario:
             raise r.fail(f"{w}.{bad[0]}", f"a model field ({', '.join(sorted(_MODEL))})",
                          "an unknown field")
         layers = None
+        if "input_shapes" in m and "file" not in m:
+            raise r.fail(f"{w}.input_shapes", "a 'file' field (input_shapes are the shapes "
+                         "of an ONNX model's dynamic inputs)", "no file")
         if "file" in m:
             fname = r.get(m, "file", f"{w}.file", "str")
-            layers, stem = _import_model(r, fname, f"{w}.file")
+            shapes = _input_shapes(r, m.get("input_shapes"), f"{w}.input_shapes")
+            layers, stem = _import_model(r, fname, f"{w}.file", shapes, f"{w}.input_shapes")
             arch = r.get(m, "arch", f"{w}.arch", "str", stem)
             if not arch or "_" in arch:
                 raise r.fail(f"{w}.arch", "a name without '_'", repr(arch))
@@ -356,8 +364,7 @@ def parse_scenario(doc: dict, source: str, *, base=None) -> Scenario:
             raise r.fail(f"{w}.patterns", "distinct patterns", repr(list(patterns)))
         sparsity = r.get(m, "sparsity", f"{w}.sparsity", "str")
         if sparsity is not None and sparsity not in profiles:
-            raise r.fail(f"{w}.sparsity", f"a shipped profile ({', '.join(profiles)})",
-                         repr(sparsity))
+            sparsity = _profile_path(r, sparsity, f"{w}.sparsity", profiles)
         fps = r.get(m, "fps", f"{w}.fps", "number", positive=True)
         if arrivals == "periodic" and fps is None:
             raise r.fail(f"{w}.fps", "a field 'fps' (periodic arrivals)", "it missing")
@@ -512,13 +519,63 @@ def _synthetic_scenario(r: _Reader, doc: dict, name: str, arrivals: str,
                     slos=slos, requests=requests, seeds=seeds, path=r.src)
 
 
-def _import_model(r: _Reader, fname: str, where: str) -> tuple[tuple, str]:
-    """Layers of a model file (relative to the scenario file's folder) and its stem name.
+@contextlib.contextmanager
+def _beside(r: _Reader, fname: str) -> Iterator[Path]:
+    """A file named relative to the scenario file's folder, as a real path: a shipped
+    scenario's files are read through `importlib.resources` (``r.base``), so they resolve
+    inside the installed package, zipped or not."""
+    path = Path(fname)
+    if path.is_absolute():
+        yield path
+    elif r.base is not None:
+        with resources.as_file(r.base.joinpath(*path.parts)) as p:
+            yield p
+    elif r.src and not r.src.startswith("<"):
+        yield Path(r.src).parent / path
+    else:
+        yield path
+
+
+def _input_shapes(r: _Reader, v: object, where: str) -> dict[str, tuple[int, ...]] | None:
+    """``input_shapes = {images = [1, 3, 640, 640]}``: input name -> positive integers."""
+    if v is None:
+        return None
+    if not isinstance(v, dict) or not v:
+        raise r.fail(where, "a table of input name = [dimensions]", f"{_type_name(v)} {v!r}")
+    out = {}
+    for name, dims in v.items():
+        if not isinstance(dims, list) or not dims or any(
+                not isinstance(d, int) or isinstance(d, bool) or d < 1 for d in dims):
+            raise r.fail(f"{where}.{name}", "a non-empty list of positive integers",
+                         f"{_type_name(dims)} {dims!r}")
+        out[name] = tuple(dims)
+    return out
+
+
+def _profile_path(r: _Reader, value: str, where: str, shipped: list[str]) -> str:
+    """A sparsity profile file (``.json``, relative to the scenario file), checked now;
+    returned as the path the mask source loads."""
+    if not value.endswith(".json"):
+        raise r.fail(where, f"a shipped profile ({', '.join(shipped)}) or a profile .json "
+                     "file (mmsched profile-sparsity --onnx)", repr(value))
+    from .profiles import load_profile
+
+    with _beside(r, value) as path:
+        try:
+            load_profile(path)
+        except InputError as e:
+            raise r.fail(where, "a readable sparsity profile file", str(e)) from None
+        return str(path.resolve())
+
+
+def _import_model(r: _Reader, fname: str, where: str, input_shapes: dict | None = None,
+                  shapes_where: str = "") -> tuple[tuple, str]:
+    """Layers of a model file (relative to the scenario file's folder, `_beside`) and its
+    stem name.
 
     Errors inside the model file come from its importer (`InputError` naming that file and
-    its line or field); a wrong extension names the scenario field. A shipped scenario's
-    files are read through `importlib.resources` (``r.base``), so they resolve inside the
-    installed package, zipped or not."""
+    its line or field); errors of ``input_shapes`` and a wrong extension name the scenario
+    field."""
     import re
 
     path = Path(fname)
@@ -526,24 +583,17 @@ def _import_model(r: _Reader, fname: str, where: str) -> tuple[tuple, str]:
     suffix = path.suffix.lower()
     if suffix not in (".onnx", ".csv"):
         raise r.fail(where, "an .onnx model or a SCALE-Sim topology .csv", repr(fname))
-    if path.is_absolute():
-        return _load_model(path, suffix, stem), stem
-    if r.base is not None:
-        with resources.as_file(r.base.joinpath(*path.parts)) as p:
-            return _load_model(p, suffix, stem), stem
-    if r.src and not r.src.startswith("<"):
-        path = Path(r.src).parent / path
-    return _load_model(path, suffix, stem), stem
+    if input_shapes is not None and suffix != ".onnx":
+        raise r.fail(shapes_where, "no input_shapes (they apply to .onnx models)", repr(fname))
+    with _beside(r, fname) as p:
+        if suffix == ".onnx":
+            from .onnx_import import load_onnx
 
+            return load_onnx(p, name=stem, input_shapes=input_shapes,
+                             shapes_where=(r.src, shapes_where)).layers, stem
+        from .topology import load_topology
 
-def _load_model(path: Path, suffix: str, stem: str) -> tuple:
-    if suffix == ".onnx":
-        from .onnx_import import load_onnx
-
-        return load_onnx(path, name=stem).layers
-    from .topology import load_topology
-
-    return load_topology(path, name=stem).layers
+        return load_topology(p, name=stem).layers, stem
 
 
 def load_scenario_file(path: str | Path, *, base=None) -> Scenario:

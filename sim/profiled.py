@@ -72,15 +72,15 @@ def _sources_digest() -> str:
 
 
 def mask_source(scenario: Scenario):
-    """The scenario's mask source: shipped real profiles per model (its ``sparsity`` field,
-    else `mmsched.sched.profiles.default_profile_name`)."""
+    """The scenario's mask source: real profiles per model (its ``sparsity`` field: a shipped
+    profile or a profile file, else `mmsched.sched.profiles.default_profile_name`)."""
     from mmsched.sched.masks import ProfiledMasks
-    from mmsched.sched.profiles import ProfileStats, builtin_profile, default_profile_name
+    from mmsched.sched.profiles import ProfileStats, default_profile_name, resolve_profile
 
     profiles = {}
     for e in scenario.models:
         name = e.sparsity or default_profile_name(e.arch, e.family)
-        prof = builtin_profile(name)
+        prof = resolve_profile(name)
         for a in e.archs:  # a Supernet's sub-networks take their model's profile
             profiles[a] = prof
     return ProfiledMasks(ProfileStats(profiles), seed=scenario.mask_seed), profiles

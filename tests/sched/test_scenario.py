@@ -229,7 +229,7 @@ def test_cli_bad_model_files_one_error_exit_2(tmp_path):
                           [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)])
     onnx.save(helper.make_model(g), str(tmp_path / "rnn.onnx"))
     (tmp_path / "bad.csv").write_text("Layer,M,N,K\nfc,12,x,4\n")
-    for fname, expect in (("rnn.onnx", "rnn.onnx: graph.node: expected only Conv, Gemm, MatMul"),
+    for fname, expect in (("rnn.onnx", "rnn.onnx: graph.node: expected only MAC operators"),
                           ("bad.csv", "bad.csv: line 2, column N: expected a positive"),
                           ("net.pt", "s.toml: models[0].file: expected an .onnx model")):
         write(tmp_path, GOOD.replace('arch = "resnet50"', f'file = "{fname}"'))
