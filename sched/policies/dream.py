@@ -39,8 +39,10 @@ frames that depend on it.
 
 Online tuning (``tuner``): every ``window`` closed frames (finished or dropped) the window's
 UXCost is ``(E / E_ref) x (1 + miss_rate + drop_rate)`` with ``E`` the frames' energy (layers
-and transfers, `Task.energy_pj`) and ``E_ref`` the sum over them of the requested model's
-per-layer least mean energy over accelerators (`ModelProfile.layer_energy`). Coordinate
+and transfers, `Task.energy_pj`) and ``E_ref`` the sum over the delivered ones of the
+requested model's per-layer least mean energy over accelerators (`ModelProfile.layer_energy`),
+as the run's UXCost (`mmsched.sched.metrics.uxcost`; a window with every frame dropped costs
+infinity). Coordinate
 descent (`WeightTuner`): one weight is perturbed by ``step``; the step is kept if the next
 window's UXCost is lower than the reference window's by more than ``tolerance`` (1 %; so
 that window-to-window noise does not walk the weights), and the same weight then steps on in
@@ -248,7 +250,8 @@ class DREAM(Policy):
         self._win_late = 0
         self._win_drop = 0
         self._win_e = 0.0
-        self._win_ref = 0.0
+        self._win_ref = 0.0      # E_ref of the window's delivered frames
+        self._win_ref_all = 0.0  # and of all its frames (0: no energy figures)
         # Supernet load window: (arrival, estimated best-path work) of the last arrivals
         self._arrivals: deque = deque(maxlen=c.window)
         self._high = False
@@ -430,16 +433,23 @@ class DREAM(Policy):
         elif task.finish > task.deadline:
             self._win_late += 1
         self._win_e += task.energy_pj
-        self._win_ref += self._energy_ref(task.request.model)
+        ref = self._energy_ref(task.request.model)
+        self._win_ref_all += ref
+        if not task.dropped:
+            self._win_ref += ref
         if self._win_n >= self.config.window:
             n = self._win_n
             factor = 1.0 + (self._win_late + self._win_drop) / n
-            cost = (self._win_e / self._win_ref) * factor if self._win_ref > 0 else factor
+            if self._win_ref_all == 0:  # no energy figures: the deadline factor alone
+                cost = factor
+            else:  # the run's UXCost definition; every frame dropped: the worst
+                cost = (self._win_e / self._win_ref * factor if self._win_ref > 0
+                        else math.inf)
             self._w = self._tuner.update(cost)
             self._trace.append({"time_s": now * self._spu, "a_u": self._w[0],
                                 "a_f": self._w[1], "a_p": self._w[2], "window_uxcost": cost})
             self._win_n = self._win_late = self._win_drop = 0
-            self._win_e = self._win_ref = 0.0
+            self._win_e = self._win_ref = self._win_ref_all = 0.0
 
     def should_drop(self, now: int | float, task: Task) -> bool:
         if not self.config.drop:
