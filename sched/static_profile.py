@@ -14,13 +14,14 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from mmsched.hw.paths import atomic_open
 
 from .errors import InputError, read_json
 from .latency_table import LatencyTable
@@ -121,19 +122,6 @@ def static_tables_from_runs(runs: Sequence[ProfileRun], *, samples: Sequence[int
 STATIC_FORMAT = "mmsched-static-tables/1"
 
 
-def _atomic_write(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _profile_json(p: ModelProfile) -> dict:
     return {"layer_latency": list(p.layer_latency), "layer_density": list(p.layer_density),
             "isolated_latency": p.isolated_latency, "samples": p.samples}
@@ -148,12 +136,9 @@ def save_static_tables(tables: StaticTables, path: str | os.PathLike, *,
            "arch": {k: _profile_json(p) for k, p in tables.arch.items()},
            "arch_of": dict(tables.arch_of)}
 
-    def write(tmp: str) -> None:
-        with open(tmp, "w") as f:
-            json.dump(doc, f, indent=1)
-            f.write("\n")
-
-    _atomic_write(Path(path), write)
+    with atomic_open(path) as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
 
 
 def load_static_tables(path: str | os.PathLike) -> tuple[StaticTables, dict]:
@@ -203,11 +188,8 @@ def save_runs(runs: Sequence[ProfileRun], path: str | os.PathLike, key_text: str
         for name in ("cycles", "nnz", "total", "energy_pj"):
             arrays[f"{i}.{name}"] = getattr(r, name)
 
-    def write(tmp: str) -> None:
-        with open(tmp, "wb") as f:
-            np.savez_compressed(f, **arrays)
-
-    _atomic_write(Path(path), write)
+    with atomic_open(path, "wb") as f:
+        np.savez_compressed(f, **arrays)
 
 
 def load_runs(path: str | os.PathLike, key_text: str) -> list[ProfileRun] | None:

@@ -22,14 +22,14 @@ import csv
 import io
 import math
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from mmsched.hw.paths import atomic_open
 from mmsched.sched.errors import InputError
 
-from ._atomic import current_umask, write_text
+from ._atomic import write_text
 
 KEY_COLUMNS = ("recipe", "workload", "mode", "policy", "rate", "slo")
 """A point of the aggregate table (the seed index is aggregated over)."""
@@ -167,15 +167,8 @@ def _pyplot():
 
 
 def _save(fig, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=110, format="png", metadata={"Software": None})
-        os.chmod(tmp, 0o666 & ~current_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "wb") as f:
+        fig.savefig(f, dpi=110, format="png", metadata={"Software": None})
 
 
 def _style(i: int) -> dict[str, Any]:
