@@ -15,7 +15,7 @@ import json
 import logging
 import os
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,12 +70,14 @@ class ProfileRun:
 
 
 def run_profile(models: Sequence[Model], backend, *, samples: Sequence[int],
-                accelerator: int = 0, clock_hz: float) -> list[ProfileRun]:
+                accelerator: int = 0, clock_hz: float,
+                progress: Callable[[int, int], None] | None = None) -> list[ProfileRun]:
     """Run ``backend.layer(accelerator, model, j, s)`` for every model, layer and sample.
 
     Calls go layer-major (for each layer index: every model, then every sample), so a mask
     source that caches the activation masks of the current layer shares them between the
     patterns of one architecture. ``clock_hz``: the clock of the backend's cycles.
+    ``progress(done, total)``: called after each (layer index, model), counting layer runs.
     """
     samples = tuple(int(s) for s in samples)
     if not samples or any(s < 0 for s in samples):
@@ -84,6 +86,8 @@ def run_profile(models: Sequence[Model], backend, *, samples: Sequence[int],
         raise ValueError(f"clock_hz must be positive, not {clock_hz!r}")
     arrays = {m.key: [np.zeros((len(samples), m.num_layers), dtype=np.int64) for _ in range(3)]
               + [np.zeros((len(samples), m.num_layers))] for m in models}
+    total = sum(m.num_layers for m in models) * len(samples)
+    done = 0
     for j in range(max(m.num_layers for m in models)):
         for m in models:
             if j >= m.num_layers:
@@ -92,6 +96,9 @@ def run_profile(models: Sequence[Model], backend, *, samples: Sequence[int],
             for i, s in enumerate(samples):
                 t = backend.layer(accelerator, m, j, s)
                 cyc[i, j], nnz[i, j], tot[i, j], en[i, j] = t.cycles, t.nnz, t.total, t.energy_pj
+            done += len(samples)
+            if progress is not None:
+                progress(done, total)
         log.debug("profiled layer %d", j)
     return [ProfileRun(m.key, m.arch, m.pattern, samples, *arrays[m.key], float(clock_hz))
             for m in models]
