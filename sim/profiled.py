@@ -17,6 +17,7 @@ backend, exact cycles: cycles / clock -> seconds -> cycles rounds back exactly).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -28,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mmsched.hw.paths import atomic_write
 from mmsched.sched.compat import CompatFlags
 from mmsched.sched.latency_table import LatencyTable
 from mmsched.sched.scenario import Scenario, find_scenario
@@ -104,40 +106,204 @@ def cache_key(scenario: Scenario, accelerator: int, arch: str) -> str:
     return json.dumps(doc, sort_keys=True)
 
 
+SHIPPED_DIR = Path(__file__).resolve().parent / "data" / "profile_cache"
+"""Profile caches shipped with the package (`ship_caches` writes them; ``make caches``), so a
+fresh install runs the shipped scenarios without profiling. Looked up after the user cache;
+a file is used only when its stored key equals the current key exactly."""
+MANIFEST = "manifest.json"
+INDEX = "profile-index.json"
+"""In a cache folder: which key (per field) each (scenario, accelerator, arch) was last
+profiled under, so a re-profile can say why (`cache_key` field by field)."""
+
+_FIELD_WHY = {"models": "the model's layer shapes or patterns",
+              "accelerator": "the accelerator configuration",
+              "samples": "the number of samples", "mask_seed": "the mask seed",
+              "profile": "the sparsity profile data",
+              "sources": "the source of the cycle model, spec, masks, patterns or zoo"}
+
+
+def _field_digests(key: str) -> dict[str, str]:
+    doc = json.loads(key)
+    return {k: hashlib.sha256(json.dumps(v, sort_keys=True).encode()).hexdigest()[:16]
+            for k, v in sorted(doc.items())}
+
+
+def _identity(scenario: Scenario, accelerator: int, arch: str) -> str:
+    return f"{scenario.label}|{accelerator}|{arch}"
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _why_stale(ident: str, key: str, folder: Path | None) -> str | None:
+    """Why no cache matched ``key`` although (scenario, accelerator, arch) was profiled
+    before (user cache index or shipped manifest): the key fields that changed; None when it
+    was never profiled."""
+    now = _field_digests(key)
+    for where, entries in ((folder, _read_json(folder / INDEX) if folder else {}),
+                           (SHIPPED_DIR, _read_json(SHIPPED_DIR / MANIFEST).get("entries", {}))):
+        old = entries.get(ident)
+        if old is None or where is None:
+            continue
+        changed = [f for f in _FIELD_WHY if old.get("fields", {}).get(f) != now.get(f)]
+        if changed:
+            what = "shipped" if where == SHIPPED_DIR else "cached"
+            return (f"the {what} profile is stale: {', '.join(_FIELD_WHY[f] for f in changed)} "
+                    f"changed")
+    return None
+
+
+def _remember(folder: Path, ident: str, key: str, path: Path) -> None:
+    """Record in the cache folder's index which key ``ident`` was profiled under (best
+    effort: the index only serves messages)."""
+    index = _read_json(folder / INDEX)
+    index[ident] = {"file": path.name, "fields": _field_digests(key)}
+    with contextlib.suppress(OSError):
+        atomic_write(folder / INDEX, json.dumps(index, indent=1, sort_keys=True) + "\n")
+
+
+def cached_runs(key: str, folder: Path | None) -> list[ProfileRun] | None:
+    """The runs cached under exactly ``key``: in ``folder`` (the user cache), else shipped
+    with the package; None when neither has them."""
+    for d in (folder, SHIPPED_DIR):
+        if d is None:
+            continue
+        path = cache_path(d, key)
+        if path.exists():
+            runs = load_runs(path, key)
+            if runs is not None:
+                return runs
+    return None
+
+
 def profile_accelerator(scenario: Scenario, accelerator: int = 0, *,
-                        cache_dir: str | os.PathLike | None | bool = None
-                        ) -> list[ProfileRun]:
+                        cache_dir: str | os.PathLike | None | bool = None,
+                        progress: bool = False,
+                        only_cached: bool = False) -> list[ProfileRun] | None:
     """Counters of every model key x layer x sample (all ``scenario.samples``) on
     ``scenario.system[accelerator]``, in the scenario's model order; each architecture's
     keys are cached (and profiled) together, layer-major, so its patterns share the
     activation masks.
 
     ``cache_dir``: the profile cache folder (default `mmsched.hw.paths.cache_dir`, resolved
-    now); ``False``: profile without a cache.
+    now); ``False``: profile without a cache (and without the shipped caches). Lookup: the
+    user cache, then the caches shipped with the package (`SHIPPED_DIR`); a miss is profiled
+    and saved to the user cache. Re-profiling what was profiled before under another key
+    logs one warning saying what and why. ``progress``: a bar on stderr per architecture
+    profiled (`mmsched.sim._progress`). ``only_cached``: return None instead of profiling.
     """
     from mmsched.hw.paths import cache_dir as default_cache_dir
     from mmsched.sim.backends.analytic import AnalyticBackend
 
-    folder = default_cache_dir() if cache_dir is None or cache_dir is True else cache_dir
+    folder = None if cache_dir is False else Path(
+        default_cache_dir() if cache_dir is None or cache_dir is True else cache_dir)
     cfg = scenario.system[accelerator]
     masks = None
     out: list[ProfileRun] = []
     for entry in scenario.models:
         key = cache_key(scenario, accelerator, entry.arch)
-        path = None if cache_dir is False else cache_path(folder, key)
-        runs = load_runs(path, key) if path is not None and path.exists() else None
+        runs = cached_runs(key, folder) if folder is not None else None
+        if runs is None and only_cached:
+            return None
         if runs is None:
             if masks is None:
                 masks, _ = mask_source(scenario)
             backend = AnalyticBackend(system=cfg, masks=masks, memoise=False)
-            log.info("profiling %s on %s (%d samples): not cached yet", entry.arch, cfg.name,
-                     scenario.samples)
-            runs = run_profile(entry.models(), backend,
-                               samples=range(scenario.samples), clock_hz=cfg.clock_hz)
-            if path is not None:
+            ident = _identity(scenario, accelerator, entry.arch)
+            what = (f"profiling {entry.arch} on {cfg.name} ({scenario.label}, "
+                    f"{scenario.samples} samples)")
+            why = _why_stale(ident, key, folder) if folder is not None else None
+            if why:
+                log.warning("%s: %s", what, why)
+            else:
+                log.info("%s: not cached yet", what)
+            from ._progress import counter
+
+            models = entry.models()
+            update, close = counter(sum(m.num_layers for m in models) * scenario.samples,
+                                    f"profiling {entry.arch} on {cfg.name}", "layer",
+                                    enabled=progress)
+            try:
+                runs = run_profile(models, backend, samples=range(scenario.samples),
+                                   clock_hz=cfg.clock_hz, progress=update)
+            finally:
+                close()
+            if folder is not None:
+                path = cache_path(folder, key)
                 save_runs(runs, path, key)
+                _remember(folder, ident, key, path)
         out.extend(runs)
     return out
+
+
+def shipped_specs() -> list[str]:
+    """Every shipped scenario of zoo models, and each of its system variants
+    (``name:variant``): what `ship_caches` profiles."""
+    from mmsched.sched.scenario import builtin_scenario_names
+
+    out = []
+    for name in builtin_scenario_names():
+        sc = find_scenario(name)
+        if sc.source != "zoo":
+            continue
+        out.append(name)
+        out += [f"{name}:{v}" for v, _ in sc.variants]
+    return out
+
+
+def shipped_entries(specs: Sequence[str] | None = None) -> dict[str, tuple[Scenario, int, str]]:
+    """``identity -> (scenario, accelerator, arch)`` of every cache `ship_caches` writes:
+    each distinct accelerator configuration of each spec (`shipped_specs`), each model."""
+    out = {}
+    for spec in shipped_specs() if specs is None else specs:
+        sc = find_scenario(spec)
+        seen = set()
+        for a, cfg in enumerate(sc.system):
+            if repr(cfg) in seen:
+                continue
+            seen.add(repr(cfg))
+            for e in sc.models:
+                out[_identity(sc, a, e.arch)] = (sc, a, e.arch)
+    return out
+
+
+def ship_caches(folder: str | os.PathLike = SHIPPED_DIR, *,
+                cache_dir: str | os.PathLike | None = None, progress: bool = False) -> dict:
+    """Regenerate the shipped profile caches: profile (or read from the user cache) every
+    entry of `shipped_entries`, copy the cache files into ``folder`` with a manifest
+    (identity -> file and key digests; `_why_stale` reads it), and remove files no entry uses.
+    Returns the manifest.
+    """
+    from mmsched.hw.paths import cache_dir as default_cache_dir
+
+    folder = Path(folder)
+    user = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    entries, blobs = {}, {}
+    for ident, (sc, a, arch) in shipped_entries().items():
+        profile_accelerator(sc, a, cache_dir=user, progress=progress)
+        key = cache_key(sc, a, arch)
+        name = cache_path(folder, key).name
+        for d in (user, SHIPPED_DIR):
+            if load_runs(d / name, key) is not None:
+                blobs[name] = (d / name).read_bytes()
+                break
+        else:  # pragma: no cover - profile_accelerator just saved it
+            raise RuntimeError(f"{ident}: no cache file after profiling")
+        entries[ident] = {"file": name, "fields": _field_digests(key)}
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in blobs.items():
+        if not (folder / name).exists() or (folder / name).read_bytes() != data:
+            atomic_write(folder / name, data)
+    for old in folder.glob("profile-*.npz"):
+        if old.name not in blobs:
+            old.unlink()
+    manifest = {"format": "mmsched-shipped-profiles/1", "entries": entries}
+    atomic_write(folder / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    return manifest
 
 
 class ProfiledBackend:
@@ -244,10 +410,13 @@ class ProfiledScenario:
 
 
 def profile_scenario(name_or_path: str | Scenario, *, compat: CompatFlags = _FIXED,
-                     cache_dir: str | os.PathLike | None | bool = None) -> ProfiledScenario:
+                     cache_dir: str | os.PathLike | None | bool = None,
+                     progress: bool = False,
+                     only_cached: bool = False) -> ProfiledScenario | None:
     """Load (and on first use profile) a scenario: a shipped name, a TOML path or a parsed
     `Scenario`. ``compat``: in Dysta-artifact compat mode times are float seconds.
-    ``cache_dir``: as `profile_accelerator` (``False``: no cache).
+    ``cache_dir``, ``progress``, ``only_cached`` (None unless every profile is cached or
+    shipped): as `profile_accelerator` (``False``: no cache).
 
     Raises InputError for a bad scenario file.
     """
@@ -256,7 +425,11 @@ def profile_scenario(name_or_path: str | Scenario, *, compat: CompatFlags = _FIX
     by_config: dict[str, tuple[ProfileRun, ...]] = {}
     for a, cfg in enumerate(sc.system):  # identical accelerators share one profile
         if repr(cfg) not in by_config:
-            by_config[repr(cfg)] = tuple(profile_accelerator(sc, a, cache_dir=cache_dir))
+            got = profile_accelerator(sc, a, cache_dir=cache_dir, progress=progress,
+                                      only_cached=only_cached)
+            if got is None:
+                return None
+            by_config[repr(cfg)] = tuple(got)
     runs = tuple(by_config[repr(cfg)] for cfg in sc.system)
     clock = sc.clock_hz
     static = tuple(static_tables_from_runs(r, samples=sc.profiling_samples, time_unit=unit,

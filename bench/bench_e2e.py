@@ -1,0 +1,137 @@
+"""End to end against the Dysta artifact: the same CSVs, the same nine runs, side by side.
+
+The command a new user runs on a folder of the artifact's CSVs, timed as a whole process
+(interpreter start, imports, CSV loading, the sweep, the table, the plots):
+
+    mmsched run --csv-dir DIR --policies dysta,prema,sdrm3 --rates 5 --slo 10 \\
+                --requests 1000 --seeds 3
+
+in the default (fixed) mode, with ``--no-plots``, and in ``--compat dysta-artifact`` mode
+(the artifact's semantics: its results must agree), against the artifact's own simulator on
+the same nine runs (``python simulator.py --csv_lat_dir DIR --schedule_method dysta prema
+sdrm3 --sample_per_sec 5 --lat_slo_mult 10 --num_sample 1000 --num_random_seeds 3``).
+Runs alternate between the tools (``REPEATS`` each); medians and ratios are printed and
+written to ``bench/results/e2e.json`` with the machine, the date and the commit.
+
+The artifact is not part of this project: ``DYSTA_ARTIFACT`` names a local clone of it (the
+folder holding ``dysta_scheduler/simulator.py``), ``DYSTA_ARTIFACT_PYTHON`` an interpreter
+with its dependencies (pandas, scipy, scikit-learn, matplotlib, brokenaxes; default: this
+one). Without ``DYSTA_ARTIFACT`` the benchmark says so and skips. The CSVs are generated
+(`_e2e_data.make_csv_set`: 12 files, 81,000 rows, the artifact's Eyeriss format) under the
+build folder; the folder name contains ``eyerissv2``, which is how the artifact picks the
+format.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from _e2e_data import make_csv_set
+
+from mmsched.hw.paths import atomic_write, build_dir
+
+HERE = Path(__file__).resolve().parent
+REPEATS = 3
+TARGET = 10.0
+ARGS = ["--policies", "dysta,prema,sdrm3", "--rates", "5", "--slo", "10", "--requests", "1000",
+        "--seeds", "3"]
+ARTIFACT_ARGS = ["--schedule_method", "dysta", "prema", "sdrm3", "--sample_per_sec", "5",
+                 "--lat_slo_mult", "10", "--num_sample", "1000", "--num_random_seeds", "3"]
+
+
+def _timed(cmd: list[str], cwd: Path) -> tuple[float, str]:
+    t0 = time.perf_counter()
+    res = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False,
+                         env={**os.environ, "MPLBACKEND": "Agg"})
+    wall = time.perf_counter() - t0
+    if res.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[:4])} ... failed ({res.returncode}):\n"
+                           f"{res.stderr[-2000:]}")
+    return wall, res.stdout
+
+
+def _artifact_violations(stdout: str) -> list[tuple[str, float]]:
+    return [(m.group(1), float(m.group(2))) for m in
+            re.finditer(r"Violation rate of\s+(\S+)\s+scheduling:\s*(\S+)", stdout)]
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=HERE, capture_output=True,
+                              text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def main() -> None:
+    clone = os.environ.get("DYSTA_ARTIFACT")
+    if not clone:
+        print("skipped: set DYSTA_ARTIFACT to a local clone of the Dysta artifact (the folder "
+              "holding dysta_scheduler/simulator.py) to compare against it")
+        return
+    sim_dir = Path(clone).expanduser() / "dysta_scheduler"
+    if not (sim_dir / "simulator.py").is_file():
+        print(f"skipped: no dysta_scheduler/simulator.py under DYSTA_ARTIFACT={clone}")
+        return
+    art_py = os.environ.get("DYSTA_ARTIFACT_PYTHON", sys.executable)
+    csv_dir = make_csv_set(build_dir() / "e2e_csv")
+    rows = sum(len(p.read_text().splitlines()) - 1 for p in csv_dir.glob("*.csv"))
+    mm = [sys.executable, "-m", "mmsched.sim", "run", "--csv-dir", str(csv_dir), *ARGS,
+          "--no-progress"]
+    variants = {"mmsched": [], "mmsched --no-plots": ["--no-plots"],
+                "mmsched --compat dysta-artifact": ["--compat", "dysta-artifact"]}
+    times: dict[str, list[float]] = {k: [] for k in [*variants, "artifact"]}
+    agree = None
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        for rep in range(REPEATS):
+            for name, extra in variants.items():
+                out = work / f"out{len(times[name])}"
+                wall, _ = _timed([*mm, *extra, "--out", str(out)], work)
+                times[name].append(wall)
+                if rep == 0 and "compat" in name:
+                    compat_out = out
+            wall, stdout = _timed([art_py, "simulator.py", "--csv_lat_dir", str(csv_dir),
+                                   *ARTIFACT_ARGS], sim_dir)
+            times["artifact"].append(wall)
+            if rep == 0:  # the artifact's 9 violation rates against mmsched's compat mode
+                theirs = _artifact_violations(stdout)
+                import csv
+
+                with open(compat_out / "summary.csv", newline="") as f:
+                    ours = {(r["policy"], int(r["seed"])): float(r["violation_rate"])
+                            for r in csv.DictReader(f)}
+                pols = ["dysta", "prema", "sdrm3"]
+                mine = [(p, ours[(p, s)]) for s in range(3) for p in pols]
+                agree = len(theirs) == 9 and all(
+                    a == b and abs(x - y) < 1e-12 for (a, x), (b, y) in zip(theirs, mine,
+                                                                               strict=True))
+    med = {k: statistics.median(v) for k, v in times.items()}
+    art = med["artifact"]
+    print(f"{rows} CSV rows in 12 files, 9 runs of 1000 requests; wall seconds, median of "
+          f"{REPEATS} (machine load average {os.getloadavg()[0]:.1f} at the end)")
+    print(f"  {'Dysta artifact':34s} {art:7.2f} s")
+    for k in variants:
+        print(f"  {k:34s} {med[k]:7.2f} s   {art / med[k]:5.1f}x faster  "
+              f"(target >= {TARGET:g}x: {'met' if art / med[k] >= TARGET else 'MISSED'})")
+    print(f"  compat-mode violation rates equal to the artifact's (9 runs): {agree}")
+    result = {"benchmark": "e2e", "date": datetime.now(UTC).isoformat(timespec="seconds"),
+              "commit": _commit(),
+              "machine": {"platform": platform.platform(), "python": platform.python_version(),
+                          "cpus": os.cpu_count(), "loadavg_end": os.getloadavg()},
+              "csv_rows": rows, "repeats": REPEATS, "command": ["mmsched", "run",
+                                                                "--csv-dir", "DIR", *ARGS],
+              "wall_s": times, "median_s": med,
+              "speedup_vs_artifact": {k: art / med[k] for k in variants},
+              "compat_agrees_with_artifact": agree}
+    atomic_write(HERE / "results" / "e2e.json", json.dumps(result, indent=1) + "\n")
