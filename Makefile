@@ -37,7 +37,7 @@ bench: install
 	$(PYTHON) bench/run.py
 
 lint:
-	ruff check hw sched sim tests bench
+	ruff check hw sched sim tests bench examples
 
 # import-linter reads packages from the file system; the editable install maps mmsched.* to the
 # three top folders through an import hook, so link them under build/ as a real mmsched tree.

@@ -19,6 +19,7 @@ import statistics
 import time
 
 import numpy as np
+from _results import write_results
 
 from mmsched.hw.cyclemodel.cycles import layer_counters
 from mmsched.hw.cyclemodel.host import operands
@@ -42,7 +43,7 @@ def _median_time(fn, repeats=REPEATS):
     return statistics.median(times), out
 
 
-def _model_inference(arch: str, cfg: AcceleratorConfig, pattern: str) -> None:
+def _model_inference(arch: str, cfg: AcceleratorConfig, pattern: str) -> dict:
     model = zoo.model(arch, pattern)
     masks = UniformMasks(act_density=0.5, seed=1)
     drawn = [masks.masks(model, i, 0) for i in range(model.num_layers)]
@@ -60,6 +61,10 @@ def _model_inference(arch: str, cfg: AcceleratorConfig, pattern: str) -> None:
           f"{cycles:>12,d} cycles ({cycles / cfg.clock_hz * 1e3:8.2f} ms at "
           f"{cfg.clock_hz / 1e6:.0f} MHz)  model {t_model:.3f} s (median of {REPEATS}), "
           f"with mask drawing {t_all:.3f} s")
+    return {"model": f"{arch}_{pattern}", "configuration": cfg.name,
+            "layers": model.num_layers, "cycles": int(cycles),
+            "latency ms": round(cycles / cfg.clock_hz * 1e3, 2),
+            "exact model s": round(t_model, 4), "with mask drawing s": round(t_all, 4)}
 
 
 def _gemm(cfg, m, n, k, seed=0):
@@ -86,19 +91,23 @@ def _compiler() -> str:
     return f"c++ = {run.stdout.splitlines()[0] if run.stdout else '?'}"
 
 
-def _rtl_rates() -> None:
-    from mmsched.sim.backends._rtl import run_gemm
+def _rtl_rates() -> list[dict]:
+    from mmsched.sim.rtl.backend import run_gemm
 
     cfg = ARRAY_16
     print(f"RTL backends on a {cfg.rows}x{cfg.cols} array (medians of 3 runs):", flush=True)
+    rows: list[dict] = []
 
     def report(name, rate, mrate, note):
         print(f"  {name:24s} {rate:>14,.0f} simulated cycles/s   exact model "
               f"{mrate:>16,.0f} cycles/s = {mrate / rate:>10,.0f}x   {note}", flush=True)
+        rows.append({"backend": name, "simulated cycles/s": round(rate),
+                     "exact model cycles/s": round(mrate),
+                     "model / RTL": round(mrate / rate), "note": note})
 
     # Verilator: a large GEMM
     try:
-        from mmsched.sim.backends.verilator import VerilatorDriver
+        from mmsched.sim.rtl.verilator import VerilatorDriver
 
         t0 = time.perf_counter()
         drv = VerilatorDriver(cfg)
@@ -121,11 +130,12 @@ def _rtl_rates() -> None:
         print(f"  verilator model compiled by: {_compiler()}", flush=True)
     except RuntimeError as e:
         print(f"verilator: skipped ({e})")
+        rows.append({"backend": "verilator", "note": f"skipped ({e})"})
     # Icarus via cocotb: a medium GEMM, one simulator launch per call
     try:
-        from mmsched.sim.backends.icarus import CocotbDriver
+        from mmsched.sim.rtl.icarus import IcarusDriver
 
-        drv = CocotbDriver(cfg, simulator="icarus")
+        drv = IcarusDriver(cfg)
         act, wm, a, b = _gemm(cfg, 64, 32, 64)
         rates = []
         for _ in range(3):
@@ -136,8 +146,9 @@ def _rtl_rates() -> None:
                "GEMM 64x32x64, simulator start included")
     except Exception as e:  # report and go on: the other backends still run
         print(f"icarus: skipped ({type(e).__name__}: {e})")
+        rows.append({"backend": "icarus (cocotb)", "note": f"skipped ({type(e).__name__})"})
     # Amaranth simulator: a small GEMM
-    from mmsched.sim.backends.amaranth_sim import AmaranthDriver
+    from mmsched.sim.rtl.amaranth import AmaranthDriver
 
     drv = AmaranthDriver(cfg)
     act, wm, a, b = _gemm(cfg, 16, 16, 32)
@@ -148,9 +159,10 @@ def _rtl_rates() -> None:
         rates.append((drv.cycles - c0) / (time.perf_counter() - s0))
     report("amaranth (pysim)", statistics.median(rates), _model_rate(cfg, act, wm),
            "GEMM 16x16x32")
+    return rows
 
 
-def _realism() -> None:
+def _realism() -> dict:
     """Dense mode vs SCALE-Sim's output-stationary formula, and cycles vs sparsity."""
     import dataclasses
 
@@ -159,12 +171,15 @@ def _realism() -> None:
     cfg = EYERISS_V2_LIKE
     dense = dataclasses.replace(cfg, dense=True)
     print(f"dense mode vs SCALE-Sim v2 OS (ceil(M/R) ceil(N/C) (K + R + C - 2)), {cfg.name}:")
+    vs_scalesim, vs_density, vs_pattern = [], [], []
     for m, n, k in ((3136, 64, 576), (784, 128, 1152), (196, 256, 2304), (49, 512, 4608),
                     (384, 768, 768), (12544, 64, 147)):
         ours = layer_counters(dense, np.ones((m, k), bool), np.ones((k, n), bool)).cycles
         ss = -(-m // cfg.rows) * -(-n // cfg.cols) * (k + cfg.rows + cfg.cols - 2)
         print(f"  M={m:5d} N={n:4d} K={k:4d}: ours {ours:>10,d}  SCALE-Sim {ss:>10,d}  "
               f"ratio {ours / ss:.3f}")
+        vs_scalesim.append({"M": m, "N": n, "K": k, "ours": int(ours), "SCALE-Sim OS": ss,
+                            "ratio": round(ours / ss, 3)})
     rng = np.random.default_rng(0)
     m, n, k = 784, 128, 1152
     print(f"cycles vs activation density (M={m} N={n} K={k}, dense weights), {cfg.name}:")
@@ -173,6 +188,8 @@ def _realism() -> None:
     for d in (1.0, 0.75, 0.5, 0.25, 0.1, 0.0):
         c = layer_counters(cfg, rng.random((m, k)) < d, wm).cycles
         print(f"  density {d:4.2f}: {c:>10,d} cycles ({c / base:.3f} of dense mode)")
+        vs_density.append({"activation density": d, "cycles": int(c),
+                           "of dense mode": round(c / base, 3)})
     print(f"cycles vs static weight pattern (same layer, activation density 0.5), {cfg.name}:")
     act = rng.random((m, k)) < 0.5
     for pat in ("dense", "unstructured50", "nm2of4", "block4-50", "filter50", "channel50"):
@@ -180,13 +197,31 @@ def _realism() -> None:
         c = layer_counters(cfg, act, w)
         print(f"  {pat:15s}: {c.cycles:>10,d} cycles ({c.cycles / base:.3f} of dense mode), "
               f"MACs issued {c.macs / c.dense_macs:.3f} of dense")
+        vs_pattern.append({"weight pattern": pat, "cycles": int(c.cycles),
+                           "of dense mode": round(c.cycles / base, 3),
+                           "MACs issued, of dense": round(c.macs / c.dense_macs, 3)})
+    return {
+        f"dense mode vs SCALE-Sim v2 OS formula ({cfg.name})": vs_scalesim,
+        f"cycles vs activation density (M={m} N={n} K={k}, dense weights, {cfg.name})":
+            vs_density,
+        f"cycles vs static weight pattern (same layer, activation density 0.5, {cfg.name})":
+            vs_pattern,
+    }
 
 
 def main() -> None:
-    _realism()
-    _model_inference("resnet50", EYERISS_V2_LIKE, "unstructured20")
-    _model_inference("bert", SANGER_LIKE, "dense")
-    _rtl_rates()
+    figures = _realism()
+    figures["exact model, one inference (uniform masks, activation density 0.5; median of "
+            f"{REPEATS})"] = [_model_inference("resnet50", EYERISS_V2_LIKE, "unstructured20"),
+                              _model_inference("bert", SANGER_LIKE, "dense")]
+    write_results("accel", figures, title="Accelerator: realism and speed "
+                  "(python bench/run.py accel)")  # written before the slow RTL part too
+    figures[f"RTL backends, {ARRAY_16.rows}x{ARRAY_16.cols} array (medians of 3)"] = \
+        _rtl_rates()
+    write_results("accel", figures, title="Accelerator: realism and speed "
+                  "(python bench/run.py accel)",
+                  notes="Simulated cycles per second depend on the machine's other load; the "
+                        "'C run loop' CPU figure is the least sensitive to it.")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""Co-simulation with the accelerator in RTL too (`mmsched.sim.cosim_system`): wall time and
-simulated cycles per second of whole runs of the ``cosim-tiny`` scenario with the scheduler
+"""Co-simulation with the accelerator in RTL too (`mmsched.sim.cosim.run_system_cosim`): wall
+time and simulated cycles per second of whole runs of the ``cosim-tiny`` scenario with the scheduler
 and the accelerator in one simulation, per simulator (medians of ``REPEATS`` runs; the first
 run of a configuration also builds it: its wall time is printed separately).
 
@@ -9,6 +9,8 @@ run of a configuration also builds it: its wall time is printed separately).
 import os
 import statistics
 import time
+
+from _results import write_results
 
 REPEATS = 3
 POINTS = (  # simulator, requests, task-table slots
@@ -20,10 +22,11 @@ POINTS = (  # simulator, requests, task-table slots
 
 def _inputs(requests: int):
     from mmsched.sched.policy import PolicyContext
-    from mmsched.sim.cosim_system import HeldoutMasks, tiny_scenario
+    from mmsched.sched.scenario import find_scenario
+    from mmsched.sim.cosim import HeldoutMasks
     from mmsched.sim.profiled import mask_source, profile_scenario
 
-    sc = tiny_scenario()
+    sc = find_scenario("cosim-tiny")
     loaded = profile_scenario(sc, cache_dir=False)
     wl = loaded.workloads(rates=sc.rates, slo=sc.slos[0], requests=requests, seed=2)[0]
     ctx = PolicyContext(tables=(loaded.static[0],), clock_hz=wl.clock_hz,
@@ -35,10 +38,11 @@ def _inputs(requests: int):
 def main() -> None:
     import tempfile
 
-    from mmsched.sim.cosim_system import run_system_cosim
+    from mmsched.sim.cosim import run_system_cosim
 
     print(f"{'simulator':10} {'requests':>8} {'S':>3} {'layers':>6} {'jobs':>5} "
           f"{'accel cyc':>9} {'sim cyc':>8} {'run s':>6} {'cycles/s':>9} {'1st wall s':>10}")
+    rows = []
     for sim, requests, slots in POINTS:
         sc, wl, ctx, masks = _inputs(requests)
         runs = []
@@ -47,7 +51,7 @@ def main() -> None:
                 t0 = time.perf_counter()
                 res = run_system_cosim(wl, masks, ctx, sc.system[0], simulator=sim,
                                        policy_overrides={"slots": slots},
-                                       build_dir=os.path.join(tmp, "system"))
+                                       run_dir=os.path.join(tmp, "system"))
                 runs.append((res, time.perf_counter() - t0 if i == 0 else None))
         first = runs[0][1]
         res = runs[0][0]
@@ -55,3 +59,13 @@ def main() -> None:
         print(f"{sim:10} {requests:8d} {slots:3d} {len(res.events):6d} {res.jobs:5d} "
               f"{res.accel_cycles:9d} {res.sim_cycles:8d} {run_s:6.2f} "
               f"{res.sim_cycles / run_s:9.0f} {first:10.1f}", flush=True)
+        rows.append({"simulator": sim, "requests": requests, "slots": slots,
+                     "layers": len(res.events), "jobs": res.jobs,
+                     "accelerator cycles": res.accel_cycles,
+                     "simulated cycles": res.sim_cycles, "run s (median)": round(run_s, 2),
+                     "simulated cycles/s": round(res.sim_cycles / run_s),
+                     "first run wall s (with build)": round(first, 1)})
+    write_results("cosim_system", {
+        f"cosim-tiny, scheduler and accelerator in one RTL simulation (medians of {REPEATS})":
+            rows}, title="Co-simulation with the accelerator in RTL (python bench/run.py "
+                         "cosim_system)")

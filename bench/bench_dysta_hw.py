@@ -16,8 +16,11 @@ synthesis.
    Yosys only and by default only up to LUT mapping, which already gives the final FF, CCU2C,
    MULT18X18D and DP16KD counts: it does not fit the device; ``MMSCHED_BENCH_SYNTH512_FULL=1``
    maps its LUTs too, which needs the native Yosys). Needs ``pip install -e .[synth]``. Logs
-   and reports stay in build/synth/dysta_s<S>/. Last recorded: README, "The Dysta hardware
-   scheduler".
+   and reports stay in build/synth/dysta_s<S>/.
+
+Each part writes its figures to its own file (``bench/results/dysta_hw_latency.json``,
+``_cosim``, ``_agreement``, ``_synth``; see ``docs/results.md``), so running one part leaves
+the others' last figures in place.
 
 Environment: ``MMSCHED_BENCH_FAST=1`` skips the S = 512 latency run and shortens part 3;
 ``MMSCHED_BENCH_PARTS=1,3`` runs only the listed parts (default all).
@@ -31,6 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from _results import write_results
 from eda import (
     ECP5_CELLS,
     cells,
@@ -57,15 +61,12 @@ FAST = os.environ.get("MMSCHED_BENCH_FAST") == "1"
 
 def decision_latency(slots: int, simulator: str) -> tuple[int, float]:
     """Cycles from DECIDE acceptance to its response, and the wall time of the measurement."""
-    from mmsched.sim.cosim import AmaranthSession, IcarusSession
+    from mmsched.sim.rtl.amaranth import AmaranthSession
+    from mmsched.sim.rtl.icarus import IcarusSession
 
     t0 = time.perf_counter()
     cfg = SchedulerConfig(slots=slots, models=1, patterns=1, layers=2)
-    if simulator == "amaranth":
-        s = AmaranthSession(cfg)
-    else:
-        s = IcarusSession(cfg, build_dir=ROOT / "build" / "bench_dysta" / f"lat{slots}",
-                          timeout_s=3600)
+    s = AmaranthSession(cfg) if simulator == "amaranth" else IcarusSession(cfg, timeout_s=3600)
     try:
         s.issue(pack_dysta_cmd(DystaOp.LOAD_LUT, model=0, pattern=0, layer=0, remaining=1000,
                                density=1 << 14))
@@ -86,7 +87,7 @@ def _inputs(name: str, rate: float, n: int, slo: float, seed: int):
         PolicyContext(tables=(st,), clock_hz=clk, time_unit="cycles")
 
 
-def agreement() -> None:
+def agreement() -> dict:
     print("3. dysta_hw (fixed point) vs float dysta: 1000 requests x 2 seeds per point; S = 64 "
           "(and S = 1024 at the overload points); full = ADMITs refused FULL (host FIFO)")
     print(f"   {'set':5s} {'rate':>4s} {'slo':>4s} {'S':>4s} {'pred':8s} {'agree%':>7s} "
@@ -99,6 +100,7 @@ def agreement() -> None:
     if FAST:
         points = points[::3]
     worst_v = worst_a = 0.0
+    rows = []
     runs = []
     for name, rate, slo in points:
         for pred in ("avg", "last-one") if (name, rate, slo) == points[0] else ("avg",):
@@ -135,11 +137,22 @@ def agreement() -> None:
               f"{100 * same / total:7.2f} {100 * fv:8.2f} {100 * hv:8.2f} {fa:8.3f} "
               f"{ha:8.3f} {100 * (ha - fa) / fa:7.2f} {full:5d} "
               f"{statistics.median(rates):9.0f}", flush=True)
+        rows.append({"set": name, "rate": rate, "slo": slo, "S": slots, "predictor": pred,
+                     "agreement %": round(100 * same / total, 2),
+                     "violation % float": round(100 * fv, 2),
+                     "violation % hw": round(100 * hv, 2), "ANTT float": round(fa, 3),
+                     "ANTT hw": round(ha, 3), "ANTT difference %": round(100 * (ha - fa) / fa, 2),
+                     "refused FULL": full,
+                     "hw decisions/s (median)": round(statistics.median(rates))})
     print(f"   points where the table never filled: worst |violation-rate difference| "
           f"{100 * worst_v:.2f} points, worst relative ANTT difference {100 * worst_a:.2f}%")
+    return {"dysta_hw vs float dysta, 1000 requests x 2 seeds (seeds 1, 2)": rows,
+            "where the table never filled": {
+                "worst violation-rate difference (points)": round(100 * worst_v, 2),
+                "worst relative ANTT difference %": round(100 * worst_a, 2)}}
 
 
-def cosim_speed() -> None:
+def cosim_speed() -> dict:
     from mmsched.sim.cosim import run_cosim
 
     print("2. co-simulated decisions/s (synthetic AttNN, 60 requests, S = 16, every response "
@@ -147,15 +160,23 @@ def cosim_speed() -> None:
     wl, be, ctx = _inputs("attnn", 30.0, 60, 10.0, 1)
     t0 = time.perf_counter()
     res = simulate(wl, make_policy("dysta_hw", ctx, slots=16), be)
-    print(f"   twin (pure Python)  {res.decisions / (time.perf_counter() - t0):10.0f} "
-          f"decisions/s")
+    twin = res.decisions / (time.perf_counter() - t0)
+    print(f"   twin (pure Python)  {twin:10.0f} decisions/s")
+    rows = [{"scheduler": "twin (pure Python)", "decisions/s": round(twin),
+             "decisions": res.decisions}]
     for sim in ("amaranth", "icarus", "verilator"):
         with tempfile.TemporaryDirectory() as d:
-            r = run_cosim(wl, be, ctx, simulator=sim, build_dir=d,
+            r = run_cosim(wl, be, ctx, simulator=sim, run_dir=d,
                           policy_overrides={"slots": 16})
         print(f"   {sim:18s}  {r.decisions_per_s:10.0f} decisions/s ({r.decisions} decisions, "
               f"{r.commands} commands, {r.rtl_cycles} cycles in {r.run_s:.1f} s; "
               f"{r.wall_s:.1f} s with the build)", flush=True)
+        rows.append({"scheduler": f"RTL on {sim}", "decisions/s": round(r.decisions_per_s),
+                     "decisions": r.decisions, "commands": r.commands,
+                     "RTL cycles": r.rtl_cycles, "run s": round(r.run_s, 2),
+                     "with build s": round(r.wall_s, 1)})
+    return {"co-simulated decisions per second (synthetic AttNN, 60 requests, S = 16, every "
+            "response checked against the twin)": rows}
 
 
 def _synth(slots: int, pnr: bool, *, premap: bool = False) -> str:
@@ -211,25 +232,45 @@ def main() -> None:
     if 1 in parts:
         print("1. decision latency (cycles, DECIDE accepted -> response) vs ceil(log2 S) + 4")
         sizes = [(16, "amaranth"), (64, "amaranth")] + ([] if FAST else [(512, "icarus")])
+        rows = []
         for slots, sim in sizes:
             lat, wall = decision_latency(slots, sim)
             target = (slots - 1).bit_length() + 4
             print(f"   S = {slots:3d} ({sim:8s}): {lat} cycles (target {target}; "
                   f"{'met' if lat <= target else 'MISSED'}; {wall:.0f} s incl. build)",
                   flush=True)
+            rows.append({"S": slots, "simulator": sim, "cycles": lat,
+                         "ceil(log2 S) + 4": target, "wall s incl. build": round(wall)})
+        write_results("dysta_hw_latency", {"decision latency (DECIDE accepted -> response), "
+                                           "measured on the RTL": rows},
+                      title="Dysta scheduler: decision latency (MMSCHED_BENCH_PARTS=1 python "
+                            "bench/run.py dysta_hw)")
     if 2 in parts:
-        cosim_speed()
+        write_results("dysta_hw_cosim", cosim_speed(),
+                      title="Dysta scheduler: co-simulated decisions per second "
+                            "(MMSCHED_BENCH_PARTS=2 python bench/run.py dysta_hw)")
     if 3 in parts:
-        agreement()
+        write_results("dysta_hw_agreement", agreement(),
+                      title="dysta_hw against float dysta (MMSCHED_BENCH_PARTS=3 python "
+                            "bench/run.py dysta_hw)")
     if 4 not in parts:
         return
     if os.environ.get("MMSCHED_BENCH_SYNTH") == "1":
         print("4. synthesis (Yosys synth_ecp5; nextpnr-ecp5 out of context, LFE5U-85F)")
         sizes = os.environ.get("MMSCHED_BENCH_SYNTH_SLOTS", "16,64")
         full512 = os.environ.get("MMSCHED_BENCH_SYNTH512_FULL") == "1"
+        lines = []
         for slots in (int(x) for x in sizes.split(",")):
-            print(_synth(slots, pnr=slots <= 64, premap=slots > 64 and not full512),
-                  flush=True)
+            line = _synth(slots, pnr=slots <= 64, premap=slots > 64 and not full512)
+            print(line, flush=True)
+            lines.append({"S": slots, "summary": line.strip()})
+        write_results("dysta_hw_synth", {"Yosys synth_ecp5 and nextpnr-ecp5 (LFE5U-85F, out "
+                                         "of context)": lines},
+                      title="Dysta scheduler: synthesis (MMSCHED_BENCH_SYNTH=1 "
+                            "MMSCHED_BENCH_PARTS=4 python bench/run.py dysta_hw)",
+                      commands=["MMSCHED_BENCH_SYNTH=1 MMSCHED_BENCH_PARTS=4 "
+                                f"MMSCHED_BENCH_SYNTH_SLOTS={sizes} python bench/run.py "
+                                "dysta_hw"])
     else:
         print("4. synthesis skipped (MMSCHED_BENCH_SYNTH=1 to run it; slow)")
 

@@ -11,7 +11,8 @@ in the default (fixed) mode, with ``--no-plots``, and in ``--compat dysta-artifa
 the same nine runs (``python simulator.py --csv_lat_dir DIR --schedule_method dysta prema
 sdrm3 --sample_per_sec 5 --lat_slo_mult 10 --num_sample 1000 --num_random_seeds 3``).
 Runs alternate between the tools (``REPEATS`` each); medians and ratios are printed and
-written to ``bench/results/e2e.json`` with the machine, the date and the commit.
+written to ``bench/results/e2e.json`` (`_results.write_results`: with the machine, the date and
+the commit).
 
 The artifact is not part of this project: ``DYSTA_ARTIFACT`` names a local clone of it (the
 folder holding ``dysta_scheduler/simulator.py``), ``DYSTA_ARTIFACT_PYTHON`` an interpreter
@@ -24,21 +25,19 @@ format.
 
 from __future__ import annotations
 
-import json
 import os
-import platform
 import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from _e2e_data import make_csv_set
+from _results import write_results
 
-from mmsched.hw.paths import atomic_write, build_dir
+from mmsched.hw.paths import build_dir
 
 HERE = Path(__file__).resolve().parent
 REPEATS = 3
@@ -63,14 +62,6 @@ def _timed(cmd: list[str], cwd: Path) -> tuple[float, str]:
 def _artifact_violations(stdout: str) -> list[tuple[str, float]]:
     return [(m.group(1), float(m.group(2))) for m in
             re.finditer(r"Violation rate of\s+(\S+)\s+scheduling:\s*(\S+)", stdout)]
-
-
-def _commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=HERE, capture_output=True,
-                              text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def main() -> None:
@@ -125,13 +116,18 @@ def main() -> None:
         print(f"  {k:34s} {med[k]:7.2f} s   {art / med[k]:5.1f}x faster  "
               f"(target >= {TARGET:g}x: {'met' if art / med[k] >= TARGET else 'MISSED'})")
     print(f"  compat-mode violation rates equal to the artifact's (9 runs): {agree}")
-    result = {"benchmark": "e2e", "date": datetime.now(UTC).isoformat(timespec="seconds"),
-              "commit": _commit(),
-              "machine": {"platform": platform.platform(), "python": platform.python_version(),
-                          "cpus": os.cpu_count(), "loadavg_end": os.getloadavg()},
-              "csv_rows": rows, "repeats": REPEATS, "command": ["mmsched", "run",
-                                                                "--csv-dir", "DIR", *ARGS],
-              "wall_s": times, "median_s": med,
-              "speedup_vs_artifact": {k: art / med[k] for k in variants},
-              "compat_agrees_with_artifact": agree}
-    atomic_write(HERE / "results" / "e2e.json", json.dumps(result, indent=1) + "\n")
+    rows_out = [{"tool": "Dysta artifact (its simulator.py)", "median_s": round(art, 2),
+                 "runs_s": [round(t, 2) for t in times["artifact"]], "speedup": 1.0}]
+    rows_out += [{"tool": k, "median_s": round(med[k], 2),
+                  "runs_s": [round(t, 2) for t in times[k]], "speedup": round(art / med[k], 1)}
+                 for k in variants]
+    write_results("e2e", {f"end to end, {rows} CSV rows, 9 runs x 1000 requests, wall "
+                          f"seconds (median of {REPEATS})": rows_out,
+                          "compat-mode violation rates equal to the artifact's":
+                          bool(agree),
+                          "load average at the end": round(os.getloadavg()[0], 1)},
+                  title="mmsched against the Dysta artifact, end to end (python bench/run.py "
+                        "e2e)",
+                  commands=["mmsched run --csv-dir DIR " + " ".join(ARGS),
+                            "python simulator.py --csv_lat_dir DIR " + " ".join(ARTIFACT_ARGS)],
+                  notes=f"target >= {TARGET:g}x; wall times count the machine's other load")

@@ -19,6 +19,8 @@ from __future__ import annotations
 import statistics
 import time
 
+from _results import write_results
+
 from mmsched.sched import synthetic
 from mmsched.sched.compat import CompatFlags
 from mmsched.sched.policy import PolicyContext, make_policy, policy_names
@@ -67,11 +69,16 @@ def main() -> None:
     print(f"{'policy':14s}" + "".join(f"{'load ' + str(load):>26s}" for load in LOADS))
     workloads = [poisson_workload(tables, rate=load / iso_s, num_requests=REQUESTS, slo=10.0,
                                 seed=1, clock_hz=clock, static=st) for load in LOADS]
+    rows = []
     for name in names:
         cells = []
-        for wl in workloads:
+        row = {"policy": name}
+        for load, wl in zip(LOADS, workloads, strict=True):
             dec, wall, cpu = _time(wl, name, st, backend, clock)
             cells.append(f"{dec / wall:>12,.0f} ;{dec / cpu:>11,.0f}")
+            row[f"load {load} wall/s"] = round(dec / wall)
+            row[f"load {load} CPU/s"] = round(dec / cpu)
+        rows.append(row)
         print(f"{name:14s}" + "".join(f"{c:>26s}" for c in cells), flush=True)
     # Compat mode (float seconds, the artifact's arithmetic), dysta and sdrm3 at load 0.9.
     compat = CompatFlags.dysta_artifact()
@@ -79,6 +86,7 @@ def main() -> None:
     backend_s = TableBackend(tables, "seconds", clock)
     wl = poisson_workload(tables, rate=round(0.9 / iso_s), num_requests=REQUESTS, slo=10.0,
                         seed=1, compat=compat, clock_hz=clock, static=st_s)
+    compat_rows = []
     for name in ("dysta", "sdrm3"):
         walls = []
         for _ in range(REPEATS):
@@ -90,6 +98,9 @@ def main() -> None:
             walls.append(time.perf_counter() - t0)
         print(f"compat mode, {name} at load ~0.9 (rate {round(0.9 / iso_s)}): "
               f"{res.decisions / statistics.median(walls):,.0f} decisions/s (wall)")
+        compat_rows.append({"policy": name, "rate": round(0.9 / iso_s),
+                            "decisions/s (wall)": round(res.decisions
+                                                        / statistics.median(walls))})
     cpu_total = 0.0
     decisions = 0
     for set_name, points in SWEEP_POINTS.items():
@@ -107,3 +118,16 @@ def main() -> None:
     print(f"figure sweep, engine only, one seed: {runs} unique runs, {decisions:,} decisions, "
           f"CPU {cpu_total:.1f} s ({decisions / cpu_total:,.0f} decisions/s); x5 seeds / 2 "
           f"workers ~ {cpu_total * 5 / 2:.0f} s wall on 2 idle cores (target < 60 s)")
+    write_results("engine", {
+        "setup": {"workload": "synthetic CNN set, fixed mode, one accelerator",
+                  "requests": REQUESTS, "slo": 10.0, "repeats (median)": REPEATS,
+                  "mean isolated latency ms": round(iso_s * 1e3, 2)},
+        "decisions per second by policy and offered load": rows,
+        "compat mode (dysta-artifact), load ~0.9": compat_rows,
+        "figure sweep, engine only, one seed": {
+            "unique runs": runs, "decisions": decisions, "CPU s": round(cpu_total, 1),
+            "decisions per CPU second": round(decisions / cpu_total),
+            "estimated wall s for 5 seeds on 2 idle cores": round(cpu_total * 5 / 2)},
+    }, title="Engine speed (python bench/run.py engine)",
+        notes="A decision is one Policy.select call (one per executed layer). Wall-clock "
+              "rates depend on the machine's other load; CPU-time rates less so.")

@@ -19,6 +19,8 @@ import resource
 import statistics
 import time
 
+from _results import write_results
+
 from mmsched.sim.experiment import Recipe, Sweep, WorkloadSource, run_sweep
 
 POLICIES = ("fcfs", "sjf", "prema", "planaria", "sdrm3", "dysta_oracle", "dysta")
@@ -41,7 +43,7 @@ def figure_sweep(*, requests: int = 1000, seeds: int = 5, compat: str = "fixed")
                  compat=compat)
 
 
-def _measure(sweep: Sweep, repeats: int) -> None:
+def _measure(sweep: Sweep, repeats: int) -> dict:
     walls, cpus = [], []
     for _ in range(repeats):
         cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -61,9 +63,19 @@ def _measure(sweep: Sweep, repeats: int) -> None:
           f"  {decisions / wall:,.0f} decisions/s  target < 60 s: "
           f"{'met' if wall < 60 else 'MISSED'} (wall counts other load on the machine; "
           f"worker CPU / {JOBS} is about the wall time on an idle machine)")
+    return {"mode": sweep.compat, "runs": sweep.runs,
+            "runs simulated": len(simulated) * len(POLICIES), "decisions": decisions,
+            "jobs": JOBS, "wall s (median)": round(wall, 1), "repeats": repeats,
+            "worker CPU s (median)": round(statistics.median(cpus), 1),
+            "decisions/s (wall)": round(decisions / wall)}
 
 
 def main() -> None:
-    _measure(figure_sweep(), REPEATS)
+    rows = [_measure(figure_sweep(), REPEATS)]
     # the artifact's semantics bit for bit (its simulator: ~7.7 min for this sweep)
-    _measure(figure_sweep(compat="dysta-artifact"), 1)
+    rows.append(_measure(figure_sweep(compat="dysta-artifact"), 1))
+    write_results("sweep", {"Dysta figure sweep (Fig. 12-15), synthetic sets, "
+                            f"{len(POLICIES)} policies, 1000 requests x 5 seeds": rows},
+                  title="Full Dysta figure sweep (python bench/run.py sweep)",
+                  notes="Wall time counts the machine's other load; worker CPU time / jobs is "
+                        "about the wall time on an idle machine.")

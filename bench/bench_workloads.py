@@ -11,6 +11,8 @@ import statistics
 import tempfile
 import time
 
+from _results import write_results
+
 
 def _inference_times(arch, pattern, cfg, samples=(0, 1, 2)):
     from mmsched.sched import zoo
@@ -41,6 +43,7 @@ def main() -> None:
     print("cycle model per request (one inference; medians of 3 samples)")
     print(f"  {'model':<28} {'engine':<16} {'masks s':>8} {'cycle model s':>14} "
           f"{'latency ms':>11}")
+    rows = []
     for arch, pattern, cfg in (("resnet50", "unstructured20", EYERISS_V2_LIKE),
                                ("vgg16", "unstructured20", EYERISS_V2_LIKE),
                                ("mobilenetv1", "unstructured20", EYERISS_V2_LIKE),
@@ -51,6 +54,9 @@ def main() -> None:
         mt, ct, cyc = _inference_times(arch, pattern, cfg)
         print(f"  {arch + '_' + pattern:<28} {cfg.name:<16} {mt:8.2f} {ct:14.3f} "
               f"{cyc / cfg.clock_hz * 1e3:11.2f}", flush=True)
+        rows.append({"model": f"{arch}_{pattern}", "configuration": cfg.name,
+                     "mask generation s": round(mt, 3), "cycle model s": round(ct, 4),
+                     "latency ms": round(cyc / cfg.clock_hz * 1e3, 2)})
     with tempfile.TemporaryDirectory() as cache:
         t0 = time.perf_counter()
         ls = profile_scenario("dysta-cnn", cache_dir=cache)
@@ -62,3 +68,11 @@ def main() -> None:
     print(f"scenario dysta-cnn ({keys} model keys x {samples} samples): cold build "
           f"{cold:.1f} s ({cold / (keys * samples):.2f} s per model-sample), warm load "
           f"{warm:.2f} s")
+    write_results("workloads", {
+        "cycle model per request (one inference, realistic masks; median of 3 samples)": rows,
+        "scenario build, dysta-cnn": {
+            "model keys": keys, "samples": samples, "cold build s": round(cold, 1),
+            "cold s per model-sample": round(cold / (keys * samples), 2),
+            "warm load s": round(warm, 2)},
+    }, title="Workloads: cycle model per request, scenario build (python bench/run.py "
+             "workloads)")

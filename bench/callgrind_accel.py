@@ -3,7 +3,7 @@
 Run: ``python bench/callgrind_accel.py`` (needs valgrind; not part of ``bench/run.py``: it
 takes a minute or two). A noisy, shared machine changes cycles per second from run to run;
 the instruction count of the Verilated model per simulated cycle does not, so this is how
-an RTL change's effect on Verilator's speed is compared (README, accelerator "Speed"). It
+an RTL change's effect on Verilator's speed is compared (docs/results.md, "accel"). It
 runs one GEMM (256x128x128 of `bench_accel`'s 16x16 array, 16,755 cycles) under callgrind
 in a child process and prints the instructions of the model's library (libaccel.so: the
 Verilated eval functions and the C harness) per simulated cycle, the eval functions that
@@ -27,8 +27,8 @@ CHILD = """
 import importlib.util, sys
 spec = importlib.util.spec_from_file_location("ba", sys.argv[1])
 ba = importlib.util.module_from_spec(spec); spec.loader.exec_module(ba)
-from mmsched.sim.backends._rtl import run_gemm
-from mmsched.sim.backends.verilator import VerilatorDriver
+from mmsched.sim.rtl.backend import run_gemm
+from mmsched.sim.rtl.verilator import VerilatorDriver
 drv = VerilatorDriver(ba.ARRAY_16)
 act, wm, a, b = ba._gemm(ba.ARRAY_16, 256, 128, 128)
 run_gemm(ba.ARRAY_16, drv, a, b)
@@ -44,10 +44,10 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     py = os.path.realpath(sys.executable)  # a pyenv shim would hide the interpreter
     # build (or find) the library outside callgrind first
-    subprocess.run([py, "-c", "from mmsched.sim.backends.verilator import build_library; "
+    subprocess.run([py, "-c", "from mmsched.sim.rtl.build import verilator_library; "
                     f"import importlib.util as u; s = u.spec_from_file_location('ba', "
                     f"{str(HERE / 'bench_accel.py')!r}); m = u.module_from_spec(s); "
-                    "s.loader.exec_module(m); build_library(m.ARRAY_16)"],
+                    "s.loader.exec_module(m); verilator_library('accelerator', m.ARRAY_16)"],
                    check=True, cwd=tempfile.gettempdir())
     with tempfile.TemporaryDirectory() as d:
         out = Path(d) / "callgrind.out"

@@ -9,8 +9,10 @@ netlist in which the PE multipliers of as many whole array rows as fit (with the
 multipliers) stay on MULT18X18D and the rest are built from LUTs (`hybrid_front`); its figures
 are reported beside the all-DSP ones as ``ecp5_pnr``. Tools from PyPI (``pip install -e
 .[synth]``; `eda`): Yosys 0.70 native (pyosys) or WebAssembly, nextpnr-ecp5 WebAssembly.
-Results are printed and written to build/synth/results.json after every step; tool logs stay
-in build/synth/<config>/.
+Results are printed and written to build/synth/results.json after every step (tool logs stay
+in build/synth/<config>/); at the end the table of every configuration in results.json goes to
+``bench/results/synth.json`` (`_results.write_results`), from which ``bench/report.py`` builds
+docs/results.md.
 
 Usage: ``python bench/synth.py [--configs 8x8,16x16,192pe] [--no-pnr] [--reuse]
 [--router router1|router2] [--timeout S]``
@@ -22,6 +24,7 @@ import argparse
 import dataclasses
 import hashlib
 import json
+import sys
 
 from eda import (
     ECP5_85F,
@@ -35,7 +38,7 @@ from eda import (
     yosys_name,
 )
 
-from mmsched.hw.accel.build import TOP_NAME, write_verilog
+from mmsched.hw.accel import TOP_NAME, accelerator_verilog
 from mmsched.hw.paths import atomic_write, build_dir
 from mmsched.hw.spec import EYERISS_V2_LIKE, AcceleratorConfig
 
@@ -80,7 +83,9 @@ def synth_one(name: str, cfg: AcceleratorConfig, *, pnr: bool, timeout: float,
     ECP5 netlists of an earlier run from the same Verilog and scripts (`ecp5_netlist`)."""
     out = build_dir() / "synth" / name
     out.mkdir(parents=True, exist_ok=True)
-    vpath = write_verilog(cfg, out)
+    vpath = out / f"{TOP_NAME}.v"  # Amaranth's text as is (no simulator fixes)
+    (out / f"{TOP_NAME}.json").write_text(json.dumps(cfg.to_dict(), indent=1))
+    vpath.write_text(accelerator_verilog(cfg))
     verilog = vpath.read_bytes()
     res: dict = {"config": name, "pes": cfg.pes, "rows": cfg.rows, "cols": cfg.cols,
                  "yosys": yosys_name(), "verilog_sha256": hashlib.sha256(verilog).hexdigest()}
@@ -153,7 +158,28 @@ def _fmax(r: dict) -> str:
             f"{r['fmax_placed_mhz']} MHz{kept}")
 
 
+def summary_row(r: dict) -> dict:
+    """One configuration's figures for bench/results/synth.json (a flat table row)."""
+    e, x = r["ecp5"], r.get("xc7", {})
+    row = {"config": r["config"], "PEs": r["pes"], "yosys": r.get("yosys"),
+           "ECP5 LUT4": e["LUT4"], "ECP5 CCU2C": e["CCU2C"], "ECP5 FF": e["FF"],
+           "MULT18X18D": e["MULT18"], "DP16KD": e["BRAM"], "DPR16X4": e["LUTRAM"],
+           "LUT mapper": e.get("mapper"), "XC7 LUT": x.get("LUT"), "XC7 FF": x.get("FF"),
+           "DSP48E1": x.get("DSP"), "RAMB": x.get("BRAM"), "XC7 LUTRAM/SRL": x.get("LUTRAM")}
+    if "ecp5_pnr" in r:
+        q = r["ecp5_pnr"]
+        row.update({"placed netlist": q["variant"], "placed LUT4": q["LUT4"],
+                    "placed CCU2C": q["CCU2C"], "placed MULT18X18D": q["MULT18"]})
+    if "pnr_seconds" in r:
+        row.update({"Fmax MHz": r["fmax_mhz"],
+                    "estimated after placement MHz": r["fmax_placed_mhz"],
+                    "router": r.get("router"), "place and route s": r["pnr_seconds"]})
+    return row
+
+
 def main(argv: list[str] | None = None) -> int:
+    from _results import write_results  # here: tests load this file without bench/ on the path
+
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--configs", default="8x8,16x16,192pe")
     p.add_argument("--no-pnr", action="store_true", help="skip nextpnr (Fmax)")
@@ -202,6 +228,11 @@ def main(argv: list[str] | None = None) -> int:
                   f"{q['MULT18']:4d} MULT18 {q['BRAM']:4d} DP16KD {q['LUTRAM']:5d} DPR16X4 "
                   f"({q['mapper']})",
                   flush=True)
+    write_results("synth", {"accelerator, per configuration (Yosys synth_ecp5 and "
+                            "synth_xilinx; nextpnr-ecp5 LFE5U-85F, out of context, --freq 100)":
+                            [summary_row(r) for r in entries().values()]},
+                  title="Accelerator synthesis (python bench/synth.py)",
+                  commands=["python bench/synth.py " + " ".join(argv or sys.argv[1:])])
     return 0
 
 

@@ -197,13 +197,10 @@ class DystaSystem(wiring.Component):
 
 
 def system_verilog(scheduler: SchedulerConfig, accelerators: tuple[AcceleratorConfig, ...], *,
-                   name: str = "dysta_system", icarus_fix: bool = True) -> str:
-    """Verilog of `DystaSystem` (with the scheduler's Icarus time-0 fix unless
-    ``icarus_fix`` is False, as for Verilator)."""
+                   name: str = "dysta_system") -> str:
+    """Verilog of `DystaSystem`, as Amaranth writes it (`mmsched.sim.rtl.build` adds the
+    Icarus time-0 fix for simulation)."""
     from amaranth.back import verilog
 
-    from .dysta.scheduler import _icarus_time0_fix
-
-    text = verilog.convert(DystaSystem(scheduler=scheduler, accelerators=accelerators),
+    return verilog.convert(DystaSystem(scheduler=scheduler, accelerators=accelerators),
                            name=name)
-    return _icarus_time0_fix(text) if icarus_fix else text

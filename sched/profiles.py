@@ -223,18 +223,19 @@ SEQ384_ARCHS = ("bert",)
 """Zoo transformers the benchmark runs at sequence 384 (the others at 128)."""
 
 
+def default_profile_name(arch: str, family: str) -> str:
+    """The shipped profile a model takes by default: CNNs ``mobilenetv2-relu6``, transformers
+    MiniLM at their benchmark sequence length (``minilm-l6-s384`` for `SEQ384_ARCHS`, else
+    ``minilm-l6-s128``); docs/workloads.md, "Real dynamic sparsity"."""
+    if family == "attention":
+        return f"minilm-l6-s{384 if arch in SEQ384_ARCHS else 128}"
+    return "mobilenetv2-relu6"
+
+
 def default_profile_stats(archs: Sequence[str] | None = None) -> ProfileStats:
-    """Shipped profiles per family: CNNs -> ``mobilenetv2-relu6``, transformers -> MiniLM at
-    their benchmark sequence length (``minilm-l6-s384`` for `SEQ384_ARCHS`, else
-    ``minilm-l6-s128``); see README "Workloads"."""
+    """`default_profile_name` of every zoo architecture (or of ``archs``)."""
     from . import zoo
 
-    cnn = builtin_profile("mobilenetv2-relu6")
-    att = {n: builtin_profile(f"minilm-l6-s{n}") for n in (128, 384)}
-    profiles = {}
-    for arch in archs if archs is not None else zoo.arch_names():
-        if zoo.arch_info(arch).family == "attention":
-            profiles[arch] = att[384 if arch in SEQ384_ARCHS else 128]
-        else:
-            profiles[arch] = cnn
-    return ProfileStats(profiles)
+    names = archs if archs is not None else zoo.arch_names()
+    return ProfileStats({a: builtin_profile(default_profile_name(a, zoo.arch_info(a).family))
+                         for a in names})

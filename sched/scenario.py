@@ -157,8 +157,8 @@ def _type_name(v: object) -> str:
 
 
 class _Reader:
-    def __init__(self, src: str, doc: dict) -> None:
-        self.src, self.doc = src, doc
+    def __init__(self, src: str, doc: dict, base=None) -> None:
+        self.src, self.doc, self.base = src, doc, base
 
     def fail(self, where: str, expected: str, found: object) -> InputError:
         return InputError(self.src, where, expected, found if isinstance(found, str)
@@ -226,13 +226,16 @@ def _accelerator(r: _Reader, v: object, where: str):
         raise r.fail(where, "a valid accelerator configuration", str(e)) from None
 
 
-def parse_scenario(doc: dict, source: str) -> Scenario:
-    """Validate a parsed TOML document (module docstring); InputError on the first problem."""
+def parse_scenario(doc: dict, source: str, *, base=None) -> Scenario:
+    """Validate a parsed TOML document (module docstring); InputError on the first problem.
+
+    ``base``: the folder relative model files are read from (a path or an
+    `importlib.resources` Traversable); default the folder of ``source``."""
     from . import zoo
     from .patterns import parse_pattern
     from .profiles import builtin_profile_names
 
-    r = _Reader(source, doc)
+    r = _Reader(source, doc, base)
     unknown = sorted(set(doc) - _TOP)
     if unknown:
         raise r.fail(unknown[0], f"a scenario field ({', '.join(sorted(_TOP))})",
@@ -389,26 +392,38 @@ def _import_model(r: _Reader, fname: str, where: str) -> tuple[tuple, str]:
     """Layers of a model file (relative to the scenario file's folder) and its stem name.
 
     Errors inside the model file come from its importer (`InputError` naming that file and
-    its line or field); a wrong extension names the scenario field."""
+    its line or field); a wrong extension names the scenario field. A shipped scenario's
+    files are read through `importlib.resources` (``r.base``), so they resolve inside the
+    installed package, zipped or not."""
     import re
 
     path = Path(fname)
-    if not path.is_absolute() and r.src and not r.src.startswith("<"):
-        path = Path(r.src).parent / path
     stem = re.sub(r"[^a-z0-9-]", "", path.stem.lower()) or "imported"
-    if path.suffix.lower() == ".onnx":
+    suffix = path.suffix.lower()
+    if suffix not in (".onnx", ".csv"):
+        raise r.fail(where, "an .onnx model or a SCALE-Sim topology .csv", repr(fname))
+    if path.is_absolute():
+        return _load_model(path, suffix, stem), stem
+    if r.base is not None:
+        with resources.as_file(r.base.joinpath(*path.parts)) as p:
+            return _load_model(p, suffix, stem), stem
+    if r.src and not r.src.startswith("<"):
+        path = Path(r.src).parent / path
+    return _load_model(path, suffix, stem), stem
+
+
+def _load_model(path: Path, suffix: str, stem: str) -> tuple:
+    if suffix == ".onnx":
         from .onnx_import import load_onnx
 
-        return load_onnx(path, name=stem).layers, stem
-    if path.suffix.lower() == ".csv":
-        from .topology import load_topology
+        return load_onnx(path, name=stem).layers
+    from .topology import load_topology
 
-        return load_topology(path, name=stem).layers, stem
-    raise r.fail(where, "an .onnx model or a SCALE-Sim topology .csv", repr(fname))
+    return load_topology(path, name=stem).layers
 
 
-def load_scenario_file(path: str | Path) -> Scenario:
-    """Read and validate a scenario TOML file."""
+def load_scenario_file(path: str | Path, *, base=None) -> Scenario:
+    """Read and validate a scenario TOML file (``base``: see `parse_scenario`)."""
     src = str(path)
     try:
         text = Path(path).read_bytes().decode("utf-8")
@@ -420,7 +435,7 @@ def load_scenario_file(path: str | Path) -> Scenario:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise InputError(src, "", "TOML", str(e)) from None
-    return parse_scenario(doc, src)
+    return parse_scenario(doc, src, base=base)
 
 
 def _builtin_dir():
@@ -456,7 +471,7 @@ def _find(name_or_path: str, option: str) -> Scenario:
     f = _builtin_dir().joinpath(f"{name_or_path}.toml")
     if f.is_file():
         with resources.as_file(f) as p:
-            sc = load_scenario_file(p)
+            sc = load_scenario_file(p, base=_builtin_dir())
         return sc
     if name_or_path.endswith(".toml") or "/" in name_or_path or Path(name_or_path).exists():
         return load_scenario_file(name_or_path)

@@ -1,18 +1,19 @@
 """``mmsched cosim``: one scheduling run with the Dysta scheduler RTL in the loop.
 
 The ``dysta_hw`` policy's scheduler is the generated hardware on an RTL simulator (Amaranth's,
-Icarus under cocotb, or Verilator through ctypes); by default (``--accel model``) the
-accelerator stays on the workload's timing backend (latency tables or the exact cycle model:
-time advances one layer at a time). Every RTL response is checked against the bit-exact twin
-(``--no-check`` skips it). The pure-Python ``dysta_hw`` run and the float ``dysta`` run of the
-same workload are printed alongside, in the table `mmsched run` prints, with whether the
-per-request finish times are identical.
+Icarus under cocotb, or Verilator through ctypes; `mmsched.sim.rtl`): Verilator when it is
+installed, else Icarus (the choice is printed on stderr; ``--sim`` overrides). By default
+(``--accel model``) the accelerator stays on the workload's timing backend (latency tables or
+the exact cycle model: time advances one layer at a time). Every RTL response is checked
+against the bit-exact twin (``--no-check`` skips it). The pure-Python ``dysta_hw`` run and the
+float ``dysta`` run of the same workload are printed alongside, in the table `mmsched run`
+prints, with whether the per-request finish times are identical.
 
 ``--accel rtl`` runs the accelerator in RTL too: the scheduler and the accelerator in ONE
-simulation of the system top (`mmsched.sim.cosim_system`, ``--sim verilator``, or
+simulation of the system top (`mmsched.sim.cosim.run_system_cosim`; Verilator, or
 ``amaranth`` or ``icarus`` for tiny runs), each layer executed on the request's own masks,
 the scheduler fed by the accelerator's monitor. It needs a scenario of GEMM layers and a
-small run: ``--scenario cosim-tiny`` is built in for it; a run whose estimated wall time
+small run: the shipped scenario ``cosim-tiny`` is made for it; a run whose estimated wall time
 exceeds ``--rtl-budget-s`` is refused with the estimate. Its row is printed with the
 exact-model co-simulation's.
 
@@ -52,13 +53,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", metavar="N", default="1", help="seed (default 1)")
     p.add_argument("--clock-mhz", metavar="F", help="engine clock (default per scenario)")
     p.add_argument("--sim", choices=("amaranth", "icarus", "verilator"),
-                   help="RTL simulator (default icarus, with --accel rtl verilator; "
+                   help="RTL simulator (default verilator when installed, else icarus; "
                         "verilator is the fastest after a one-off build)")
     p.add_argument("--accel", metavar="MODE", default="model",
                    help="the accelerator: 'model' (default: its exact cycle model or the "
                         "workload's latency table, one step per layer) or 'rtl' (the "
                         "accelerator RTL in the same simulation as the scheduler, the "
-                        "system top; --sim verilator, or amaranth or icarus for tiny runs; "
+                        "system top; verilator, or amaranth or icarus for tiny runs; "
                         "small scenarios such as --scenario cosim-tiny)")
     p.add_argument("--rtl-budget-s", metavar="S", default="300",
                    help="with --accel rtl: refuse runs estimated to take longer than S "
@@ -72,8 +73,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "the float dysta policy) or one cycle (time-unit)")
     p.add_argument("--no-check", action="store_true",
                    help="do not check every RTL response against the twin")
-    p.add_argument("--build-dir", metavar="DIR", default="build/cosim",
-                   help="Verilog, simulator builds (default build/cosim)")
+    p.add_argument("--run-dir", metavar="DIR",
+                   help="simulator logs and waveforms (default: a temporary folder in the "
+                        "build folder, removed after a clean run; simulator builds are "
+                        "cached in $MMSCHED_BUILD_DIR)")
     p.add_argument("--vcd", metavar="FILE", help="write a VCD of the first --wave-commands "
                    "command words (Amaranth replay); with --accel rtl (--sim amaranth): of "
                    "the whole system simulation")
@@ -94,7 +97,8 @@ def _num(option: str, text: str, conv=float, minimum=None):
 
 def _workload(args, requests: int | None, accel: str):
     """(workload, static tables, timing backend, row labels, loaded scenario or None)."""
-    from mmsched.sim.cosim_system import TINY_SCENARIO, tiny_scenario
+    from mmsched.sched.scenario import find_scenario
+    from mmsched.sim.cosim import TINY_SCENARIO
     from mmsched.sim.profiled import profile_scenario
 
     from . import experiment
@@ -104,7 +108,7 @@ def _workload(args, requests: int | None, accel: str):
         if args.clock_mhz is not None:
             raise InputError("--clock-mhz", "", "no --clock-mhz with a scenario (its "
                              "accelerator sets the clock)", f"--scenario {TINY_SCENARIO}")
-        sc = tiny_scenario()
+        sc = find_scenario(TINY_SCENARIO)
         loaded = profile_scenario(sc, cache_dir=False)  # profiled in well under a second
         rate = sc.rates[0] if args.rate is None else _num("--rate", args.rate, float, 1e-12)
         slo = sc.slos[0] if args.slo is None else _num("--slo", args.slo, float, 1e-12)
@@ -150,10 +154,10 @@ def main(args: argparse.Namespace) -> int:
     from mmsched.sched import metrics
     from mmsched.sched.policy import PolicyContext, make_policy
 
-    from .cosim import replay_vcd, run_cosim
-    from .cosim_system import SYSTEM_SIMULATORS
+    from .cosim import SYSTEM_SIMULATORS, replay_vcd, run_cosim
     from .engine import simulate
     from .report import aggregate_rows, format_table
+    from .rtl import default_simulator
 
     requests = None if args.requests is None else _num("--requests", args.requests, int, 1)
     slots = _num("--slots", args.slots, int, 1)
@@ -163,9 +167,13 @@ def main(args: argparse.Namespace) -> int:
     accel = args.accel
     if accel not in ("model", "rtl"):
         raise InputError("--accel", "", "model or rtl", repr(accel))
-    if args.sim is None:
-        args = argparse.Namespace(**{**vars(args), "sim": "icarus" if accel == "model"
-                                     else "verilator"})
+    sim = args.sim
+    if sim is None:
+        sim = default_simulator()
+        print(f"mmsched cosim: simulator {sim} ("
+              f"{'installed' if sim == 'verilator' else 'Verilator is not installed'}; "
+              f"--sim overrides)", file=sys.stderr)
+    args = argparse.Namespace(**{**vars(args), "sim": sim})
     if accel == "rtl" and args.sim not in SYSTEM_SIMULATORS:  # (all of them today)
         raise InputError("--sim", "with --accel rtl", " or ".join(SYSTEM_SIMULATORS), args.sim)
     if accel == "rtl" and args.vcd and args.sim != "amaranth":
@@ -181,8 +189,8 @@ def main(args: argparse.Namespace) -> int:
                         time_unit=workload.time_unit)
     over = {"slots": slots, "predictor": args.predictor, "beta": beta,
             "fairness": args.fairness}
-    build_dir = Path(args.build_dir) / f"{args.sim}"
-    res = run_cosim(workload, backend, ctx, simulator=args.sim, build_dir=build_dir,
+    run_dir = Path(args.run_dir) / args.sim if args.run_dir else None
+    res = run_cosim(workload, backend, ctx, simulator=args.sim, run_dir=run_dir,
                     policy_overrides=over, check=not args.no_check)
     pure = simulate(workload, make_policy("dysta_hw", ctx, **over), backend)
     flt = simulate(workload, make_policy("dysta", ctx, beta=beta, predictor=args.predictor),
@@ -190,7 +198,7 @@ def main(args: argparse.Namespace) -> int:
     sys_res = None
     tmp_vcd = f"{args.vcd}.tmp{os.getpid()}" if args.vcd else None
     if accel == "rtl":
-        from .cosim_system import HeldoutMasks, run_system_cosim
+        from .cosim import HeldoutMasks, run_system_cosim
         from .profiled import mask_source
 
         sc = loaded.scenario
@@ -199,7 +207,8 @@ def main(args: argparse.Namespace) -> int:
             sys_res = run_system_cosim(workload, masks, ctx, system, simulator=args.sim,
                                        policy_overrides=over, check=not args.no_check,
                                        seed=_num("--seed", args.seed, int, 0),
-                                       vcd_path=tmp_vcd, build_dir=build_dir / "system")
+                                       vcd_path=tmp_vcd,
+                                       run_dir=run_dir / "system" if run_dir else None)
         except BaseException:  # nothing partial is left behind
             if tmp_vcd and os.path.exists(tmp_vcd):
                 os.remove(tmp_vcd)
@@ -245,7 +254,7 @@ def main(args: argparse.Namespace) -> int:
 def _rtl_preflight(workload, backend, loaded, simulator: str, budget_s: float,
                    slots: int):
     """The accelerator of ``loaded``'s scenario, after checking the run fits ``budget_s``."""
-    from .cosim_system import estimate_rtl_seconds
+    from .cosim import estimate_rtl_seconds
 
     acc = loaded.scenario.system[0]
     if workload.clock_hz != acc.clock_hz:

@@ -1,8 +1,11 @@
 """``mmsched verilog TARGET``: write the Verilog of an RTL top and its configuration (JSON).
 
 Targets are entries of `TARGETS` (name -> `Target`): a one-line help, the target's options and
-a builder returning (component, top-module name, configuration as plain data). A new top is one
-entry. Files are written to a temporary name and renamed: nothing partial is left on error.
+a builder returning the configuration of the top of that name (`mmsched.sim.rtl.build.TOPS`).
+The text is `mmsched.sim.rtl.build.verilog_text`'s, the same every simulator here runs (with
+the Icarus time-0 fix, inert elsewhere), so testbenches run on it as written (see
+docs/testbenches.md). Files are written to a temporary name and renamed: nothing partial is
+left on error.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ HELP = "write the Verilog of an RTL top (accelerator, ...) and its configuration
 class Target:
     help: str
     add_arguments: Callable[[argparse.ArgumentParser], None]
-    build: Callable[[argparse.Namespace], tuple[Any, str, dict]]
+    build: Callable[[argparse.Namespace], Any]
 
 
 def _accel_arguments(p: argparse.ArgumentParser) -> None:
@@ -32,14 +35,10 @@ def _accel_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dense", action="store_true", help="dense mode (no skipping)")
 
 
-def _accel_build(args: argparse.Namespace) -> tuple[Any, str, dict]:
-    from mmsched.hw.accel import Accelerator
-    from mmsched.hw.accel.build import TOP_NAME
-
+def _accel_build(args: argparse.Namespace):
     from .cmd_layer_cycles import config_from_args
 
-    cfg = config_from_args(args)
-    return Accelerator(config=cfg), TOP_NAME, cfg.to_dict()
+    return config_from_args(args)
 
 
 def _sched_arguments(p: argparse.ArgumentParser) -> None:
@@ -61,13 +60,8 @@ def _sched_config(args: argparse.Namespace):
                            wait_shift=args.wait_shift, fair_shift=args.fair_shift)
 
 
-def _sched_build(args: argparse.Namespace) -> tuple[Any, str, dict]:
-    import dataclasses
-
-    from mmsched.hw.dysta import DystaScheduler
-
-    cfg = _sched_config(args)
-    return DystaScheduler(config=cfg), "dysta_sched", dataclasses.asdict(cfg)
+def _sched_build(args: argparse.Namespace):
+    return _sched_config(args)
 
 
 def _system_arguments(p: argparse.ArgumentParser) -> None:
@@ -77,20 +71,14 @@ def _system_arguments(p: argparse.ArgumentParser) -> None:
                    help="identical accelerators next to the scheduler (default 1)")
 
 
-def _system_build(args: argparse.Namespace) -> tuple[Any, str, dict]:
-    from mmsched.hw.system import DystaSystem
+def _system_build(args: argparse.Namespace):
+    from mmsched.sim.rtl.build import SystemConfig
 
     from .cmd_layer_cycles import config_from_args
 
     if args.accelerators < 1:
         raise ValueError(f"--accelerators must be a positive integer, not {args.accelerators}")
-    import dataclasses
-
-    sched = _sched_config(args)
-    acc = config_from_args(args)
-    top = DystaSystem(scheduler=sched, accelerators=(acc,) * args.accelerators)
-    return top, "dysta_system", {"scheduler": dataclasses.asdict(sched),
-                                 "accelerators": [acc.to_dict()] * args.accelerators}
+    return SystemConfig(_sched_config(args), (config_from_args(args),) * args.accelerators)
 
 
 TARGETS: dict[str, Target] = {
@@ -119,14 +107,14 @@ def _write(path: Path, text: str) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from amaranth.back import verilog
+    from mmsched.sim.rtl.build import TOPS, config_data, verilog_text
 
-    component, top, config = TARGETS[args.target].build(args)
-    name = args.name or top
-    text = verilog.convert(component, name=name)
+    config = TARGETS[args.target].build(args)
+    name = args.name or TOPS[args.target].module
+    text = verilog_text(args.target, config, name=name)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    _write(out / f"{name}.json", json.dumps(config, indent=1) + "\n")
+    _write(out / f"{name}.json", json.dumps(config_data(args.target, config), indent=1) + "\n")
     _write(out / f"{name}.v", text)
     print(f"wrote {out / (name + '.v')} ({len(text.splitlines())} lines) and "
           f"{out / (name + '.json')}")

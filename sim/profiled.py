@@ -73,14 +73,13 @@ def _sources_digest() -> str:
 
 def mask_source(scenario: Scenario):
     """The scenario's mask source: shipped real profiles per model (its ``sparsity`` field,
-    else ``mobilenetv2-relu6`` for CNNs and ``minilm-l6-s128`` for transformers)."""
+    else `mmsched.sched.profiles.default_profile_name`)."""
     from mmsched.sched.masks import ProfiledMasks
-    from mmsched.sched.profiles import ProfileStats, builtin_profile
+    from mmsched.sched.profiles import ProfileStats, builtin_profile, default_profile_name
 
     profiles = {}
     for e in scenario.models:
-        name = e.sparsity or ("minilm-l6-s128" if e.family == "attention"
-                              else "mobilenetv2-relu6")
+        name = e.sparsity or default_profile_name(e.arch, e.family)
         profiles[e.arch] = builtin_profile(name)
     return ProfiledMasks(ProfileStats(profiles), seed=scenario.mask_seed), profiles
 

@@ -4,6 +4,6 @@
 `mmsched.hw.spec.accelerator` and reproduced exactly by `mmsched.hw.cyclemodel.cycles`.
 """
 
-from .top import Accelerator
+from .top import TOP_NAME, Accelerator, accelerator_verilog
 
-__all__ = ["Accelerator"]
+__all__ = ["TOP_NAME", "Accelerator", "accelerator_verilog"]

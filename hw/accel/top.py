@@ -150,3 +150,15 @@ class Accelerator(wiring.Component):
             mon.out_write.eq(ctrl.out_wr_en),
         ]
         return m
+
+
+TOP_NAME = "accelerator"
+"""The top module name of the accelerator's Verilog (the C harness and testbenches use it)."""
+
+
+def accelerator_verilog(config: AcceleratorConfig, *, name: str = TOP_NAME) -> str:
+    """Verilog of `Accelerator` for ``config``, as Amaranth writes it (`mmsched.sim.rtl.build`
+    caches it and adds the Icarus time-0 fix for simulation)."""
+    from amaranth.back import verilog
+
+    return verilog.convert(Accelerator(config=config), name=name)

@@ -307,30 +307,12 @@ class DystaScheduler(wiring.Component):
         return m
 
 
-def scheduler_verilog(config: SchedulerConfig, *, name: str = "dysta_sched",
-                      icarus_fix: bool = True) -> str:
+def scheduler_verilog(config: SchedulerConfig, *, name: str = "dysta_sched") -> str:
     """Verilog of `DystaScheduler` for ``config`` (ports ``clk``, ``rst``, ``cmd__*``,
-    ``resp__*``, ``now``; payloads flattened LSB first as in the spec).
+    ``resp__*``, ``now``; payloads flattened LSB first as in the spec), as Amaranth writes it.
 
-    Icarus does not run an ``always @*`` block at time 0, so a block whose inputs keep their
-    initial values (e.g. the free-slot encoder of an empty table) outputs X
-    (amaranth-lang/amaranth issue #1629). Every such block Yosys writes is sensitive to a
-    per-module dummy register; toggling it at 1 time unit (``initial #1``, inside the reset
-    phase of any testbench) runs each block once. Other simulators are unaffected, but
-    Verilator rejects the delay: pass ``icarus_fix=False`` for it.
-    """
+    Simulators and the build cache use `mmsched.sim.rtl.build`, which adds the Icarus time-0
+    fix (amaranth-lang/amaranth issue #1629) to this text."""
     from amaranth.back import verilog
 
-    text = verilog.convert(DystaScheduler(config=config), name=name)
-    return _icarus_time0_fix(text) if icarus_fix else text
-
-
-def _icarus_time0_fix(text: str) -> str:
-    out = []
-    for line in text.splitlines(keepends=True):
-        out.append(line)
-        s = line.strip()
-        if s.startswith("reg \\$auto$verilog_backend") and s.endswith("= 0;"):
-            reg = s[len("reg "):s.rindex("=")].strip()
-            out.append(f"  initial #1 {reg} = 1;\n")
-    return "".join(out)
+    return verilog.convert(DystaScheduler(config=config), name=name)

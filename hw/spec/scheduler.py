@@ -54,7 +54,8 @@ __all__ = [
 # a command accepted in cycle c gets its response in cycle c + `SchedulerConfig.latency(op,
 # status)`; the command stream is ready again in the cycle after the response is taken.
 #
-# The score is Dysta's `R + beta*(max(0, D - t - R) + (w/Iso_est)/N)` (docs/dysta-scheduler.md),
+# The score is Dysta's software score `R + beta*(max(0, D - t - R) + (w/Iso_est)/N)`
+# (docs/dysta-scheduler.md, "The score"),
 # R = gamma*E, held divided by beta (the order is unchanged because beta > 0):
 #
 #   score = R/beta + max(0, P - t) + F * w / (Iso_est * N),     P = D - R

@@ -9,8 +9,8 @@ LAYER_DONE with the monitor's counts, each decision a DECIDE, each finished requ
 The score, formats and tie-break are those of `mmsched.hw.spec.scheduler`: the float
 ``dysta`` policy's score in fixed point.
 
-Deviations from the float ``dysta`` policy (measured in the README section "The Dysta
-hardware scheduler"):
+Deviations from the float ``dysta`` policy (measured agreement: docs/dysta-scheduler.md and
+docs/results.md):
 
 - fixed-point arithmetic (gamma UQ4.12 floor, R/beta floor, waiting time in quanta of
   2^wait_shift cycles multiplied as an 18-bit mantissa, fairness weight 16 bits); the 1/N

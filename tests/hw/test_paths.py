@@ -65,10 +65,11 @@ def test_atomic_path_for_writers_that_take_a_name(tmp_path):
     assert [q.name for q in tmp_path.iterdir()] == ["plot.png"]
 
 
-# Files whose writers belong to the RTL work being moved to sim/rtl/ on another branch; they
-# switch to the helper there. Nothing else may hand-roll a temp file + rename.
-_RTL_PENDING = {"hw/accel/build.py", "sim/cmd_cosim.py", "sim/cmd_verilog.py",
-                "sim/backends/verilator.py", "sim/_cocotb_accel.py"}
+# Writers in the RTL plumbing (owned by the RTL work, converted there): the Verilog writer,
+# the cosim VCD and cocotb result files. sim/rtl/build.py renames whole build folders into
+# place, like sim/_atomic.py's staged folders. Nothing else may hand-roll a temp file + rename.
+_RTL_PENDING = {"sim/cmd_cosim.py", "sim/cmd_verilog.py", "sim/rtl/_cocotb_accel_server.py",
+                "sim/rtl/build.py"}
 
 
 def test_every_writer_uses_the_atomic_helper():

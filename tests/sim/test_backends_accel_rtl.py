@@ -14,8 +14,8 @@ from mmsched.hw.cyclemodel.host import operands, reference
 from mmsched.hw.spec import AcceleratorConfig
 from mmsched.sched.model import Layer, Model
 from mmsched.sim.backends import make_backend
-from mmsched.sim.backends._rtl import run_gemm
 from mmsched.sim.backends.analytic import UniformMasks, uniform_weight_mask
+from mmsched.sim.rtl.backend import run_gemm
 
 pytestmark = pytest.mark.rtl
 
@@ -42,7 +42,7 @@ def _random_layer(rng, cfg):
 
 
 def _equivalence(cfg, seed, layers):
-    from mmsched.sim.backends.verilator import VerilatorDriver
+    from mmsched.sim.rtl.verilator import VerilatorDriver
 
     drv = VerilatorDriver(cfg)
     rng = np.random.default_rng(seed)

@@ -17,7 +17,7 @@ from mmsched.sched.static import static_tables
 from mmsched.sched.streams import poisson_workload
 from mmsched.sched.synthetic import synthetic_tables
 from mmsched.sim.backends.table import TableBackend
-from mmsched.sim.cosim import AmaranthSession, CosimMismatch, RTLScheduler, run_cosim
+from mmsched.sim.cosim import CosimMismatch, RTLScheduler, run_cosim
 from mmsched.sim.engine import simulate
 
 
@@ -39,7 +39,7 @@ def _check_same_finishes(wl, be, ctx, res, **over):
 @pytest.mark.rtl
 def test_amaranth_cosim_equals_pure_python(tmp_path):
     wl, be, ctx = _inputs("attnn", 20, 30.0)
-    res = run_cosim(wl, be, ctx, simulator="amaranth", build_dir=tmp_path,
+    res = run_cosim(wl, be, ctx, simulator="amaranth", run_dir=tmp_path,
                     policy_overrides={"slots": 5, "predictor": "last-one"})
     assert res.decisions >= 200
     _check_same_finishes(wl, be, ctx, res, slots=5, predictor="last-one")
@@ -49,7 +49,7 @@ def test_amaranth_cosim_equals_pure_python(tmp_path):
 @pytest.mark.skipif(shutil.which("iverilog") is None, reason="Icarus Verilog not installed")
 def test_icarus_cosim_200_requests(tmp_path):
     wl, be, ctx = _inputs("attnn", 200, 30.0)
-    res = run_cosim(wl, be, ctx, simulator="icarus", build_dir=tmp_path,
+    res = run_cosim(wl, be, ctx, simulator="icarus", run_dir=tmp_path,
                     policy_overrides={"slots": 8})
     assert len(res.run.requests) == 200 and res.decisions > 2000
     _check_same_finishes(wl, be, ctx, res, slots=8)
@@ -58,11 +58,9 @@ def test_icarus_cosim_200_requests(tmp_path):
 @pytest.mark.rtl
 @pytest.mark.usefixtures("needs_verilator")
 def test_verilator_cosim_200_requests():
-    from mmsched.hw.paths import build_dir
-
     wl, be, ctx = _inputs("attnn", 200, 30.0, seed=3)
     # the library is cached by its config and sources (a changed RTL rebuilds)
-    res = run_cosim(wl, be, ctx, simulator="verilator", build_dir=build_dir() / "cosim",
+    res = run_cosim(wl, be, ctx, simulator="verilator",
                     policy_overrides={"slots": 8, "predictor": "last-one"})
     assert res.decisions > 2000
     _check_same_finishes(wl, be, ctx, res, slots=8, predictor="last-one")
@@ -73,7 +71,7 @@ def test_verilator_cosim_200_requests():
 @pytest.mark.skipif(shutil.which("iverilog") is None, reason="Icarus Verilog not installed")
 def test_icarus_cosim_1000_requests(tmp_path):
     wl, be, ctx = _inputs("attnn", 1000, 38.0, seed=2)
-    res = run_cosim(wl, be, ctx, simulator="icarus", build_dir=tmp_path,
+    res = run_cosim(wl, be, ctx, simulator="icarus", run_dir=tmp_path,
                     policy_overrides={"slots": 16})
     _check_same_finishes(wl, be, ctx, res, slots=16)
 
@@ -103,6 +101,7 @@ class _Corrupting:
 def test_mismatch_is_reported_with_command_and_cycle():
     wl, be, ctx = _inputs("attnn", 4, 30.0)
     from mmsched.sched.policies.dysta_hw import DystaHW
+    from mmsched.sim.rtl.amaranth import AmaranthSession
 
     def factory(hw: SchedulerConfig):
         return RTLScheduler(hw, _Corrupting(AmaranthSession(hw), 3))

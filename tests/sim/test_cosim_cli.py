@@ -11,7 +11,7 @@ from mmsched.sim.cli import main
 def test_cosim_cli_amaranth(tmp_path, capsys):
     vcd = tmp_path / "w.vcd"
     rc = main(["cosim", "--scenario", "attnn", "--requests", "12", "--sim", "amaranth",
-               "--slots", "4", "--build-dir", str(tmp_path / "b"), "--vcd", str(vcd),
+               "--slots", "4", "--run-dir", str(tmp_path / "b"), "--vcd", str(vcd),
                "--wave-commands", "40"])
     out = capsys.readouterr().out
     assert rc == 0, out
@@ -26,7 +26,7 @@ def test_cosim_cli_amaranth(tmp_path, capsys):
     (["--scenario", "nonesuch"], "nonesuch"),
 ])
 def test_cosim_cli_bad_input(tmp_path, capsys, argv, msg):
-    rc = main(["cosim", "--sim", "amaranth", "--build-dir", str(tmp_path), *argv])
+    rc = main(["cosim", "--sim", "amaranth", "--run-dir", str(tmp_path), *argv])
     err = capsys.readouterr().err
     assert rc == 2 and "error:" in err and msg in err
 
@@ -35,7 +35,7 @@ def test_cosim_cli_bad_input(tmp_path, capsys, argv, msg):
 def test_cosim_cli_accelerator_in_rtl(tmp_path, capsys):
     vcd = tmp_path / "sys.vcd"
     rc = main(["cosim", "--scenario", "cosim-tiny", "--accel", "rtl", "--sim", "amaranth",
-               "--requests", "4", "--slots", "3", "--build-dir", str(tmp_path / "b"),
+               "--requests", "4", "--slots", "3", "--run-dir", str(tmp_path / "b"),
                "--vcd", str(vcd)])
     out = capsys.readouterr().out
     assert rc == 0, out
@@ -65,7 +65,7 @@ def test_cosim_cli_accelerator_in_rtl(tmp_path, capsys):
     (["--scenario", "cosim-tiny", "--clock-mhz", "50"], "--clock-mhz"),
 ])
 def test_cosim_cli_accel_bad_input(tmp_path, capsys, argv, msg):
-    rc = main(["cosim", "--sim", "amaranth", "--build-dir", str(tmp_path), *argv])
+    rc = main(["cosim", "--sim", "amaranth", "--run-dir", str(tmp_path), *argv])
     cap = capsys.readouterr()
     lines = cap.err.strip().splitlines()
     assert rc == 2 and len(lines) == 1 and "error:" in lines[0] and msg in lines[0], cap.err
@@ -85,7 +85,7 @@ def test_cosim_cli_accelerator_in_rtl_scenario_file(tmp_path, capsys):
         '[[models]]\nfile = "net.csv"\npatterns = ["dense", "unstructured50"]\n')
     rc = main(["cosim", "--scenario", str(tmp_path / "s.toml"), "--accel", "rtl", "--sim",
                "amaranth", "--requests", "6", "--slots", "2",
-               "--build-dir", str(tmp_path / "b")])
+               "--run-dir", str(tmp_path / "b")])
     out = capsys.readouterr().out
     assert rc == 0, out
     assert "monitor counts the scheduler saw equal to the exact model's: yes" in out
@@ -106,7 +106,7 @@ MID16_TOML = (
     'mask_seed = 0\n'
     '[[models]]\nfile = "neta.csv"\npatterns = ["dense", "unstructured50"]\n'
     '[[models]]\nfile = "netb.csv"\n')
-"""The README's 16x16 measurement scenario (400 requests at load ~0.8)."""
+"""The 16x16 measurement scenario of docs/cosim.md (400 requests at load ~0.8)."""
 
 
 @pytest.mark.rtl
@@ -116,9 +116,33 @@ def test_cosim_cli_accelerator_in_rtl_16x16_verilator(tmp_path, capsys):
         (tmp_path / name).write_text(text)
     (tmp_path / "mid16.toml").write_text(MID16_TOML)
     rc = main(["cosim", "--scenario", str(tmp_path / "mid16.toml"), "--accel", "rtl",
-               "--requests", "400", "--slots", "16", "--build-dir", str(tmp_path / "b")])
+               "--requests", "400", "--slots", "16", "--run-dir", str(tmp_path / "b")])
     out = capsys.readouterr().out
     assert rc == 0, out
     assert "monitor counts the scheduler saw equal to the exact model's: yes" in out
     assert ("finish times equal to the exact-model co-simulation and the pure-Python "
             "dysta_hw run: yes") in out
+
+
+def test_default_simulator_is_verilator_when_installed(monkeypatch):
+    from mmsched.sim import rtl
+
+    monkeypatch.setattr(rtl, "available", lambda sim: True)
+    assert rtl.default_simulator() == "verilator"
+    monkeypatch.setattr(rtl, "available", lambda sim: sim != "verilator")
+    assert rtl.default_simulator() == "icarus"
+
+
+@pytest.mark.rtl
+def test_cosim_cli_says_which_simulator_it_picked(tmp_path, capsys, monkeypatch):
+    from mmsched.sim import rtl
+
+    monkeypatch.setattr(rtl, "default_simulator", lambda: "amaranth")  # fast, always there
+    rc = main(["cosim", "--scenario", "attnn", "--requests", "3", "--slots", "2"])
+    cap = capsys.readouterr()
+    assert rc == 0, cap.out
+    assert cap.err.splitlines()[0].startswith("mmsched cosim: simulator amaranth (")
+    assert "dysta_hw[rtl:amaranth]" in cap.out
+    rc = main(["cosim", "--scenario", "attnn", "--requests", "3", "--slots", "2",
+               "--sim", "amaranth"])
+    assert rc == 0 and "mmsched cosim: simulator" not in capsys.readouterr().err

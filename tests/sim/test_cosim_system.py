@@ -14,12 +14,13 @@ import shutil
 import pytest
 
 from mmsched.sched.policy import PolicyContext, make_policy
-from mmsched.sim.cosim import CosimMismatch, run_cosim
-from mmsched.sim.cosim_system import (
+from mmsched.sched.scenario import find_scenario
+from mmsched.sim.cosim import (
+    CosimMismatch,
     HeldoutMasks,
     estimate_rtl_seconds,
+    run_cosim,
     run_system_cosim,
-    tiny_scenario,
 )
 from mmsched.sim.engine import simulate
 from mmsched.sim.profiled import mask_source, profile_scenario
@@ -27,7 +28,7 @@ from mmsched.sim.profiled import mask_source, profile_scenario
 
 def _tiny(requests: int, seed: int = 1, rate: float | None = None):
     """The cosim-tiny scenario's workload (default rate: load 0.8)."""
-    sc = tiny_scenario()
+    sc = find_scenario("cosim-tiny")
     loaded = profile_scenario(sc, cache_dir=False)
     wl = loaded.workloads(rates=[rate or sc.rates[0]], slo=sc.slos[0], requests=requests,
                           seed=seed)[0]
@@ -66,7 +67,7 @@ def test_amaranth_system_cosim_equals_model_cosim_and_python(tmp_path):
     over = {"slots": 3, "predictor": "last-one"}
     res = run_system_cosim(wl, masks, ctx, sc.system[0], simulator="amaranth",
                            policy_overrides=over)
-    model = run_cosim(wl, be, ctx, simulator="amaranth", build_dir=tmp_path,
+    model = run_cosim(wl, be, ctx, simulator="amaranth", run_dir=tmp_path,
                       policy_overrides=over)
     _check(sc, wl, be, ctx, res, over, model)
     # the table filled up (a request waited in the host FIFO) and the order is not FCFS
@@ -82,11 +83,8 @@ def test_verilator_system_cosim_60_requests():
     over = {"slots": 8}
     res = run_system_cosim(wl, masks, ctx, sc.system[0], simulator="verilator",
                            policy_overrides=over, seed=3)
-    from mmsched.hw.paths import build_dir
-
     # the scheduler-only library is cached by its config and sources (as the system's is)
-    model = run_cosim(wl, be, ctx, simulator="verilator", build_dir=build_dir() / "cosim",
-                      policy_overrides=over)
+    model = run_cosim(wl, be, ctx, simulator="verilator", policy_overrides=over)
     _check(sc, wl, be, ctx, res, over, model)
     # the scheduler did not simply serve in arrival order
     fcfs = simulate(wl, make_policy("fcfs", ctx), be)
@@ -99,8 +97,8 @@ def test_icarus_system_cosim_equals_model_cosim_and_python(tmp_path):
     sc, wl, be, ctx, masks = _tiny(4, seed=2)
     over = {"slots": 3}
     res = run_system_cosim(wl, masks, ctx, sc.system[0], simulator="icarus",
-                           policy_overrides=over, build_dir=tmp_path / "system")
-    model = run_cosim(wl, be, ctx, simulator="icarus", build_dir=tmp_path / "sched",
+                           policy_overrides=over, run_dir=tmp_path / "system")
+    model = run_cosim(wl, be, ctx, simulator="icarus", run_dir=tmp_path / "sched",
                       policy_overrides=over)
     _check(sc, wl, be, ctx, res, over, model)
 
@@ -126,11 +124,11 @@ class _LyingMonitor:
 
 @pytest.mark.rtl
 def test_monitor_count_mismatch_is_caught(monkeypatch):
-    from mmsched.sim import cosim_system
+    from mmsched.sim import cosim
 
     sc, wl, be, ctx, masks = _tiny(2)
-    real = cosim_system.make_system_session
-    monkeypatch.setattr(cosim_system, "make_system_session",
+    real = cosim.make_system_session
+    monkeypatch.setattr(cosim, "make_system_session",
                         lambda *a, **k: _LyingMonitor(real(*a, **k), 2))
     with pytest.raises(CosimMismatch, match=r"the scheduler saw LAYER_DONE\(slot \d+, nnz"):
         run_system_cosim(wl, masks, ctx, sc.system[0], simulator="amaranth")

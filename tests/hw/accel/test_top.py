@@ -10,8 +10,8 @@ from mmsched.hw.accel import Accelerator
 from mmsched.hw.cyclemodel.cycles import layer_counters
 from mmsched.hw.cyclemodel.host import operands, reference
 from mmsched.hw.spec import JOB_OVERHEAD_CYCLES, AcceleratorConfig
-from mmsched.sim.backends._rtl import run_gemm
-from mmsched.sim.backends.amaranth_sim import AmaranthDriver
+from mmsched.sim.rtl.amaranth import AmaranthDriver
+from mmsched.sim.rtl.backend import run_gemm
 
 CFG = AcceleratorConfig(rows=3, cols=5, chunk_depth=4, pe_buffer_depth=4, load_rows_per_cycle=3,
                         max_k=16, acc_width=24, act_mem_words=6, wt_mem_words=10,

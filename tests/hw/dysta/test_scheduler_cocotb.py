@@ -1,4 +1,4 @@
-"""The generated Verilog of DystaScheduler on Icarus (cocotb) vs the twin."""
+"""The generated Verilog of DystaScheduler on Icarus (cocotb, the testbench kit) vs the twin."""
 
 from __future__ import annotations
 
@@ -12,31 +12,16 @@ import pytest
 from mmsched.hw.spec import SchedulerConfig
 
 HERE = Path(__file__).resolve().parent
-BUILD = HERE.parents[2] / "build" / "cocotb" / "dysta_sched"
 
 
-def write_verilog(cfg: SchedulerConfig, out_dir: Path) -> Path:
-    from mmsched.hw.dysta.scheduler import scheduler_verilog
+def run_icarus(cfg: SchedulerConfig, seed: int, count: int) -> None:
+    from mmsched.sim.rtl.icarus import run_test
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "dysta_sched.v"
-    path.write_text(scheduler_verilog(cfg))
-    return path
-
-
-def run_icarus(cfg: SchedulerConfig, seed: int, count: int, tag: str) -> None:
-    from cocotb_tools.runner import get_runner
-
-    build = BUILD / tag
-    src = write_verilog(cfg, build)
-    runner = get_runner("icarus")
-    runner.build(sources=[src], hdl_toplevel="dysta_sched", build_dir=build,
-                 timescale=("1ns", "1ps"), always=True)
-    runner.test(hdl_toplevel="dysta_sched", test_module="dysta_sched_tb",
-                test_dir=HERE / "cocotb_tb", build_dir=build,
-                results_xml=str(build / "results.xml"),
-                extra_env={"DYSTA_CONFIG": json.dumps(dataclasses.asdict(cfg)),
-                           "DYSTA_SEED": str(seed), "DYSTA_COUNT": str(count)})
+    tests, fails = run_test("scheduler", cfg, test_module="dysta_sched_tb",
+                            test_dir=HERE / "cocotb_tb",
+                            extra_env={"DYSTA_CONFIG": json.dumps(dataclasses.asdict(cfg)),
+                                       "DYSTA_SEED": str(seed), "DYSTA_COUNT": str(count)})
+    assert (tests, fails) == (1, 0)
 
 
 needs_icarus = pytest.mark.skipif(shutil.which("iverilog") is None,
@@ -53,7 +38,7 @@ needs_icarus = pytest.mark.skipif(shutil.which("iverilog") is None,
     (SchedulerConfig(slots=1, models=1, patterns=1, layers=3), 13, 150),
 ], ids=["S16-avg", "S7-last-one", "S1"])
 def test_icarus_matches_twin(cfg, seed, count):
-    run_icarus(cfg, seed, count, f"s{cfg.slots}_{seed}")
+    run_icarus(cfg, seed, count)
 
 
 @pytest.mark.rtl
@@ -62,4 +47,4 @@ def test_icarus_matches_twin(cfg, seed, count):
 def test_icarus_matches_twin_s64():
     cfg = SchedulerConfig(slots=64, models=3, patterns=2, layers=5, wait_shift=2,
                           fair_shift=-4)
-    run_icarus(cfg, 21, 1500, "s64_21")
+    run_icarus(cfg, 21, 1500)

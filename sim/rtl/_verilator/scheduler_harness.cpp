@@ -1,7 +1,7 @@
 // C harness of the Verilated Dysta scheduler (hw/dysta), loaded with ctypes by
-// mmsched.sim.cosim.VerilatorSession. One call per command: the handshake, the wait for the
+// mmsched.sim.rtl.verilator.VerilatorSession. One call per command: the handshake, the wait for the
 // response and the cycle counting run in C, with the same conventions as the cocotb server
-// (mmsched/sim/_cocotb_dysta_server.py): inputs set with the clock low, eval() settles the
+// (mmsched/sim/rtl/_cocotb_scheduler_server.py): inputs set with the clock low, eval() settles the
 // outputs (sampled then), then one rising and one falling edge. Cycle 0 is the first cycle
 // (counter value 0); rst is tied to 0 (registers start at their initial values).
 #include <cstdint>

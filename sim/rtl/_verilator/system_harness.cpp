@@ -1,5 +1,5 @@
 // C harness of the Verilated system top (hw/system.py: DystaSystem with one accelerator),
-// loaded with ctypes by mmsched.sim.cosim_system.VerilatorSystemSession. One simulation holds
+// loaded with ctypes by mmsched.sim.rtl.verilator.VerilatorSystemSession. One simulation holds
 // the Dysta scheduler and the accelerator; the system sends the scheduler LAYER_DONE itself
 // from the accelerator's monitor. The host's per-cycle work (command handshakes, memory
 // writes, waiting for done, output reads) runs here, a handful of calls per layer.

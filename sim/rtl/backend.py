@@ -1,7 +1,9 @@
-"""Shared machinery of the RTL timing backends: a driver runs jobs, this turns layers into jobs.
+"""The RTL timing backend: the accelerator RTL answers `TimingBackend.layer` by running jobs.
 
-A driver has ``run_jobs(images) -> list[(done: dict, outputs: dict[addr, word])]``: it writes
-each `JobImage`'s memories, issues its command, waits for done and reads the outputs back. The
+`RtlBackend` is the timing backend ``amaranth``, ``icarus`` and ``verilator`` (the adapters in
+`mmsched.sim.backends` name the simulator). A driver (`mmsched.sim.rtl.make_driver`) has
+``run_jobs(images) -> list[(done: dict, outputs: dict[addr, word])]``: it writes each
+`JobImage`'s memories, issues its command, waits for done and reads the outputs back. The
 backend cuts a layer into jobs (`mmsched.hw.spec.plan_jobs`, the same plan the exact model
 costs), gives the operands values (random non-zero where the masks are set, seeded per
 (model key, layer, sample)), sums the done records and checks every result against numpy.
@@ -27,12 +29,9 @@ from mmsched.hw.cyclemodel.host import (
 )
 from mmsched.hw.spec import AcceleratorConfig, plan_jobs
 from mmsched.sched.model import Model
+from mmsched.sim.backends import LayerTiming
 
-from . import LayerTiming
-
-
-class RtlMismatch(AssertionError):
-    """The RTL's result differs from numpy (a hardware bug, not bad input)."""
+from .errors import RtlMismatch
 
 
 class Driver(Protocol):
@@ -72,10 +71,13 @@ def run_gemm(cfg: AcceleratorConfig, driver: Driver, a: np.ndarray, b: np.ndarra
 
 
 class RtlBackend:
-    """A timing backend answering from an RTL simulation (subclasses provide the driver).
+    """A timing backend answering from an RTL simulation of the accelerator.
 
     Parameters
     ----------
+    simulator : str
+        ``amaranth``, ``icarus`` or ``verilator`` (its driver: `mmsched.sim.rtl.make_driver`;
+        the backend's ``name``).
     system : AcceleratorConfig or sequence of AcceleratorConfig
     masks : mask source (``masks(model, layer_index, sample)``)
     seed : int
@@ -85,10 +87,10 @@ class RtlBackend:
         `RtlMismatch` on a difference.
     """
 
-    name = "rtl"
-
-    def __init__(self, *, system: AcceleratorConfig | Sequence[AcceleratorConfig], masks,
+    def __init__(self, simulator: str, *,
+                 system: AcceleratorConfig | Sequence[AcceleratorConfig], masks,
                  seed: int = 0, check: bool = True, **driver_options) -> None:
+        self.name = simulator
         if isinstance(system, AcceleratorConfig):
             system = (system,)
         self.system = tuple(system)
@@ -101,7 +103,9 @@ class RtlBackend:
         self._drivers: dict[int, Driver] = {}
 
     def make_driver(self, cfg: AcceleratorConfig, **options) -> Driver:
-        raise NotImplementedError
+        from . import make_driver
+
+        return make_driver(self.name, cfg, **options)
 
     def driver(self, accelerator: int) -> Driver:
         if accelerator not in self._drivers:

@@ -1,6 +1,6 @@
 """cocotb test that serves the host side of `DystaSystem` over a UNIX socket (private).
 
-Started by `mmsched.sim.cosim_system.IcarusSystemSession` inside the RTL simulator (one
+Started by `mmsched.sim.rtl.icarus.IcarusSystemSession` inside the RTL simulator (one
 accelerator, ``acc0``). Protocol: one JSON object per line each way; requests ``{"k": "issue",
 "w": word}``, ``{"k": "write", "act": [port values], "wt": [port values]}``, ``{"k": "job",
 "w": tagged job word, "take": bool}``, ``{"k": "release"}``, ``{"k": "read", "a": [addrs]}``

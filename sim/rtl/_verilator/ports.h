@@ -1,6 +1,6 @@
-// Shared by the C harnesses of the Verilated models (harness.cpp, system_harness.cpp):
+// Shared by the C harnesses of the Verilated models (*_harness.cpp):
 // port access by 32-bit words and the clock step. Part of every harness's build cache key
-// (mmsched.sim.backends.verilator.harness_source_bytes).
+// (mmsched.sim.rtl.build.cache_key).
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -1,0 +1,177 @@
+"""Build ``docs/results.md`` from the benchmark figures in ``bench/results/*.json``.
+
+Usage: ``python bench/report.py [--out docs/results.md] [--check]``
+
+One section per results file (`_results.write_results` wrote it), anchored by the file's
+stem (``docs/results.md#engine``): its title, the machine,
+date and commit it was measured on (or its provenance when transcribed), then its figures as
+tables. ``--check`` writes nothing and exits 1 when the file on disk differs from what would
+be generated (the documentation is stale: re-run this script).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from mmsched.hw.paths import atomic_write
+
+HERE = Path(__file__).resolve().parent
+RESULTS_DIR = HERE / "results"
+DEFAULT_OUT = HERE.parent / "docs" / "results.md"
+
+ORDER = ("engine", "sweep", "accel", "workloads", "cosim_system", "dysta_hw_latency",
+         "dysta_hw_cosim", "dysta_hw_agreement", "synth", "dysta_hw_synth")
+"""Sections in this order; any other results file follows, by name."""
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return "n/a"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, int):
+        return f"{v:,}" if abs(v) >= 1000 else str(v)
+    if isinstance(v, float):
+        if v.is_integer() and abs(v) >= 1000:
+            return f"{v:,.0f}"
+        return f"{v:.6g}"
+    if isinstance(v, list | tuple):
+        return ", ".join(_cell(x) for x in v)
+    return str(v).replace("|", "\\|").replace("\n", " ")
+
+
+def _is_scalar(v: Any) -> bool:
+    return v is None or isinstance(v, bool | int | float | str)
+
+
+def _table(rows: list[dict]) -> list[str]:
+    cols: list[str] = []
+    for r in rows:
+        for k in r:
+            if k not in cols:
+                cols.append(k)
+    out = ["| " + " | ".join(_cell(c) for c in cols) + " |",
+           "|" + "|".join("---" for _ in cols) + "|"]
+    out += ["| " + " | ".join(_cell(r.get(c)) for c in cols) + " |" for r in rows]
+    return out
+
+
+def _figures(figs: dict, depth: int = 3) -> list[str]:
+    out: list[str] = []
+    scalars = {k: v for k, v in figs.items() if _is_scalar(v)}
+    if scalars:
+        out += ["| quantity | value |", "|---|---|"]
+        out += [f"| {_cell(k)} | {_cell(v)} |" for k, v in scalars.items()]
+        out.append("")
+    for k, v in figs.items():
+        if _is_scalar(v):
+            continue
+        out.append(f"{'#' * depth} {k}")
+        out.append("")
+        if isinstance(v, dict):
+            out += _figures(v, min(depth + 1, 6))
+        elif isinstance(v, list) and all(isinstance(r, dict) for r in v):
+            out += _table(v) + [""]
+        else:
+            out += [f"- {_cell(x)}" for x in v] + [""]
+    return out
+
+
+def _provenance(doc: dict) -> list[str]:
+    m = doc.get("machine") or {}
+    out = []
+    if doc.get("provenance"):
+        out.append(f"Provenance: {doc['provenance']}.")
+    if m:
+        bits = [m.get("platform", "?"), f"{m.get('cpu_count', '?')} CPUs",
+                f"Python {m.get('python', '?')}"]
+        if "load_average_1min" in m:
+            bits.append(f"load average {m['load_average_1min']} at the start")
+        out.append("Machine: " + ", ".join(str(b) for b in bits) + ".")
+    if doc.get("provenance") and not doc.get("date") and not doc.get("commit"):
+        return out  # transcribed: the provenance says where the figures come from
+    commit = doc.get("commit") or "unknown"
+    dirty = " (with uncommitted changes)" if doc.get("dirty") else ""
+    line = f"Date: {doc.get('date') or 'unknown'}; commit {commit}{dirty}"
+    pkg = doc.get("package_commit")
+    if pkg:
+        pdirty = " (with uncommitted changes)" if pkg.get("dirty") else ""
+        line += f"; the measured mmsched package: commit {pkg.get('commit')}{pdirty}"
+    out.append(line + ".")
+    if doc.get("commit_note"):
+        out.append(f"About the commit: {doc['commit_note']}.")
+    return out
+
+
+def section(doc: dict) -> list[str]:
+    name = doc.get("bench", "?")
+    out = [f'<a id="{name}"></a>', "", f"## {doc.get('title') or name}", "",
+           f"File: `bench/results/{name}.json`.", ""]
+    for line in _provenance(doc):
+        out += [line, ""]
+    if doc.get("notes"):
+        notes = doc["notes"]
+        for n in notes if isinstance(notes, list) else [notes]:
+            out += [f"Note: {n}", ""]
+    cmds = doc.get("commands")
+    if cmds:
+        out += ["Commands:", "", "```"] + list(cmds) + ["```", ""]
+    out += _figures(doc.get("figures") or {})
+    return out
+
+
+def _sort_key(path: Path) -> tuple:
+    stem = path.stem
+    return (ORDER.index(stem), "") if stem in ORDER else (len(ORDER), stem)
+
+
+def render(results_dir: Path = RESULTS_DIR) -> str:
+    files = sorted(results_dir.glob("*.json"), key=_sort_key)
+    lines = ["# Measured results", "",
+             "Generated by `python bench/report.py` from `bench/results/*.json`, which the "
+             "benchmarks under `bench/` write; do not edit by hand. Each section states the "
+             "machine, date and commit of its figures. The development machine is a shared "
+             "2-core machine: wall-clock figures vary with its other load, so benchmarks "
+             "quote medians of repeated runs, and CPU-time figures where they matter.",
+             "", "Sections:", ""]
+    docs = []
+    for f in files:
+        try:
+            docs.append(json.loads(f.read_text()))
+        except (OSError, ValueError) as e:
+            raise SystemExit(f"bench/report.py: error: {f.name}: not a results file ({e})") \
+                from None
+    for d in docs:
+        title = d.get("title") or d.get("bench", "?")
+        lines.append(f"- [{title}](#{d.get('bench')})")
+    lines.append("")
+    for d in docs:
+        lines += section(d)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p.add_argument("--check", action="store_true",
+                   help="exit 1 if --out is not what this script would write")
+    args = p.parse_args(argv)
+    text = render()
+    if args.check:
+        try:
+            same = args.out.read_text() == text
+        except OSError:
+            same = False
+        if not same:
+            print(f"{args.out.name} is stale: run python bench/report.py", file=sys.stderr)
+        return 0 if same else 1
+    atomic_write(args.out, text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
