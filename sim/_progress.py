@@ -17,12 +17,14 @@ def wanted(flag: bool | None) -> bool:
     return flag if flag is not None else sys.stderr.isatty()
 
 
-def bar(total: int, desc: str, unit: str, *, enabled: bool = True):
-    """A tqdm bar on stderr (a disabled one, which prints nothing, when not ``enabled``)."""
+def bar(total: int, desc: str, unit: str, *, enabled: bool = True, position: int | None = None):
+    """A tqdm bar on stderr (a disabled one, which prints nothing, when not ``enabled``);
+    ``position``: its line among bars shown at once."""
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, disable=not enabled,
-                dynamic_ncols=True, mininterval=0.25, smoothing=0.1, leave=True)
+                dynamic_ncols=True, mininterval=0.25, smoothing=0.1, leave=True,
+                position=position)
 
 
 def counter(total: int, desc: str, unit: str, *,

@@ -23,7 +23,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -196,47 +196,126 @@ def profile_accelerator(scenario: Scenario, accelerator: int = 0, *,
     profiled (`mmsched.sim._progress`). ``only_cached``: return None instead of profiling.
     """
     from mmsched.hw.paths import cache_dir as default_cache_dir
-    from mmsched.sim.backends.analytic import AnalyticBackend
 
     folder = None if cache_dir is False else Path(
         default_cache_dir() if cache_dir is None or cache_dir is True else cache_dir)
     cfg = scenario.system[accelerator]
-    masks = None
-    out: list[ProfileRun] = []
+    found: dict[str, list[ProfileRun] | None] = {}
+    keys: dict[str, str] = {}
     for entry in scenario.models:
-        key = cache_key(scenario, accelerator, entry.arch)
-        runs = cached_runs(key, folder) if folder is not None else None
-        if runs is None and only_cached:
+        keys[entry.arch] = key = cache_key(scenario, accelerator, entry.arch)
+        found[entry.arch] = cached_runs(key, folder) if folder is not None else None
+        if found[entry.arch] is None and only_cached:
             return None
-        if runs is None:
-            if masks is None:
-                masks, _ = mask_source(scenario)
-            backend = AnalyticBackend(system=cfg, masks=masks, memoise=False)
-            ident = _identity(scenario, accelerator, entry.arch)
-            what = (f"profiling {entry.arch} on {cfg.name} ({scenario.label}, "
-                    f"{scenario.samples} samples)")
-            why = _why_stale(ident, key, folder) if folder is not None else None
-            if why:
-                log.warning("%s: %s", what, why)
-            else:
-                log.info("%s: not cached yet", what)
-            from ._progress import counter
+    todo = [e.arch for e in scenario.models if found[e.arch] is None]
+    for arch in todo:
+        ident = _identity(scenario, accelerator, arch)
+        what = f"profiling {arch} on {cfg.name} ({scenario.label}, {scenario.samples} samples)"
+        why = _why_stale(ident, keys[arch], folder) if folder is not None else None
+        if why:
+            log.warning("%s: %s", what, why)
+        else:
+            log.info("%s: not cached yet", what)
+    if todo:
+        found.update(_profile_archs(scenario, accelerator, todo, progress))
+    for arch in todo:
+        if folder is not None:
+            path = cache_path(folder, keys[arch])
+            save_runs(found[arch], path, keys[arch])
+            _remember(folder, _identity(scenario, accelerator, arch), keys[arch], path)
+    return [r for e in scenario.models for r in found[e.arch]]
 
-            models = entry.models()
-            update, close = counter(sum(m.num_layers for m in models) * scenario.samples,
-                                    f"profiling {entry.arch} on {cfg.name}", "layer",
-                                    enabled=progress)
+
+def _profile_one(scenario: Scenario, accelerator: int, arch: str,
+                 progress: Callable[[int, int], None] | None = None) -> list[ProfileRun]:
+    """Profile one architecture's model keys (all samples) with its own mask source: masks
+    depend only on (mask seed, arch, layer, sample), so any process gives the same runs."""
+    from mmsched.sim.backends.analytic import AnalyticBackend
+
+    cfg = scenario.system[accelerator]
+    masks, _ = mask_source(scenario)
+    backend = AnalyticBackend(system=cfg, masks=masks, memoise=False)
+    entry = next(e for e in scenario.models if e.arch == arch)
+    return run_profile(entry.models(), backend, samples=range(scenario.samples),
+                       clock_hz=cfg.clock_hz, progress=progress)
+
+
+_QUEUE = None  # a worker's progress queue (set by _init_worker in each worker process)
+
+
+def _init_worker(queue) -> None:
+    global _QUEUE
+    _QUEUE = queue
+
+
+def _profile_in_worker(scenario: Scenario, accelerator: int, arch: str) -> list[ProfileRun]:
+    queue = _QUEUE
+
+    def report(done: int, total: int) -> None:
+        queue.put((arch, done, total))
+
+    return _profile_one(scenario, accelerator, arch, report)
+
+
+def _profile_archs(scenario: Scenario, accelerator: int, archs: list[str],
+                   progress: bool) -> dict[str, list[ProfileRun]]:
+    """Profile ``archs`` on one accelerator, one bar each; several architectures go to worker
+    processes (one per CPU, forked), in the main process only (a worker does not nest pools)."""
+    import concurrent.futures as cf
+    import multiprocessing as mp
+    import queue as queue_mod
+
+    from ._progress import bar
+
+    cfg = scenario.system[accelerator]
+    bars = {}
+    for i, arch in enumerate(archs):
+        entry = next(e for e in scenario.models if e.arch == arch)
+        total = sum(m.num_layers for m in entry.models()) * scenario.samples
+        bars[arch] = bar(total, f"profiling {arch} on {cfg.name}", "layer", enabled=progress,
+                         position=i)
+    try:
+        workers = min(len(archs), _cpus())
+        if workers < 2 or mp.parent_process() is not None or "fork" not in \
+                mp.get_all_start_methods():
+            out = {}
+            for arch in archs:
+                b = bars[arch]
+                out[arch] = _profile_one(scenario, accelerator, arch,
+                                         lambda done, _t, b=b: b.update(done - b.n))
+            return out
+        ctx = mp.get_context("fork")
+        q = ctx.Queue()
+        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
+                                    initializer=_init_worker, initargs=(q,)) as pool:
+            futures = {pool.submit(_profile_in_worker, scenario, accelerator, a): a
+                       for a in archs}
+            pending = set(futures)
+            while pending:
+                try:
+                    arch, done, _total = q.get(timeout=0.2)
+                    bars[arch].update(done - bars[arch].n)
+                except queue_mod.Empty:
+                    pass
+                pending = {f for f in pending if not f.done()}
+            out = {futures[f]: f.result() for f in futures}
+        while True:  # the last updates
             try:
-                runs = run_profile(models, backend, samples=range(scenario.samples),
-                                   clock_hz=cfg.clock_hz, progress=update)
-            finally:
-                close()
-            if folder is not None:
-                path = cache_path(folder, key)
-                save_runs(runs, path, key)
-                _remember(folder, ident, key, path)
-        out.extend(runs)
-    return out
+                arch, done, _total = q.get_nowait()
+            except queue_mod.Empty:
+                break
+            bars[arch].update(done - bars[arch].n)
+        return out
+    finally:
+        for b in bars.values():
+            b.close()
+
+
+def _cpus() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def shipped_specs() -> list[str]:
