@@ -10,6 +10,9 @@ in the default (fixed) mode, with ``--no-plots``, and in ``--compat dysta-artifa
 (the artifact's semantics: its results must agree), against the artifact's own simulator on
 the same nine runs (``python simulator.py --csv_lat_dir DIR --schedule_method dysta prema
 sdrm3 --sample_per_sec 5 --lat_slo_mult 10 --num_sample 1000 --num_random_seeds 3``).
+It also times a new user's first commands with an empty user cache: ``mmsched scenarios``
+and ``mmsched run`` (the default scenario, as ``make demo`` runs it after installing), with
+the time to the run's first progress output (targets: 3 s, 60 s, 2 s).
 Runs alternate between the tools (``REPEATS`` each); medians and ratios are printed and
 written to ``bench/results/e2e.json`` (`_results.write_results`: with the machine, the date and
 the commit).
@@ -64,11 +67,53 @@ def _artifact_violations(stdout: str) -> list[tuple[str, float]]:
             re.finditer(r"Violation rate of\s+(\S+)\s+scheduling:\s*(\S+)", stdout)]
 
 
+def _first_use() -> dict:
+    """A new user's first commands, each with an empty user cache: ``mmsched scenarios``, and
+    ``mmsched run`` (the default scenario, what ``make demo`` runs after installing) with the
+    time to its first progress output on stderr."""
+    scen, demo, first = [], [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(REPEATS):
+            env = {**os.environ, "MMSCHED_CACHE_DIR": str(Path(tmp) / f"cache{i}"),
+                   "MPLBACKEND": "Agg"}
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "mmsched.sim", "scenarios"], cwd=tmp, env=env,
+                           capture_output=True, check=True)
+            scen.append(time.perf_counter() - t0)
+            env["MMSCHED_CACHE_DIR"] = str(Path(tmp) / f"cache-run{i}")
+            t0 = time.perf_counter()
+            proc = subprocess.Popen([sys.executable, "-m", "mmsched.sim", "run", "--progress",
+                                     "--out", str(Path(tmp) / f"demo{i}")], cwd=tmp, env=env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            proc.stderr.read(1)
+            first.append(time.perf_counter() - t0)
+            proc.stderr.read()
+            if proc.wait() != 0:
+                raise RuntimeError("mmsched run failed")
+            demo.append(time.perf_counter() - t0)
+    med = {k: statistics.median(v) for k, v in
+           (("scenarios", scen), ("run", demo), ("first progress output", first))}
+    print(f"first use, empty user cache, median of {REPEATS} (wall seconds):")
+    for name, target, cmd in (("scenarios", 3.0, "mmsched scenarios"),
+                              ("run", 60.0, "mmsched run (the default scenario; make demo)"),
+                              ("first progress output", 2.0, "mmsched run: first output")):
+        print(f"  {cmd:48s} {med[name]:6.2f} s  (target < {target:g} s: "
+              f"{'met' if med[name] < target else 'MISSED'})")
+    return {"first use, empty user cache, wall seconds (median of "
+            f"{REPEATS})": [{"command": k, "median_s": round(v, 2),
+                             "runs_s": [round(t, 2) for t in runs]}
+                            for (k, v), runs in zip(med.items(), (scen, demo, first),
+                                                    strict=True)]}
+
+
 def main() -> None:
+    first_use = _first_use()
     clone = os.environ.get("DYSTA_ARTIFACT")
     if not clone:
-        print("skipped: set DYSTA_ARTIFACT to a local clone of the Dysta artifact (the folder "
-              "holding dysta_scheduler/simulator.py) to compare against it")
+        print("artifact comparison skipped: set DYSTA_ARTIFACT to a local clone of the Dysta "
+              "artifact (the folder holding dysta_scheduler/simulator.py)")
+        write_results("e2e", first_use, title="A new user's first commands (python bench/run.py "
+                      "e2e; DYSTA_ARTIFACT unset: no artifact comparison)")
         return
     sim_dir = Path(clone).expanduser() / "dysta_scheduler"
     if not (sim_dir / "simulator.py").is_file():
@@ -125,7 +170,8 @@ def main() -> None:
                           f"seconds (median of {REPEATS})": rows_out,
                           "compat-mode violation rates equal to the artifact's":
                           bool(agree),
-                          "load average at the end": round(os.getloadavg()[0], 1)},
+                          "load average at the end": round(os.getloadavg()[0], 1),
+                          **first_use},
                   title="mmsched against the Dysta artifact, end to end (python bench/run.py "
                         "e2e)",
                   commands=["mmsched run --csv-dir DIR " + " ".join(ARGS),
