@@ -137,6 +137,19 @@ class Policy:
         before `on_arrival`. Default: None."""
         return None
 
+    def trace(self) -> list[dict[str, float]]:
+        """Optional: values the policy reports over time (e.g. DREAM's score weights), asked
+        once after the run.
+
+        A list of rows in time order, each a dict with ``time_s`` (simulated seconds: a time
+        ``t`` of the run is ``t / context.clock_hz`` in cycles mode) and named numbers, the
+        same names in every row; a name must not be one of the run's label columns (recipe,
+        workload, mode, policy, rate, slo, fps_scale, load, seed). ``mmsched run`` stores the
+        rows of every run in ``trace.csv`` and plots them (``trace.png``). Keep it small (one
+        row per tuning step, not per decision). Default: no rows.
+        """
+        return []
+
 
 _REGISTRY: dict[str, type[Policy]] = {}
 _PRESETS: dict[str, dict[str, Any]] = {}

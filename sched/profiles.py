@@ -156,6 +156,14 @@ def builtin_profile(name: str) -> SparsityProfile:
         return load_profile(p)
 
 
+def resolve_profile(name_or_path: str) -> SparsityProfile:
+    """A shipped profile by name, else a profile JSON file by path (a scenario's ``sparsity``
+    field, resolved by the scenario reader)."""
+    if name_or_path in builtin_profile_names():
+        return builtin_profile(name_or_path)
+    return load_profile(name_or_path)
+
+
 def layer_role(model: Model, layer_index: int) -> str | None:
     """The profile role of a zoo layer's sparse input, or None for a dense input."""
     layer = model.layers[layer_index]

@@ -33,6 +33,7 @@ import logging
 import unicodedata
 from collections.abc import Sequence
 from importlib import metadata, resources
+from pathlib import Path
 
 import numpy as np
 
@@ -467,3 +468,175 @@ def _profile_minilm_s384(samples: int = 16) -> SparsityProfile:
 PROFILERS = {"minilm-l6": profile_minilm, "minilm-l6-s128": _profile_minilm_s128,
              "minilm-l6-s384": _profile_minilm_s384, "mobilenetv2-relu6": profile_mobilenetv2}
 """Profile name -> profiling function (``samples`` keyword)."""
+
+
+# --- any imported ONNX model (mmsched profile-sparsity --onnx) ----------------------------------
+
+def onnx_feeds(imp, samples: int, *, npz: str | None = None, photos: bool = False,
+               random_inputs: bool = False, seed: int = 0) -> tuple[list[dict], str]:
+    """``samples`` input dicts for an imported model (`mmsched.sched.onnx_import.OnnxImport`)
+    and a description of where they came from (recorded in the profile).
+
+    Each input comes from, in this order: ``npz`` (an array named like the input, shaped
+    ``[samples, *shape]`` or ``shape`` for one sample), ``photos`` (an image input
+    ``[N, 3, H, W]``: the scikit-image photographs, resized, RGB scaled to [0, 1]), or, only
+    when ``random_inputs``, random values (floats uniform in [0, 1), integers uniform in
+    [0, 100), from ``seed``). An input none of them covers is an `InputError`; so is an
+    ``npz`` array of the wrong shape or a name in it that is not an input.
+    """
+    from .errors import InputError
+
+    onnx = _need("onnx")
+    g = imp.graph.graph
+    shapes = dict(imp.input_shapes)
+    dtypes = {i.name: onnx.helper.tensor_dtype_to_np_dtype(i.type.tensor_type.elem_type)
+              for i in g.input if i.name in shapes}
+    cols: dict[str, list[np.ndarray]] = {}
+    notes = []
+    if npz is not None:
+        try:
+            arrays = dict(np.load(npz, allow_pickle=False))
+        except (OSError, ValueError) as e:
+            raise InputError(npz, "", "a readable .npz file of input arrays", str(e)[:100]
+                             ) from None
+        for name, arr in arrays.items():
+            if name not in shapes:
+                raise InputError(npz, name, f"an input of the model ({', '.join(shapes)})",
+                                 repr(name))
+            shape = shapes[name]
+            if arr.shape == shape:
+                arr = arr[None]
+            if arr.shape[1:] != shape:
+                raise InputError(npz, name, f"an array of shape [samples, {shape}] or "
+                                 f"{shape}", str(arr.shape))
+            cols[name] = [a.astype(dtypes[name]) for a in arr[:samples]]
+        notes.append(f"{Path(npz).name}: {', '.join(sorted(arrays))}")
+    if photos:
+        imgs = [n for n, s in shapes.items() if n not in cols and len(s) == 4 and s[1] == 3]
+        if not imgs:
+            raise InputError("--photos", "", "an image input [N, 3, H, W] not given in "
+                             "--inputs", "none")
+        for name in imgs:
+            _, _, h, w = shapes[name]
+            pics = skimage_photos(max(h, w))
+            if not pics:
+                raise ValueError("no scikit-image photograph could be loaded")
+            transform = _need("skimage.transform")
+            batch = shapes[name][0]
+            out = []
+            for s in range(samples):
+                ims = [transform.resize(pics[(s * batch + b) % len(pics)][1], (h, w),
+                                        anti_aliasing=True, preserve_range=True)
+                       for b in range(batch)]
+                out.append((np.stack(ims).transpose(0, 3, 1, 2) / 255.0).astype(dtypes[name]))
+            cols[name] = out
+            notes.append(f"{name}: scikit-image=={metadata.version('scikit-image')} "
+                         "skimage.data photographs, RGB / 255")
+    rest = [n for n in shapes if n not in cols]
+    if rest and not random_inputs:
+        raise InputError("--inputs", "", "sample inputs for every model input (--inputs "
+                         "FILE.npz, --photos, or --random-inputs to allow random values)",
+                         f"none for {', '.join(rest)}")
+    rng = np.random.default_rng(seed)
+    for name in rest:
+        dt = np.dtype(dtypes[name])
+        if np.issubdtype(dt, np.floating):
+            cols[name] = [rng.random(shapes[name]).astype(dt) for _ in range(samples)]
+        else:
+            cols[name] = [rng.integers(0, 100, shapes[name]).astype(dt) for _ in range(samples)]
+    if rest:
+        notes.append(f"RANDOM (--random-inputs, seed {seed}): {', '.join(rest)} (floats "
+                     "uniform in [0, 1), integers uniform in [0, 100))")
+    n = min(len(v) for v in cols.values())
+    if n < 1:
+        raise InputError("--inputs", "", "at least one sample", "none")
+    return [{k: v[s] for k, v in cols.items()} for s in range(n)], "; ".join(notes)
+
+
+def profile_onnx(imp, feeds: Sequence[dict], *, name: str, inputs: str,
+                 source: dict | None = None, attn_threshold: float = ATTN_THRESHOLD,
+                 gelu_threshold: float = GELU_THRESHOLD) -> SparsityProfile:
+    """Measure the sparse-input layers of an imported ONNX model on ``feeds`` with
+    onnxruntime (the folded graph, no runtime graph optimisation, one thread).
+
+    Profiled: every layer `mmsched.sched.profiles.layer_role` gives a role, in model order,
+    with that role (so a scenario using the profile for this model maps layer ``i`` to
+    profiled layer ``i``). The ``A`` operand as run, viewed as the GEMM's ``[groups, M, K]``
+    (`mmsched.sched.onnx_import.operand_view`), counts as non-zero where: integer forms
+    ``q != zero point`` (what an int8 engine skips); attention probabilities ``p >=
+    attn_threshold``; GELU outputs ``|y| > gelu_threshold``; otherwise ``y != 0``.
+    ``inputs`` (where the feeds came from) and ``source`` (the model file, its hash) go into
+    the profile's ``meta``.
+    """
+    from .onnx_import import operand_view
+    from .profiles import layer_role
+
+    ort = _need("onnxruntime")
+    onnx = _need("onnx")
+    model = imp.model
+    idx = [j for j in range(model.num_layers) if layer_role(model, j) is not None]
+    if not idx:
+        raise ValueError(f"{model.arch}: no layer has sparse input activations (ReLU, GELU "
+                         "or attention probabilities): it runs dense, there is nothing to "
+                         "profile")
+    proto = onnx.ModelProto()
+    proto.CopyFrom(imp.graph)
+    g = proto.graph
+    inits = {t.name: onnx.numpy_helper.to_array(t) for t in g.initializer}
+    present = {o.name for o in g.output}
+    wanted: list[str] = []
+    for j in idx:
+        op = imp.operands[j]
+        for t in (op.tensor, op.zero_point):
+            if t and t not in inits and t not in wanted:
+                wanted.append(t)
+                if t not in present:
+                    g.output.append(onnx.helper.make_empty_tensor_value_info(t))
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    opts.intra_op_num_threads = 1
+    sess = ort.InferenceSession(proto.SerializeToString(), opts,
+                                providers=["CPUExecutionProvider"])
+    tests = []
+    for j in idx:
+        op = imp.operands[j]
+        tests.append("q != zero_point" if op.zero_point or imp.ops[j] in (
+            "MatMulInteger", "ConvInteger") else
+            f"p >= {attn_threshold}" if layer_role(model, j) == "attn" else
+            f"|y| > {gelu_threshold}" if op.producer in ("Gelu", "FastGelu", "BiasGelu",
+                                                          "QuickGelu") else "y != 0")
+    rows = []
+    for s, feed in enumerate(feeds):
+        vals = dict(zip(wanted, sess.run(wanted, feed), strict=True))
+        vals.update(inits)
+        row = []
+        for j, test in zip(idx, tests, strict=True):
+            op = imp.operands[j]
+            a = vals[op.tensor]
+            if test == "q != zero_point":
+                zp = np.asarray(vals[op.zero_point]) if op.zero_point else np.zeros(1, a.dtype)
+                if zp.size != 1:
+                    raise ValueError(f"layer {model.layers[j].name}: per-axis activation zero "
+                                     "points are not supported")
+                nz = a != zp.reshape(-1)[0]
+            elif test.startswith("p >="):
+                nz = a >= attn_threshold
+            elif test.startswith("|y|"):
+                nz = np.abs(a) > gelu_threshold
+            else:
+                nz = a != 0
+            row.append(measure(operand_view(nz, op)))
+        rows.append(row)
+        log.info("%s sample %d: mean density %.3f", name, s,
+                 float(np.mean([st.density for st in row])))
+    meta = {"model": model.arch, **dict(source or {}),
+            "input_shapes": {n: list(v) for n, v in imp.input_shapes},
+            "inputs": inputs, "random_inputs": "RANDOM" in inputs,
+            "tests": {model.layers[j].name: t for j, t in zip(idx, tests, strict=True)},
+            "attn_threshold": attn_threshold, "gelu_threshold": gelu_threshold,
+            "onnxruntime": ort.__version__}
+    dens = np.array([[st.density for st in r] for r in rows])
+    rcv = np.array([[st.row_cv for st in r] for r in rows])
+    ccv = np.array([[st.col_cv for st in r] for r in rows])
+    return SparsityProfile(name, tuple(model.layers[j].name for j in idx),
+                           tuple(layer_role(model, j) for j in idx), dens, rcv, ccv, meta)

@@ -29,25 +29,34 @@ field (``models[2].arch``), what was expected and what was found. Fields:
                     build the static tables, the others (held-out) are what requests draw
 ``profile_samples`` int >= 1, < ``samples``
 ``mask_seed``       int >= 0: seed of the activation and weight masks
+``[transfer]``      table (multi-accelerator systems): ``bandwidth_gb_s`` (> 0, GB/s of the DRAM
+                    path activations take between accelerators, default 16) and ``pj_per_byte``
+                    (>= 0, default 325); `mmsched.sched.transfer.TransferCost`
 ``[[models]]``      required, non-empty: ``arch`` (a zoo model) or ``file`` (an ONNX model or
                     a SCALE-Sim topology CSV, relative to the scenario file; ``arch`` then
-                    names it, default the file stem), ``patterns`` (list of weight
-                    patterns, default ``["dense"]``), ``sparsity`` (a shipped sparsity profile,
-                    default by family), and for periodic scenarios ``fps`` (> 0), ``after``
-                    (an upstream arch) and ``probability`` (in [0, 1], of running after it)
+                    names it, default the file stem), ``input_shapes`` (ONNX: the shapes of
+                    dynamic inputs, ``{images = [1, 3, 640, 640]}``), ``patterns`` (list of
+                    weight patterns, default ``["dense"]``), ``sparsity`` (a shipped sparsity
+                    profile, default by family, or a profile ``.json`` file relative to the
+                    scenario, e.g. from ``mmsched profile-sparsity --onnx``), and for periodic
+                    scenarios ``fps`` (> 0), ``after`` (an upstream arch) and ``probability``
+                    (in [0, 1], of running after it)
 =================== ============================================================================
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 
 from .errors import InputError
 from .model import Model
+from .transfer import TransferCost
 
 ARRIVALS = ("poisson", "periodic")
 
@@ -55,8 +64,9 @@ SOURCES = ("zoo", "synthetic")
 
 _TOP = {"name", "description", "source", "synthetic", "arrivals", "system", "variants", "rates",
         "slos", "requests", "seeds", "duration_s", "samples", "profile_samples", "mask_seed",
-        "models"}
-_MODEL = {"arch", "file", "patterns", "sparsity", "fps", "after", "probability"}
+        "models", "transfer"}
+_TRANSFER = {"bandwidth_gb_s", "pj_per_byte"}
+_MODEL = {"arch", "file", "input_shapes", "patterns", "sparsity", "fps", "after", "probability"}
 
 
 @dataclass(frozen=True)
@@ -117,6 +127,8 @@ class Scenario:
     """The file it was read from ("" for a scenario built in Python)."""
     variants: tuple[tuple[str, tuple], ...] = field(default=(), compare=False)
     variant: str = ""
+    transfer: TransferCost = field(default_factory=TransferCost)
+    """What moving activations between two accelerators costs (the ``[transfer]`` table)."""
 
     def with_variant(self, name: str) -> Scenario:
         """This scenario on its system variant ``name`` (ValueError listing the known ones)."""
@@ -270,6 +282,7 @@ def parse_scenario(doc: dict, source: str, *, base=None) -> Scenario:
         variants.append((vname, tuple(_accelerator(r, v, f"variants.{vname}[{i}]")
                                       for i, v in enumerate(vsys))))
     rates, slos, requests, seeds = _axes(r, doc)
+    transfer = _transfer(r, doc)
     duration = r.get(doc, "duration_s", "duration_s", "number", 1.0, positive=True)
     samples = r.get(doc, "samples", "samples", "int", 8, minimum=2)
     prof = r.get(doc, "profile_samples", "profile_samples", "int", min(4, samples - 1),
@@ -295,9 +308,13 @@ def parse_scenario(doc: dict, source: str, *, base=None) -> Scenario:
             raise r.fail(f"{w}.{bad[0]}", f"a model field ({', '.join(sorted(_MODEL))})",
                          "an unknown field")
         layers = None
+        if "input_shapes" in m and "file" not in m:
+            raise r.fail(f"{w}.input_shapes", "a 'file' field (input_shapes are the shapes "
+                         "of an ONNX model's dynamic inputs)", "no file")
         if "file" in m:
             fname = r.get(m, "file", f"{w}.file", "str")
-            layers, stem = _import_model(r, fname, f"{w}.file")
+            shapes = _input_shapes(r, m.get("input_shapes"), f"{w}.input_shapes")
+            layers, stem = _import_model(r, fname, f"{w}.file", shapes, f"{w}.input_shapes")
             arch = r.get(m, "arch", f"{w}.arch", "str", stem)
             if not arch or "_" in arch:
                 raise r.fail(f"{w}.arch", "a name without '_'", repr(arch))
@@ -316,8 +333,7 @@ def parse_scenario(doc: dict, source: str, *, base=None) -> Scenario:
             raise r.fail(f"{w}.patterns", "distinct patterns", repr(list(patterns)))
         sparsity = r.get(m, "sparsity", f"{w}.sparsity", "str")
         if sparsity is not None and sparsity not in profiles:
-            raise r.fail(f"{w}.sparsity", f"a shipped profile ({', '.join(profiles)})",
-                         repr(sparsity))
+            sparsity = _profile_path(r, sparsity, f"{w}.sparsity", profiles)
         fps = r.get(m, "fps", f"{w}.fps", "number", positive=True)
         if arrivals == "periodic" and fps is None:
             raise r.fail(f"{w}.fps", "a field 'fps' (periodic arrivals)", "it missing")
@@ -346,7 +362,26 @@ def parse_scenario(doc: dict, source: str, *, base=None) -> Scenario:
                     description=r.get(doc, "description", "description", "str", ""),
                     arrivals=arrivals, rates=rates, slos=slos, requests=requests, seeds=seeds,
                     duration_s=float(duration), samples=samples, profile_samples=prof,
-                    mask_seed=mask_seed, path=r.src, variants=tuple(variants))
+                    mask_seed=mask_seed, path=r.src, variants=tuple(variants),
+                    transfer=transfer)
+
+
+def _transfer(r: _Reader, doc: dict) -> TransferCost:
+    """The ``[transfer]`` table (defaults: `TransferCost`'s)."""
+    tv = doc.get("transfer", {})
+    if not isinstance(tv, dict):
+        raise r.fail("transfer", "a table with bandwidth_gb_s and pj_per_byte",
+                     f"{_type_name(tv)} {tv!r}")
+    bad = sorted(set(tv) - _TRANSFER)
+    if bad:
+        raise r.fail(f"transfer.{bad[0]}", f"a transfer field ({', '.join(sorted(_TRANSFER))})",
+                     "an unknown field")
+    default = TransferCost()
+    bw = r.get(tv, "bandwidth_gb_s", "transfer.bandwidth_gb_s", "number",
+               default.bandwidth_bytes_per_s / 1e9, positive=True)
+    pj = r.get(tv, "pj_per_byte", "transfer.pj_per_byte", "number", default.pj_per_byte,
+               minimum=0)
+    return TransferCost(bandwidth_bytes_per_s=float(bw) * 1e9, pj_per_byte=float(pj))
 
 
 def _axes(r: _Reader, doc: dict) -> tuple[tuple[float, ...], tuple[float, ...], int, int]:
@@ -374,7 +409,7 @@ def _synthetic_scenario(r: _Reader, doc: dict, name: str, arrivals: str,
         raise r.fail("arrivals", "\"poisson\" (synthetic sets are Poisson benchmarks)",
                      repr(arrivals))
     fixed = sorted({"system", "variants", "models", "samples", "profile_samples", "mask_seed",
-                    "duration_s"} & set(doc))
+                    "duration_s", "transfer"} & set(doc))
     if fixed:
         raise r.fail(fixed[0], "no such field in a synthetic scenario (its set fixes the "
                      "models and the engine)", "one")
@@ -388,13 +423,63 @@ def _synthetic_scenario(r: _Reader, doc: dict, name: str, arrivals: str,
                     slos=slos, requests=requests, seeds=seeds, path=r.src)
 
 
-def _import_model(r: _Reader, fname: str, where: str) -> tuple[tuple, str]:
-    """Layers of a model file (relative to the scenario file's folder) and its stem name.
+@contextlib.contextmanager
+def _beside(r: _Reader, fname: str) -> Iterator[Path]:
+    """A file named relative to the scenario file's folder, as a real path: a shipped
+    scenario's files are read through `importlib.resources` (``r.base``), so they resolve
+    inside the installed package, zipped or not."""
+    path = Path(fname)
+    if path.is_absolute():
+        yield path
+    elif r.base is not None:
+        with resources.as_file(r.base.joinpath(*path.parts)) as p:
+            yield p
+    elif r.src and not r.src.startswith("<"):
+        yield Path(r.src).parent / path
+    else:
+        yield path
+
+
+def _input_shapes(r: _Reader, v: object, where: str) -> dict[str, tuple[int, ...]] | None:
+    """``input_shapes = {images = [1, 3, 640, 640]}``: input name -> positive integers."""
+    if v is None:
+        return None
+    if not isinstance(v, dict) or not v:
+        raise r.fail(where, "a table of input name = [dimensions]", f"{_type_name(v)} {v!r}")
+    out = {}
+    for name, dims in v.items():
+        if not isinstance(dims, list) or not dims or any(
+                not isinstance(d, int) or isinstance(d, bool) or d < 1 for d in dims):
+            raise r.fail(f"{where}.{name}", "a non-empty list of positive integers",
+                         f"{_type_name(dims)} {dims!r}")
+        out[name] = tuple(dims)
+    return out
+
+
+def _profile_path(r: _Reader, value: str, where: str, shipped: list[str]) -> str:
+    """A sparsity profile file (``.json``, relative to the scenario file), checked now;
+    returned as the path the mask source loads."""
+    if not value.endswith(".json"):
+        raise r.fail(where, f"a shipped profile ({', '.join(shipped)}) or a profile .json "
+                     "file (mmsched profile-sparsity --onnx)", repr(value))
+    from .profiles import load_profile
+
+    with _beside(r, value) as path:
+        try:
+            load_profile(path)
+        except InputError as e:
+            raise r.fail(where, "a readable sparsity profile file", str(e)) from None
+        return str(path.resolve())
+
+
+def _import_model(r: _Reader, fname: str, where: str, input_shapes: dict | None = None,
+                  shapes_where: str = "") -> tuple[tuple, str]:
+    """Layers of a model file (relative to the scenario file's folder, `_beside`) and its
+    stem name.
 
     Errors inside the model file come from its importer (`InputError` naming that file and
-    its line or field); a wrong extension names the scenario field. A shipped scenario's
-    files are read through `importlib.resources` (``r.base``), so they resolve inside the
-    installed package, zipped or not."""
+    its line or field); errors of ``input_shapes`` and a wrong extension name the scenario
+    field."""
     import re
 
     path = Path(fname)
@@ -402,24 +487,17 @@ def _import_model(r: _Reader, fname: str, where: str) -> tuple[tuple, str]:
     suffix = path.suffix.lower()
     if suffix not in (".onnx", ".csv"):
         raise r.fail(where, "an .onnx model or a SCALE-Sim topology .csv", repr(fname))
-    if path.is_absolute():
-        return _load_model(path, suffix, stem), stem
-    if r.base is not None:
-        with resources.as_file(r.base.joinpath(*path.parts)) as p:
-            return _load_model(p, suffix, stem), stem
-    if r.src and not r.src.startswith("<"):
-        path = Path(r.src).parent / path
-    return _load_model(path, suffix, stem), stem
+    if input_shapes is not None and suffix != ".onnx":
+        raise r.fail(shapes_where, "no input_shapes (they apply to .onnx models)", repr(fname))
+    with _beside(r, fname) as p:
+        if suffix == ".onnx":
+            from .onnx_import import load_onnx
 
+            return load_onnx(p, name=stem, input_shapes=input_shapes,
+                             shapes_where=(r.src, shapes_where)).layers, stem
+        from .topology import load_topology
 
-def _load_model(path: Path, suffix: str, stem: str) -> tuple:
-    if suffix == ".onnx":
-        from .onnx_import import load_onnx
-
-        return load_onnx(path, name=stem).layers
-    from .topology import load_topology
-
-    return load_topology(path, name=stem).layers
+        return load_topology(p, name=stem).layers, stem
 
 
 def load_scenario_file(path: str | Path, *, base=None) -> Scenario:

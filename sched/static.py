@@ -24,6 +24,9 @@ class ModelProfile:
     ``remaining[j]``: sum of ``layer_latency[j:]`` (``remaining[num_layers] == 0``), each
     suffix summed left to right (O(L^2) once) so that policies read it in O(1) and it equals,
     bit for bit, the Dysta artifact's ``sum(remaining_list)`` at every layer boundary.
+    ``layer_energy[j]``: mean energy of layer j in picojoules over the profiling samples, when
+    the profile comes from an energy-aware backend (the exact cycle model,
+    `mmsched.sched.static_profile.static_tables_from_runs`); empty for latency tables.
     """
 
     key: str
@@ -32,6 +35,7 @@ class ModelProfile:
     isolated_latency: float
     samples: int
     remaining: tuple[float, ...] = ()
+    layer_energy: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.layer_latency) != len(self.layer_density):

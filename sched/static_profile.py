@@ -116,13 +116,26 @@ def static_tables_from_runs(runs: Sequence[ProfileRun], *, samples: Sequence[int
     the arithmetic is the one the CSV path uses. Times in ``time_unit`` (cycles at
     ``clock_hz``, default the runs' clock, or seconds).
     """
-    from .static import static_tables
+    from dataclasses import replace
+
+    from .static import StaticTables, static_tables
 
     if not runs:
         raise ValueError("static_tables_from_runs needs at least one profile run")
     clock = clock_hz if clock_hz is not None else runs[0].clock_hz
     tables = [r.latency_table(samples) for r in runs]
-    return static_tables(tables, time_unit=time_unit, clock_hz=clock)
+    st = static_tables(tables, time_unit=time_unit, clock_hz=clock)
+    # Mean layer energies (pJ): per key over the samples; per architecture weighted by the
+    # sample counts as the latencies are (every key has the same samples here).
+    energy = {r.key: r.energy_pj[r.rows(samples)].mean(axis=0) for r in runs}
+    pattern = {k: replace(p, layer_energy=tuple(energy[k].tolist()))
+               for k, p in st.pattern.items()}
+    arch = {}
+    for a, p in st.arch.items():
+        keys = [k for k, ka in st.arch_of.items() if ka == a]
+        arch[a] = replace(p, layer_energy=tuple(
+            (sum(energy[k] for k in keys) / len(keys)).tolist()))
+    return StaticTables(pattern=pattern, arch=arch, arch_of=st.arch_of)
 
 
 # --- files ----------------------------------------------------------------------------------------
@@ -131,14 +144,18 @@ STATIC_FORMAT = "mmsched-static-tables/1"
 
 
 def _profile_json(p: ModelProfile) -> dict:
-    return {"layer_latency": list(p.layer_latency), "layer_density": list(p.layer_density),
-            "isolated_latency": p.isolated_latency, "samples": p.samples}
+    out = {"layer_latency": list(p.layer_latency), "layer_density": list(p.layer_density),
+           "isolated_latency": p.isolated_latency, "samples": p.samples}
+    if p.layer_energy:  # optional: profiles from an energy-aware backend
+        out["layer_energy"] = list(p.layer_energy)
+    return out
 
 
 def save_static_tables(tables: StaticTables, path: str | os.PathLike, *,
                        meta: dict | None = None) -> None:
     """Write ``tables`` as JSON (atomically): per model key and per architecture, the layer
-    latencies (time unit in ``meta``), densities, isolated latency and sample count."""
+    latencies (time unit in ``meta``), densities, isolated latency and sample count, and the
+    layer energies in pJ when the tables have them."""
     doc = {"format": STATIC_FORMAT, "meta": meta or {},
            "pattern": {k: _profile_json(p) for k, p in tables.pattern.items()},
            "arch": {k: _profile_json(p) for k, p in tables.arch.items()},
@@ -168,7 +185,8 @@ def load_static_tables(path: str | os.PathLike) -> tuple[StaticTables, dict]:
                 out[level][key] = ModelProfile(
                     key=key, layer_latency=tuple(float(x) for x in e["layer_latency"]),
                     layer_density=tuple(float(x) for x in e["layer_density"]),
-                    isolated_latency=float(e["isolated_latency"]), samples=int(e["samples"]))
+                    isolated_latency=float(e["isolated_latency"]), samples=int(e["samples"]),
+                    layer_energy=tuple(float(x) for x in e.get("layer_energy", ())))
             except (KeyError, TypeError, ValueError) as err:
                 raise InputError(src, f"{level}.{key}", "layer_latency, layer_density, "
                                  "isolated_latency, samples", str(err)) from None

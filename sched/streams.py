@@ -9,6 +9,7 @@ of a real-time scenario, with deadlines at the next frame and cascades.
 
 from __future__ import annotations
 
+import bisect
 import math
 import numbers
 import random
@@ -27,7 +28,7 @@ from .workload import PRIORITIES, Request, Workload, periodic_arrivals, poisson_
 if TYPE_CHECKING:
     from .scenario import Scenario
 
-__all__ = ["frame_requests", "poisson_workload", "poisson_workloads"]
+__all__ = ["frame_requests", "periodic_frames", "poisson_workload", "poisson_workloads"]
 
 _ARTIFACT_SAMPLE_IDS = 7
 """The artifact draws sample ids from 0..6 (docs/artifact-compat.md, defect 1)."""
@@ -150,53 +151,90 @@ def poisson_workload(tables: Sequence[LatencyTable], *, rate: float, num_request
 
 
 def frame_requests(sc: Scenario, *, keys: dict[str, list[str]], samples: int, clock_hz: float,
-                   seed: int, duration_s: float | None = None) -> tuple:
-    """XRBench-style periodic frames of a ``periodic`` scenario (docs/workloads.md).
+                   seed: int, seed_index: int = 0, duration_s: float | None = None,
+                   fps_scale: float = 1.0) -> tuple:
+    """XRBench-style periodic frames of a ``periodic`` scenario (docs/realtime.md).
 
-    Each model runs at its ``fps`` from time 0 for ``duration_s`` (default the scenario's); a
-    frame's deadline is the next frame's arrival. A cascaded model (``after = U``) gets, for each
-    of its frame times, the latest frame of ``U`` that arrived no later, and runs (depending on
-    it: ready only once it finishes) with ``probability``, else that frame is skipped. Each frame
-    draws its model key uniformly over ``keys[arch]`` (the arch's patterns) and its sample
-    uniformly over ``range(samples)``. Priority 1; ``stream`` = index of the model entry.
-    Integer cycles at ``clock_hz``; ids in (arrival, stream) order. Deterministic from ``seed``.
+    `periodic_frames` without the frame indices.
+    """
+    return periodic_frames(sc, keys=keys, samples=samples, clock_hz=clock_hz, seed=seed,
+                           seed_index=seed_index, duration_s=duration_s,
+                           fps_scale=fps_scale)[0]
+
+
+def periodic_frames(sc: Scenario, *, keys: dict[str, list[str]], samples: int,
+                    clock_hz: float, seed: int, seed_index: int = 0,
+                    duration_s: float | None = None,
+                    fps_scale: float = 1.0) -> tuple[tuple[Request, ...], tuple[int, ...]]:
+    """The periodic frames of a ``periodic`` scenario and each frame's index in its stream.
+
+    Each model entry runs at ``fps x fps_scale`` frames per second from time 0 for
+    ``duration_s`` seconds (default the scenario's): frame ``k`` arrives at
+    ``round(k / fps x clock_hz)`` cycles and its deadline is the arrival of frame ``k + 1``
+    (the next frame, also past the end of the run). A cascaded model (``after = U``) looks, for
+    each of its frame times ``t``, at the latest frame time of ``U``'s schedule no later than
+    ``t``: if ``U`` has a frame there, this frame runs after it (ready once it finishes) with
+    ``probability``; if ``U``'s frame was itself skipped (its own cascade draw failed), or
+    ``U`` has no frame time yet, this frame is skipped too. Each frame draws its model key
+    uniformly over ``keys[arch]`` (the arch's patterns) and its sample uniformly over
+    ``range(samples)``. Priority 1; ``stream`` = index of the model entry.
+
+    Returns ``(requests, frame_index)``: requests in (arrival, stream) order with ids
+    ``0..n-1``, integer cycles at ``clock_hz``; ``frame_index[i]`` is request ``i``'s ``k``
+    (skipped cascade frames leave gaps). Deterministic from ``(seed, seed_index)``; the random
+    draws (cascades, keys, samples) depend on nothing else.
+
+    Raises ValueError for a non-periodic scenario or a non-positive duration or scale.
     """
     if sc.arrivals != "periodic":
         raise ValueError(f"scenario {sc.name!r} is not periodic")
     dur = sc.duration_s if duration_s is None else duration_s
     if not dur > 0:
         raise ValueError(f"duration_s must be positive, not {dur!r}")
-    rng = np.random.default_rng([seed, 0x58524245])
+    if isinstance(fps_scale, bool) or not (isinstance(fps_scale, numbers.Real)
+                                           and math.isfinite(fps_scale) and fps_scale > 0):
+        raise ValueError(f"fps_scale must be a positive number, not {fps_scale!r}")
+    rng = np.random.default_rng([seed, seed_index, 0x58524245])
     order = _topological(sc)
-    frames: dict[str, list[tuple[int, int, str, int, tuple[int, ...]]]] = {}
-    pending: list[tuple[int, int, str, int, int, tuple]] = []
+    # per arch: its schedule times, and which of them hold a frame (time -> pending index)
+    schedule: dict[str, list[int]] = {}
+    held: dict[str, dict[int, int]] = {}
+    pending: list[tuple[int, int, str, int, int, int, int]] = []  # t, idx, key, s, dl, k, up
     for idx in order:
         e = sc.models[idx]
-        times = periodic_arrivals(e.fps, dur, clock_hz).tolist()
-        period = int(round(clock_hz / e.fps))
-        up = frames.get(e.after) if e.after else None
-        mine = []
-        for t in times:
-            dep: tuple = ()
-            if up is not None:
-                prior = [f for f in up if f[0] <= t]
-                if not prior or rng.random() >= e.probability:
+        fps = e.fps * fps_scale
+        n = len(periodic_arrivals(fps, dur, clock_hz))
+        times = np.rint(np.arange(n + 1) / fps * clock_hz).astype(np.int64).tolist()
+        up_times = schedule.get(e.after) if e.after else None
+        up_held = held.get(e.after) if e.after else None
+        mine: dict[int, int] = {}
+        for k in range(n):
+            t = times[k]
+            up = -1
+            if up_times is not None:
+                pos = bisect.bisect_right(up_times, t) - 1
+                if pos < 0 or up_times[pos] not in up_held:
                     continue
-                dep = (prior[-1],)
+                if rng.random() >= e.probability:
+                    continue
+                up = up_held[up_times[pos]]
             key = keys[e.arch][int(rng.integers(len(keys[e.arch])))]
             sample = int(rng.integers(samples))
-            entry = (t, idx, key, sample)
-            mine.append(entry)
-            pending.append((t, idx, key, sample, t + period, dep))
-        frames[e.arch] = mine
-    pending.sort(key=lambda p: (p[0], p[1]))
-    ids = {(p[0], p[1]): i for i, p in enumerate(pending)}
+            mine[t] = len(pending)
+            pending.append((t, idx, key, sample, times[k + 1], k, up))
+        schedule[e.arch] = times[:n]
+        held[e.arch] = mine
+    order_ids = sorted(range(len(pending)), key=lambda i: (pending[i][0], pending[i][1]))
+    new_id = {old: new for new, old in enumerate(order_ids)}
     out = []
-    for i, (t, idx, key, sample, deadline, dep) in enumerate(pending):
-        deps = tuple(ids[(d[0], d[1])] for d in dep)
-        out.append(Request(id=i, model=key, sample=sample, arrival=t, deadline=deadline,
+    index = []
+    for new, old in enumerate(order_ids):
+        t, idx, key, sample, deadline, k, up = pending[old]
+        deps = (new_id[up],) if up >= 0 else ()
+        out.append(Request(id=new, model=key, sample=sample, arrival=t, deadline=deadline,
                            priority=1, depends_on=deps, stream=idx))
-    return tuple(out)
+        index.append(k)
+    return tuple(out), tuple(index)
 
 
 def _topological(sc: Scenario) -> list[int]:

@@ -20,6 +20,7 @@ COMMANDS = {
     "scenarios": "mmsched.sim.cmd_scenarios",
     "profile": "mmsched.sim.cmd_profile",
     "profile-sparsity": "mmsched.sim.cmd_profile_sparsity",
+    "models": "mmsched.sim.cmd_models",
     "layer-cycles": "mmsched.sim.cmd_layer_cycles",
     "verilog": "mmsched.sim.cmd_verilog",
     "cosim": "mmsched.sim.cmd_cosim",

@@ -140,11 +140,10 @@ def _workload(args, requests: int | None, accel: str):
     experiment.validate_sources(sweep)
     point = next(p for p in experiment.run_points(sweep)
                  if (p.rate, p.slo) == (rec.rates[0], rec.slos[0]))
-    workload, static, backend = experiment.point_inputs(point)
-    if loaded is not None:
-        # the exact model's integer monitor counts (the table backend holds densities as
-        # binary fractions), as the RTL accelerator reports them; the same cycles
-        backend = loaded.backend()
+    inputs = experiment.point_inputs(point)
+    # a scenario's backend serves the exact model's integer monitor counts, as the RTL
+    # accelerator reports them (a table source's holds densities as binary fractions)
+    workload, static, backend = inputs.workload, inputs.tables[0], inputs.backend
     base = {"recipe": rec.name, "workload": rec.source.label, "mode": "fixed",
             "rate": float(point.rate), "slo": float(point.slo), "seed": 0}
     return workload, static, backend, base, loaded

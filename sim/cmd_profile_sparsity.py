@@ -3,6 +3,11 @@
 Needs the ``real`` extra (``pip install -e '.[real]'``). Writes one profile JSON per model
 (`mmsched.sched.profiles` format) to ``--out`` (default: the current folder), atomically.
 
+``--onnx FILE`` profiles any ONNX model instead (`mmsched.sched.real_sparsity.profile_onnx`):
+its sparse-input layers, on sample inputs from ``--inputs FILE.npz`` and/or ``--photos``;
+random values only with ``--random-inputs`` (recorded in the profile). A scenario names the
+written file in its model's ``sparsity`` field.
+
 ``--compare`` instead runs the exact cycle model on the *real* activation masks of the profiled
 GEMM operands (MiniLM: attention probabilities x V per head on the Sanger-like engine, GELU
 output x W2; MobileNetV2: every ReLU6 output feeding a 1x1 projection, on the Eyeriss-V2-like
@@ -25,15 +30,40 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--models", default=",".join(PROFILERS),
                    help=f"comma-separated, from: {', '.join(PROFILERS)} (default: all)")
     p.add_argument("--samples", type=int, default=16, help="inputs per model (default 16)")
-    p.add_argument("--out", default=".", help="output folder (default: current folder)")
+    p.add_argument("--out", default=".", help="output folder (default: current folder); "
+                   "with --onnx a PROFILE.json file (or a folder for NAME.json)")
     p.add_argument("--compare", action="store_true",
                    help="compare cycle counts of real vs synthetic masks instead (no files)")
+    g = p.add_argument_group("any ONNX model (instead of --models)")
+    g.add_argument("--onnx", metavar="FILE.onnx",
+                   help="profile this model's sparse-input layers (those `mmsched models` "
+                        "marks sparse) with onnxruntime")
+    g.add_argument("--input-shapes", metavar="NAME=DxD...[,NAME=...]",
+                   help="shapes of its dynamic inputs (as for `mmsched models`)")
+    g.add_argument("--inputs", metavar="FILE.npz",
+                   help="sample inputs: arrays named like the model inputs, [samples, *shape]")
+    g.add_argument("--photos", action="store_true",
+                   help="feed an image input [N, 3, H, W] the scikit-image photographs "
+                        "(RGB / 255)")
+    g.add_argument("--random-inputs", action="store_true",
+                   help="allow random values for inputs not given otherwise (recorded in the "
+                        "profile; random inputs rarely have a real model's sparsity)")
+    g.add_argument("--seed", type=int, default=0, help="seed of --random-inputs (default 0)")
+    g.add_argument("--name", default=None,
+                   help="profile name (default: the --out file's stem, else the model's)")
 
 
 def main(args: argparse.Namespace) -> int:
     from mmsched.sched.profiles import save_profile
     from mmsched.sched.real_sparsity import PROFILERS
 
+    if args.onnx is not None:
+        return _onnx(args)
+    for opt in ("input_shapes", "inputs", "name"):
+        if getattr(args, opt) is not None:
+            raise ValueError(f"--{opt.replace('_', '-')} applies to --onnx only")
+    if args.photos or args.random_inputs:
+        raise ValueError("--photos and --random-inputs apply to --onnx only")
     names = [n for n in args.models.split(",") if n]
     unknown = [n for n in names if n not in PROFILERS]
     if unknown or not names:
@@ -49,6 +79,44 @@ def main(args: argparse.Namespace) -> int:
         print(f"{path}: {prof.samples} samples x {len(prof.layer_names)} layers, mean density "
               f"{prof.density.mean():.3f}")
     return 0
+
+
+def _onnx(args: argparse.Namespace) -> int:
+    """Profile one ONNX model (``--onnx``): all samples run before the one file is written."""
+    import hashlib
+    import re
+
+    from mmsched.sched.onnx_import import import_onnx, parse_input_shapes
+    from mmsched.sched.profiles import save_profile
+    from mmsched.sched.real_sparsity import onnx_feeds, profile_onnx
+
+    if args.compare or args.models != parser_default_models():
+        raise ValueError("--onnx profiles one model: it takes neither --models nor --compare")
+    if args.samples < 1:
+        raise ValueError(f"--samples must be a positive integer, not {args.samples}")
+    shapes = (parse_input_shapes(args.input_shapes) if args.input_shapes is not None
+              else None)
+    imp = import_onnx(args.onnx, input_shapes=shapes, shapes_where=("--input-shapes", ""))
+    out = Path(args.out)
+    stem = out.stem if out.suffix.lower() == ".json" else Path(args.onnx).stem
+    name = args.name or re.sub(r"[^a-z0-9-]", "", stem.lower()) or "onnx"
+    feeds, inputs = onnx_feeds(imp, args.samples, npz=args.inputs, photos=args.photos,
+                               random_inputs=args.random_inputs, seed=args.seed)
+    digest = hashlib.sha256(Path(args.onnx).read_bytes()).hexdigest()
+    prof = profile_onnx(imp, feeds, name=name, inputs=inputs,
+                        source={"file": Path(args.onnx).name, "sha256": digest})
+    path = out if out.suffix.lower() == ".json" else out / f"{name}.json"
+    save_profile(prof, path)
+    print(f"{path}: {prof.samples} samples x {len(prof.layer_names)} sparse-input layers of "
+          f"{imp.model.num_layers}, mean density {prof.density.mean():.3f}"
+          + (" (RANDOM inputs)" if args.random_inputs and "RANDOM" in inputs else ""))
+    return 0
+
+
+def parser_default_models() -> str:
+    from mmsched.sched.real_sparsity import PROFILERS
+
+    return ",".join(PROFILERS)
 
 
 def _compare(names: list[str], samples: int) -> int:

@@ -1,4 +1,4 @@
-"""``mmsched run``: a scheduling sweep (policies x rates x SLO multipliers x seeds) to a folder.
+"""``mmsched run``: a scheduling sweep (policies x load axis x seeds) to a folder.
 
 The workload is a scenario (``--scenario``: a shipped scenario name or a scenario TOML file,
 ``NAME:VARIANT`` for a system variant; `mmsched scenarios` lists them) or a folder of Dysta
@@ -10,12 +10,23 @@ first use profiles it with the cycle model; the counters are cached
 (`mmsched.hw.paths.cache_dir`). ``--compat dysta-artifact`` reproduces the artifact's
 simulator (defects included, each one switchable off with ``--compat-off``).
 
+Real-time runs: a periodic (XRBench) scenario, ``--scenario xr-vr-gaming`` (every system
+variant of the file, one recipe each) or ``xr-vr-gaming:3k+1k`` (one), runs frames at each
+model's FPS for the scenario's ``duration_s`` on the variant's accelerators
+(docs/realtime.md). Its load axis is ``--fps-scale LIST`` (every model's FPS multiplied) or
+``--load LIST`` (the FPS scale offering that load); ``--rates``, ``--slo``, ``--requests``,
+``--accelerators``, ``--clock-mhz`` and ``--compat dysta-artifact`` do not apply and are
+refused. The default policies are the registered real-time set
+(`mmsched.sim.experiment.REALTIME_POLICIES`). Its tables carry UXCost, miss and drop rates,
+energy per frame and the XRBench score; ``requests.csv`` one row per frame of each recipe's
+largest axis value; ``trace.csv`` what policies report over time (`Policy.trace`).
+
 Output folder (staged and renamed into place, so a failed run writes nothing):
 ``summary.csv`` (tidy: one row per policy, rate, SLO multiplier and seed index),
 ``aggregate.csv`` and ``table.txt`` (arithmetic and geometric means over seeds; the table is
 printed too), ``per_model.csv``, ``requests.csv`` (per-request rows of the detail point),
-``layers.csv`` (a Gantt window), ``run.json`` (the sweep as data) and the PNG plots of
-`mmsched.sim.report`.
+``layers.csv`` (a Gantt window), ``trace.csv`` (when a policy reports a trace),
+``run.json`` (the sweep as data) and the PNG plots of `mmsched.sim.report`.
 
 Compat mode and real-valued rates: the artifact's own command line accepts only integer
 rates (docs/artifact-compat.md, defect 7c, `CompatFlags.integer_rates`), but its arithmetic
@@ -45,7 +56,7 @@ log = logging.getLogger(__name__)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from .experiment import DEFAULT_POLICIES, DEFAULT_SCENARIO
+    from .experiment import DEFAULT_POLICIES, DEFAULT_SCENARIO, REALTIME_POLICIES
 
     src = p.add_mutually_exclusive_group()
     src.add_argument("--scenario", metavar="NAME",
@@ -62,8 +73,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "comma-separated CompatFlags names (e.g. listing_order,clock_rewind)")
     p.add_argument("--policies", metavar="LIST",
                    help="comma-separated policy names, or 'all' (default: the Dysta set "
-                        f"{','.join(DEFAULT_POLICIES)}); NAME:field=value[:field=value] sets "
-                        "config fields, e.g. dysta:beta=0.1:predictor=last-one")
+                        f"{','.join(DEFAULT_POLICIES)}; for periodic scenarios the "
+                        f"registered ones of {','.join(REALTIME_POLICIES)}); "
+                        "NAME:field=value[:field=value] sets config fields, e.g. "
+                        "dysta:beta=0.1:predictor=last-one")
     p.add_argument("--rates", metavar="LIST",
                    help="arrival rates in requests/s, comma-separated (default per scenario)")
     p.add_argument("--slo", metavar="LIST",
@@ -71,8 +84,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--requests", metavar="N", help="requests per run (default per scenario)")
     p.add_argument("--seeds", metavar="N", help="seed indices per point (default per scenario)")
     p.add_argument("--seed", metavar="N", default="1", help="base seed (default 1)")
-    p.add_argument("--accelerators", metavar="N", default="1",
-                   help="identical accelerators (default 1, the Dysta setting)")
+    p.add_argument("--fps-scale", metavar="LIST",
+                   help="periodic scenarios: multiply every model's FPS by each value, "
+                        "comma-separated (default 1; deadlines stay at the next frame)")
+    p.add_argument("--load", metavar="LIST",
+                   help="periodic scenarios: offered loads, comma-separated (e.g. "
+                        "0.5,0.7,0.9,1.1,1.3): each runs at the FPS scale giving that load, "
+                        "the sum over models of fps x probability x isolated latency on its "
+                        "fastest accelerator, over the accelerators")
+    p.add_argument("--accelerators", metavar="N",
+                   help="identical accelerators of table workloads (synthetic sets, "
+                        "--csv-dir; default 1, the Dysta setting); a zoo scenario runs on "
+                        "its own system (choose a variant with NAME:VARIANT)")
     p.add_argument("--clock-mhz", metavar="F",
                    help="engine clock of table workloads (synthetic sets, --csv-dir; default: "
                         "200 for CNN/Eyeriss, 1000 for AttNN/Sanger)")
@@ -185,7 +208,11 @@ def build_sweep(args: argparse.Namespace):
         seeds=None if args.seeds is None else _count("--seeds", args.seeds),
         seed=_count("--seed", args.seed, minimum=0), policies=_policies(args.policies),
         compat=args.compat, compat_off=_compat_off(args.compat_off, args.compat),
-        accelerators=_count("--accelerators", args.accelerators), clock_hz=clock_hz)
+        accelerators=None if args.accelerators is None else _count("--accelerators",
+                                                                   args.accelerators),
+        clock_hz=clock_hz,
+        fps_scales=None if args.fps_scale is None else _numbers("--fps-scale", args.fps_scale),
+        loads=None if args.load is None else _numbers("--load", args.load))
 
 
 # --- progress bar ----------------------------------------------------------------------------
@@ -247,8 +274,17 @@ def write_run(folder: Path, sweep, results) -> None:
     layers = [row for r in results for row in r.layers]
     if layers:
         write_text(folder / "layers.csv", csv_text(layers))
+    trace = [row for r in results for row in r.trace]
+    if trace:
+        write_text(folder / "trace.csv", csv_text(trace))
     meta = {"sweep": sweep.to_dict(), "runs": len(summary),
             "decisions": sum(r.decisions for r in results)}
+    if sweep.periodic:  # what the real-time columns mean, and the cross-system geomeans
+        from .experiment import realtime_meta
+        from .report import aggregate_rows, geomean_rows
+
+        meta["realtime"] = realtime_meta(sweep)
+        meta["realtime"]["geomean"] = geomean_rows(aggregate_rows(summary))
     write_text(folder / "run.json", json.dumps(meta, indent=1, sort_keys=True) + "\n")
 
 

@@ -1,18 +1,20 @@
 """``mmsched scenarios``: list the shipped scenarios (or given files) with their load.
 
 The load at a rate is the offered work over the system's capacity: ``rate x mean isolated
-latency / accelerators`` for Poisson scenarios (model keys drawn uniformly), ``sum of fps x
-isolated latency / accelerators`` for periodic ones, with isolated latencies from the exact
-cycle model on accelerator 0, or from the tables of a synthetic set.
+latency / accelerators`` for Poisson scenarios (model keys drawn uniformly; isolated latencies
+on accelerator 0), and for periodic ones the load of `ProfiledScenario.periodic_load` (``sum
+of fps x cascade probability x isolated latency on the model's fastest accelerator /
+accelerators``, docs/realtime.md), with isolated latencies from the exact cycle model, or
+from the tables of a synthetic set.
 
 Listing never profiles (it reads the scenario files alone, in well under a second): where the
-profile is cached or shipped with the package the load is exact; otherwise it is an estimate,
-printed ``~0.41 (est.)``: each layer's cycles on accelerator 0 from the exact cycle model in
-dense mode (`mmsched.hw.cyclemodel.cycles.dense_cycles`, from the shape: no mask is drawn)
-times the mean density of its
-input activations in the sparsity profile over the profiling samples (1 for dense inputs).
-The estimate ignores the load imbalance between rows (the busiest row sets a chunk's time),
-so it is low for layers with a large spread; ``mmsched profile NAME`` makes it exact.
+profiles are cached or shipped with the package the load is exact; otherwise it is an
+estimate, printed ``~0.41 (est.)``: each layer's cycles from the exact cycle model in dense
+mode (`mmsched.hw.cyclemodel.cycles.dense_cycles`, from the shape: no mask is drawn) times
+the mean density of its input activations in the sparsity profile over the profiling samples
+(1 for dense inputs). The estimate ignores the load imbalance between rows (the busiest row
+sets a chunk's time), so it is low for layers with a large spread; ``mmsched profile NAME``
+makes it exact.
 """
 
 from __future__ import annotations
@@ -52,23 +54,19 @@ def _load_text(ls, rate: float | None) -> str:
     sc = ls.scenario
     n_acc = len(sc.system)
     if sc.arrivals == "periodic":
-        st = ls.static[0]
-        work = sum((e.fps or 0.0) * e.probability * st.pattern[f"{e.arch}_{p}"].isolated_latency
-                   / len(e.patterns) for e in sc.models for p in e.patterns)
-        work = work if ls.time_unit == "seconds" else work / ls.clock_hz
-        return f"{work / n_acc:.2f}"
+        return f"{ls.periodic_load():.2f}"
     rates = (rate,) if rate is not None else sc.rates
     return ", ".join(f"{r:g}/s: {ls.load(r) / n_acc:.2f}" for r in rates)
 
 
-def _estimate_iso_s(sc) -> dict[str, float]:
-    """Estimated isolated latency (seconds) of every model key on accelerator 0 (module
+def _estimate_iso_s(sc, accelerator: int = 0) -> dict[str, float]:
+    """Estimated isolated latency (seconds) of every model key on ``accelerator`` (module
     docstring): dense-mode cycles (`dense_cycles`, from the layer shape) x mean profiled
     input density, layer by layer."""
     from mmsched.hw.cyclemodel.cycles import dense_cycles
     from mmsched.sim.profiled import mask_source
 
-    cfg = sc.system[0]
+    cfg = sc.system[accelerator]
     masks, _ = mask_source(sc)
     samples = list(sc.profiling_samples)
     out = {}
@@ -83,12 +81,24 @@ def _estimate_iso_s(sc) -> dict[str, float]:
 
 
 def _estimate_text(sc, rate: float | None) -> str:
-    iso = _estimate_iso_s(sc)
     n_acc = len(sc.system)
-    if sc.arrivals == "periodic":
-        work = sum((e.fps or 0.0) * e.probability * iso[f"{e.arch}_{p}"] / len(e.patterns)
-                   for e in sc.models for p in e.patterns)
+    if sc.arrivals == "periodic":  # as ProfiledScenario.periodic_load, on estimates
+        per_config: dict[str, dict[str, float]] = {}
+        for a, cfg in enumerate(sc.system):
+            if repr(cfg) not in per_config:
+                per_config[repr(cfg)] = _estimate_iso_s(sc, a)
+        entries = {e.arch: e for e in sc.models}
+        work = 0.0
+        for e in sc.models:
+            p, up = e.probability, e.after
+            while up is not None:
+                p *= entries[up].probability
+                up = entries[up].after
+            fastest = min(sum(iso[f"{e.arch}_{q}"] for q in e.patterns) / len(e.patterns)
+                          for iso in per_config.values())
+            work += (e.fps or 0.0) * p * fastest
         return f"~{work / n_acc:.2f} (est.)"
+    iso = _estimate_iso_s(sc)
     mean = sum(iso.values()) / len(iso)
     rates = (rate,) if rate is not None else sc.rates
     return ", ".join(f"{r:g}/s: ~{r * mean / n_acc:.2f} (est.)" for r in rates)

@@ -84,23 +84,64 @@ class WorkloadSource:
         return f"csv:{os.path.basename(os.path.normpath(self.path))}"
 
 
+AXES = ("rate", "fps_scale", "load")
+"""The load axis of a recipe: the arrival rate (Poisson, with SLO multipliers), or for a
+periodic (real-time) scenario the FPS scale or the offered load (docs/realtime.md, "Load")."""
+
+
 @dataclass(frozen=True)
 class Recipe:
-    """One figure's run points: every rate (in this order) x every SLO multiplier."""
+    """One figure's run points.
+
+    Poisson (Dysta) recipes: every rate (in this order) x every SLO multiplier. Real-time
+    recipes (a periodic scenario on one system): every value of one load axis, ``fps_scales``
+    (each model's FPS multiplied by the value) or ``loads`` (the FPS scale that offers that
+    load, docs/realtime.md); no rates or SLO multipliers.
+    """
 
     name: str
     source: WorkloadSource
-    rates: tuple[float, ...]
-    slos: tuple[float, ...]
+    rates: tuple[float, ...] = ()
+    slos: tuple[float, ...] = ()
+    fps_scales: tuple[float, ...] = ()
+    loads: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
-        if not self.rates or not self.slos:
-            raise ValueError(f"recipe {self.name!r}: needs at least one rate and one SLO")
-        for what, values in (("rate", self.rates), ("SLO multiplier", self.slos)):
+        if self.periodic:
+            if self.rates or self.slos:
+                raise ValueError(f"recipe {self.name!r}: a real-time recipe has no rates or "
+                                 f"SLO multipliers")
+            if self.fps_scales and self.loads:
+                raise ValueError(f"recipe {self.name!r}: give FPS scales or loads, not both")
+            checks = (("FPS scale", self.fps_scales), ("load", self.loads))
+        else:
+            if not self.rates or not self.slos:
+                raise ValueError(f"recipe {self.name!r}: needs at least one rate and one SLO")
+            checks = (("rate", self.rates), ("SLO multiplier", self.slos))
+        for what, values in checks:
             for v in values:
                 if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
                     raise ValueError(f"recipe {self.name!r}: {what} must be a positive "
                                      f"number, not {v!r}")
+
+    @property
+    def periodic(self) -> bool:
+        """A real-time recipe (periodic frames)."""
+        return bool(self.fps_scales or self.loads)
+
+    @property
+    def axis(self) -> str:
+        """``rate``, ``fps_scale`` or ``load`` (`AXES`)."""
+        return "fps_scale" if self.fps_scales else "load" if self.loads else "rate"
+
+    @property
+    def axis_values(self) -> tuple[float, ...]:
+        return self.fps_scales or self.loads or self.rates
+
+    @property
+    def points(self) -> int:
+        """Run points per seed index."""
+        return len(self.axis_values) * (1 if self.periodic else len(self.slos))
 
 
 @dataclass(frozen=True)
@@ -118,6 +159,12 @@ class Sweep:
     SLO) whose per-request records are kept for the latency CDF (default: the first recipe's
     highest rate and lowest SLO);
     ``gantt_policy``: the policy whose layer timeline is kept at that point, seed index 0.
+    Real-time recipes: every recipe's largest axis value is a detail point (per-frame rows,
+    and the layer timeline of its first ``gantt_window_s`` simulated seconds).
+
+    ``num_accelerators``: identical accelerators of latency-table workloads (synthetic sets,
+    CSV folders); a scenario of zoo models runs on its own system (one accelerator per entry
+    of its ``system``).
     """
 
     recipes: tuple[Recipe, ...]
@@ -131,6 +178,7 @@ class Sweep:
     gantt_policy: str | None = None
     gantt_layers: int = 200
     compat_off: tuple[str, ...] = ()
+    gantt_window_s: float = 0.2
 
     def __post_init__(self) -> None:
         if not self.recipes:
@@ -151,12 +199,18 @@ class Sweep:
         for name in self.compat_off:
             if not isinstance(getattr(flags, name, None), bool):
                 raise ValueError(f"compat_off: unknown compat flag {name!r}")
+        if not (isinstance(self.gantt_window_s, (int, float)) and self.gantt_window_s > 0):
+            raise ValueError(f"gantt_window_s must be positive, not {self.gantt_window_s!r}")
+        if self.periodic and self.compat != "fixed":
+            raise ValueError("real-time (periodic) recipes run in fixed mode only")
         if self.detail is None:
             r = self.recipes[0]
-            object.__setattr__(self, "detail", (r.name, max(r.rates), min(r.slos)))
+            object.__setattr__(self, "detail", (r.name, max(r.axis_values),
+                                                min(r.slos) if r.slos else 0.0))
         if self.gantt_policy is None:
-            object.__setattr__(self, "gantt_policy",
-                               "dysta" if "dysta" in self.policies else self.policies[0])
+            pick = next((p for p in ("dream", "dysta") if p in self.policies),
+                        self.policies[0])
+            object.__setattr__(self, "gantt_policy", pick)
 
     @property
     def flags(self) -> CompatFlags:
@@ -165,36 +219,63 @@ class Sweep:
                        **dict.fromkeys(self.compat_off, False))
 
     @property
+    def periodic(self) -> bool:
+        """Whether any recipe is real-time (periodic frames)."""
+        return any(r.periodic for r in self.recipes)
+
+    @property
     def runs(self) -> int:
         """Number of simulations (run points x policies)."""
-        return sum(len(r.rates) * len(r.slos) for r in self.recipes) * self.seeds * len(
-            self.policies)
+        return sum(r.points for r in self.recipes) * self.seeds * len(self.policies)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The sweep as plain data. The real-time fields appear only in sweeps that use them
+        (so the record of a Poisson sweep is what it was before they existed)."""
+        d = asdict(self)
+        for r in d["recipes"]:
+            for k in ("fps_scales", "loads"):
+                if not r[k]:
+                    del r[k]
+        if not self.periodic:
+            del d["gantt_window_s"]
+        return d
 
 
 @dataclass(frozen=True)
 class RunPoint:
-    """One workload: a (recipe, seed index, SLO, rate) point; every policy runs on it."""
+    """One workload: a (recipe, seed index, SLO, rate) point of a Poisson recipe, or a
+    (recipe, seed index, FPS scale or load) point of a real-time recipe (``rate`` and ``slo``
+    0, and the axis the recipe does not sweep 0: the worker derives it); every policy runs on
+    it."""
 
     sweep: Sweep
     recipe_index: int
     seed_index: int
     slo: float
     rate: float
+    fps_scale: float = 0.0
+    load: float = 0.0
 
     @property
     def recipe(self) -> Recipe:
         return self.sweep.recipes[self.recipe_index]
 
     @property
+    def x(self) -> float:
+        """The point's value on its recipe's axis (`Recipe.axis`)."""
+        return {"rate": self.rate, "fps_scale": self.fps_scale, "load": self.load}[
+            self.recipe.axis]
+
+    @property
     def key(self) -> tuple:
-        """Sort key of the point's results: recipe order, then rate, SLO, seed index."""
-        return (self.recipe_index, self.rate, self.slo, self.seed_index)
+        """Sort key of the point's results: recipe order, then the axis value (rate), SLO,
+        seed index."""
+        return (self.recipe_index, self.x, self.slo, self.seed_index)
 
     @property
     def is_detail(self) -> bool:
+        if self.recipe.periodic:
+            return self.x == max(self.recipe.axis_values)
         name, rate, slo = self.sweep.detail
         return (self.recipe.name, self.rate, self.slo) == (name, rate, slo)
 
@@ -205,7 +286,11 @@ class RunPoint:
 
         Fixed mode seeds each rate's requests from (seed, seed index, rate); compat mode draws
         a seed index's rates in order from one stream, so the rates up to this one count.
+        Real-time points: their frames come from (seed, seed index, FPS scale).
         """
+        if self.recipe.periodic:
+            return (self.recipe.source, self.recipe.axis, self.x, self.seed_index,
+                    self.is_detail)
         rates = self.recipe.rates
         stream = rates[:rates.index(self.rate) + 1] if self.sweep.flags.any else (self.rate,)
         return (self.recipe.source, stream, self.slo, self.seed_index, self.is_detail)
@@ -217,7 +302,8 @@ class PointResult:
 
     ``summary``: one row per policy; ``per_model``: one row per (policy, model);
     ``requests``: per-request rows when the point is the detail point; ``layers``: the Gantt
-    window when the point is the detail point at seed index 0.
+    window when the point is the detail point at seed index 0; ``trace``: the rows policies
+    report through `mmsched.sched.policy.Policy.trace` (labelled like the summary).
     """
 
     key: tuple
@@ -225,6 +311,7 @@ class PointResult:
     per_model: list[dict[str, Any]] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
     layers: list[dict[str, Any]] = field(default_factory=list)
+    trace: list[dict[str, Any]] = field(default_factory=list)
     decisions: int = 0
     reused: bool = False
     """True when copied from an identical point of another recipe (not simulated again)."""
@@ -232,9 +319,14 @@ class PointResult:
 
 def run_points(sweep: Sweep) -> list[RunPoint]:
     """The sweep's run points, in key order."""
-    out = [RunPoint(sweep, i, s, slo, rate)
-           for i, r in enumerate(sweep.recipes)
-           for rate in r.rates for slo in r.slos for s in range(sweep.seeds)]
+    out = []
+    for i, r in enumerate(sweep.recipes):
+        if r.periodic:
+            out += [RunPoint(sweep, i, s, 0.0, 0.0, **{r.axis: x})
+                    for x in r.axis_values for s in range(sweep.seeds)]
+        else:
+            out += [RunPoint(sweep, i, s, slo, rate)
+                    for rate in r.rates for slo in r.slos for s in range(sweep.seeds)]
     return sorted(out, key=lambda j: j.key)
 
 
@@ -243,41 +335,65 @@ DEFAULT_SCENARIO = "dysta-cnn"
 DEFAULT_POLICIES = ("fcfs", "sjf", "sjf_sparse", "prema", "prema_sparse", "planaria", "sdrm3",
                     "sdrm3_sparse", "dysta", "dysta_naive", "dysta_oracle")
 """The policies of the Dysta benchmark (docs/scheduling.md), the default set."""
+REALTIME_POLICIES = ("fcfs", "rr", "edf", "herald", "prema", "planaria", "sdrm3", "dysta",
+                     "dream", "dream_sparse")
+"""The default policies of real-time (periodic) scenarios, in table order: the baselines and
+DREAM (docs/realtime.md). Names not registered (yet) are skipped (`realtime_policies`); a new
+real-time policy is added here."""
 CSV_DEFAULTS = ((3.0, 4.0), (10.0,), 1000, 5)
 """Rates, SLO multipliers, requests and seeds for a folder of Dysta CSVs (the artifact's
 scripts)."""
+
+
+def realtime_policies() -> tuple[str, ...]:
+    """`REALTIME_POLICIES` that are registered, in that order."""
+    from mmsched.sched.policy import policy_names
+
+    known = set(policy_names())
+    return tuple(p for p in REALTIME_POLICIES if p in known)
 
 
 def make_sweep(*, scenario: str | None = None, csv_dir: str | None = None,
                rates: Sequence[float] | None = None, slos: Sequence[float] | None = None,
                requests: int | None = None, seeds: int | None = None, seed: int = 1,
                policies: Sequence[str] | None = None, compat: str = "fixed",
-               compat_off: Sequence[str] = (), accelerators: int = 1,
-               clock_hz: float | None = None) -> Sweep:
+               compat_off: Sequence[str] = (), accelerators: int | None = None,
+               clock_hz: float | None = None, fps_scales: Sequence[float] | None = None,
+               loads: Sequence[float] | None = None) -> Sweep:
     """The one constructor of a `Sweep` from a workload and axes, shared by the commands.
 
     The workload is ``csv_dir`` (a folder of Dysta CSVs, defaults `CSV_DEFAULTS`) or
     ``scenario`` (a shipped scenario name or a TOML file, optionally ``:VARIANT``; default
     `DEFAULT_SCENARIO`), whose file holds the default axes. Axes given here replace the
     defaults. ``clock_hz`` overrides the engine clock of table workloads (synthetic sets, CSV
-    folders); a zoo scenario's accelerators set their own clock. ``policies``: policy specs
-    (default `DEFAULT_POLICIES`). In compat mode, a non-integer rate turns the
-    ``integer_rates`` switch off for the sweep, with a warning.
+    folders); a zoo scenario's accelerators set their own clock, and its system sets the
+    accelerators (``accelerators``, identical engines, is for table workloads only; default
+    1). ``policies``: policy specs (default `DEFAULT_POLICIES`, or `realtime_policies` for a
+    periodic scenario). In compat mode, a non-integer rate turns the ``integer_rates``
+    switch off for the sweep, with a warning.
+
+    A periodic (real-time) scenario runs over ``fps_scales`` (default 1) or ``loads``; given
+    without ``:VARIANT`` it runs on every system variant of its file, one recipe each
+    (``name:variant``). Rates, SLO multipliers and request counts do not apply to it.
 
     Raises `InputError` naming the option at fault (as the commands spell it).
     """
     from mmsched.sched.scenario import builtin_scenario_names, find_scenario
 
     if csv_dir is not None:
+        _no_realtime_axes(fps_scales, loads, "--csv-dir")
         d_rates, d_slos, d_requests, d_seeds = CSV_DEFAULTS
         source = WorkloadSource(kind="csv", path=csv_dir, clock_hz=clock_hz)
         name = source.label.removeprefix("csv:") or "csv"
     else:
         spec = scenario or DEFAULT_SCENARIO
         sc = find_scenario(spec, option="--scenario")
-        if sc.arrivals != "poisson":
-            raise InputError("--scenario", "", "a Poisson scenario (periodic XRBench "
-                             "scenarios are not run by mmsched run yet)", repr(spec))
+        if sc.arrivals == "periodic":
+            return _realtime_sweep(spec, sc, rates=rates, slos=slos, requests=requests,
+                                   seeds=seeds, seed=seed, policies=policies, compat=compat,
+                                   accelerators=accelerators, clock_hz=clock_hz,
+                                   fps_scales=fps_scales, loads=loads)
+        _no_realtime_axes(fps_scales, loads, f"--scenario {spec} (Poisson arrivals)")
         d_rates, d_slos, d_requests, d_seeds = sc.rates, sc.slos, sc.requests, sc.seeds
         if sc.source == "synthetic":
             source = WorkloadSource(kind="synthetic", name=sc.synthetic, clock_hz=clock_hz)
@@ -286,6 +402,8 @@ def make_sweep(*, scenario: str | None = None, csv_dir: str | None = None,
                 raise InputError("--clock-mhz", "", "no --clock-mhz with a scenario of zoo "
                                  "models (its accelerators set the clock)",
                                  f"--scenario {spec}")
+            if accelerators is not None:
+                raise _accelerators_error(spec, sc)
             shipped = spec.partition(":")[0] in builtin_scenario_names()
             source = WorkloadSource(kind="scenario", name=spec if shipped else sc.name,
                                     path="" if shipped else spec)
@@ -304,7 +422,66 @@ def make_sweep(*, scenario: str | None = None, csv_dir: str | None = None,
     return Sweep(recipes=(recipe,), policies=tuple(policies or DEFAULT_POLICIES),
                  seeds=d_seeds if seeds is None else seeds, seed=seed,
                  requests=d_requests if requests is None else requests, compat=compat,
-                 num_accelerators=accelerators, compat_off=compat_off)
+                 num_accelerators=1 if accelerators is None else accelerators,
+                 compat_off=compat_off)
+
+
+def _no_realtime_axes(fps_scales, loads, found: str) -> None:
+    for option, given in (("--fps-scale", fps_scales), ("--load", loads)):
+        if given is not None:
+            raise InputError(option, "", "a periodic (real-time) scenario such as "
+                             "xr-vr-gaming", found)
+
+
+def _accelerators_error(spec: str, sc) -> InputError:
+    names = ", ".join(f"{sc.name}:{n}" for n, _ in sc.variants)
+    hint = (f"a system variant ({names})" if names else
+            "a scenario whose [system] lists the accelerators")
+    return InputError("--accelerators", "", f"no --accelerators with a scenario of zoo models: "
+                      f"its system sets the accelerators; choose {hint}",
+                      f"--scenario {spec}")
+
+
+def _realtime_sweep(spec: str, sc, *, rates, slos, requests, seeds, seed, policies, compat,
+                    accelerators, clock_hz, fps_scales, loads) -> Sweep:
+    """`make_sweep` of a periodic scenario: one recipe per system variant."""
+    from mmsched.sched.scenario import builtin_scenario_names
+
+    found = f"--scenario {spec} (periodic frames)"
+    for option, given, why in (
+            ("--rates", rates, "no --rates: frames arrive at each model's FPS (sweep "
+             "--fps-scale or --load instead)"),
+            ("--slo", slos, "no --slo: a frame's deadline is the next frame's arrival"),
+            ("--requests", requests, "no --requests: the scenario's duration_s sets the "
+             "frames"),
+            ("--clock-mhz", clock_hz, "no --clock-mhz: the accelerators set the clock")):
+        if given is not None:
+            raise InputError(option, "", why, found)
+    if accelerators is not None:
+        raise _accelerators_error(spec, sc)
+    if compat != "fixed":
+        raise InputError("--compat", "", "fixed (real-time runs have no Dysta-artifact "
+                         "mode)", f"{compat} with {found}")
+    if fps_scales is not None and loads is not None:
+        raise InputError("--load", "", "either --fps-scale or --load", "both")
+    base, sep, variant = spec.rpartition(":")
+    if not (sep and sc.variant):
+        base = spec
+    shipped = base in builtin_scenario_names()
+    systems = [sc] if sc.variant or not sc.variants else [sc.with_variant(n)
+                                                          for n, _ in sc.variants]
+    recipes = []
+    for v in systems:
+        where = f"{base}:{v.variant}" if v.variant else base
+        source = WorkloadSource(kind="scenario", name=where if shipped else v.label,
+                                path="" if shipped else where)
+        axes = ({"loads": tuple(float(x) for x in loads)} if loads is not None else
+                {"fps_scales": tuple(float(x) for x in (fps_scales or (1.0,)))})
+        recipes.append(Recipe(name=v.label, source=source, **axes))
+    chosen = tuple(policies) if policies else realtime_policies()
+    return Sweep(recipes=tuple(recipes), policies=chosen,
+                 seeds=sc.seeds if seeds is None else seeds, seed=seed, requests=sc.requests,
+                 compat=compat)
 
 
 # --- loading (cached per process: each worker loads a source once) ---------------------------
@@ -320,7 +497,8 @@ def _csv_clock_hz(path: str) -> float:
 
 @functools.lru_cache(maxsize=8)
 def load_tables(source: WorkloadSource, compat: CompatFlags) -> tuple[tuple, float]:
-    """The source's latency tables and engine clock in Hz.
+    """The source's latency tables and engine clock in Hz (a scenario's: the held-out
+    samples on its accelerator 0, from which Poisson requests are drawn).
 
     Raises
     ------
@@ -360,13 +538,15 @@ def _scenario(source: WorkloadSource, compat: CompatFlags):
 
 @functools.lru_cache(maxsize=8)
 def _static(source: WorkloadSource, compat: CompatFlags):
+    """``(static tables per accelerator, time unit)``: a scenario's from its profiling
+    samples on each accelerator of its system; a latency-table source's one table set."""
     from mmsched.sched.static import static_tables
 
     unit = "seconds" if compat.any else "cycles"
     if source.kind == "scenario":  # static tables from the profiling samples only
-        return _scenario(source, compat).static[0], unit
+        return _scenario(source, compat).static, unit
     tables, clock = load_tables(source, compat)
-    return static_tables(tables, time_unit=unit, clock_hz=clock), unit
+    return (static_tables(tables, time_unit=unit, clock_hz=clock),), unit
 
 
 @functools.lru_cache(maxsize=32)
@@ -375,17 +555,22 @@ def _workloads(source: WorkloadSource, compat: CompatFlags, rates: tuple[float, 
     from mmsched.sched.streams import poisson_workloads
 
     tables, clock = load_tables(source, compat)
+    # deadlines: SLO x the mean isolated latency on accelerator 0 (the Dysta benchmark's)
     wls = poisson_workloads(tables, rates=list(rates), num_requests=requests, slo=slo, seed=seed,
                           seed_index=seed_index, compat=compat, clock_hz=clock,
-                          static=_static(source, compat)[0])
+                          static=_static(source, compat)[0][0])
     return dict(zip(rates, wls, strict=True))
 
 
 @functools.lru_cache(maxsize=8)
 def _backend(source: WorkloadSource, compat: CompatFlags):
-    """One table backend per source and process (it caches rows; no per-run state)."""
+    """One backend per source and process (it caches rows; no per-run state): a scenario's
+    per-accelerator exact-cycle-model counters (`mmsched.sim.profiled.ProfiledBackend`), or a
+    latency-table source's table backend."""
     from mmsched.sim.backends import make_backend
 
+    if source.kind == "scenario":
+        return _scenario(source, compat).backend()
     tables, clock = load_tables(source, compat)
     unit = "seconds" if compat.any else "cycles"
     return make_backend("table", tables=tables, time_unit=unit, clock_hz=clock)
@@ -403,14 +588,23 @@ def validate_sources(sweep: Sweep) -> None:
         if not tables:
             raise InputError(point.recipe.source.path or point.recipe.source.label, "",
                              "at least one model", "none")
-        workload, static, _ = point_inputs(point)
-        context = _context(sweep, workload, static)
+        if point.recipe.periodic != (_arrivals(point.recipe.source, sweep.flags) == "periodic"):
+            raise InputError(point.recipe.name, "", "load axes that match its arrivals "
+                             "(rates for Poisson, FPS scales or loads for periodic)",
+                             point.recipe.axis)
+        inputs = point_inputs(point)
+        context = _context(point, inputs)
         for spec in sweep.policies:
             try:
                 _policy(spec, context)
             except ValueError as e:
                 raise InputError(f"policy {spec!r}", "", "a valid configuration",
                                  str(e)) from None
+
+
+def _arrivals(source: WorkloadSource, compat: CompatFlags) -> str:
+    return _scenario(source, compat).scenario.arrivals if source.kind == "scenario" else \
+        "poisson"
 
 
 # --- one point ---------------------------------------------------------------------------------
@@ -428,19 +622,99 @@ def _num(x: Any) -> Any:
         return x
 
 
-def point_inputs(point: RunPoint) -> tuple[Any, Any, Any]:
-    """The point's ``(Workload, StaticTables, timing backend)``: the seam where a workload
-    source becomes simulator input. Latency-table sources (synthetic sets, Dysta CSVs) go
-    through `mmsched.sched.dysta_csv`; scenarios (zoo models on the exact cycle model) through
-    the held-out latency tables and profiling static tables of `_scenario`. A new source kind
-    adds a branch here and in `load_tables`.
+@dataclass(frozen=True)
+class PointInputs:
+    """What a run point simulates: ``workload``; ``tables``, the static tables of each
+    accelerator; the timing ``backend``; ``num_accelerators``; ``system`` (the
+    `AcceleratorConfig` of each accelerator, empty for latency-table sources); ``transfer``
+    (the `TransferModel` the engine charges, None for latency-table sources); for real-time
+    points the ``fps_scale`` the frames use and the ``load`` it offers."""
+
+    workload: Any
+    tables: tuple
+    backend: Any
+    num_accelerators: int
+    system: tuple = ()
+    transfer: Any = None
+    fps_scale: float = 0.0
+    load: float = 0.0
+
+
+def point_inputs(point: RunPoint) -> PointInputs:
+    """The point's simulator input: the seam where a workload source becomes simulator input.
+    Latency-table sources (synthetic sets, Dysta CSVs) go through `mmsched.sched.dysta_csv`:
+    ``Sweep.num_accelerators`` identical engines served by the table backend. Scenarios (zoo
+    models on the exact cycle model) run on their system: one accelerator per entry, each
+    timed by its own profiled counters (`mmsched.sim.profiled.ProfiledBackend`), static
+    tables per accelerator from the profiling samples, transfers charged between
+    accelerators; Poisson requests over the held-out samples, or periodic frames (real-time
+    recipes). A new source kind adds a branch here and in `load_tables`.
     """
     sweep, recipe = point.sweep, point.recipe
     flags = sweep.flags
     static, _ = _static(recipe.source, flags)
-    workload = _workloads(recipe.source, flags, recipe.rates, point.slo, sweep.requests,
-                          sweep.seed, point.seed_index)[point.rate]
-    return workload, static, _backend(recipe.source, flags)
+    backend = _backend(recipe.source, flags)
+    if recipe.source.kind != "scenario":
+        workload = _workloads(recipe.source, flags, recipe.rates, point.slo, sweep.requests,
+                              sweep.seed, point.seed_index)[point.rate]
+        return PointInputs(workload, static * sweep.num_accelerators, backend,
+                           sweep.num_accelerators)
+    from mmsched.sched.transfer import TransferModel
+
+    ps = _scenario(recipe.source, flags)
+    system = tuple(ps.scenario.system)
+    transfer = TransferModel(ps.scenario.transfer, system, ps.clock_hz)
+    if not recipe.periodic:
+        workload = _workloads(recipe.source, flags, recipe.rates, point.slo, sweep.requests,
+                              sweep.seed, point.seed_index)[point.rate]
+        # the requests of the held-out latency tables, on the models with their layer shapes
+        workload = replace(workload, models=_models(recipe.source, flags))
+        return PointInputs(workload, static, backend, len(system), system, transfer)
+    scale, load = _scale_and_load(ps, recipe, point)
+    workload = ps.frames(seed=sweep.seed, seed_index=point.seed_index, fps_scale=scale)
+    return PointInputs(workload, static, backend, len(system), system, transfer, scale, load)
+
+
+@functools.lru_cache(maxsize=8)
+def _models(source: WorkloadSource, compat: CompatFlags) -> dict:
+    return _scenario(source, compat).models()
+
+
+def _scale_and_load(ps, recipe: Recipe, point: RunPoint) -> tuple[float, float]:
+    """The FPS scale and the offered load of a real-time point (one is given, the other
+    follows from the scenario's load at scale 1, `ProfiledScenario.periodic_load`)."""
+    base = ps.periodic_load(1.0)
+    if recipe.axis == "load":
+        return point.load / base, point.load
+    return point.fps_scale, point.fps_scale * base
+
+
+def realtime_meta(sweep: Sweep) -> dict[str, Any]:
+    """What a real-time sweep's records mean, for ``run.json``: the metric parameters and,
+    per recipe, its system, transfer figures and load at FPS scale 1 (profiles loaded or
+    made as `point_inputs` does)."""
+    from mmsched.sched import metrics
+
+    recipes = {}
+    for r in sweep.recipes:
+        if not r.periodic:
+            continue
+        ps = _scenario(r.source, sweep.flags)
+        sc = ps.scenario
+        recipes[r.name] = {
+            "system": [{"name": c.name, "rows": c.rows, "cols": c.cols, "dense": c.dense,
+                        "clock_hz": c.clock_hz} for c in sc.system],
+            "transfer": {"bandwidth_bytes_per_s": sc.transfer.bandwidth_bytes_per_s,
+                         "pj_per_byte": sc.transfer.pj_per_byte},
+            "duration_s": sc.duration_s,
+            "load_at_fps_scale_1": ps.periodic_load(1.0)}
+    return {"metrics": list(metrics.REALTIME_KEYS + metrics.REALTIME_COUNT_KEYS),
+            "per_model_metrics": list(metrics.REALTIME_MODEL_KEYS),
+            "xrbench": {"k_per_ms": metrics.XRBENCH_K_PER_MS,
+                        "max_energy_mj": metrics.XRBENCH_MAX_ENERGY_MJ},
+            "uxcost": "energy_ratio x deadline_factor = E / E_ref x (1 + miss_rate + "
+                      "drop_rate) (docs/realtime.md)",
+            "recipes": recipes}
 
 
 def parse_policy_spec(spec: str) -> tuple[str, dict[str, Any]]:
@@ -472,13 +746,14 @@ def _value(text: str) -> Any:
     return text
 
 
-def _context(sweep: Sweep, workload, static):
+def _context(point: RunPoint, inputs: PointInputs):
+    """The `PolicyContext` of a point: static tables, system and transfers of its inputs."""
     from mmsched.sched.policy import PolicyContext
 
-    return PolicyContext(tables=(static,) * sweep.num_accelerators,
-                         num_accelerators=sweep.num_accelerators,
-                         clock_hz=workload.clock_hz, time_unit=workload.time_unit,
-                         compat=sweep.flags)
+    return PolicyContext(tables=inputs.tables, num_accelerators=inputs.num_accelerators,
+                         clock_hz=inputs.workload.clock_hz,
+                         time_unit=inputs.workload.time_unit, compat=point.sweep.flags,
+                         system=inputs.system, transfer=inputs.transfer)
 
 
 def _policy(spec: str, context):
@@ -490,33 +765,115 @@ def _policy(spec: str, context):
 
 def run_point(point: RunPoint) -> PointResult:
     """Run every policy of the sweep on the point's workload (in this process)."""
-    from mmsched.sched import metrics
     from mmsched.sim.engine import simulate
 
     sweep, recipe = point.sweep, point.recipe
     flags = sweep.flags
-    workload, static, backend = point_inputs(point)
-    context = _context(sweep, workload, static)
+    inputs = point_inputs(point)
+    context = _context(point, inputs)
     base = {"recipe": recipe.name, "workload": recipe.source.label, "mode": sweep.compat}
     out = PointResult(key=point.key)
     for policy_name in sweep.policies:
         policy = _policy(policy_name, context)
         keep = point.is_detail and point.seed_index == 0 and policy_name == sweep.gantt_policy
-        result = simulate(workload, policy, backend, num_accelerators=sweep.num_accelerators,
-                          compat=flags, keep_layers=keep)
-        labels = {**base, "policy": policy_name, "rate": float(point.rate),
-                  "slo": float(point.slo), "seed": point.seed_index}
-        summary = {k: _num(v) for k, v in metrics.summarize(result.requests).items()}
-        out.summary.append({**labels, **summary, "decisions": int(result.decisions)})
+        result = simulate(inputs.workload, policy, inputs.backend,
+                          num_accelerators=inputs.num_accelerators, compat=flags,
+                          keep_layers=keep, transfer=inputs.transfer)
+        if recipe.periodic:
+            labels = {**base, "policy": policy_name, "fps_scale": float(inputs.fps_scale),
+                      "load": float(inputs.load), "seed": point.seed_index}
+            _realtime_results(out, labels, point, inputs, result, keep)
+        else:
+            labels = {**base, "policy": policy_name, "rate": float(point.rate),
+                      "slo": float(point.slo), "seed": point.seed_index}
+            _poisson_results(out, labels, point, result, keep)
         out.decisions += int(result.decisions)
-        for model, row in sorted(metrics.per_model(result.requests).items()):
-            out.per_model.append({**labels, "model": model,
-                                  **{k: _num(v) for k, v in row.items()}})
-        to_s = _to_seconds(result)
-        if point.is_detail:
-            out.requests.extend(_request_rows(labels, result, to_s))
-        if keep:
-            out.layers.extend(_layer_rows(labels, result, to_s, sweep.gantt_layers))
+        out.trace.extend(_trace_rows(labels, policy))
+    return out
+
+
+def _poisson_results(out: PointResult, labels, point: RunPoint, result, keep: bool) -> None:
+    from mmsched.sched import metrics
+
+    summary = {k: _num(v) for k, v in metrics.summarize(result.requests).items()}
+    out.summary.append({**labels, **summary, "decisions": int(result.decisions)})
+    for model, row in sorted(metrics.per_model(result.requests).items()):
+        out.per_model.append({**labels, "model": model,
+                              **{k: _num(v) for k, v in row.items()}})
+    to_s = _to_seconds(result)
+    if point.is_detail:
+        out.requests.extend(_request_rows(labels, result, to_s))
+    if keep:
+        out.layers.extend(_layer_rows(labels, result, to_s, point.sweep.gantt_layers))
+
+
+def _realtime_results(out: PointResult, labels, point: RunPoint, inputs: PointInputs, result,
+                      keep: bool) -> None:
+    """Summary, per-model, per-frame and layer rows of a real-time run (sched/metrics.py)."""
+    from mmsched.sched import metrics
+
+    workload = inputs.workload
+    reqs = workload.requests  # ids 0..n-1 (periodic_frames), records sorted by id
+    arch = [workload.models[r.model].arch for r in reqs]
+    ref = [inputs.backend.reference_energy_pj(r.model, r.sample) for r in reqs]
+    summary = metrics.realtime_summary(result.requests, arch, ref)
+    out.summary.append({**labels, **{k: _num(v) for k, v in summary.items()},
+                        "decisions": int(result.decisions)})
+    for model, row in metrics.realtime_per_model(result.requests, arch).items():
+        out.per_model.append({**labels, "model": model,
+                              **{k: _num(v) for k, v in row.items()}})
+    to_s = _to_seconds(result)
+    index = workload.meta["frame_index"]
+    if point.is_detail:
+        for rec, req, name, k in zip(result.requests, reqs, arch, index, strict=True):
+            done = not rec.dropped
+            out.requests.append({
+                **labels, "request": int(rec.id), "model": name, "frame": int(k),
+                "key": rec.model, "variant": rec.variant,
+                "accelerators": ";".join(str(a) for a in rec.accelerators),
+                "arrival_s": to_s(rec.arrival), "deadline_s": to_s(rec.deadline),
+                "finish_s": to_s(rec.finish), "latency_s": to_s(rec.finish - rec.arrival)
+                if done else math.nan,
+                "missed": int(done and rec.finish > rec.deadline),
+                "dropped": int(bool(rec.dropped)), "energy_mj": float(rec.energy_pj) * 1e-9,
+                "transfer_mj": float(rec.transfer_pj) * 1e-9,
+                "depends_on": ";".join(str(d) for d in req.depends_on)})
+    if keep:
+        window = result.requests[0].arrival + point.sweep.gantt_window_s * workload.clock_hz \
+            if result.requests else 0
+        names = {r.id: (n, k) for r, n, k in zip(reqs, arch, index, strict=True)}
+        req = {r.id: r for r in result.requests}
+        for rec in sorted(result.layers, key=lambda x: (x.start, x.accelerator)):
+            if rec.start >= window:
+                break
+            r = req[rec.request]
+            name, k = names[rec.request]
+            out.layers.append({
+                **labels, "request": int(rec.request), "model": name, "frame": int(k),
+                "layer": int(rec.layer), "accelerator": int(rec.accelerator),
+                "start_s": to_s(rec.start), "end_s": to_s(rec.end),
+                "transfer_s": to_s(rec.transfer), "nnz": int(rec.nnz),
+                "total": int(rec.total), "energy_mj": float(rec.energy_pj) * 1e-9,
+                "transfer_mj": float(rec.transfer_pj) * 1e-9,
+                "arrival_s": to_s(r.arrival), "deadline_s": to_s(r.deadline)})
+
+
+def _trace_rows(labels, policy) -> list[dict[str, Any]]:
+    """The policy's `Policy.trace` rows, labelled (checked against the contract)."""
+    trace = getattr(policy, "trace", None)
+    rows = trace() if trace is not None else None
+    if not rows:
+        return []
+    out = []
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict) or "time_s" not in row:
+            raise ValueError(f"policy {policy.name!r}: trace() row {i} is not a dict with a "
+                             f"'time_s' entry")
+        clash = set(row) & set(labels)
+        if clash:
+            raise ValueError(f"policy {policy.name!r}: trace() row {i} uses the reserved "
+                             f"column(s) {sorted(clash)}")
+        out.append({**labels, **{k: _num(v) for k, v in row.items()}})
     return out
 
 
@@ -542,7 +899,10 @@ def _request_rows(labels, result, to_s) -> Iterable[dict[str, Any]]:
 
 def _layer_rows(labels, result, to_s, limit: int) -> Iterable[dict[str, Any]]:
     req = {r.id: r for r in result.requests}
-    for rec in sorted(result.layers, key=lambda x: (x.start, x.accelerator))[:limit]:
+    for rec in sorted(result.layers, key=lambda x: (x.start, x.accelerator)):
+        if limit <= 0:
+            break
+        limit -= 1
         r = req[rec.request]
         yield {**labels, "request": int(rec.request), "model": r.model,
                "layer": int(rec.layer), "accelerator": int(rec.accelerator),
@@ -640,10 +1000,11 @@ def _relabel(result: PointResult, point: RunPoint) -> PointResult:
 
     return PointResult(key=point.key, summary=rows(result.summary),
                      per_model=rows(result.per_model), requests=rows(result.requests),
-                     layers=rows(result.layers), decisions=result.decisions, reused=True)
+                     layers=rows(result.layers), trace=rows(result.trace),
+                     decisions=result.decisions, reused=True)
 
 
 def _balanced(todo: Sequence[RunPoint]) -> list[RunPoint]:
-    """Submission order: the highest rates first (the longest points), so workers finish
-    together; the output order is restored by key."""
-    return sorted(todo, key=lambda j: (-j.rate, j.key))
+    """Submission order: the highest rates (or loads) first (the longest points), so workers
+    finish together; the output order is restored by key."""
+    return sorted(todo, key=lambda j: (-j.x, j.key))

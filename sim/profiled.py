@@ -10,9 +10,11 @@ config, mask seed, sparsity-profile data, and the source of the cycle model, spe
 patterns and zoo). Later loads, and other scenarios
 with the same model and accelerator, read the cache.
 
-What a run needs then comes from the profile: the static tables from the *profiling*
-samples, and the requests' layer times from the *held-out* samples (served by the ``table``
-backend, exact cycles: cycles / clock -> seconds -> cycles rounds back exactly).
+What a run needs then comes from the profile: the static tables of each accelerator from the
+*profiling* samples, and the requests' layer times, monitor counts and energies from the
+*held-out* samples, each accelerator's own (`ProfiledBackend`, exact integer cycles of the
+system clock). Poisson request streams are drawn over the held-out samples of accelerator 0
+(`ProfiledScenario.workloads`), periodic frames by `ProfiledScenario.frames`.
 """
 
 from __future__ import annotations
@@ -72,15 +74,15 @@ def _sources_digest() -> str:
 
 
 def mask_source(scenario: Scenario):
-    """The scenario's mask source: shipped real profiles per model (its ``sparsity`` field,
-    else `mmsched.sched.profiles.default_profile_name`)."""
+    """The scenario's mask source: real profiles per model (its ``sparsity`` field: a shipped
+    profile or a profile file, else `mmsched.sched.profiles.default_profile_name`)."""
     from mmsched.sched.masks import ProfiledMasks
-    from mmsched.sched.profiles import ProfileStats, builtin_profile, default_profile_name
+    from mmsched.sched.profiles import ProfileStats, default_profile_name, resolve_profile
 
     profiles = {}
     for e in scenario.models:
         name = e.sparsity or default_profile_name(e.arch, e.family)
-        profiles[e.arch] = builtin_profile(name)
+        profiles[e.arch] = resolve_profile(name)
     return ProfiledMasks(ProfileStats(profiles), seed=scenario.mask_seed), profiles
 
 
@@ -385,12 +387,14 @@ def ship_caches(folder: str | os.PathLike = SHIPPED_DIR, *,
 
 
 class ProfiledBackend:
-    """Timing backend serving profiled counters of the held-out samples.
+    """Timing backend serving profiled counters of the held-out samples, per accelerator.
 
     ``runs[a]``: the `ProfileRun` list of accelerator ``a``; a request's sample ``i`` is
-    held-out sample ``heldout[i]``. Cycles are converted from the accelerator's clock to the
-    system clock (rounded to nearest; exact when the clocks agree); in ``seconds`` mode the
-    time is ``cycles / accelerator clock``.
+    held-out sample ``heldout[i]``. ``layer(a, ...)`` is what the exact cycle model counted
+    for that layer on accelerator ``a``: its cycles converted from the accelerator's clock to
+    the system clock (rounded to nearest; exact when the clocks agree; in ``seconds`` mode the
+    time is ``cycles / accelerator clock``), the monitor's exact integer non-zero and total
+    counts, and the layer's energy in picojoules.
     """
 
     name = "profiled"
@@ -401,6 +405,7 @@ class ProfiledBackend:
 
         self._timing = LayerTiming
         self.time_unit, self.clock_hz = time_unit, float(clock_hz)
+        self.num_accelerators = len(runs)
         self._tab: list[dict[str, tuple]] = []
         for acc_runs in runs:
             table = {}
@@ -410,15 +415,41 @@ class ProfiledBackend:
                     t = r.cycles[rows] / r.clock_hz
                 else:
                     t = np.rint(r.cycles[rows] * (self.clock_hz / r.clock_hz)).astype(np.int64)
-                table[r.key] = (t.tolist(), r.nnz[rows].tolist(), r.total[rows].tolist(),
-                                r.energy_pj[rows].tolist())
+                table[r.key] = (t, r.nnz[rows], r.total[rows], r.energy_pj[rows])
             self._tab.append(table)
+        self._rows: dict[tuple[int, str, int], tuple] = {}
+        self._ref: dict[tuple[str, int], float] = {}
+
+    def _row(self, accelerator: int, key: str, sample: int) -> tuple:
+        t, nnz, total, energy = self._tab[accelerator][key]
+        timing = self._timing
+        out = tuple(timing(c, n, m, e) for c, n, m, e in zip(
+            t[sample].tolist(), nnz[sample].tolist(), total[sample].tolist(),
+            energy[sample].tolist(), strict=True))
+        self._rows[(accelerator, key, sample)] = out
+        return out
 
     def layer(self, accelerator: int, model, layer_index: int, sample: int):
-        t, nnz, total, energy = self._tab[accelerator][model.key]
-        return self._timing(t[sample][layer_index], int(nnz[sample][layer_index]),
-                            int(total[sample][layer_index]),
-                            float(energy[sample][layer_index]))
+        row = self._rows.get((accelerator, model.key, sample))
+        if row is None:
+            row = self._row(accelerator, model.key, sample)
+        return row[layer_index]
+
+    def row(self, accelerator: int, model, sample: int) -> tuple:
+        """Every layer of one sample on ``accelerator`` (``row[j] == layer(a, model, j,
+        sample)``; the engine's fast loop fetches a request's row once)."""
+        row = self._rows.get((accelerator, model.key, sample))
+        return row if row is not None else self._row(accelerator, model.key, sample)
+
+    def reference_energy_pj(self, key: str, sample: int) -> float:
+        """E_ref of one frame (docs/realtime.md, "UXCost"): the sum over the layers of model
+        ``key`` of the layer's least energy over the accelerators, for held-out sample
+        ``sample`` (each layer in isolation, no transfers)."""
+        got = self._ref.get((key, sample))
+        if got is None:
+            per_acc = np.stack([tab[key][3][sample] for tab in self._tab])
+            got = self._ref[(key, sample)] = float(per_acc.min(axis=0).sum())
+        return got
 
 
 @dataclass(frozen=True, eq=False)
@@ -426,8 +457,10 @@ class ProfiledScenario:
     """A scenario with its profiled counters.
 
     ``runs[a]``: the `ProfileRun` list of accelerator ``a``; ``static[a]``: the static tables
-    of accelerator ``a`` from the profiling samples (in ``time_unit``); ``tables``: the held-out
-    samples of accelerator 0 as `LatencyTable` s (sample ``i`` = held-out sample ``i``).
+    of accelerator ``a`` from the profiling samples (in ``time_unit``, with mean layer
+    energies); ``tables``: the held-out samples of accelerator 0 as `LatencyTable` s (sample
+    ``i`` = held-out sample ``i``), from which Poisson requests are drawn; runs are timed by
+    `backend`, every accelerator by its own counters.
     """
 
     scenario: Scenario
@@ -447,10 +480,13 @@ class ProfiledScenario:
         if self.scenario.arrivals != "poisson":
             raise ValueError(f"scenario {self.scenario.name!r} has {self.scenario.arrivals} "
                              f"arrivals; only poisson scenarios have rates")
-        return poisson_workloads(list(self.tables), rates=list(rates),
-                               num_requests=requests or self.scenario.requests, slo=slo,
-                               seed=seed, seed_index=seed_index, compat=compat,
-                               clock_hz=self.clock_hz, static=self.static[0])
+        from dataclasses import replace
+
+        wls = poisson_workloads(list(self.tables), rates=list(rates),
+                                num_requests=requests or self.scenario.requests, slo=slo,
+                                seed=seed, seed_index=seed_index, compat=compat,
+                                clock_hz=self.clock_hz, static=self.static[0])
+        return [replace(w, models=self.models()) for w in wls]
 
     def backend(self) -> ProfiledBackend:
         """The timing backend of runs: exact cycle-model counters (cycles, nnz, total, energy)
@@ -458,22 +494,36 @@ class ProfiledScenario:
         return ProfiledBackend(self.runs, self.scenario.heldout_samples,
                                time_unit=self.time_unit, clock_hz=self.clock_hz)
 
-    def frames(self, *, seed: int = 1, duration_s: float | None = None) -> Workload:
+    def frames(self, *, seed: int = 1, seed_index: int = 0, duration_s: float | None = None,
+               fps_scale: float = 1.0) -> Workload:
         """The periodic (XRBench) frame stream of the scenario over the held-out samples
-        (`mmsched.sched.scenario.frame_requests`), in integer cycles."""
-        from mmsched.sched.latency_table import table_models
-        from mmsched.sched.streams import frame_requests
+        (`mmsched.sched.streams.periodic_frames`), in integer cycles. ``meta["frame_index"]``
+        holds each request's frame index in its stream."""
+        from mmsched.sched.streams import periodic_frames
 
         sc = self.scenario
         if self.time_unit != "cycles":
             raise ValueError("periodic scenarios run in cycles (no Dysta-artifact compat)")
         keys = {e.arch: [f"{e.arch}_{p}" for p in e.patterns] for e in sc.models}
-        reqs = frame_requests(sc, keys=keys, samples=len(sc.heldout_samples),
-                              clock_hz=self.clock_hz, seed=seed, duration_s=duration_s)
-        return Workload(models=table_models(list(self.tables)), requests=reqs,
-                        clock_hz=self.clock_hz, name=f"{sc.label} frames seed={seed}",
-                        meta={"scenario": sc.label, "seed": seed,
-                              "duration_s": duration_s or sc.duration_s})
+        reqs, index = periodic_frames(sc, keys=keys, samples=len(sc.heldout_samples),
+                                      clock_hz=self.clock_hz, seed=seed,
+                                      seed_index=seed_index, duration_s=duration_s,
+                                      fps_scale=fps_scale)
+        return Workload(models=self.models(), requests=reqs, clock_hz=self.clock_hz,
+                        name=f"{sc.label} frames seed={seed}+{seed_index} x{fps_scale:g}",
+                        meta={"scenario": sc.label, "seed": seed, "seed_index": seed_index,
+                              "fps_scale": fps_scale,
+                              "duration_s": duration_s or sc.duration_s,
+                              "frame_index": index})
+
+    def models(self) -> dict:
+        """The scenario's models by key, with their layer shapes (what transfers and
+        policies read; the backend serves their times by key)."""
+        return self._model_table
+
+    @functools.cached_property
+    def _model_table(self) -> dict:
+        return {m.key: m for m in self.scenario.model_list()}
 
     def mean_isolated_s(self) -> float:
         """Mean over model keys of the mean isolated latency (seconds) on accelerator 0."""
@@ -486,6 +536,35 @@ class ProfiledScenario:
         """Offered load at ``rate`` req/s: rate x mean isolated latency (1.0 = saturated)."""
         return rate * self.mean_isolated_s()
 
+    def isolated_s(self, arch: str, accelerator: int) -> float:
+        """Mean isolated latency (seconds) of architecture ``arch`` on ``accelerator`` from the
+        static tables (profiling samples): the mean over its patterns, which frames draw
+        uniformly."""
+        st = self.static[accelerator]
+        keys = [k for k, a in st.arch_of.items() if a == arch]
+        iso = sum(st.pattern[k].isolated_latency for k in keys) / len(keys)
+        return iso if self.time_unit == "seconds" else iso / self.clock_hz
+
+    def periodic_load(self, fps_scale: float = 1.0) -> float:
+        """Offered load of a periodic scenario at ``fps_scale`` (docs/realtime.md, "Load"):
+        the sum over its models of ``fps x fps_scale x p x isolated latency on the model's
+        fastest accelerator``, over the number of accelerators; ``p`` is the chance a frame
+        runs, the product of the cascade probabilities up its chain. 1.0 = the system is
+        busy all the time if no accelerator ever idles and every layer runs where its model
+        is fastest."""
+        sc = self.scenario
+        if sc.arrivals != "periodic":
+            raise ValueError(f"scenario {sc.name!r} is not periodic")
+        entries = {e.arch: e for e in sc.models}
+        work = 0.0
+        for e in sc.models:
+            p, up = e.probability, e.after
+            while up is not None:
+                p *= entries[up].probability
+                up = entries[up].after
+            fastest = min(self.isolated_s(e.arch, a) for a in range(len(sc.system)))
+            work += e.fps * fps_scale * p * fastest
+        return work / len(sc.system)
 
 def profile_scenario(name_or_path: str | Scenario, *, compat: CompatFlags = _FIXED,
                      cache_dir: str | os.PathLike | None | bool = None,

@@ -1,17 +1,35 @@
 """Tables and plots from a run folder's tidy CSV files (a separate step from simulating).
 
 Inputs (written by ``mmsched run``): ``summary.csv`` (one row per run point: recipe, policy,
-rate, SLO multiplier, seed index, metrics), ``requests.csv`` (per-request rows of the detail
-point, all policies and seeds), ``layers.csv`` (the layer timeline of one run, for the Gantt
-chart). Outputs: ``aggregate.csv`` (per (recipe, policy, rate, SLO): every metric's arithmetic
-mean over seeds, column suffix ``_amean``, and geometric mean, suffix ``_gmean``),
-``table.txt`` (the printed table) and PNG plots:
+the load axis columns, seed index, metrics), ``requests.csv`` (per-request rows of the
+detail point(s), all policies and seeds), ``layers.csv`` (the layer timeline of one run per
+recipe, for the Gantt chart), ``per_model.csv`` and, when a policy reports one,
+``trace.csv``. The axis columns are ``rate`` and ``slo`` (Poisson runs) or ``fps_scale`` and
+``load`` (real-time runs, docs/realtime.md); the grouping follows the columns present.
+Outputs: ``aggregate.csv`` (per (recipe, policy, axis point): every metric's arithmetic mean
+over seeds, column suffix ``_amean``, and geometric mean, suffix ``_gmean``), ``table.txt``
+(the printed table) and PNG plots. Poisson runs:
 
 * ``<recipe>_vs_rate.png``: violation rate and ANTT per policy against the arrival rate (one
   column of panels per SLO multiplier, at most 4);
 * ``<recipe>_vs_slo.png``: the same against the SLO multiplier (one column per rate);
 * ``latency_cdf.png``: the CDF of request latency per policy at the detail point;
 * ``gantt.png``: the accelerator timeline of one run over a short window.
+
+Real-time runs (plus ``geomean.csv``: UXCost and XRBench score per policy in geometric mean
+over the recipes, the systems, when there are several):
+
+* ``uxcost.png``: UXCost bars per policy and system (recipe), one panel per axis value (at
+  most 4);
+* ``xrbench_score.png``: the XRBench score, laid out the same way;
+* ``miss_drop.png``: deadline-miss and frame-drop rate per model and policy, one row of
+  panels per system, at its largest axis value;
+* ``realtime_vs_<axis>.png``: UXCost and XRBench score against the FPS scale or load (when
+  the run has several values);
+* ``gantt_<recipe>.png``: one lane per accelerator over the first simulated instants of one
+  run per system, layers coloured by model, transfers grey, dropped frames marked;
+* ``trace.png``: the values a policy reports over time (`mmsched.sched.policy.Policy.trace`;
+  DREAM's score weights), when ``trace.csv`` exists.
 
 Every file is written atomically; `write_report` never prints (the CLI prints the table).
 """
@@ -32,8 +50,11 @@ from mmsched.sched.errors import InputError
 from ._atomic import write_text
 
 KEY_COLUMNS = ("recipe", "workload", "mode", "policy", "rate", "slo")
-"""A point of the aggregate table (the seed index is aggregated over)."""
-TEXT_COLUMNS = frozenset({"recipe", "workload", "mode", "policy", "model"})
+"""A point of the aggregate table of a Poisson run (the seed index is aggregated over)."""
+AXIS_COLUMNS = ("rate", "slo", "fps_scale", "load")
+"""The load-axis columns a summary may carry (`key_columns`)."""
+TEXT_COLUMNS = frozenset({"recipe", "workload", "mode", "policy", "model", "key", "variant",
+                          "accelerators", "depends_on"})
 MAX_PANELS = 4
 _HATCHES = ("", "///", "...", "xxx", "\\\\", "ooo")
 
@@ -96,24 +117,38 @@ def read_csv(path: str | os.PathLike) -> list[dict[str, Any]]:
 # --- aggregation -----------------------------------------------------------------------------
 
 
+def key_columns(row: dict[str, Any]) -> tuple[str, ...]:
+    """The columns naming a point of the aggregate table: recipe, workload, mode, policy and
+    the axis columns present in ``row`` (`KEY_COLUMNS` for a Poisson summary)."""
+    return ("recipe", "workload", "mode", "policy") + tuple(c for c in AXIS_COLUMNS
+                                                            if c in row)
+
+
+def is_realtime(rows: Sequence[dict[str, Any]]) -> bool:
+    """Whether summary (or aggregate) rows come from a real-time run."""
+    return bool(rows) and "fps_scale" in rows[0]
+
+
 def aggregate_rows(summary: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per (recipe, policy, rate, SLO): each metric's arithmetic and geometric mean over seeds.
+    """Per (recipe, policy, axis point): each metric's arithmetic and geometric mean over
+    seeds.
 
     Groups keep the order of their first row (``summary.csv`` is sorted by run point).
     Column names: ``<metric>_amean`` and ``<metric>_gmean``; ``seeds`` counts the rows.
     """
-    from mmsched.sched.metrics import RATE_KEYS, aggregate
+    from mmsched.sched.metrics import RATE_KEYS, REALTIME_KEYS, aggregate
 
+    keys = key_columns(summary[0]) if summary else KEY_COLUMNS
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for row in summary:
-        groups.setdefault(tuple(row.get(k) for k in KEY_COLUMNS), []).append(row)
+        groups.setdefault(tuple(row.get(k) for k in keys), []).append(row)
     out = []
     for key, rows in groups.items():
-        present = [m for m in RATE_KEYS if m in rows[0]]
+        present = [m for m in RATE_KEYS + REALTIME_KEYS if m in rows[0]]
         vals = [{m: float(r[m]) for m in present} for r in rows]
         arith = aggregate(vals, "arith")
         geo = aggregate(vals, "geo")
-        agg: dict[str, Any] = dict(zip(KEY_COLUMNS, key, strict=True))
+        agg: dict[str, Any] = dict(zip(keys, key, strict=True))
         agg["seeds"] = len(rows)
         for m in present:
             agg[f"{m}_amean"] = float(arith[m])
@@ -126,8 +161,76 @@ def _fmt(v: float, spec: str) -> str:
     return "nan" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, spec)
 
 
+def _columns_text(head: Sequence[str], lines: Sequence[Sequence[str]], left: int) -> list[str]:
+    widths = [max(len(h), *(len(r[i]) for r in lines)) if lines else len(h)
+              for i, h in enumerate(head)]
+    text = ["  ".join(h.rjust(w) if i >= left else h.ljust(w)
+                      for i, (h, w) in enumerate(zip(head, widths, strict=True)))]
+    for r in lines:
+        text.append("  ".join(c.rjust(w) if i >= left else c.ljust(w)
+                              for i, (c, w) in enumerate(zip(r, widths, strict=True))))
+    return text
+
+
+def geomean_rows(agg: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Real-time runs over several systems: per policy and axis value, the geometric mean over
+    the recipes (systems) of UXCost and of the XRBench score (each recipe's arithmetic mean
+    over seeds first), and the recipe count. The axis is the FPS scale when every recipe ran
+    the same scales, else the load. Empty for fewer than two recipes."""
+    from mmsched.sched.metrics import geomean
+
+    recipes = list(dict.fromkeys(a["recipe"] for a in agg))
+    if len(recipes) < 2:
+        return []
+    scales = {r: {a["fps_scale"] for a in agg if a["recipe"] == r} for r in recipes}
+    axis = "fps_scale" if all(v == scales[recipes[0]] for v in scales.values()) else "load"
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for a in agg:
+        groups.setdefault((a["policy"], a[axis]), []).append(a)
+    out = []
+    for (policy, x), rows in groups.items():
+        out.append({"policy": policy, axis: x, "recipes": len(rows),
+                    "uxcost_geomean": geomean([r["uxcost_amean"] for r in rows]),
+                    "xrbench_score_geomean": geomean([r["xrbench_score_amean"]
+                                                      for r in rows])})
+    return out
+
+
+def format_realtime_table(agg: Sequence[dict[str, Any]]) -> str:
+    """The aggregate table of a real-time run as fixed-width text (arithmetic means over seeds;
+    rates in %, energy in mJ per frame), then the geometric means over systems."""
+    head = ("recipe", "policy", "fps_scale", "load", "uxcost", "E/Eref", "1+miss+drop",
+            "miss%", "drop%", "mJ/frame", "xrbench")
+    lines = [(str(a["recipe"]), str(a["policy"]), _fmt(a["fps_scale"], ".3g"),
+              _fmt(a["load"], ".3f"), _fmt(a.get("uxcost_amean", math.nan), ".4f"),
+              _fmt(a.get("energy_ratio_amean", math.nan), ".4f"),
+              _fmt(a.get("deadline_factor_amean", math.nan), ".4f"),
+              _fmt(100 * a.get("miss_rate_amean", math.nan), ".2f"),
+              _fmt(100 * a.get("drop_rate_amean", math.nan), ".2f"),
+              _fmt(a.get("energy_per_frame_mj_amean", math.nan), ".4f"),
+              _fmt(a.get("xrbench_score_amean", math.nan), ".2f")) for a in agg]
+    text = _columns_text(head, lines, 2)
+    gm = geomean_rows(agg)
+    if gm:
+        axis = "fps_scale" if "fps_scale" in gm[0] else "load"
+        text.append("")
+        text += _columns_text(
+            ("geometric mean over systems", axis, "systems", "uxcost", "xrbench"),
+            [(str(g["policy"]), _fmt(g[axis], ".3g"), str(g["recipes"]),
+              _fmt(g["uxcost_geomean"], ".4f"), _fmt(g["xrbench_score_geomean"], ".2f"))
+             for g in gm], 1)
+    seeds = {int(a["seeds"]) for a in agg}
+    note = (f"(arithmetic means over {'/'.join(str(s) for s in sorted(seeds))} seed(s); "
+            f"uxcost = E/Eref x (1 + miss rate + drop rate), lower is better; miss% = frames "
+            f"finished after their deadline, drop% = frames dropped; xrbench = XRBench score "
+            f"0-100, higher is better; load = offered work / capacity, docs/realtime.md)")
+    return "\n".join(text) + "\n" + note + "\n"
+
+
 def format_table(agg: Sequence[dict[str, Any]]) -> str:
     """The aggregate table as fixed-width text (violation rate in %, latency in ms)."""
+    if is_realtime(agg):
+        return format_realtime_table(agg)
     head = ("recipe", "policy", "rate", "slo", "viol%amean", "viol%gmean", "antt_amean",
             "antt_gmean", "stp_amean", "p99ms_amean")
     lines = []
@@ -309,6 +412,253 @@ def plot_gantt(layers: Sequence[dict[str, Any]], out: Path) -> Path | None:
     return path
 
 
+# --- real-time plots -------------------------------------------------------------------------
+
+
+def _spread(values: Sequence[float], n: int) -> list[float]:
+    """At most ``n`` of the sorted ``values``, evenly spaced, always with the largest."""
+    vals = sorted(set(values))
+    if len(vals) <= n:
+        return vals
+    idx = sorted({round(i * (len(vals) - 1) / (n - 1)) for i in range(n)})
+    return [vals[i] for i in idx]
+
+
+def _axis_of(agg: Sequence[dict[str, Any]]) -> str:
+    """The axis a real-time run swept: the FPS scale if it varies within a recipe, else the
+    load (a ``--load`` run has the same loads in every recipe)."""
+    recipes = list(dict.fromkeys(a["recipe"] for a in agg))
+    scales = {r: {a["fps_scale"] for a in agg if a["recipe"] == r} for r in recipes}
+    same = all(v == scales[recipes[0]] for v in scales.values())
+    return "fps_scale" if same else "load"
+
+
+def _axis_label(axis: str) -> str:
+    return "FPS scale" if axis == "fps_scale" else "offered load"
+
+
+def plot_realtime_bars(agg: Sequence[dict[str, Any]], out: Path, metric: str, *,
+                       ylabel: str, filename: str, ref: float | None = None) -> Path | None:
+    """Bars of ``metric`` (mean over seeds) per policy, grouped by system (recipe), one panel
+    per axis value (at most `MAX_PANELS`, evenly spread, the largest always)."""
+    if not agg:
+        return None
+    plt = _pyplot()
+    axis = _axis_of(agg)
+    recipes = list(dict.fromkeys(a["recipe"] for a in agg))
+    policies = list(dict.fromkeys(a["policy"] for a in agg))
+    xs = _spread([a[axis] for a in agg], MAX_PANELS)
+    fig, axes = plt.subplots(len(xs), 1, figsize=(max(6.4, 1.1 * len(recipes) *
+                                                      max(1, len(policies)) / 3 + 2),
+                                                  3.2 * len(xs)), squeeze=False)
+    width = 0.8 / max(1, len(policies))
+    for row, x in enumerate(xs):
+        ax = axes[row][0]
+        for i, pol in enumerate(policies):
+            vals = []
+            for rec in recipes:
+                hit = [a for a in agg if a["recipe"] == rec and a["policy"] == pol
+                       and a[axis] == x]
+                vals.append(hit[0].get(f"{metric}_amean", math.nan) if hit else math.nan)
+            pos = [j - 0.4 + width * (i + 0.5) for j in range(len(recipes))]
+            ax.bar(pos, vals, width=width, label=pol, color=f"C{i % 10}",
+                   hatch=_HATCHES[(i // 10) % len(_HATCHES)], edgecolor="black",
+                   linewidth=0.3)
+        if ref is not None:
+            ax.axhline(ref, color="black", linewidth=0.8, linestyle="--")
+        ax.set_xticks(range(len(recipes)))
+        ax.set_xticklabels(recipes, fontsize=7, rotation=15)
+        ax.set_ylabel(ylabel)
+        ax.set_title(f"{_axis_label(axis)} = {x:g} (mean over seeds)", fontsize=9)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0][0].legend(fontsize=7, ncol=min(5, len(policies)))
+    fig.tight_layout()
+    path = out / filename
+    _save(fig, path)
+    plt.close(fig)
+    return path
+
+
+def plot_realtime_vs_axis(agg: Sequence[dict[str, Any]], out: Path) -> Path | None:
+    """UXCost and XRBench score per policy against the run's axis, one column per system
+    (at most 6); None when the run has a single axis value."""
+    axis = _axis_of(agg)
+    if len({a[axis] for a in agg}) < 2:
+        return None
+    plt = _pyplot()
+    recipes = list(dict.fromkeys(a["recipe"] for a in agg))[:6]
+    policies = list(dict.fromkeys(a["policy"] for a in agg))
+    fig, axes = plt.subplots(2, len(recipes), figsize=(4.0 * len(recipes), 6.4), squeeze=False)
+    for col, rec in enumerate(recipes):
+        for i, pol in enumerate(policies):
+            pts = sorted((a[axis], a) for a in agg if a["recipe"] == rec
+                         and a["policy"] == pol)
+            xs = [p[0] for p in pts]
+            axes[0][col].plot(xs, [p[1]["uxcost_amean"] for p in pts], marker="o", label=pol,
+                              **_style(i))
+            axes[1][col].plot(xs, [p[1]["xrbench_score_amean"] for p in pts], marker="o",
+                              label=pol, **_style(i))
+        axes[0][col].set_title(rec, fontsize=9)
+        axes[0][col].set_ylabel("UXCost (lower is better)")
+        axes[1][col].set_ylabel("XRBench score")
+        for ax in axes[:, col]:
+            ax.set_xlabel(_axis_label(axis))
+            ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=7, ncol=2)
+    fig.suptitle("arithmetic mean over seeds")
+    fig.tight_layout()
+    path = out / f"realtime_vs_{axis}.png"
+    _save(fig, path)
+    plt.close(fig)
+    return path
+
+
+def plot_miss_drop(per_model: Sequence[dict[str, Any]], out: Path) -> Path | None:
+    """Deadline-miss and frame-drop rate per model and policy (mean over seeds), one row per
+    system (at most 6) at its largest axis value."""
+    if not per_model:
+        return None
+    plt = _pyplot()
+    axis = _axis_of(per_model)
+    recipes = list(dict.fromkeys(r["recipe"] for r in per_model))[:6]
+    policies = list(dict.fromkeys(r["policy"] for r in per_model))
+    fig, axes = plt.subplots(len(recipes), 2, figsize=(11, 2.9 * len(recipes)), squeeze=False)
+    width = 0.8 / max(1, len(policies))
+    for row, rec in enumerate(recipes):
+        mine = [r for r in per_model if r["recipe"] == rec]
+        top = max(r[axis] for r in mine)
+        mine = [r for r in mine if r[axis] == top]
+        models = sorted({r["model"] for r in mine})
+        for col, (metric, label) in enumerate((("miss_rate", "deadline-miss rate (%)"),
+                                               ("drop_rate", "frame-drop rate (%)"))):
+            ax = axes[row][col]
+            for i, pol in enumerate(policies):
+                vals = []
+                for m in models:
+                    hit = [r[metric] for r in mine if r["policy"] == pol and r["model"] == m]
+                    vals.append(100 * sum(hit) / len(hit) if hit else math.nan)
+                pos = [j - 0.4 + width * (i + 0.5) for j in range(len(models))]
+                ax.bar(pos, vals, width=width, label=pol, color=f"C{i % 10}",
+                       edgecolor="black", linewidth=0.3)
+            ax.set_xticks(range(len(models)))
+            ax.set_xticklabels(models, fontsize=7)
+            top_val = max((100 * r[metric] for r in mine), default=0.0)
+            ax.set_ylim(0, 1.0 if not top_val > 0 else None)
+            ax.set_ylabel(label)
+            ax.set_title(f"{rec}, {_axis_label(axis)} {top:g}", fontsize=9)
+            ax.grid(axis="y", alpha=0.3)
+    axes[0][0].legend(fontsize=7, ncol=min(5, len(policies)))
+    fig.tight_layout()
+    path = out / "miss_drop.png"
+    _save(fig, path)
+    plt.close(fig)
+    return path
+
+
+def plot_realtime_gantt(layers: Sequence[dict[str, Any]], requests: Sequence[dict[str, Any]],
+                        out: Path) -> list[Path]:
+    """One lane per accelerator per recipe (``gantt_<recipe>.png``): each request's
+    consecutive layers on one accelerator as one bar coloured by model, the transfer time
+    before a layer grey, dropped frames as red crosses above the lanes at their drop time."""
+    if not layers:
+        return []
+    plt = _pyplot()
+    written = []
+    for recipe in dict.fromkeys(r["recipe"] for r in layers):
+        mine = [r for r in layers if r["recipe"] == recipe]
+        r0 = mine[0]
+        models = sorted({r["model"] for r in mine} | {
+            q["model"] for q in requests if q["recipe"] == recipe})
+        cmap = plt.get_cmap("tab10" if len(models) <= 10 else "tab20")
+        colour = {m: cmap(i % cmap.N) for i, m in enumerate(models)}
+        accs = sorted({int(r["accelerator"]) for r in mine})
+        t0 = 0.0
+        t1 = max(r["end_s"] for r in mine)
+        fig, ax = plt.subplots(figsize=(11, 1.0 + 0.7 * (len(accs) + 1)))
+        for acc in accs:
+            rows = sorted((r for r in mine if int(r["accelerator"]) == acc),
+                          key=lambda r: r["start_s"])
+            bars: list[list[Any]] = []  # [start, end, model, request]
+            for r in rows:
+                start = r["start_s"] + r.get("transfer_s", 0.0)
+                if r.get("transfer_s", 0.0) > 0:
+                    ax.broken_barh([(1e3 * r["start_s"], 1e3 * r["transfer_s"])],
+                                   (acc - 0.4, 0.8), color="0.6")
+                if bars and bars[-1][3] == r["request"] and bars[-1][1] == r["start_s"] \
+                        and not r.get("transfer_s", 0.0):
+                    bars[-1][1] = r["end_s"]
+                else:
+                    bars.append([start, r["end_s"], r["model"], r["request"]])
+            for b in bars:
+                ax.broken_barh([(1e3 * b[0], 1e3 * (b[1] - b[0]))], (acc - 0.4, 0.8),
+                               facecolor=colour[b[2]], edgecolor="black", linewidth=0.2)
+        drops = [q for q in requests if q["recipe"] == recipe and q["policy"] == r0["policy"]
+                 and q["seed"] == r0["seed"] and q["fps_scale"] == r0["fps_scale"]
+                 and q["load"] == r0["load"] and q["dropped"] and q["finish_s"] <= t1]
+        if drops:
+            ax.scatter([1e3 * q["finish_s"] for q in drops], [len(accs) - 0.3] * len(drops),
+                       marker="x", color="red", s=30, label="dropped frame", zorder=3)
+        ax.set_yticks(list(accs))
+        ax.set_yticklabels([f"accelerator {a}" for a in accs], fontsize=7)
+        ax.set_ylim(-0.6, len(accs) - 0.4 + (0.5 if drops else 0.0))
+        ax.set_xlim(1e3 * t0, 1e3 * t1)
+        ax.invert_yaxis()
+        ax.set_xlabel("time (ms)")
+        ax.set_title(f"{recipe}: {r0['policy']}, {_axis_label('fps_scale')} "
+                     f"{r0['fps_scale']:.3g} (load {r0['load']:.2f}), seed {int(r0['seed'])}, "
+                     f"first {1e3 * t1:.0f} ms", fontsize=9)
+        handles = [plt.Rectangle((0, 0), 1, 1, color=colour[m]) for m in models]
+        labels = list(models)
+        handles.append(plt.Rectangle((0, 0), 1, 1, color="0.6"))
+        labels.append("transfer")
+        if drops:
+            handles.append(plt.Line2D([], [], marker="x", color="red", linestyle=""))
+            labels.append("dropped frame")
+        ax.legend(handles, labels, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        fig.tight_layout()
+        path = out / f"gantt_{_safe(recipe)}.png"
+        _save(fig, path)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
+def plot_trace(trace: Sequence[dict[str, Any]], out: Path) -> Path | None:
+    """The values policies report over time (`Policy.trace`): one panel per (recipe, policy)
+    at seed 0 and the recipe's largest axis value (at most 6), one line per value."""
+    if not trace:
+        return None
+    plt = _pyplot()
+    axis = "fps_scale" if "fps_scale" in trace[0] else "rate"
+    label_cols = set(key_columns(trace[0])) | {"seed", "time_s", "load", "slo"}
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for r in trace:
+        if r.get("seed", 0) == 0:
+            groups.setdefault((r["recipe"], r["policy"]), []).append(r)
+    keys = list(groups)[:6]
+    if not keys:
+        return None
+    fig, axes = plt.subplots(len(keys), 1, figsize=(8, 2.8 * len(keys)), squeeze=False)
+    for row, (recipe, policy) in enumerate(keys):
+        rows = groups[(recipe, policy)]
+        top = max(r[axis] for r in rows)
+        rows = sorted((r for r in rows if r[axis] == top), key=lambda r: r["time_s"])
+        names = [k for k in rows[0] if k not in label_cols]
+        ax = axes[row][0]
+        for i, name in enumerate(names):
+            ax.plot([r["time_s"] for r in rows], [r.get(name, math.nan) for r in rows],
+                    marker=".", label=name, **_style(i))
+        ax.set_title(f"{recipe}: {policy} ({axis} {top:g}, seed 0)", fontsize=9)
+        ax.set_xlabel("time (s)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    path = out / "trace.png"
+    _save(fig, path)
+    plt.close(fig)
+    return path
+
+
 # --- the whole report ------------------------------------------------------------------------
 
 
@@ -336,6 +686,8 @@ def write_report(folder: str | os.PathLike, *, plots: bool = True,
         return table, [folder / "aggregate.csv", folder / "table.txt"]
 
     written += [folder / "aggregate.csv", folder / "table.txt"]
+    if is_realtime(agg):
+        return table, written + _realtime_report(folder, agg)
     written += plot_sweeps(agg, folder)
     optional: Iterable[tuple[str, Any]] = (("requests.csv", plot_latency_cdf),
                                            ("layers.csv", plot_gantt))
@@ -345,3 +697,29 @@ def write_report(folder: str | os.PathLike, *, plots: bool = True,
             if p is not None:
                 written.append(p)
     return table, written
+
+
+def _realtime_report(folder: Path, agg: Sequence[dict[str, Any]]) -> list[Path]:
+    """The files of a real-time run's report besides the table (module docstring)."""
+    written: list[Path] = []
+    gm = geomean_rows(agg)
+    if gm:
+        write_text(folder / "geomean.csv", csv_text(gm))
+        written.append(folder / "geomean.csv")
+    for p in (plot_realtime_bars(agg, folder, "uxcost", ylabel="UXCost (lower is better)",
+                                 filename="uxcost.png", ref=1.0),
+              plot_realtime_bars(agg, folder, "xrbench_score", ylabel="XRBench score",
+                                 filename="xrbench_score.png"),
+              plot_realtime_vs_axis(agg, folder)):
+        if p is not None:
+            written.append(p)
+    optional = {name: read_csv(folder / name) if (folder / name).is_file() else []
+                for name in ("per_model.csv", "requests.csv", "layers.csv", "trace.csv")}
+    p = plot_miss_drop(optional["per_model.csv"], folder)
+    if p is not None:
+        written.append(p)
+    written += plot_realtime_gantt(optional["layers.csv"], optional["requests.csv"], folder)
+    p = plot_trace(optional["trace.csv"], folder)
+    if p is not None:
+        written.append(p)
+    return written

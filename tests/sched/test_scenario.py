@@ -155,7 +155,10 @@ def test_frames_deadlines_cascades_and_determinism(tmp_path):
     assert len(by["xres_dense"]) == 60 and len(by["xrht_dense"]) == 45
     assert 5 <= len(by["xrge_dense"]) <= 25  # 30 frames kept with p = 0.5
     es = by["xres_dense"]
-    assert all(r.deadline - r.arrival == round(clock / 60) for r in es)
+    # a frame's deadline is the next frame's arrival, exactly (also past the end of the run)
+    assert [r.arrival for r in es] == [round(k / 60 * clock) for k in range(60)]
+    assert [r.deadline for r in es] == [round((k + 1) / 60 * clock) for k in range(60)]
+    assert {r.deadline - r.arrival for r in es} <= {16666666, 16666667}
     ids = {r.id: r for r in reqs}
     for g in by["xrge_dense"]:
         (dep,) = g.depends_on
@@ -179,8 +182,19 @@ def test_system_variants(tmp_path):
                  "xr-vr-gaming", "xr-ar-assistant"):
         base = find_scenario(name)
         assert base.arrivals == "periodic"
-        assert [n for n, _ in base.variants] == ["4k", "2x2k", "3k+1k", "4x2k"]
+        assert [n for n, _ in base.variants] == ["4k", "2x2k", "3k+1k", "4x2k", "wide+square"]
         assert [c.rows * c.cols for c in find_scenario(f"{name}:3k+1k").system] == [3072, 1024]
+        wide, square = find_scenario(f"{name}:wide+square").system
+        assert (wide.rows, wide.cols, square.rows, square.cols) == (16, 256, 64, 64)
+        assert wide.dense and square.dense
+        # the same PEs, memory bytes and weight-load bandwidth: only the shape differs
+        assert wide.pes == square.pes
+        assert wide.wt_mem_words * wide.wt_word_bytes == square.wt_mem_words * \
+            square.wt_word_bytes
+        assert wide.out_mem_words * wide.out_word_bytes == square.out_mem_words * \
+            square.out_word_bytes
+        assert wide.act_mem_words * wide.rows == square.act_mem_words * square.rows
+        assert wide.load_rows_per_cycle * wide.cols == square.load_rows_per_cycle * square.cols
 
 
 def test_cascade_cycle_rejected(tmp_path):
@@ -215,7 +229,7 @@ def test_cli_bad_model_files_one_error_exit_2(tmp_path):
                           [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)])
     onnx.save(helper.make_model(g), str(tmp_path / "rnn.onnx"))
     (tmp_path / "bad.csv").write_text("Layer,M,N,K\nfc,12,x,4\n")
-    for fname, expect in (("rnn.onnx", "rnn.onnx: graph.node: expected only Conv, Gemm, MatMul"),
+    for fname, expect in (("rnn.onnx", "rnn.onnx: graph.node: expected only MAC operators"),
                           ("bad.csv", "bad.csv: line 2, column N: expected a positive"),
                           ("net.pt", "s.toml: models[0].file: expected an .onnx model")):
         write(tmp_path, GOOD.replace('arch = "resnet50"', f'file = "{fname}"'))
@@ -226,3 +240,51 @@ def test_cli_bad_model_files_one_error_exit_2(tmp_path):
         assert expect in lines[0], lines[0]
         if fname == "rnn.onnx":
             assert "LSTM x1 (lstm1)" in lines[0]
+
+
+def test_cascade_frames_follow_their_upstream_schedule(tmp_path):
+    from mmsched.sched.streams import periodic_frames
+
+    text = PERIODIC.replace('arch = "xrht"\nfps = 45.0', 'arch = "xrht"\nfps = 60.0\n'
+                            'after = "xrge"\nprobability = 1.0')
+    sc = load_scenario_file(write(tmp_path, text))
+    keys = {e.arch: [f"{e.arch}_dense"] for e in sc.models}
+    reqs, index = periodic_frames(sc, keys=keys, samples=3, clock_hz=1e9, seed=2)
+    ids = {r.id: r for r in reqs}
+    ge = {r.arrival: r for r in reqs if r.model == "xrge_dense"}
+    ht = [r for r in reqs if r.model == "xrht_dense"]
+    # xrht (60 fps, p = 1) after xrge (30 fps, p = 0.5): an xrht frame runs exactly when the
+    # latest xrge frame time before it holds a frame, and then depends on that frame
+    ge_times = [round(k / 30 * 1e9) for k in range(30)]
+    expected = 0
+    for k in range(60):
+        t = round(k / 60 * 1e9)
+        latest = max(g for g in ge_times if g <= t)
+        expected += latest in ge
+    assert len(ht) == expected and 0 < expected < 60
+    for h in ht:
+        (dep,) = h.depends_on
+        assert ids[dep].model == "xrge_dense"
+        assert ids[dep].arrival == max(g for g in ge_times if g <= h.arrival)
+    assert len(index) == len(reqs)
+    scaled, _ = periodic_frames(sc, keys=keys, samples=3, clock_hz=1e9, seed=2, fps_scale=2.0)
+    assert sum(r.model == "xres_dense" for r in scaled) == 120
+    with pytest.raises(ValueError, match="fps_scale must be a positive number"):
+        periodic_frames(sc, keys=keys, samples=3, clock_hz=1e9, seed=2, fps_scale=0.0)
+
+
+def test_transfer_table(tmp_path):
+    from mmsched.sched.transfer import TransferCost
+
+    sc = load_scenario_file(write(tmp_path, PERIODIC))
+    assert sc.transfer == TransferCost(16e9, 325.0)
+    sc = load_scenario_file(write(tmp_path, PERIODIC + "[transfer]\nbandwidth_gb_s = 8\n"
+                                  "pj_per_byte = 100\n"))
+    assert sc.transfer == TransferCost(8e9, 100.0)
+    for bad, match in (("bandwidth_gb_s = 0", r"transfer\.bandwidth_gb_s: expected a number > 0"),
+                       ("pj_per_byte = -1", r"transfer\.pj_per_byte: expected a number >= 0"),
+                       ("bandwidth = 3", r"transfer\.bandwidth: expected a transfer field"),
+                       ("bandwidth_gb_s = \"fast\"", r"transfer\.bandwidth_gb_s: expected a "
+                                                     r"number")):
+        with pytest.raises(InputError, match=match):
+            load_scenario_file(write(tmp_path, PERIODIC + f"[transfer]\n{bad}\n"))

@@ -50,9 +50,14 @@ def test_run_unknown_scenario_is_bad_input(tmp_path, monkeypatch, capsys):
     assert not (tmp_path / "out").exists()
 
 
-def test_run_rejects_periodic_scenarios(tmp_path, monkeypatch, capsys):
-    monkeypatch.chdir(tmp_path)
-    assert main(["run", "--scenario", "xr-social-a", "--out", "out"]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "a Poisson scenario" in err[0]
-    assert not (tmp_path / "out").exists() and not (tmp_path / "build").exists()
+def test_periodic_scenario_without_variant_runs_every_variant(tmp_path):
+    from mmsched.sim.experiment import make_sweep
+
+    sweep = make_sweep(scenario="xr-vr-gaming", policies=("fcfs",))
+    assert [r.name for r in sweep.recipes] == [
+        "xr-vr-gaming:4k", "xr-vr-gaming:2x2k", "xr-vr-gaming:3k+1k", "xr-vr-gaming:4x2k",
+        "xr-vr-gaming:wide+square"]
+    assert all(r.periodic and r.fps_scales == (1.0,) for r in sweep.recipes)
+    one = make_sweep(scenario="xr-vr-gaming:3k+1k", policies=("fcfs",), loads=(0.5, 1.3))
+    assert [r.name for r in one.recipes] == ["xr-vr-gaming:3k+1k"]
+    assert one.recipes[0].loads == (0.5, 1.3)
