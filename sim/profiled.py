@@ -120,7 +120,8 @@ _FIELD_WHY = {"models": "the model's layer shapes or patterns",
               "accelerator": "the accelerator configuration",
               "samples": "the number of samples", "mask_seed": "the mask seed",
               "profile": "the sparsity profile data",
-              "sources": "the source of the cycle model, spec, masks, patterns or zoo"}
+              "sources": "the code it depends on (cycle model, spec, masks, patterns, "
+                         "sparsity profiles, zoo or analytic backend)"}
 
 
 def _field_digests(key: str) -> dict[str, str]:
