@@ -205,7 +205,26 @@ def policy_config(name: str, **overrides: Any) -> PolicyConfig:
     if unknown:
         raise ValueError(f"policy {name!r}: unknown config field(s) {sorted(unknown)}; "
                          f"known: {sorted(known)}")
-    return replace(cls.Config(), **{**_PRESETS[name], **overrides})
+    base = cls.Config()
+    overrides = {k: _coerce_bool(name, k, v) if isinstance(getattr(base, k), bool) else v
+                 for k, v in overrides.items()}
+    return replace(base, **{**_PRESETS[name], **overrides})
+
+
+_TRUE = ("on", "true", "yes", "1")
+_FALSE = ("off", "false", "no", "0")
+
+
+def _coerce_bool(policy: str, field_name: str, value: Any) -> bool:
+    """A boolean config field's value from a spec (``dream:tuner=off``): a bool, 0/1, or
+    on/off, true/false, yes/no (any case); ValueError otherwise."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.lower() in _TRUE + _FALSE:
+        return value.lower() in _TRUE
+    raise ValueError(f"policy {policy!r}: {field_name} is on/off (a boolean), not {value!r}")
 
 
 def make_policy(name: str, context: PolicyContext, **overrides: Any) -> Policy:

@@ -177,7 +177,16 @@ def layer_role(model: Model, layer_index: int) -> str | None:
 
 
 def _is_transformer(model: Model) -> bool:
-    return any(la.kind in ("attn_qk", "attn_pv") for la in model.layers)
+    """Attention GEMMs, or a zoo architecture of a transformer family
+    (`mmsched.sched.zoo.TRANSFORMER_FAMILIES`)."""
+    if any(la.kind in ("attn_qk", "attn_pv") for la in model.layers):
+        return True
+    from . import zoo
+
+    try:
+        return zoo.arch_info(model.arch).family in zoo.TRANSFORMER_FAMILIES
+    except ValueError:
+        return False
 
 
 class ProfileStats:
@@ -233,9 +242,12 @@ SEQ384_ARCHS = ("bert",)
 
 def default_profile_name(arch: str, family: str) -> str:
     """The shipped profile a model takes by default: CNNs ``mobilenetv2-relu6``, transformers
-    MiniLM at their benchmark sequence length (``minilm-l6-s384`` for `SEQ384_ARCHS`, else
-    ``minilm-l6-s128``); docs/workloads.md, "Real dynamic sparsity"."""
-    if family == "attention":
+    (`mmsched.sched.zoo.TRANSFORMER_FAMILIES`) MiniLM at their benchmark sequence length
+    (``minilm-l6-s384`` for `SEQ384_ARCHS`, else ``minilm-l6-s128``); docs/workloads.md,
+    "Real dynamic sparsity"."""
+    from .zoo import TRANSFORMER_FAMILIES
+
+    if family in TRANSFORMER_FAMILIES:
         return f"minilm-l6-s{384 if arch in SEQ384_ARCHS else 128}"
     return "mobilenetv2-relu6"
 

@@ -40,8 +40,16 @@ field (``models[2].arch``), what was expected and what was found. Fields:
                     profile, default by family, or a profile ``.json`` file relative to the
                     scenario, e.g. from ``mmsched profile-sparsity --onnx``), and for periodic
                     scenarios ``fps`` (> 0), ``after`` (an upstream arch) and ``probability``
-                    (in [0, 1], of running after it)
+                    (in [0, 1], of running after it); Supernets: ``subnets`` (the model's
+                    sub-networks, largest first: a list of ``{arch = ZOO_ARCH, accuracy =
+                    PERCENT, source = "where published"}``, or ``"zoo"`` for the zoo's published
+                    family of the arch, `mmsched.sched.zoo.xrbench.SUPERNETS`), ``accuracy``
+                    and ``accuracy_source`` (the model's own; required with a ``subnets`` list)
 =================== ============================================================================
+
+A Supernet entry yields, per pattern, the model (``variants`` = its sub-networks' keys of that
+pattern) and each sub-network as a model of its own architecture (its own static tables and
+profile), which the profiler profiles like any model (`ModelEntry.models`).
 """
 
 from __future__ import annotations
@@ -66,7 +74,9 @@ _TOP = {"name", "description", "source", "synthetic", "arrivals", "system", "var
         "slos", "requests", "seeds", "duration_s", "samples", "profile_samples", "mask_seed",
         "models", "transfer"}
 _TRANSFER = {"bandwidth_gb_s", "pj_per_byte"}
-_MODEL = {"arch", "file", "input_shapes", "patterns", "sparsity", "fps", "after", "probability"}
+_MODEL = {"arch", "file", "input_shapes", "patterns", "sparsity", "fps", "after", "probability",
+          "subnets", "accuracy", "accuracy_source"}
+_SUBNET = {"arch", "accuracy", "source"}
 
 
 @dataclass(frozen=True)
@@ -74,7 +84,9 @@ class ModelEntry:
     """One architecture of a scenario with its static patterns (one model key each).
 
     ``layers``: the layer list of a model imported from a file (``file`` field: ONNX or a
-    SCALE-Sim topology CSV); None for zoo models.
+    SCALE-Sim topology CSV); None for zoo models. ``subnets``: Supernet sub-networks, largest
+    first, as ``(zoo arch, accuracy %, source)``; ``accuracy`` / ``accuracy_source``: the
+    model's own published accuracy (None / "" when not stated).
     """
 
     arch: str
@@ -84,6 +96,14 @@ class ModelEntry:
     after: str | None = None
     probability: float = 1.0
     layers: tuple | None = field(default=None, compare=False, repr=False)
+    subnets: tuple[tuple[str, float, str], ...] = ()
+    accuracy: float | None = None
+    accuracy_source: str = ""
+
+    @property
+    def archs(self) -> tuple[str, ...]:
+        """The entry's architectures: its own, then its sub-networks'."""
+        return (self.arch,) + tuple(a for a, _, _ in self.subnets)
 
     @property
     def family(self) -> str:
@@ -97,11 +117,22 @@ class ModelEntry:
                 else "cnn")
 
     def models(self) -> list[Model]:
-        """One `Model` per pattern."""
+        """One `Model` per pattern, then (Supernets) one per sub-network and pattern; a
+        model's ``variants`` are its sub-networks' keys of the same pattern."""
+        from dataclasses import replace
+
         from . import zoo
 
         base = zoo.layers(self.arch) if self.layers is None else self.layers
-        return [zoo.apply_pattern(base, self.arch, p) for p in self.patterns]
+        out = []
+        for p in self.patterns:
+            m = zoo.apply_pattern(base, self.arch, p)
+            out.append(replace(m, variants=tuple(f"{a}_{m.pattern}" for a, _, _ in self.subnets),
+                               accuracy=self.accuracy, accuracy_source=self.accuracy_source))
+        for a, acc, src in self.subnets:
+            for p in self.patterns:
+                out.append(replace(zoo.model(a, p), accuracy=acc, accuracy_source=src))
+        return out
 
 
 @dataclass(frozen=True)
@@ -341,12 +372,18 @@ def parse_scenario(doc: dict, source: str, *, base=None) -> Scenario:
         prob = r.get(m, "probability", f"{w}.probability", "number", 1.0, minimum=0)
         if prob > 1:
             raise r.fail(f"{w}.probability", "a number in [0, 1]", repr(prob))
+        subnets, accuracy, acc_src = _subnets(r, m, w, arch, known_archs)
         entries.append(ModelEntry(arch, tuple(patterns), sparsity, fps, after, float(prob),
-                                  layers))
+                                  layers, subnets, accuracy, acc_src))
     archs = [e.arch for e in entries]
     if len(set(archs)) != len(archs):
         dup = next(a for a in archs if archs.count(a) > 1)
         raise r.fail("models", "each arch once (list its patterns together)", repr(dup))
+    for i, e in enumerate(entries):
+        for j, (a, _, _) in enumerate(e.subnets):
+            if a in archs or any(a in o.archs[1:] for o in entries[:i]):
+                raise r.fail(f"models[{i}].subnets[{j}].arch", "an arch that is no other "
+                             "model or sub-network of this scenario", repr(a))
     for i, e in enumerate(entries):
         if e.after is not None and e.after not in archs:
             raise r.fail(f"models[{i}].after", f"an arch of this scenario ({', '.join(archs)})",
@@ -382,6 +419,65 @@ def _transfer(r: _Reader, doc: dict) -> TransferCost:
     pj = r.get(tv, "pj_per_byte", "transfer.pj_per_byte", "number", default.pj_per_byte,
                minimum=0)
     return TransferCost(bandwidth_bytes_per_s=float(bw) * 1e9, pj_per_byte=float(pj))
+
+
+def _subnets(r: _Reader, m: dict, w: str, arch: str, known_archs: list[str]
+             ) -> tuple[tuple[tuple[str, float, str], ...], float | None, str]:
+    """A ``[[models]]`` entry's Supernet fields: ``(subnets, accuracy, accuracy_source)``."""
+    from .zoo.xrbench import SUPERNETS
+
+    def accuracy(table: dict, key: str, where: str, required: bool) -> float | None:
+        v = r.get(table, key, where, "number", required=False)
+        if v is None:
+            if required:
+                raise r.fail(where, "a number: the published accuracy in percent", "it missing")
+            return None
+        if not 0 < v <= 100:
+            raise r.fail(where, "an accuracy in percent, in (0, 100]", repr(v))
+        return float(v)
+
+    def source(table: dict, key: str, where: str, required: bool) -> str:
+        v = r.get(table, key, where, "str", "")
+        if required and not v.strip():
+            raise r.fail(where, "a non-empty string: where the accuracy is published",
+                         repr(v) if key in table else "it missing")
+        return v
+
+    sub = m.get("subnets")
+    if sub is None:
+        acc = accuracy(m, "accuracy", f"{w}.accuracy", False)
+        return (), acc, source(m, "accuracy_source", f"{w}.accuracy_source", acc is not None)
+    if sub == "zoo":
+        if arch not in SUPERNETS:
+            raise r.fail(f"{w}.subnets", f"a list of sub-networks ('zoo' only for an arch with "
+                         f"a published family: {', '.join(sorted(SUPERNETS))})", repr(arch))
+        (_, acc, src), *rest = SUPERNETS[arch]
+        if "accuracy" in m or "accuracy_source" in m:
+            acc = accuracy(m, "accuracy", f"{w}.accuracy", True)
+            src = source(m, "accuracy_source", f"{w}.accuracy_source", True)
+        return tuple((a, float(x), s) for a, x, s in rest), acc, src
+    if not isinstance(sub, list) or not sub:
+        raise r.fail(f"{w}.subnets", "a non-empty list of {arch, accuracy, source} tables or "
+                     "\"zoo\"", f"{_type_name(sub)} {sub!r}")
+    out = []
+    for j, t in enumerate(sub):
+        wj = f"{w}.subnets[{j}]"
+        if not isinstance(t, dict):
+            raise r.fail(wj, "a table {arch, accuracy, source}", f"{_type_name(t)} {t!r}")
+        bad = sorted(set(t) - _SUBNET)
+        if bad:
+            raise r.fail(f"{wj}.{bad[0]}", "a sub-network field (arch, accuracy, source)",
+                         "an unknown field")
+        a = r.get(t, "arch", f"{wj}.arch", "str", required=True)
+        if a not in known_archs:
+            raise r.fail(f"{wj}.arch", f"a zoo model ({', '.join(known_archs)})", repr(a))
+        if a == arch or a in [x for x, _, _ in out]:
+            raise r.fail(f"{wj}.arch", "a sub-network other than the model and the ones "
+                         "before it", repr(a))
+        out.append((a, accuracy(t, "accuracy", f"{wj}.accuracy", True),
+                    source(t, "source", f"{wj}.source", True)))
+    acc = accuracy(m, "accuracy", f"{w}.accuracy", True)
+    return tuple(out), acc, source(m, "accuracy_source", f"{w}.accuracy_source", True)
 
 
 def _axes(r: _Reader, doc: dict) -> tuple[tuple[float, ...], tuple[float, ...], int, int]:

@@ -5,9 +5,8 @@ every model for a set of samples and records cycles, the monitor's non-zero and 
 and energy. `static_tables_from_runs` averages the *profiling* samples into the
 per-(model, pattern, layer) latency and density tables (`StaticTables`) that the Dysta
 policies and the hardware scheduler's LUTs use; experiments draw their requests from the other,
-*held-out* samples. Results are cached on disk (``profile-<hash>.npz`` in the profile cache,
-`mmsched.hw.paths.cache_dir`) under a key the caller derives from everything the numbers
-depend on.
+*held-out* samples. Results are cached on disk (``build/cache/profile-<hash>.npz``) under a key
+the caller derives from everything the numbers depend on.
 """
 
 from __future__ import annotations

@@ -82,7 +82,9 @@ def mask_source(scenario: Scenario):
     profiles = {}
     for e in scenario.models:
         name = e.sparsity or default_profile_name(e.arch, e.family)
-        profiles[e.arch] = resolve_profile(name)
+        prof = resolve_profile(name)
+        for a in e.archs:  # a Supernet's sub-networks take their model's profile
+            profiles[a] = prof
     return ProfiledMasks(ProfileStats(profiles), seed=scenario.mask_seed), profiles
 
 

@@ -2,9 +2,18 @@
 
 `EstimatePolicy` keeps one `_State` per queued task with the per-task constants a decision
 needs, recomputed only at layer boundaries (`on_arrival`, `on_layer_done`), so ``select``
-loops over plain slot attributes. The estimates come from the static tables of accelerator
-0 (``context.tables[0]``): pattern level (``sparse``) or architecture level, scaled by the
+loops over plain slot attributes. The estimates come from the static tables
+(``context.tables``): pattern level (``sparse``) or architecture level, scaled by the
 task's monitored gamma when the policy uses the monitor.
+
+Several accelerators: when every accelerator has the same static tables (one accelerator,
+or identical ones) the tables of accelerator 0 serve every decision, exactly as on one
+accelerator (same values, same operations: single-accelerator results are unchanged bit for
+bit). When they differ (a heterogeneous system), each state also holds the estimates of
+every accelerator, and ``select(now, a, ready)`` first *binds* the ready states to
+accelerator ``a`` (their ``rem``, ``lay`` and ``iso`` become ``a``'s, then ``_refresh``), so
+a policy's formula reads the estimates of the accelerator it is offered; the numpy columns
+below are not used then.
 
 Fast path: the states are also kept in a list in (arrival, id) order. When ``ready`` has as
 many tasks as there are states (always, on one accelerator without frame dropping), the two
@@ -38,7 +47,8 @@ class _State:
     """Per-task constants between layer boundaries (times in the workload unit)."""
 
     __slots__ = ("task", "key", "prio", "arrival", "deadline", "last", "j", "rem", "lay",
-                 "dens", "iso", "g", "gsum", "gn", "est", "enext", "token", "acct", "true_rem")
+                 "dens", "iso", "g", "gsum", "gn", "est", "enext", "token", "acct", "true_rem",
+                 "acc", "rems", "lays", "true_rems")
 
     def __init__(self, task: Task, prof: ModelProfile, dens: tuple[float, ...]) -> None:
         self.task = task
@@ -60,6 +70,10 @@ class _State:
         self.token = -1.0
         self.acct = task.last_run
         self.true_rem: tuple = ()
+        self.acc = 0       # the accelerator whose estimates rem/lay/iso hold
+        self.rems: tuple = ()   # heterogeneous systems: remaining / layer_latency per accelerator
+        self.lays: tuple = ()
+        self.true_rems: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -98,6 +112,9 @@ class EstimatePolicy(Policy):
             raise ValueError(f"policy {type(self).__name__} needs static tables "
                              f"(PolicyContext.tables is empty)")
         self._tables = context.tables[0]
+        first = context.tables[0]
+        self._multi = any(t is not first and t != first for t in context.tables[1:])
+        """Heterogeneous estimates: bind states to the offered accelerator (module docstring)."""
         if isinstance(self.config, SparseVariantConfig):
             self._level = "pattern" if self.config.sparse else "arch"
             self._monitor = self.config.sparse
@@ -105,10 +122,12 @@ class EstimatePolicy(Policy):
         self._states: dict[int, _State] = {}
         self._order: list[_State] = []
         self._cols: _Columns | None = None
-        self._get = attrgetter(*self._vec_fields) if len(self._vec_fields) > 1 else None
+        self._get = (attrgetter(*self._vec_fields) if len(self._vec_fields) > 1
+                     and not self._multi else None)
 
-    def _profile(self, key: str) -> tuple[ModelProfile, tuple[float, ...]]:
-        t = self._tables
+    def _profile(self, key: str, accelerator: int = 0
+                 ) -> tuple[ModelProfile, tuple[float, ...]]:
+        t = self.context.tables[accelerator] if accelerator else self._tables
         try:
             prof = t.profile(key, self._level)
         except KeyError:
@@ -120,9 +139,25 @@ class EstimatePolicy(Policy):
     def _refresh(self, st: _State) -> None:
         st.est = st.g * st.rem[st.j]
 
+    def _bind(self, st: _State, a: int) -> None:
+        """Heterogeneous systems: make ``st`` hold accelerator ``a``'s estimates."""
+        st.acc = a
+        st.rem = st.rems[a]
+        st.lay = st.lays[a]
+        st.iso = st.rem[0]
+        if st.true_rems:
+            st.true_rem = st.true_rems[a]
+            st.iso = st.true_rem[0]
+        self._refresh(st)
+
     def on_arrival(self, now: int | float, task: Task) -> None:
         prof, dens = self._profile(task.model.key)
         st = _State(task, prof, dens)
+        if self._multi:
+            profs = [prof] + [self._profile(task.model.key, a)[0]
+                              for a in range(1, len(self.context.tables))]
+            st.rems = tuple(p.remaining for p in profs)
+            st.lays = tuple(p.layer_latency for p in profs)
         self._admit(st)
         self._refresh(st)
         self._states[task.id] = st
@@ -188,7 +223,16 @@ class EstimatePolicy(Policy):
             cols = self._cols = None
         return cols
 
-    def _ready_states(self, ready: Sequence[Task]) -> list[_State]:
+    def _ready_states(self, ready: Sequence[Task], accelerator: int = 0) -> list[_State]:
+        """The states of ``ready``, in its order; on a heterogeneous system bound to
+        ``accelerator`` first (module docstring)."""
+        if self._multi:
+            states = [self._states[t.id] for t in ready]
+            bind = self._bind
+            for st in states:
+                if st.acc != accelerator:
+                    bind(st, accelerator)
+            return states
         if len(ready) == len(self._order):
             return self._order
         states = self._states
@@ -228,15 +272,18 @@ class _Columns:
         self.n = n - 1
 
 
-def true_suffix_sums(backend, task: Task, seconds: bool, cache: dict) -> tuple:
-    """True remaining latency per layer boundary of one (model, sample), from the oracle
-    backend: left-to-right suffix sums in seconds (the artifact's ``sum(real_lat_queue)``),
-    exact integer suffix sums in cycles. Cached per (key, sample)."""
-    ck = (task.model.key, task.request.sample)
+def true_suffix_sums(backend, task: Task, seconds: bool, cache: dict,
+                     accelerator: int = 0) -> tuple:
+    """True remaining latency per layer boundary of one (model, sample) on ``accelerator``,
+    from the oracle backend: left-to-right suffix sums in seconds (the artifact's
+    ``sum(real_lat_queue)``), exact integer suffix sums in cycles. Cached per (key, sample,
+    accelerator)."""
+    ck = (task.model.key, task.request.sample) if not accelerator else \
+        (task.model.key, task.request.sample, accelerator)
     hit = cache.get(ck)
     if hit is not None:
         return hit
-    times = [backend.layer(0, task.model, j, task.request.sample).cycles
+    times = [backend.layer(accelerator, task.model, j, task.request.sample).cycles
              for j in range(task.num_layers)]
     if seconds:
         out = suffix_sums_ltr(times)

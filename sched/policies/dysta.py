@@ -82,9 +82,12 @@ class Dysta(EstimatePolicy):
             if backend is None:
                 raise ValueError("dysta_oracle needs true layer times: set "
                                  "PolicyContext.oracle (simulate() does it)")
-            st.true_rem = true_suffix_sums(backend, st.task,
-                                           self.context.time_unit == "seconds",
-                                           self._true_cache)
+            seconds = self.context.time_unit == "seconds"
+            st.true_rem = true_suffix_sums(backend, st.task, seconds, self._true_cache)
+            if self._multi:  # heterogeneous: the true times of every accelerator
+                st.true_rems = (st.true_rem,) + tuple(
+                    true_suffix_sums(backend, st.task, seconds, self._true_cache, a)
+                    for a in range(1, len(self.context.tables)))
             st.iso = st.true_rem[0]
 
     def _refresh(self, st: _State) -> None:
@@ -94,7 +97,7 @@ class Dysta(EstimatePolicy):
             st.est = st.g * st.rem[st.j]
 
     def select(self, now: int | float, accelerator: int, ready: Sequence[Task]) -> Task | None:
-        states = self._ready_states(ready)
+        states = self._ready_states(ready, accelerator)
         n = len(states)
         if n == 1:
             return states[0].task

@@ -51,7 +51,7 @@ class Planaria(EstimatePolicy):
             return ready[0]
         res = self.config.resources
         n = len(ready)
-        states = self._ready_states(ready)
+        states = self._ready_states(ready, accelerator)
         cols = self._columns(n) if states is self._order else None
         if cols is not None:
             i = self._select_columns(cols, n, now, res)

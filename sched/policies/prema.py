@@ -59,7 +59,7 @@ class PREMA(EstimatePolicy):
         st.est = st.rem[st.j]  # E without gamma; gamma applied in select (may be shared)
 
     def select(self, now: int | float, accelerator: int, ready: Sequence[Task]) -> Task | None:
-        states = self._ready_states(ready)
+        states = self._ready_states(ready, accelerator)
         sparse = self.config.sparse
         cumulative = self._cumulative
         cols = self._columns(len(states)) if states is self._order else None

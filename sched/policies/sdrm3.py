@@ -62,7 +62,7 @@ class SDRM3(EstimatePolicy):
             st.enext = st.lay[st.j] if self._per_layer else st.iso
 
     def select(self, now: int | float, accelerator: int, ready: Sequence[Task]) -> Task | None:
-        states = self._ready_states(ready)
+        states = self._ready_states(ready, accelerator)
         alpha = self.config.alpha
         n = len(states)
         cols = self._columns(n) if states is self._order else None

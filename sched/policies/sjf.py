@@ -26,7 +26,7 @@ class SJF(EstimatePolicy):
     Config = SparseVariantConfig
 
     def select(self, now: int | float, accelerator: int, ready: Sequence[Task]) -> Task | None:
-        states = self._ready_states(ready)
+        states = self._ready_states(ready, accelerator)
         best = states[0]
         bv = best.est
         for st in states:

@@ -15,6 +15,11 @@ from functools import cache
 
 from ..model import Layer, Model
 
+TRANSFORMER_FAMILIES = ("attention", "xr-transformer")
+"""Families of transformer models (GELU activations): their sparse inputs take a transformer
+sparsity profile (``gelu`` role), even where the description omits the attention matmuls
+(XRBench's Emformer and HRViT)."""
+
 WEIGHT_KINDS = ("conv", "dwconv", "fc", "matmul")
 """Layer kinds whose ``B`` operand is a trained weight (the static pattern applies)."""
 
@@ -125,5 +130,5 @@ def weight_params(layer_list: tuple[Layer, ...] | list[Layer]) -> int:
     return sum(la.k * la.n * la.groups for la in layer_list if la.kind in WEIGHT_KINDS)
 
 
-__all__ = ["WEIGHT_KINDS", "ArchInfo", "apply_pattern", "arch_info", "arch_names", "layers",
-           "model", "register", "weight_params"]
+__all__ = ["TRANSFORMER_FAMILIES", "WEIGHT_KINDS", "ArchInfo", "apply_pattern", "arch_info",
+           "arch_names", "layers", "model", "register", "weight_params"]

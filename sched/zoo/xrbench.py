@@ -16,6 +16,9 @@ shapes XRBench's own cost model ran. Scenario FPS and cascades are in
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
+
 from ..model import Layer
 from . import register
 
@@ -264,7 +267,8 @@ def xr_kd() -> tuple[Layer, ...]:
     return _layers(rows, [f"conv{i + 1}" for i in range(7)] + ["fc1"])
 
 
-@register("xrasr", family="xr", engine="xr", input="128 audio frames (Emformer, 24 layers)",
+@register("xrasr", family="xr-transformer", engine="xr",
+          input="128 audio frames (Emformer, 24 layers)",
           published_macs=None,
           macs_source=_SOURCE.format(file="AR_Assistant", net="ASR_EM_24L", n=120))
 def xr_asr() -> tuple[Layer, ...]:
@@ -272,7 +276,10 @@ def xr_asr() -> tuple[Layer, ...]:
     GEMMs over 128 frames (512->512, 512->1024, 512->512, 512->2048, 2048->512); 120 layers."""
     block = [(512, 512), (1024, 512), (512, 512), (2048, 512), (512, 2048)]
     rows = [(k, c, 128, 1, 1, 1) for _ in range(24) for k, c in block]
-    return _layers(rows, [f"fc{i + 1}" for i in range(len(rows))])
+    # Only the FFN's second projection reads a GELU output (sparse); the projections of
+    # LayerNorm outputs and of the attention output read dense inputs.
+    return tuple(replace(la, act_sparse=i % 5 == 4)
+                 for i, la in enumerate(_layers(rows, [f"fc{i + 1}" for i in range(len(rows))])))
 
 
 @register("xras", family="xr", engine="xr", input="668 feature frames (ED-TCN)",
@@ -287,55 +294,135 @@ def xr_as() -> tuple[Layer, ...]:
 
 
 class _Seq:
-    """Rows with MAESTRO-style names (``convN`` / ``fcN`` numbered separately)."""
+    """Rows with MAESTRO-style names (``convN`` / ``fcN`` numbered separately) and whether
+    each layer's input carries dynamic sparsity (``sparse``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, depthwise: bool = False) -> None:
         self.rows: list[tuple[int, int, int, int, int, int]] = []
         self.names: list[str] = []
+        self.sparse: list[bool] = []
+        self.groups: list[int] = []
+        self.depthwise = depthwise
         self._n = {"conv": 0, "fc": 0}
 
-    def conv(self, k: int, c: int, hw: int, r: int) -> None:
+    def conv(self, k: int, c: int, hw: int, r: int, sparse: bool = False,
+             dw: bool = False) -> None:
+        """A convolution; ``dw``: depthwise (``k == c`` channels, one group each) when the
+        sequence is built with depthwise convolutions (`depthwise`), else a full one as
+        XRBench writes it."""
         self._n["conv"] += 1
         self.names.append(f"conv{self._n['conv']}")
         self.rows.append((k, c, hw, hw, r, r))
+        self.sparse.append(sparse)
+        self.groups.append(k if dw and self.depthwise else 1)
 
-    def fc(self, k: int, c: int, tokens: int) -> None:
+    def fc(self, k: int, c: int, tokens: int, sparse: bool = False) -> None:
         self._n["fc"] += 1
         self.names.append(f"fc{self._n['fc']}")
         self.rows.append((k, c, tokens, 1, 1, 1))
+        self.sparse.append(sparse)
+        self.groups.append(1)
 
-    def convs(self, rows: list[tuple[int, int, int, int]]) -> None:
-        for k, c, hw, r in rows:
-            self.conv(k, c, hw, r)
+    def layers(self) -> tuple[Layer, ...]:
+        out = []
+        for la, sp, g in zip(_layers(self.rows, self.names), self.sparse, self.groups,
+                             strict=True):
+            if g > 1:  # depthwise: g GEMMs of one output channel over its own k x k window
+                la = replace(la, kind="dwconv", n=1, k=la.k // la.n, groups=g)
+            out.append(replace(la, act_sparse=sp))
+        return tuple(out)
 
 
-# HRViT block per branch resolution hw: width d and two small projections (r1, r2), listed
-# as fc(2d<-d), conv3(d), fc(d<-d), fc(r1<-r1), fc(r2<-r2), fc(4d<-d), conv3(2d), conv5(2d),
-# fc(d<-4d) over hw*hw tokens (e.g. fc1, conv5, fc2..fc5, conv6, conv7, fc6 at hw = 56).
-_HRVIT_BRANCH = {56: (32, 8, 4), 28: (64, 8, 8), 14: (128, 16, 8), 7: (256, 16, 16)}
+# HRViT (Gu et al., "Multi-Scale High-Resolution Vision Transformer for Semantic
+# Segmentation", CVPR 2022, arXiv 2111.01236; configurations HRViT_b1/b2/b3_224 of
+# facebookresearch/HRViT models/hrvit.py): stem 3 -> 32 -> 64 channels at 1/4 resolution,
+# six stages, each a fusion block (multi-resolution exchange) then per branch a patch
+# embedding and HRViT blocks; a classification head. Branch resolutions 56, 28, 14, 7.
+_HRVIT_HW = (56, 28, 14, 7)
+HRVIT_CONFIGS = {
+    "b1": {"channels": (32, 64, 128, 256),
+           "blocks": ((1,), (1, 1), (1, 1, 6), (1, 1, 6), (1, 1, 6, 2), (1, 1, 2, 2)),
+           "mlp": (4, 4, 4, 4)},
+    "b2": {"channels": (48, 96, 240, 384),
+           "blocks": ((1,), (1, 1), (1, 1, 6), (1, 1, 6), (1, 1, 6, 2), (1, 1, 6, 2)),
+           "mlp": (2, 3, 3, 3)},
+    "b3": {"channels": (64, 128, 256, 512),
+           "blocks": ((1,), (1, 1), (1, 1, 6), (1, 1, 6), (1, 1, 6, 3), (1, 1, 6, 3)),
+           "mlp": (2, 2, 2, 2)},
+}
+"""Branch widths, blocks per stage and branch, and MLP ratios of the three published
+HRViT variants (facebookresearch/HRViT, models/hrvit.py)."""
 
 
-def _hrvit_block(q: _Seq, hw: int) -> None:
-    d, r1, r2 = _HRVIT_BRANCH[hw]
+def _hrvit_block(q: _Seq, hw: int, d: int, mlp: int) -> None:
+    """One HRViT block at ``hw x hw`` tokens of width ``d``, in XRBench's listing order:
+    qkv projection, parallel 3x3 conv, output projection, the two DES projections, the MixCFN
+    (fc1, its 3x3 and 5x5 halves, fc2). Inputs after GELU (DES second projection, fc2) are
+    sparse; LayerNorm outputs and linear outputs are dense (Hardswish inputs counted dense)."""
     t = hw * hw
+    e = int(math.log2(d))
+    p = 2 ** (e - e // 2)          # DES: d = (d // p) x p
+    h = int(d * mlp)
     q.fc(2 * d, d, t)
-    q.conv(d, d, hw, 3)
+    q.conv(d, d, hw, 3, dw=True)
     q.fc(d, d, t)
-    q.fc(r1, r1, t)
-    q.fc(r2, r2, t)
-    q.fc(4 * d, d, t)
-    q.conv(2 * d, 2 * d, hw, 3)
-    q.conv(2 * d, 2 * d, hw, 5)
-    q.fc(d, 4 * d, t)
+    q.fc(p, p, t)
+    q.fc(d // p, d // p, t, sparse=True)
+    q.fc(h, d, t)
+    q.conv(h // 2, h // 2, hw, 3, dw=True)
+    q.conv(h - h // 2, h - h // 2, hw, 5, dw=True)
+    q.fc(d, h, t, sparse=True)
 
 
-_FUSE3 = [(32, 64, 28, 1), (32, 128, 14, 1), (32, 32, 56, 3), (64, 32, 28, 1),
-          (64, 128, 14, 1), (32, 32, 56, 5), (128, 32, 14, 1), (64, 64, 28, 3),
-          (128, 64, 14, 1), (32, 32, 56, 1), (32, 32, 56, 3), (64, 64, 28, 1), (64, 64, 28, 3),
-          (128, 128, 14, 1), (128, 128, 14, 3)]
+def hrvit_layers(variant: str, depthwise: bool = False) -> tuple[Layer, ...]:
+    """HRViT-``variant`` (b1, b2, b3) in the layout of XRBench's HRViT-b1 description:
+    attention matmuls omitted; depthwise convolutions written as full ones as XRBench does
+    (``depthwise=False``: b1 then reproduces XRBench's ``SS_HRViT_b1`` listing layer for
+    layer) or as depthwise GEMMs (``depthwise=True``, the networks as published)."""
+    cfg = HRVIT_CONFIGS[variant]
+    ch, blocks, mlp = cfg["channels"], cfg["blocks"], cfg["mlp"]
+    q = _Seq(depthwise)
+    q.conv(32, 3, 224, 3)                      # stem (ReLU after each conv)
+    q.conv(64, 32, 112, 3, sparse=True)
+    inc: list[int] = [64]
+    for stage in blocks:
+        outc = list(ch[:len(stage)])
+        fused = inc if len(inc) == len(outc) else inc + [outc[-1]]
+        if len(inc) > 1 or len(fused) > 1:     # the fusion block (identity for one branch)
+            for i, oc in enumerate(fused):
+                for j, ic in enumerate(inc):
+                    if j < i:                  # downsample: depthwise k x k, then 1x1
+                        q.conv(ic, ic, _HRVIT_HW[j], 2 ** (i - j) + 1, dw=True)
+                        q.conv(oc, ic, _HRVIT_HW[i], 1)
+                    elif j > i:                # 1x1 then upsample
+                        q.conv(oc, ic, _HRVIT_HW[j], 1)
+        for b, oc in enumerate(outc):          # patch embedding (input: the fusion's GELU)
+            q.conv(oc, fused[b], _HRVIT_HW[b], 1, sparse=True)
+            q.conv(oc, oc, _HRVIT_HW[b], 3, dw=True)
+        for b, n in enumerate(stage):
+            for _ in range(n):
+                _hrvit_block(q, _HRVIT_HW[b], outc[b], mlp[b])
+        inc = outc
+    head = (32, 64, 128, 256)                  # HRViTClassifier's default head channels
+    for i, c in enumerate(inc):                # bottlenecks (ReLU inside), downsampling
+        hc, hw = head[i], _HRVIT_HW[i]
+        q.conv(hc, c, hw, 1)
+        q.conv(hc, hc, hw, 3, sparse=True)
+        q.conv(4 * hc, hc, hw, 1, sparse=True)
+        q.conv(4 * hc, c, hw, 1)
+        if i:
+            q.conv(4 * hc, 4 * head[i - 1], _HRVIT_HW[i - 1], 3, sparse=True)
+    q.conv(2048, 4 * head[-1], 7, 1, sparse=True)
+    q.fc(1000, 2048, 2048, sparse=True)
+    return q.layers()
 
 
-@register("xrss", family="xr", engine="xr", input="image 224x224 (HRViT-b1)",
+_SS_SOURCE = ("HRViT-{v} (arXiv 2111.01236; facebookresearch/HRViT models/hrvit.py "
+              "HRViT_{v}_224) in the layout of XRBench's SS_HRViT_b1 description "
+              "(XRBench/XRBench-MLSys2023 usage_scenarios/AR_Assistant.m)")
+
+
+@register("xrss", family="xr-transformer", engine="xr", input="image 224x224 (HRViT-b1)",
           published_macs=None,
           macs_source=_SOURCE.format(file="AR_Assistant", net="SS_HRViT_b1", n=423))
 def xr_ss() -> tuple[Layer, ...]:
@@ -343,57 +430,36 @@ def xr_ss() -> tuple[Layer, ...]:
     (branches at 56, 28, 14 and 7 pixels, each block a pair of linear projections around a
     3x3 and a 5x5 convolution), fusion layers between stages and a classification head;
     212 convolutions and 211 fully connected layers as the description lists them."""
-    q = _Seq()
-    q.convs([(32, 3, 224, 3), (64, 32, 112, 3), (32, 64, 56, 1), (32, 32, 56, 3)])
-    _hrvit_block(q, 56)
-    q.convs([(32, 32, 56, 3), (64, 32, 28, 1), (32, 32, 56, 1), (32, 32, 56, 3),
-             (64, 64, 28, 1), (64, 64, 28, 3)])
-    _hrvit_block(q, 56)
-    _hrvit_block(q, 28)
-    q.convs([(32, 64, 28, 1), (32, 32, 56, 3), (64, 32, 28, 1), (32, 32, 56, 5),
-             (128, 32, 14, 1), (64, 64, 28, 3), (128, 64, 14, 1), (32, 32, 56, 1),
-             (32, 32, 56, 3), (64, 64, 28, 1), (64, 64, 28, 3), (128, 128, 14, 1),
-             (128, 128, 14, 3)])
-    for fuse in (False, True):  # stage 3, twice, with a fusion in between
-        if fuse:
-            q.convs(_FUSE3)
-        _hrvit_block(q, 56)
-        _hrvit_block(q, 28)
-        for _ in range(6):
-            _hrvit_block(q, 14)
-    fuse4a = [(32, 64, 28, 1), (32, 128, 14, 1), (32, 32, 56, 3), (64, 32, 28, 1),
-              (64, 128, 14, 1), (32, 32, 56, 5), (128, 32, 14, 1), (64, 64, 28, 3),
-              (128, 64, 14, 1), (32, 32, 56, 9), (256, 32, 7, 1), (64, 64, 28, 5),
-              (256, 64, 7, 1), (128, 128, 14, 3), (256, 128, 7, 1), (32, 32, 56, 1),
-              (32, 32, 56, 3), (64, 64, 28, 1), (64, 64, 28, 3), (128, 128, 14, 1),
-              (128, 128, 14, 3), (256, 256, 7, 1), (256, 256, 7, 3)]
-    q.convs(fuse4a)
-    _hrvit_block(q, 56)
-    _hrvit_block(q, 28)
-    for _ in range(6):
-        _hrvit_block(q, 14)
-    for _ in range(2):
-        _hrvit_block(q, 7)
-    q.convs([(32, 64, 28, 1), (32, 128, 14, 1), (32, 256, 7, 1), (32, 32, 56, 3),
-             (64, 32, 28, 1), (64, 128, 14, 1), (64, 256, 7, 1), (32, 32, 56, 5),
-             (128, 32, 14, 1), (64, 64, 28, 3), (128, 64, 14, 1), (128, 256, 7, 1),
-             (32, 32, 56, 9), (256, 32, 7, 1), (64, 64, 28, 5), (256, 64, 7, 1),
-             (128, 128, 14, 3), (256, 128, 7, 1), (32, 32, 56, 1), (32, 32, 56, 3),
-             (64, 64, 28, 1), (64, 64, 28, 3), (128, 128, 14, 1), (128, 128, 14, 3),
-             (256, 256, 7, 1), (256, 256, 7, 3)])
-    _hrvit_block(q, 56)
-    _hrvit_block(q, 28)
-    for _ in range(2):
-        _hrvit_block(q, 14)
-    for _ in range(2):
-        _hrvit_block(q, 7)
-    q.convs([(32, 32, 56, 1), (32, 32, 56, 3), (128, 32, 56, 1), (128, 32, 56, 1),
-             (64, 64, 28, 1), (64, 64, 28, 3), (256, 64, 28, 1), (256, 64, 28, 1),
-             (256, 128, 56, 3), (128, 128, 14, 1), (128, 128, 14, 3), (512, 128, 14, 1),
-             (512, 128, 14, 1), (512, 256, 28, 3), (256, 256, 7, 1), (256, 256, 7, 3),
-             (1024, 256, 7, 1), (1024, 256, 7, 1), (1024, 512, 14, 3), (2048, 1024, 7, 1)])
-    q.fc(1000, 2048, 2048)
-    return _layers(q.rows, q.names)
+    return hrvit_layers("b1")
+
+
+def _hrvit_member(v: str, params_m: float) -> None:
+    register(f"hrvit{v}", family="xr-transformer", engine="xr",
+             input=f"image 224x224 (HRViT-{v}, depthwise)", published_macs=None,
+             macs_source=_SS_SOURCE.format(v=v) + f"; depthwise convolutions as published "
+             f"(weights checked against the README's {params_m}M parameters)")(
+        lambda: hrvit_layers(v, depthwise=True))
+
+
+HRVIT_PARAMS_M = {"b1": 19.7, "b2": 32.5, "b3": 37.9}
+"""Published ImageNet parameter counts (millions) of HRViT-b1/b2/b3 (facebookresearch/HRViT
+README), which the layer lists' weights are checked against (tests)."""
+
+for _v, _p in HRVIT_PARAMS_M.items():
+    _hrvit_member(_v, _p)
+
+
+_HRVIT_MIOU = ("ADE20K val mIoU, SegFormer head, 512x512, 160K iterations: HRViT paper "
+               "(arXiv 2111.01236) and facebookresearch/HRViT README")
+SUPERNETS = {
+    "hrvitb3": (("hrvitb3", 50.20, _HRVIT_MIOU), ("hrvitb2", 48.76, _HRVIT_MIOU),
+                ("hrvitb1", 45.88, _HRVIT_MIOU)),
+}
+"""Published sub-network families, largest first: ``arch -> ((member arch, accuracy %,
+source), ...)``, the first being the arch itself. HRViT-b1/b2/b3 are separately trained
+models of one design space (not weight-sharing sub-networks of one trained Supernet): we use
+them as the Supernet's members because their accuracies are published; a scenario names them
+with ``subnets = "zoo"``."""
 
 
 XRBENCH_LAYER_COUNTS = {"xres": 42, "xrge": 63, "xrdr": 34, "xrht": 224, "xrde": 92,

@@ -92,12 +92,15 @@ def test_uxcost_hand_computed_with_dropped_frames():
     from mmsched.sched.metrics import uxcost
 
     e = 300e9 + 600e9 + 450e9 + 1500e9  # 2850 mJ, the transfer inside frame 1's energy
-    out = uxcost(e, sum(REF), frames=5, missed=1, dropped=1)
-    assert out["energy_ratio"] == pytest.approx(2850 / 1800)
+    delivered = 200e9 + 200e9 + 300e9 + 1000e9  # E_ref: the dropped frame's 100 mJ left out
+    out = uxcost(e, delivered, frames=5, missed=1, dropped=1)
+    assert out["energy_ratio"] == pytest.approx(2850 / 1700)
     assert out["miss_rate"] == 0.2 and out["drop_rate"] == 0.2
     assert out["deadline_factor"] == pytest.approx(1.4)
-    assert out["uxcost"] == pytest.approx(2850 / 1800 * 1.4)
-    assert math.isnan(uxcost(1.0, 0.0, 1, 0, 0)["energy_ratio"])  # no energy model
+    assert out["uxcost"] == pytest.approx(2850 / 1700 * 1.4)
+    assert math.isnan(uxcost(0.0, 0.0, 1, 0, 0)["energy_ratio"])  # no energy figures
+    # every frame dropped after some work: nothing delivered, the worst UXCost
+    assert uxcost(5.0, 0.0, frames=2, missed=0, dropped=2)["uxcost"] == math.inf
     with pytest.raises(ValueError, match="inconsistent counts"):
         uxcost(1.0, 1.0, frames=2, missed=2, dropped=1)
     with pytest.raises(ValueError, match="at least one frame"):
@@ -164,10 +167,12 @@ def test_realtime_summary_and_per_model():
     assert list(m) == list(REALTIME_KEYS + REALTIME_COUNT_KEYS)
     assert (m["frames"], m["missed"], m["dropped"]) == (5, 1, 1)
     assert m["energy_mj"] == pytest.approx(2850.0)
-    assert m["energy_ref_mj"] == pytest.approx(1800.0)
+    assert m["energy_ref_mj"] == pytest.approx(1700.0)  # the delivered frames'
+    assert m["energy_ref_all_mj"] == pytest.approx(1800.0)
     assert m["transfer_mj"] == pytest.approx(50.0)
     assert m["energy_per_frame_mj"] == pytest.approx(570.0)
-    assert m["uxcost"] == pytest.approx(2850 / 1800 * 1.4)
+    assert m["uxcost"] == pytest.approx(2850 / 1700 * 1.4)
+    assert m["uxcost_allref"] == pytest.approx(2850 / 1800 * 1.4)
     assert m["latency_mean"] == pytest.approx((10 + 17 + 19 + 18) / 4 * 1e-3)
     per = realtime_per_model(FRAMES, names)
     assert per["es"]["miss_rate"] == pytest.approx(1 / 3) and per["es"]["drop_rate"] == 0

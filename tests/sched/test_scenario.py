@@ -242,6 +242,52 @@ def test_cli_bad_model_files_one_error_exit_2(tmp_path):
             assert "LSTM x1 (lstm1)" in lines[0]
 
 
+SUPERNET = """
+name = "sn"
+system = ["sanger_like"]
+[[models]]
+arch = "hrvitb3"
+patterns = ["dense", "nm2of4"]
+"""
+
+
+def test_supernet_subnets_from_the_zoo_and_listed(tmp_path):
+    sc = load_scenario_file(write(tmp_path, SUPERNET + 'subnets = "zoo"\n'))
+    keys = {m.key: m for m in sc.model_list()}
+    big = keys["hrvitb3_dense"]
+    assert big.variants == ("hrvitb2_dense", "hrvitb1_dense") and big.accuracy == 50.20
+    assert keys["hrvitb3_nm2of4"].variants == ("hrvitb2_nm2of4", "hrvitb1_nm2of4")
+    assert keys["hrvitb1_nm2of4"].arch == "hrvitb1" and keys["hrvitb1_dense"].accuracy == 45.88
+    assert "arXiv 2111.01236" in keys["hrvitb2_dense"].accuracy_source
+    assert sc.models[0].archs == ("hrvitb3", "hrvitb2", "hrvitb1")
+    listed = SUPERNET + ('accuracy = 50.2\naccuracy_source = "paper"\n'
+                         'subnets = [{arch = "hrvitb1", accuracy = 45.88, source = "paper"}]\n')
+    sc = load_scenario_file(write(tmp_path, listed))
+    assert sc.model_list()[0].variants == ("hrvitb1_dense",)
+
+
+@pytest.mark.parametrize("extra, field, expected", [
+    ('subnets = [{arch = "hrvitb1", source = "x"}]\naccuracy = 50.2\naccuracy_source = "x"\n',
+     r"models\[0\]\.subnets\[0\]\.accuracy", "a number: the published accuracy"),
+    ('subnets = [{arch = "hrvitb1", accuracy = 45.9}]\naccuracy = 50.2\naccuracy_source = "x"\n',
+     r"models\[0\]\.subnets\[0\]\.source", "a non-empty string"),
+    ('subnets = [{arch = "hrvitb1", accuracy = 45.9, source = "x"}]\n',
+     r"models\[0\]\.accuracy", "a number: the published accuracy"),
+    ('subnets = [{arch = "nope", accuracy = 45.9, source = "x"}]\n',
+     r"models\[0\]\.subnets\[0\]\.arch", "a zoo model"),
+    ('subnets = [{arch = "hrvitb1", accuracy = 145, source = "x"}]\naccuracy = 50.2\n'
+     'accuracy_source = "x"\n', r"models\[0\]\.subnets\[0\]\.accuracy", "an accuracy in"),
+    ('subnets = "zoo"\n[[models]]\narch = "hrvitb1"\n',
+     r"models\[0\]\.subnets\[1\]\.arch", "an arch that is no other"),
+])
+def test_bad_supernets(tmp_path, extra, field, expected):
+    with pytest.raises(InputError, match=f"s.toml: {field}: expected {expected}"):
+        load_scenario_file(write(tmp_path, SUPERNET + extra))
+    with pytest.raises(InputError, match=r"subnets: expected a list of sub-networks \('zoo' "):
+        load_scenario_file(write(tmp_path, SUPERNET.replace("hrvitb3", "xrkd")
+                                 + 'subnets = "zoo"\n'))
+
+
 def test_cascade_frames_follow_their_upstream_schedule(tmp_path):
     from mmsched.sched.streams import periodic_frames
 

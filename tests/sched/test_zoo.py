@@ -103,7 +103,8 @@ def test_xrbench_networks_match_their_descriptions():
 
     for arch, n in XRBENCH_LAYER_COUNTS.items():
         assert len(zoo.layers(arch)) == n, arch
-        assert zoo.arch_info(arch).family == "xr"
+        assert zoo.arch_info(arch).family == ("xr-transformer" if arch in ("xrasr", "xrss")
+                                              else "xr")
     # spot checks against the MAESTRO rows (stride 1, no padding: out = Y - R + 1)
     es1 = zoo.layers("xres")[0]  # K 32, C 32, Y 160, X 100, R 3, S 3
     assert (es1.m, es1.n, es1.k) == (158 * 98, 32, 32 * 9)
@@ -123,3 +124,41 @@ def test_xrbench_networks_match_their_descriptions():
     assert (ss["conv32"].n, ss["conv32"].k, ss["conv32"].m) == (128, 1152, 12 * 12)
     assert (ss["fc163"].n, ss["fc163"].k, ss["fc163"].m) == (512, 256, 49)
     assert (ss["fc211"].n, ss["fc211"].k, ss["fc211"].m) == (1000, 2048, 2048)
+
+
+def test_hrvit_b1_is_xrbench_listing_and_variants_match_published_sizes():
+    import hashlib
+    import json
+
+    from mmsched.sched.zoo.xrbench import HRVIT_PARAMS_M, SUPERNETS, hrvit_layers
+
+    # the parametric builder reproduces XRBench's SS_HRViT_b1 listing (as transcribed before
+    # the builder existed: these shapes, in this order)
+    shapes = [(la.name, la.kind, la.m, la.n, la.k, la.groups) for la in zoo.layers("xrss")]
+    assert hashlib.sha256(json.dumps(shapes).encode()).hexdigest()[:16] == "3ee18c23fac20c01"
+    assert shapes == [(la.name, la.kind, la.m, la.n, la.k, la.groups)
+                      for la in hrvit_layers("b1")]
+    # depthwise members: weights within 2 % of the published parameter counts, in order
+    sizes = []
+    for v, published in HRVIT_PARAMS_M.items():
+        params = zoo.weight_params(zoo.layers(f"hrvit{v}")) / 1e6
+        assert abs(params - published) / published < 0.02, (v, params)
+        sizes.append(sum(la.macs for la in zoo.layers(f"hrvit{v}")))
+    assert sizes == sorted(sizes)
+    members = SUPERNETS["hrvitb3"]
+    assert [m[0] for m in members] == ["hrvitb3", "hrvitb2", "hrvitb1"]
+    assert [m[1] for m in members] == [50.20, 48.76, 45.88]
+
+
+def test_xr_transformers_take_gelu_roles():
+    from mmsched.sched.profiles import default_profile_stats, layer_role
+
+    asr = zoo.model("xrasr")
+    assert [la.act_sparse for la in asr.layers[:5]] == [False] * 4 + [True]
+    assert {layer_role(asr, j) for j in range(asr.num_layers)} == {None, "gelu"}
+    ss = zoo.model("hrvitb2")
+    assert {layer_role(ss, j) for j in range(ss.num_layers)} == {None, "gelu"}
+    assert layer_role(zoo.model("xrkd"), 1) == "relu"
+    stats = default_profile_stats(["xrasr", "xres"])
+    assert stats.profiles["xrasr"].name.startswith("minilm")
+    assert stats.profiles["xres"].name == "mobilenetv2-relu6"

@@ -1,0 +1,594 @@
+"""DREAM: MapScore scheduling of real-time multi-model work on several accelerators.
+
+Kim, Kwon, Song, Jo, Chen, Lai, Chandra, "SDRM3: A Dynamic Scheduler for Dynamic Real-time
+Multi-model ML Workloads", arXiv 2212.03414 v1 (2022), renamed "DREAM: A Dynamic Scheduler for
+Dynamic Real-time Multi-model ML Workloads" in v2 (ASPLOS'23, doi 10.1145/3623278.3624753).
+The papers' public abstracts fix the mechanisms (a score per (job, accelerator) pair from
+urgency, fairness and the layer's preference for the accelerator; frame dropping; online
+tuning of the score weights by a gradient-descent-like rule converging in about five steps;
+Supernet sub-network switching under load); the formulas below are this project's
+definitions of them (docs/realtime.md, "DREAM"), each a `DREAM.Config` field.
+
+At every decision a free accelerator ``a`` is offered and every ready job ``i`` is scored
+
+    MapScore(i, a) = a_u * urgency + a_f * fairness + a_p * preference
+
+- urgency = ``R_a / (D - t)`` clamped to [0, 1], 1 when ``D <= t``; ``R_a``: the job's
+  estimated remaining latency if it ran to the end on ``a`` (static per-layer means of
+  ``context.tables[a]``, plus the transfer of the next layer's input when ``a`` is not the
+  accelerator of its last layer and ``context.transfer`` is set);
+- fairness = ``(t - last_run) / Iso``: waiting since its last layer (or its arrival) over its
+  estimated isolated latency on the best path (per layer, the fastest accelerator's mean);
+- preference = ``min_b L_b / L_a``: the best latency of its next layer over all accelerators
+  over its latency on ``a`` (in (0, 1]); ``L`` includes the transfer as in urgency.
+
+Assignment: when several accelerators are free at one instant (the engine offers them in index
+order), the (job, accelerator) pairs of those accelerators are assigned greedily, the highest
+MapScore first, then the next among the remaining jobs and accelerators, and so on; the offered
+accelerator gets its pair. So a job that strongly prefers another accelerator goes there if
+that accelerator is free now, and this one takes the best of the other jobs; an accelerator is
+left idle only when every ready job was assigned to another accelerator free at the same
+instant. A job never waits for a *busy* accelerator it prefers: the papers describe no
+look-ahead, and work conservation keeps the deadline factor low (preference then only lowers
+its score on the slow accelerator).
+
+Frame drop (``drop``): a queued frame is dropped when ``t > D``, or when it cannot finish by
+``D`` even if it ran now, alone, each remaining layer on its fastest accelerator
+(``t + sum_j min_a L_a(j) > D``, without transfers: a lower bound). The engine drops the
+frames that depend on it.
+
+Online tuning (``tuner``): every ``window`` closed frames (finished or dropped) the window's
+UXCost is ``(E / E_ref) x (1 + miss_rate + drop_rate)`` with ``E`` the frames' energy (layers
+and transfers, `Task.energy_pj`) and ``E_ref`` the sum over the delivered ones of the
+requested model's per-layer least mean energy over accelerators (`ModelProfile.layer_energy`),
+as the run's UXCost (`mmsched.sched.metrics.uxcost`; a window with every frame dropped costs
+infinity). Coordinate
+descent (`WeightTuner`): one weight is perturbed by ``step``; the step is kept if the next
+window's UXCost is lower than the reference window's by more than ``tolerance`` (1 %; so
+that window-to-window noise does not walk the weights), and the same weight then steps on in
+the same direction; otherwise it is undone, that weight's direction reversed, the next weight in
+the rotation u -> f -> p taken, and the next window re-measures the reference; the weights
+stay in [``0``, ``weight_max``]. Without energy figures (Dysta CSVs,
+synthetic tables: ``E_ref == 0``) the window cost is the deadline factor ``1 + miss + drop``
+alone, so tuning still trades urgency against fairness, just blind to energy.
+
+Supernet (``supernet``): a model with sub-networks (`Model.variants`, largest first) runs
+as the requested model unless the system is loaded. The load is the estimated work of the last
+``window`` arrivals (requested models, best path) over the accelerators' time since the oldest
+of them; above ``load_high`` (0.9) a frame runs as the largest of the model and its variants
+that meets its deadline in two senses: its estimated response (the current backlog, the
+best-path remaining work of the jobs in flight shared over the accelerators, plus its own
+best-path latency) ends by the deadline, and the load projected with this model's frames run as
+that variant (its share of the load scaled by the variant's latency ratio) is at most
+``load_high``, so the frames after it can meet theirs too; the smallest if none does. Below
+``load_low`` (0.7) frames return to the requested model. (Without the second condition, frame
+dropping keeps the backlog short enough that the full model always "fits" and overload
+turns into drops instead of smaller sub-networks.)
+
+``dream_sparse`` (``sparse=True``; beyond both papers): the remaining-latency and next-layer
+estimates use the model key's (pattern's) means scaled by the monitored activation-sparsity
+ratio gamma (`mmsched.sched.gamma`), as ``dysta`` and ``sjf_sparse`` do; ``dream`` uses the
+architecture means.
+
+Deviations (ours, as the papers' formulas are not public in the material we read): the
+initial weights (1, 1, 1), the step (0.5) and the reference window after a rejected step are
+our choices; the load and backlog estimates of the Supernet are ours; the drop rule uses mean
+latencies (a frame whose true layers would be faster than their means may be dropped).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..gamma import check_predictor
+from ..metrics import estimated_reference_energy_pj
+from ..policy import Policy, PolicyConfig, PolicyContext, Task, register
+
+_W = ("a_u", "a_f", "a_p")
+
+
+class WeightTuner:
+    """Coordinate descent on the MapScore weights (module docstring, "Online tuning").
+
+    `update` takes the cost of the window that just ended and returns the weights for the
+    next one. Deterministic; no randomness.
+    """
+
+    __slots__ = ("dirs", "hi", "k", "ref", "step", "tolerance", "trial", "w")
+
+    def __init__(self, weights: Sequence[float], step: float, hi: float = 4.0,
+                 tolerance: float = 0.0) -> None:
+        self.w = [min(max(float(x), 0.0), hi) for x in weights]
+        self.step = float(step)
+        self.hi = float(hi)
+        self.tolerance = float(tolerance)
+        self.k = 0                 # the weight the next trial perturbs
+        self.dirs = [1.0] * len(self.w)
+        self.ref: float | None = None   # cost of the accepted weights
+        self.trial: tuple[int, float] | None = None   # (weight index, its value before)
+
+    def update(self, cost: float) -> tuple[float, ...]:
+        if self.trial is not None:
+            k, old = self.trial
+            self.trial = None
+            if self.ref is not None and cost < self.ref * (1.0 - self.tolerance):
+                self.ref = cost            # keep the step; the same weight steps on
+            else:
+                self.w[k] = old            # undo it, try the other way next time
+                self.dirs[k] = -self.dirs[k]
+                self.k = (k + 1) % len(self.w)   # and move on to the next weight
+                self.ref = None            # the next window re-measures the reference
+                return tuple(self.w)
+        else:
+            self.ref = cost
+        self._start_trial()
+        return tuple(self.w)
+
+    @property
+    def accepted(self) -> tuple[float, ...]:
+        """The weights without the step under trial."""
+        w = list(self.w)
+        if self.trial is not None:
+            w[self.trial[0]] = self.trial[1]
+        return tuple(w)
+
+    def _start_trial(self) -> None:
+        k = self.k
+        old = self.w[k]
+        new = min(max(old + self.dirs[k] * self.step, 0.0), self.hi)
+        if new == old:                     # at a bound: go the other way
+            self.dirs[k] = -self.dirs[k]
+            new = min(max(old + self.dirs[k] * self.step, 0.0), self.hi)
+        self.w[k] = new
+        self.trial = (k, old)
+
+
+class _Job:
+    """Per-job constants between layer boundaries (times in the workload unit)."""
+
+    __slots__ = ("best_rem", "deadline", "dens", "drop_at", "flat", "g", "gn", "gsum",
+                 "inv_iso", "j", "last", "lats", "pref", "rems", "remv", "task", "terms", "xfer")
+
+    def __init__(self, task: Task, prof: tuple) -> None:
+        self.task = task
+        self.deadline = task.deadline
+        self.last = task.last_run
+        self.j = task.next_layer
+        self.lats, self.rems, self.best_rem, self.xfer, self.dens, iso, self.terms = prof
+        self.inv_iso = 1.0 / iso if iso > 0 else 0.0
+        self.g = 1.0
+        self.gsum = 0.0
+        self.gn = 0
+        self.remv: tuple = ()
+        self.pref: tuple = ()
+        self.flat = True
+        self.drop_at = task.deadline
+
+
+@register("dream")
+class DREAM(Policy):
+    """Max ``a_u * urgency + a_f * fairness + a_p * preference`` over (job, accelerator)."""
+
+    @dataclass(frozen=True)
+    class Config(PolicyConfig):
+        a_u: float = 1.0
+        """Initial weight of urgency."""
+        a_f: float = 1.0
+        """Initial weight of fairness."""
+        a_p: float = 1.0
+        """Initial weight of preference."""
+        tuner: bool = True
+        """Online tuning of the weights from the windows' UXCost."""
+        window: int = 30
+        """Closed frames per tuning window; arrivals per load window (Supernet)."""
+        step: float = 0.5
+        """The tuner's bounded step."""
+        tolerance: float = 0.01
+        """A step is kept only if the window's UXCost fell by more than this fraction of
+        the reference's (window-to-window noise must not walk the weights)."""
+        weight_max: float = 4.0
+        """Weights stay in [0, weight_max]."""
+        drop: bool = True
+        """Drop frames that cannot meet their deadline."""
+        supernet: bool = True
+        """Run frames as smaller sub-networks under load (models with variants)."""
+        load_high: float = 0.9
+        """Load above which frames run as sub-networks."""
+        load_low: float = 0.7
+        """Load below which frames return to the requested model."""
+        transfer: bool = True
+        """Count the transfer of a layer's input in its latency on another accelerator
+        (when ``context.transfer`` is set)."""
+        sparse: bool = False
+        """``dream_sparse``: pattern means scaled by the monitored gamma."""
+        predictor: str = "avg"
+        """Gamma predictor (``sparse``): ``"avg"`` or ``"last-one"``."""
+
+    def __init__(self, context: PolicyContext, config: PolicyConfig | None = None) -> None:
+        super().__init__(context, config)
+        c = self.config
+        if not context.tables:
+            raise ValueError("dream needs static tables (PolicyContext.tables is empty)")
+        if len(context.tables) != context.num_accelerators:
+            raise ValueError(f"dream needs one static table per accelerator: "
+                             f"{len(context.tables)} for {context.num_accelerators}")
+        for name in _W:
+            v = getattr(c, name)
+            if not 0 <= v <= c.weight_max:
+                raise ValueError(f"dream {name} must be in [0, {c.weight_max}], not {v!r}")
+        if not (isinstance(c.window, int) and c.window >= 2):
+            raise ValueError(f"dream window must be an integer >= 2, not {c.window!r}")
+        if not c.step > 0:
+            raise ValueError(f"dream step must be positive, not {c.step!r}")
+        if not 0 <= c.load_low <= c.load_high:
+            raise ValueError(f"dream needs 0 <= load_low <= load_high, not {c.load_low!r}, "
+                             f"{c.load_high!r}")
+        self._last_one = check_predictor(c.predictor) == "last-one"
+        self._level = "pattern" if c.sparse else "arch"
+        self._n = context.num_accelerators
+        self._xfer = context.transfer if c.transfer else None
+        self._w = (float(c.a_u), float(c.a_f), float(c.a_p))
+        if not 0 <= c.tolerance < 1:
+            raise ValueError(f"dream tolerance must be in [0, 1), not {c.tolerance!r}")
+        self._tuner = (WeightTuner(self._w, c.step, c.weight_max, c.tolerance) if c.tuner
+                       else None)
+        self._spu = 1.0 if context.time_unit == "seconds" else 1.0 / context.clock_hz
+        self._trace: list[dict] = [{"time_s": 0.0, "a_u": self._w[0], "a_f": self._w[1],
+                                    "a_p": self._w[2], "window_uxcost": math.nan}]
+        self._jobs: dict[int, _Job] = {}
+        self._busy = [False] * self._n
+        self._prof: dict[str, tuple] = {}
+        self._eref: dict[str, float] = {}
+        self._version = 0
+        self._plan: dict[int, Task | None] | None = None
+        self._plan_key: tuple = ()
+        # tuning window
+        self._win_n = 0
+        self._win_late = 0
+        self._win_drop = 0
+        self._win_e = 0.0
+        self._win_ref = 0.0      # E_ref of the window's delivered frames
+        self._win_ref_all = 0.0  # and of all its frames (0: no energy figures)
+        # Supernet load window: (arrival, estimated best-path work) of the last arrivals
+        self._arrivals: deque = deque(maxlen=c.window)
+        self._high = False
+        self._load = 0.0
+        self._load_of: dict[str, float] = {}
+
+    # --- estimates ---------------------------------------------------------------------------
+
+    def _profile(self, key: str) -> tuple:
+        """Per-model constants: per-accelerator layer latencies and suffix sums, best-path
+        suffix sums, per-layer transfer cycles per accelerator, densities, best-path
+        isolated latency (cached per key)."""
+        hit = self._prof.get(key)
+        if hit is not None:
+            return hit
+        lats, rems = [], []
+        for a, t in enumerate(self.context.tables):
+            try:
+                p = t.profile(key, self._level)
+            except KeyError:
+                raise ValueError(f"dream: no static profile for model {key!r} on accelerator "
+                                 f"{a}; profiled: {sorted(t.pattern)}") from None
+            lats.append(p.layer_latency)
+            rems.append(p.remaining)
+        nl = len(lats[0])
+        best = [min(la[j] for la in lats) for j in range(nl)]
+        best_rem = [0.0] * (nl + 1)
+        acc = 0.0
+        for j in range(nl - 1, -1, -1):
+            acc += best[j]
+            best_rem[j] = acc
+        dens = self.context.tables[0].pattern[key].layer_density
+        out = (tuple(lats), tuple(rems), tuple(best_rem), None, dens, best_rem[0], {})
+        self._prof[key] = out
+        return out
+
+    def _job_profile(self, model) -> tuple:
+        """`_profile` of ``model.key`` with the per-layer transfer cycles to each accelerator
+        (needs the layers' shapes: from the task's model)."""
+        key = "\0xfer:" + model.key
+        hit = self._prof.get(key)
+        if hit is None:
+            hit = self._profile(model.key)
+            if self._xfer is not None and self._n > 1:
+                cost = self._xfer.cost
+                xfer = tuple(tuple(cost(layer, a)[0] for a in range(self._n))
+                             for layer in model.layers)
+                if any(any(x) for x in xfer):
+                    hit = hit[:3] + (xfer,) + hit[4:6] + ({},)
+            self._prof[key] = hit
+        return hit
+
+    def _energy_ref(self, key: str) -> float:
+        """Sum over layers of the least mean energy over accelerators (pJ; 0 if unknown:
+        `mmsched.sched.metrics.estimated_reference_energy_pj`)."""
+        hit = self._eref.get(key)
+        if hit is None:
+            try:
+                hit = estimated_reference_energy_pj(self.context.tables, key)
+            except ValueError:
+                hit = 0.0
+            self._eref[key] = hit
+        return hit
+
+    def _refresh(self, jb: _Job) -> None:
+        """Recompute the job's per-accelerator terms after a boundary (cached per model
+        key, layer and last accelerator while gamma is 1: they depend on nothing else)."""
+        j = jb.j
+        g = jb.g
+        last = jb.task.last_acc
+        if g == 1.0:
+            ck = (j, last)
+            hit = jb.terms.get(ck)
+            if hit is None:
+                hit = jb.terms[ck] = self._terms(jb, j, 1.0, last)
+            jb.remv, jb.pref, jb.flat = hit
+            jb.drop_at = jb.deadline - jb.best_rem[j]
+        else:
+            jb.remv, jb.pref, jb.flat = self._terms(jb, j, g, last)
+            jb.drop_at = jb.deadline - g * jb.best_rem[j]
+
+    def _terms(self, jb: _Job, j: int, g: float, last: int) -> tuple[tuple, tuple, bool]:
+        """``(remv, pref, flat)``: per accelerator the remaining latency and the preference;
+        ``flat``: both the same on every accelerator (the job is indifferent)."""
+        n = self._n
+        x = jb.xfer[j] if jb.xfer is not None and last != -1 else None
+        nxt = [0.0] * n
+        remv = [0.0] * n
+        for a in range(n):
+            xa = x[a] if x is not None and a != last else 0
+            nxt[a] = g * jb.lats[a][j] + xa
+            remv[a] = g * jb.rems[a][j] + xa
+        best = min(nxt)
+        pref = tuple(best / v if v > 0 else 1.0 for v in nxt)
+        flat = all(v == remv[0] for v in remv) and all(p == pref[0] for p in pref)
+        return tuple(remv), pref, flat
+
+    # --- engine hooks ------------------------------------------------------------------------
+
+    def variant(self, now: int | float, task: Task) -> str | None:
+        if not self.config.supernet or not task.model.variants:
+            return None
+        self._update_load(now)
+        if not self._high:
+            return None
+        backlog = 0.0
+        for jb in self._jobs.values():
+            backlog += jb.g * jb.best_rem[jb.j]
+        backlog /= self._n
+        keys = (task.model.key,) + tuple(task.model.variants)
+        full = self._profile(keys[0])[5]
+        mine = self._load_of.get(keys[0], 0.0)
+        for key in keys:
+            iso = self._profile(key)[5]
+            # the load if this model's frames ran as `key`, and the frame's response
+            projected = self._load - mine * (1.0 - iso / full) if full > 0 else 0.0
+            if projected <= self.config.load_high and now + backlog + iso <= task.deadline:
+                return None if key == keys[0] else key
+        return keys[-1]
+
+    def _update_load(self, now: int | float) -> None:
+        arr = self._arrivals
+        if len(arr) < arr.maxlen:
+            return
+        span = now - arr[0][0]
+        if span <= 0:
+            return
+        per: dict[str, float] = {}
+        for i, (_, w, key) in enumerate(arr):
+            if i:
+                per[key] = per.get(key, 0.0) + w
+        scale = 1.0 / (self._n * span)
+        self._load_of = {k: w * scale for k, w in per.items()}
+        self._load = load = sum(per.values()) * scale
+        if self._high and load < self.config.load_low:
+            self._high = False
+        elif not self._high and load > self.config.load_high:
+            self._high = True
+
+    def on_arrival(self, now: int | float, task: Task) -> None:
+        self._version += 1
+        if self.config.supernet:
+            self._arrivals.append((now, self._profile(task.request.model)[5],
+                                   task.request.model))
+        jb = _Job(task, self._job_profile(task.model))
+        self._refresh(jb)
+        self._jobs[task.id] = jb
+
+    def on_layer_done(self, now: int | float, task: Task, accelerator: int, nnz: int,
+                      total: int) -> None:
+        self._version += 1
+        self._busy[accelerator] = False
+        jb = self._jobs.get(task.id)
+        if jb is None:
+            return
+        j = jb.j
+        if self.config.sparse:
+            avg = jb.dens[j]
+            ratio = (nnz / total if total else 1.0) / avg if avg else 1.0
+            if self._last_one:
+                jb.g = ratio
+            else:
+                jb.gsum += ratio
+                jb.gn += 1
+                jb.g = jb.gsum / jb.gn
+        jb.j = j + 1
+        jb.last = task.last_run
+        if jb.j < task.num_layers:
+            self._refresh(jb)
+
+    def on_finish(self, now: int | float, task: Task) -> None:
+        self._version += 1
+        self._jobs.pop(task.id, None)
+        if self._tuner is None:
+            return
+        self._win_n += 1
+        if task.dropped:
+            self._win_drop += 1
+        elif task.finish > task.deadline:
+            self._win_late += 1
+        self._win_e += task.energy_pj
+        ref = self._energy_ref(task.request.model)
+        self._win_ref_all += ref
+        if not task.dropped:
+            self._win_ref += ref
+        if self._win_n >= self.config.window:
+            n = self._win_n
+            factor = 1.0 + (self._win_late + self._win_drop) / n
+            if self._win_ref_all == 0:  # no energy figures: the deadline factor alone
+                cost = factor
+            else:  # the run's UXCost definition; every frame dropped: the worst
+                cost = (self._win_e / self._win_ref * factor if self._win_ref > 0
+                        else math.inf)
+            self._w = self._tuner.update(cost)
+            self._trace.append({"time_s": now * self._spu, "a_u": self._w[0],
+                                "a_f": self._w[1], "a_p": self._w[2], "window_uxcost": cost})
+            self._win_n = self._win_late = self._win_drop = 0
+            self._win_e = self._win_ref = self._win_ref_all = 0.0
+
+    def should_drop(self, now: int | float, task: Task) -> bool:
+        if not self.config.drop:
+            return False
+        jb = self._jobs.get(task.id)
+        if jb is None:
+            return now > task.deadline
+        return now > jb.drop_at
+
+    def trace(self) -> list[dict]:
+        """The weights over time (`Policy.trace`): one row at time 0 and one per tuning
+        window (``time_s``, ``a_u``, ``a_f``, ``a_p``, and the window's ``window_uxcost``,
+        NaN in the first row)."""
+        return [dict(r) for r in self._trace]
+
+    def terms(self, now: int | float, task: Task, accelerator: int) -> tuple[float, ...]:
+        """``(urgency, fairness, preference, MapScore)`` of a queued ``task`` on
+        ``accelerator`` at ``now`` with the current weights (for inspection and tests)."""
+        jb = self._jobs[task.id]
+        slack = jb.deadline - now
+        u = min(1.0, jb.remv[accelerator] / slack) if slack > 0 else 1.0
+        f = (now - jb.last) * jb.inv_iso
+        p = jb.pref[accelerator]
+        au, af, ap = self._w
+        return u, f, p, au * u + af * f + ap * p
+
+    @property
+    def weights(self) -> tuple[float, float, float]:
+        """The current (a_u, a_f, a_p)."""
+        return self._w
+
+    # --- decisions ---------------------------------------------------------------------------
+
+    def select(self, now: int | float, accelerator: int, ready: Sequence[Task]) -> Task | None:
+        busy = self._busy
+        n = self._n
+        plan = self._plan
+        if plan is not None and accelerator in plan and self._plan_key == (now, self._version):
+            task = plan.pop(accelerator)   # a pair assigned earlier at this instant
+        else:
+            free = [a for a in range(accelerator + 1, n) if not busy[a]] if n > 1 else ()
+            if not free:
+                task = self._best(now, accelerator, ready)
+            elif len(ready) == 1:   # one job: to its best free accelerator
+                task = ready[0]
+                a = self._best_acc(now, task, accelerator, free)
+                if a != accelerator:
+                    self._plan = {a: task}
+                    self._plan_key = (now, self._version)
+                    task = None
+            else:
+                plan = self._plan = self._assign(now, [accelerator, *free], ready)
+                self._plan_key = (now, self._version)
+                task = plan.pop(accelerator)
+        if task is not None:
+            busy[accelerator] = True
+        return task
+
+    def _best(self, now, a: int, ready: Sequence[Task]) -> Task:
+        au, af, ap = self._w
+        jobs = self._jobs
+        best = None
+        bv = 0.0
+        for t in ready:
+            jb = jobs[t.id]
+            slack = jb.deadline - now
+            if slack > 0:
+                u = jb.remv[a] / slack
+                if u > 1.0:
+                    u = 1.0
+            else:
+                u = 1.0
+            v = au * u + af * (now - jb.last) * jb.inv_iso + ap * jb.pref[a]
+            if best is None or v > bv:
+                bv = v
+                best = t
+        return best
+
+    def _best_acc(self, now, task: Task, first: int, others: list[int]) -> int:
+        """The free accelerator where ``task`` scores highest (ties: lower index; fairness
+        is the same on every accelerator, so it is left out)."""
+        jb = self._jobs[task.id]
+        if jb.flat:
+            return first
+        au, _, ap = self._w
+        remv, pref = jb.remv, jb.pref
+        slack = jb.deadline - now
+        best = first
+        if slack > 0:
+            u = remv[first] / slack
+            bv = au * (u if u < 1.0 else 1.0) + ap * pref[first]
+            for a in others:
+                u = remv[a] / slack
+                v = au * (u if u < 1.0 else 1.0) + ap * pref[a]
+                if v > bv:
+                    best, bv = a, v
+        else:
+            bv = pref[first]
+            for a in others:
+                if pref[a] > bv:
+                    best, bv = a, pref[a]
+        return best
+
+    def _assign(self, now, accs: list[int], ready: Sequence[Task]) -> dict[int, Task | None]:
+        """Greedy (job, accelerator) assignment over the free accelerators ``accs``
+        (module docstring): the best pair first; ties go to the earlier job, then the lower
+        accelerator index."""
+        au, af, ap = self._w
+        jobs = self._jobs
+        scores = []
+        for t in ready:
+            jb = jobs[t.id]
+            slack = jb.deadline - now
+            fair = af * (now - jb.last) * jb.inv_iso
+            row = []
+            for a in accs:
+                if slack > 0:
+                    u = jb.remv[a] / slack
+                    if u > 1.0:
+                        u = 1.0
+                else:
+                    u = 1.0
+                row.append(au * u + fair + ap * jb.pref[a])
+            scores.append(row)
+        plan: dict[int, Task | None] = {a: None for a in accs}
+        left_jobs = list(range(len(ready)))
+        left_accs = list(range(len(accs)))
+        while left_jobs and left_accs:
+            bi = bk = -1
+            bv = 0.0
+            for i in left_jobs:
+                row = scores[i]
+                for k in left_accs:
+                    if bi < 0 or row[k] > bv:
+                        bv, bi, bk = row[k], i, k
+            plan[accs[bk]] = ready[bi]
+            left_jobs.remove(bi)
+            left_accs.remove(bk)
+        return plan
+
+
+register("dream_sparse", sparse=True)(DREAM)

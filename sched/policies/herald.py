@@ -1,0 +1,71 @@
+"""Herald-like static layer-to-accelerator assignment.
+
+After Kwon, Lai, Pellauer, Krishna, Chen, Chandra, "Heterogeneous Dataflow Accelerators for
+Multi-DNN Workloads" (Herald), HPCA'21: layers of every model are assigned *offline* to the
+sub-accelerator that suits them, with load balancing, and run there. Here, once per policy
+instance, every layer of every model key in the static tables is assigned greedily: layers in
+decreasing order of their best static latency (ties: model key, layer index), each to the
+accelerator that minimises its accumulated load plus the layer's static latency there (ties:
+lower index), whose load then grows by that latency (the "longest processing time first"
+rule for unrelated machines). Every model counts once: the policy is not told frame rates.
+At run time an accelerator runs only layers assigned to it, first come first served among
+them (the engine's ``ready`` order); if no ready request's next layer is assigned to it, it
+stays idle. On one accelerator every layer is assigned to it: FCFS.
+
+Deviations from Herald: Herald co-designs the partitioning of the hardware and orders layers
+with its own scheduler over a known workload; we keep the accelerators as given, balance
+static latency only (not energy), and order at run time by arrival.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..policy import Policy, PolicyConfig, PolicyContext, Task, register
+
+
+@register("herald")
+class Herald(Policy):
+    """Run a request's next layer only on the accelerator it was assigned to offline."""
+
+    @dataclass(frozen=True)
+    class Config(PolicyConfig):
+        level: str = "arch"
+        """Static latencies of the ``"arch"`` (default) or ``"pattern"`` means."""
+
+    def __init__(self, context: PolicyContext, config: PolicyConfig | None = None) -> None:
+        super().__init__(context, config)
+        if not context.tables:
+            raise ValueError("herald needs static tables (PolicyContext.tables is empty)")
+        if self.config.level not in ("arch", "pattern"):
+            raise ValueError(f"herald level must be 'arch' or 'pattern', not "
+                             f"{self.config.level!r}")
+        self.assignment = assign_layers(context.tables, self.config.level)
+        """``assignment[key][j]``: the accelerator of layer ``j`` of model ``key``."""
+
+    def select(self, now: int | float, accelerator: int, ready: Sequence[Task]) -> Task | None:
+        table = self.assignment
+        for t in ready:
+            if table[t.model.key][t.next_layer] == accelerator:
+                return t
+        return None
+
+
+def assign_layers(tables, level: str = "arch") -> dict[str, tuple[int, ...]]:
+    """The offline assignment (module docstring) of every model key in ``tables[0]``."""
+    n = len(tables)
+    keys = sorted(tables[0].pattern)
+    lat = {k: [t.profile(k, level).layer_latency for t in tables] for k in keys}
+    items = []
+    for k in keys:
+        for j in range(len(lat[k][0])):
+            items.append((-min(lat[k][a][j] for a in range(n)), k, j))
+    items.sort()
+    load = [0.0] * n
+    out = {k: [0] * len(lat[k][0]) for k in keys}
+    for _, k, j in items:
+        best = min(range(n), key=lambda a: (load[a] + lat[k][a][j], a))
+        load[best] += lat[k][best][j]
+        out[k][j] = best
+    return {k: tuple(v) for k, v in out.items()}
