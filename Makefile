@@ -2,7 +2,7 @@
 PYTHON ?= python3
 PYTEST_ARGS ?=
 
-.PHONY: help install deps-system test test-slow bench lint lint-imports synth clean demo
+.PHONY: help install deps-system test test-slow bench lint lint-imports synth clean demo caches
 
 help:
 	@echo "install    pip install -e .[dev,rtl] and Icarus Verilog (apt) if missing"
@@ -13,6 +13,7 @@ help:
 	@echo "lint       ruff"
 	@echo "lint-imports  the layering contract (hw <- sched <- sim; part of make test)"
 	@echo "synth      synthesis figures via Yosys/nextpnr (slow; not in CI)"
+	@echo "caches     regenerate the profile caches shipped in sim/data/profile_cache (developers)"
 	@echo "clean      remove build/ and caches"
 
 deps-system:
@@ -48,6 +49,13 @@ lint-imports:
 synth: install
 	$(PYTHON) -m pip install -q -e '.[synth]'
 	$(PYTHON) bench/synth.py
+
+# The profile caches shipped with the package: every shipped scenario and system variant,
+# profiled with the exact cycle model (reads the user cache where it can). Run after changing
+# the cycle model, the zoo, the masks, the patterns or a shipped scenario; tests/sim/
+# test_shipped_caches.py fails until then.
+caches:
+	mmsched profile --ship
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from mmsched.hw.paths import atomic_write
 
 HERE = Path(__file__).resolve().parent
 RESULTS_DIR = HERE / "results"
@@ -169,11 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         if not same:
             print(f"{args.out.name} is stale: run python bench/report.py", file=sys.stderr)
         return 0 if same else 1
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".results.", suffix=".tmp", dir=args.out.parent)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, args.out)
+    atomic_write(args.out, text)
     return 0
 
 

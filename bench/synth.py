@@ -24,7 +24,6 @@ import argparse
 import dataclasses
 import hashlib
 import json
-import os
 import sys
 
 from eda import (
@@ -40,7 +39,7 @@ from eda import (
 )
 
 from mmsched.hw.accel import TOP_NAME, accelerator_verilog
-from mmsched.hw.paths import build_dir
+from mmsched.hw.paths import atomic_write, build_dir
 from mmsched.hw.spec import EYERISS_V2_LIKE, AcceleratorConfig
 
 CONFIGS = {
@@ -207,9 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         """Merge into results.json (one entry per configuration, other runs kept), atomically."""
         now = entries()
         now[res["config"]] = merge_entry(res, before.get(res["config"]))
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(json.dumps(list(now.values()), indent=1))
-        os.replace(tmp, path)
+        atomic_write(path, json.dumps(list(now.values()), indent=1))
 
     for name in args.configs.split(","):
         if name not in CONFIGS:

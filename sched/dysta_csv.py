@@ -24,8 +24,9 @@ Static tables come from `mmsched.sched.static.static_tables`, request tables fro
 from __future__ import annotations
 
 import csv
-import math
+import io
 import os
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -43,6 +44,9 @@ SANGER_COLUMNS = ("overall-sparsity", "50%-skip", "batch-indx", "layer-indx")
 ATTNN_SEQ_LEN = {"bert": 384, "bart": 128, "gpt2": 128}
 """Sequence lengths of the Dysta paper's AttNN benchmark (section 2), by architecture."""
 _ARTIFACT_SEQ_LEN = 512
+MAX_LAYER_LATENCY_S = 1000.0
+"""The largest layer latency a CSV may give (seconds): larger values are refused as input
+errors rather than overflowing the engine's integer cycle counts later."""
 _FIXED = CompatFlags()
 
 
@@ -63,23 +67,6 @@ def sanger_latency_s(density: float, utilisation: float, seq_len: int) -> float:
     row_cycles = tile_cycles * (seq_len / tile) * 1.0  # bandwidth coefficient: exactly 1
     total_cycles = (subrows / tile) * row_cycles
     return lat_linear + total_cycles / 1e9 + lat_project
-
-
-def _number(cell: str, src: str, line: int, col: str) -> float:
-    try:
-        v = float(cell)
-    except ValueError:
-        raise InputError(src, f"line {line}, column {col}", "a number", repr(cell)) from None
-    if not math.isfinite(v):
-        raise InputError(src, f"line {line}, column {col}", "a finite number", repr(cell))
-    return v
-
-
-def _index(cell: str, src: str, line: int, col: str) -> int:
-    v = _number(cell, src, line, col)
-    if v < 0 or not v.is_integer():
-        raise InputError(src, f"line {line}, column {col}", "an integer >= 0", repr(cell))
-    return int(v)
 
 
 def _seq_len_of(key: str, src: str, compat: CompatFlags,
@@ -121,13 +108,24 @@ def _load_csv(path: str | os.PathLike, compat: CompatFlags,
     src = str(p)
     key = p.name.split(".")[0]
     try:
-        text = p.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as e:
+        raw = p.read_bytes()
+    except OSError as e:
         raise InputError(src, "", "a readable UTF-8 CSV file", type(e).__name__) from None
-    rows = list(csv.reader(text.splitlines()))
-    if not rows or not any(c.strip() for c in rows[0]):
+    nul = raw.find(b"\0")
+    if nul >= 0:
+        raise InputError(src, f"byte {nul}", "a UTF-8 text CSV file",
+                         "binary data (a NUL byte)")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise InputError(src, f"byte {e.start}", "a UTF-8 text CSV file",
+                         f"bytes that are not UTF-8 ({raw[e.start:e.start + 4]!r})") from None
+    # the text as the former line-by-line reader saw it (universal newlines)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    first, _, body = text.partition("\n")
+    header = [c.strip() for c in next(csv.reader([first]), [])]
+    if not any(header):
         raise InputError(src, "line 1", "a header row", "an empty file")
-    header = [c.strip() for c in rows[0]]
     if "sim_lat" in header:
         kind, need = "eyeriss", EYERISS_COLUMNS
     elif "50%-skip" in header:
@@ -141,60 +139,9 @@ def _load_csv(path: str | os.PathLike, compat: CompatFlags,
         raise InputError(src, f"line 1 (header), column {missing[0]}",
                          f"columns {','.join(need)} ({kind.capitalize()})",
                          f"no column {missing[0]!r} in {','.join(header)!r}")
-    col = {c: header.index(c) for c in need}
-    cells: dict[tuple[int, int], tuple[float, float]] = {}
     seq = _seq_len_of(key, src, compat, seq_len) if kind == "sanger" else 0
-    for ln, row in enumerate(rows[1:], start=2):
-        if not row or not any(c.strip() for c in row):
-            continue
-        if len(row) < len(header):
-            raise InputError(src, f"line {ln}", f"{len(header)} cells", f"{len(row)}")
-        b = _index(row[col["batch-indx"]], src, ln, "batch-indx")
-        j = _index(row[col["layer-indx"]], src, ln, "layer-indx")
-        sp = _number(row[col["overall-sparsity"]], src, ln, "overall-sparsity")
-        if kind == "eyeriss":
-            if not 0.0 <= sp <= 1.0:
-                raise InputError(src, f"line {ln}, column overall-sparsity",
-                                 "a fraction in [0, 1]", repr(row[col["overall-sparsity"]]))
-            lat = _number(row[col["sim_lat"]], src, ln, "sim_lat")
-            if lat < 0:
-                raise InputError(src, f"line {ln}, column sim_lat", "a latency >= 0 (seconds)",
-                                 repr(row[col["sim_lat"]]))
-            sparsity = sp
-        else:
-            if not 0.0 < sp <= 1.0:
-                raise InputError(src, f"line {ln}, column overall-sparsity",
-                                 "a density in (0, 1]", repr(row[col["overall-sparsity"]]))
-            u = _number(row[col["50%-skip"]], src, ln, "50%-skip")
-            if not u > 0.0:
-                raise InputError(src, f"line {ln}, column 50%-skip", "a utilisation > 0",
-                                 repr(row[col["50%-skip"]]))
-            lat = sanger_latency_s(sp, u, seq)
-            sparsity = 1 - sp  # the artifact stores 1 - density; gamma uses 1 - that
-        if (b, j) in cells:
-            raise InputError(src, f"line {ln}", "one row per (batch-indx, layer-indx)",
-                             f"a second row for sample {b}, layer {j}")
-        cells[(b, j)] = (lat, sparsity)
-    if not cells:
-        raise InputError(src, "line 2", "at least one data row", "none")
-    samples = sorted({b for b, _ in cells})
-    layers = sorted({j for _, j in cells})
-    n_s, n_l = samples[-1] + 1, layers[-1] + 1
-    if len(samples) != n_s:
-        gap = next(i for i in range(n_s) if i not in set(samples))
-        raise InputError(src, "column batch-indx", f"sample indices 0..{n_s - 1} without gaps",
-                         f"no rows for sample {gap}")
-    for b in samples:
-        for j in range(n_l):
-            if (b, j) not in cells:
-                raise InputError(src, "column layer-indx",
-                                 f"layer indices 0..{n_l - 1} for every sample",
-                                 f"no layer {j} for sample {b}")
-    lat_a = np.empty((n_s, n_l))
-    sp_a = np.empty((n_s, n_l))
-    for (b, j), (lat, sparsity) in cells.items():
-        lat_a[b, j] = lat
-        sp_a[b, j] = sparsity
+    cols = _Columns.parse(body, header, need, src)
+    lat_a, sp_a = cols.tables(kind, seq)
     if kind == "sanger":
         arch, pattern = key, "dense"
     else:
@@ -202,6 +149,178 @@ def _load_csv(path: str | os.PathLike, compat: CompatFlags,
         pattern = pattern or "dense"
     return LatencyTable(key=key, arch=arch, pattern=pattern, latency_s=lat_a, sparsity=sp_a,
                         source=src), kind
+
+
+def _big(i: int) -> str:
+    """An index for a message: exact below a billion, else 6 significant digits."""
+    return str(i) if i < 10**9 else f"{float(i):.6g}"
+
+
+class _Columns:
+    """The needed columns of a CSV body as float64 arrays, validated column by column.
+
+    `parse` reads the body with numpy's C parser (`numpy.loadtxt`); when that refuses the text
+    (a cell that is not a number, a short row, a blank row, a Python-only number spelling such
+    as ``1_000``) it falls back to Python's ``csv`` module and ``float`` per cell, recording
+    which cells failed. `tables` then checks whole columns (vectorised) and reports the first
+    bad cell in file order (line, column, the cell's text), as a reader going row by row would:
+    within a row, a short row first, then the columns in the order batch-indx, layer-indx,
+    overall-sparsity, sim_lat / 50%-skip, then a repeated (sample, layer).
+    """
+
+    def __init__(self, src: str, body: str, header: list[str], need: tuple[str, ...],
+                 values: dict[str, np.ndarray], bad: dict[str, np.ndarray] | None,
+                 short: np.ndarray | None, rows: list | None) -> None:
+        self.src, self.body, self.header, self.need = src, body, header, need
+        self.values, self.bad, self.short, self._rows = values, bad, short, rows
+
+    @classmethod
+    def parse(cls, body: str, header: list[str], need: tuple[str, ...],
+              src: str) -> _Columns:
+        idx = [header.index(c) for c in need]
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # "input contained no data": checked below
+                data = np.loadtxt(io.StringIO(body), dtype=np.float64, delimiter=",",
+                                  comments=None, quotechar='"', usecols=idx, ndmin=2)
+        except ValueError:
+            data = None
+        if data is not None:
+            values = {c: data[:, i] for i, c in enumerate(need)}
+            return cls(src, body, header, need, values, None, None, None)
+        # the exact path: every row as the csv module reads it, every cell through float()
+        rows = cls._data_rows(body)
+        width = len(header)
+        short = np.fromiter((len(r) < width for _, r in rows), dtype=bool, count=len(rows))
+        values, bad = {}, {}
+        for c, i in zip(need, idx, strict=True):
+            out = np.empty(len(rows))
+            fail = np.zeros(len(rows), dtype=bool)
+            for k, (_, r) in enumerate(rows):
+                try:
+                    out[k] = float(r[i])
+                except (ValueError, IndexError):
+                    out[k] = np.nan
+                    fail[k] = True
+            values[c], bad[c] = out, fail
+        return cls(src, body, header, need, values, bad, short, rows)
+
+    @staticmethod
+    def _data_rows(body: str) -> list[tuple[int, list[str]]]:
+        """``(line number, cells)`` of every non-blank data row (line 1 is the header)."""
+        return [(ln, row) for ln, row in enumerate(csv.reader(body.splitlines()), start=2)
+                if row and any(c.strip() for c in row)]
+
+    def _row(self, k: int) -> tuple[int, list[str]]:
+        if self._rows is None:
+            self._rows = self._data_rows(self.body)
+        return self._rows[k]
+
+    def _cell(self, k: int, col: str) -> str:
+        return self._row(k)[1][self.header.index(col)]
+
+    def tables(self, kind: str, seq_len: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(latency_s, sparsity)`` as ``[samples, layers]`` arrays; `InputError` at the
+        first bad cell."""
+        src, v = self.src, self.values
+        n = len(v["batch-indx"])
+        if n == 0:
+            raise InputError(src, "line 2", "at least one data row", "none")
+        checks: list[tuple[np.ndarray, str, str]] = []  # (bad rows, column, expected), in order
+        if self.short is not None:
+            checks.append((self.short, "", ""))
+
+        def number(col: str, ok: np.ndarray, expected: str) -> None:
+            x = v[col]
+            finite = np.isfinite(x)
+            if self.bad is not None:  # cells float() refused (stored as NaN)
+                checks.append((self.bad[col], col, "a number"))
+                checks.append((~finite & ~self.bad[col], col, "a finite number"))
+            else:
+                checks.append((~finite, col, "a finite number"))
+            checks.append((finite & ~ok, col, expected))
+
+        b, j, sp = v["batch-indx"], v["layer-indx"], v["overall-sparsity"]
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            for col, x in (("batch-indx", b), ("layer-indx", j)):
+                number(col, (x >= 0) & (x == np.floor(x)), "an integer >= 0")
+            if kind == "eyeriss":
+                number("overall-sparsity", (sp >= 0.0) & (sp <= 1.0), "a fraction in [0, 1]")
+                lat = v["sim_lat"]
+                number("sim_lat", lat >= 0, "a latency >= 0 (seconds)")
+                checks.append((np.isfinite(lat) & (lat > MAX_LAYER_LATENCY_S), "sim_lat",
+                               f"a latency <= {MAX_LAYER_LATENCY_S:g} s (MAX_LAYER_LATENCY_S, "
+                               f"the largest layer latency accepted)"))
+                sparsity = sp
+            else:
+                number("overall-sparsity", (sp > 0.0) & (sp <= 1.0), "a density in (0, 1]")
+                u = v["50%-skip"]
+                number("50%-skip", u > 0.0, "a utilisation > 0")
+                lat = sanger_latency_s(sp, u, seq_len)
+                checks.append((np.isfinite(u) & (u > 0) & ~(lat <= MAX_LAYER_LATENCY_S),
+                               "50%-skip", f"a utilisation giving a layer latency <= "
+                               f"{MAX_LAYER_LATENCY_S:g} s (MAX_LAYER_LATENCY_S)"))
+                sparsity = 1 - sp  # the artifact stores 1 - density; gamma uses 1 - that
+        first = n
+        where: tuple[str, str] | None = None
+        for mask, col, expected in checks:
+            hit = np.flatnonzero(mask[:first])  # only rows before the best so far
+            if hit.size:
+                first, where = int(hit[0]), (col, expected)
+        # a repeated (sample, layer) is an error of its row, after the row's cell checks;
+        # indices stay float64 (exact integers here) until they are known to be small
+        _, first_of = np.unique(np.stack([b[:first], j[:first]], axis=1), axis=0,
+                                return_index=True)
+        dup = np.ones(first, dtype=bool)
+        dup[first_of] = False
+        hit = np.flatnonzero(dup)
+        if hit.size:
+            k = int(hit[0])
+            ln = self._row(k)[0]
+            raise InputError(src, f"line {ln}", "one row per (batch-indx, layer-indx)",
+                             f"a second row for sample {int(b[k])}, layer {int(j[k])}")
+        if where is not None:
+            ln, row = self._row(first)
+            col, expected = where
+            if not col:
+                raise InputError(src, f"line {ln}", f"{len(self.header)} cells", f"{len(row)}")
+            cell = self._cell(first, col)
+            found = repr(cell)
+            if col == "50%-skip" and "latency" in expected:
+                found = f"{cell!r} (a layer latency of {float(lat[first]):.3g} s)"
+            raise InputError(src, f"line {ln}, column {col}", expected, found)
+        return self._grid(b, j, lat, sparsity)
+
+    def _grid(self, b: np.ndarray, j: np.ndarray, lat: np.ndarray,
+              sparsity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Scatter the rows (distinct integer-valued index pairs) into ``[samples,
+        layers]``, refusing gaps in either index (an index may be huge: no array is sized by
+        it before the gap checks)."""
+        src, n = self.src, len(b)
+        samples = np.unique(b)
+        n_s = int(samples[-1]) + 1
+        if samples.size != n_s:
+            gap = int(np.flatnonzero(samples != np.arange(samples.size))[0])
+            raise InputError(src, "column batch-indx",
+                             f"sample indices 0..{_big(n_s - 1)} without gaps",
+                             f"no rows for sample {gap}")
+        n_l = int(j.max()) + 1
+        if n != n_s * n_l:  # rows are distinct pairs: some (sample, layer) is missing
+            bi = b.astype(np.int64)  # < n_s <= n here
+            counts = np.bincount(bi, minlength=n_s)
+            s0 = int(np.flatnonzero(counts < n_l)[0])
+            have = np.sort(j[bi == s0])
+            miss = np.flatnonzero(have != np.arange(have.size))
+            layer = int(miss[0]) if miss.size else int(have.size)
+            raise InputError(src, "column layer-indx",
+                             f"layer indices 0..{_big(n_l - 1)} for every sample",
+                             f"no layer {layer} for sample {s0}")
+        b, j = b.astype(np.int64), j.astype(np.int64)
+        lat_a = np.empty((n_s, n_l))
+        sp_a = np.empty((n_s, n_l))
+        lat_a[b, j] = lat
+        sp_a[b, j] = sparsity
+        return lat_a, sp_a
 
 
 def load_csv_dir(path: str | os.PathLike, *, compat: CompatFlags = _FIXED,

@@ -79,18 +79,43 @@ def _beta_shape(rng: np.random.Generator, size: int | tuple[int, int], mean: flo
 
 
 def _probabilities(rho: np.ndarray, kappa: np.ndarray, d: float,
-                   scale: float = 1.0) -> np.ndarray:
-    """``min(1, scale rho_m kappa_k / d)`` as float32 ``[len(rho), len(kappa)]``."""
-    p = np.outer(rho.astype(np.float32), (kappa * (scale / d)).astype(np.float32))
+                   scale: float = 1.0, out: np.ndarray | None = None) -> np.ndarray:
+    """``min(1, scale rho_m kappa_k / d)`` as float32 ``[len(rho), len(kappa)]`` (into
+    ``out``, a C-contiguous float32 array of that shape, when given)."""
+    a = rho.astype(np.float32)
+    b = (kappa * (scale / d)).astype(np.float32)
+    p = np.multiply(a[:, None], b[None, :], out=out)  # np.outer's arithmetic
     return np.minimum(p, np.float32(1.0), out=p)
 
 
-def _predicted_cv(p: np.ndarray, axis: int, d: float, n: int) -> float:
+def _predicted_cv(p: np.ndarray, axis: int, d: float, n: int,
+                  work: np.ndarray | None = None) -> float:
     """Expected measured CV of the row (``axis=1``) or column (``axis=0``) densities of a
     Bernoulli(p) mask whose rows/columns have ``n`` entries (``p`` may be a subsample of
-    them): spread of the expected densities plus Poisson-binomial noise."""
+    them): spread of the expected densities plus Poisson-binomial noise. ``work``: scratch
+    space shaped like ``p``."""
     r = p.mean(axis=axis, dtype=np.float64)
-    return float(np.sqrt(r.var() + np.mean(p * (1.0 - p), dtype=np.float64) / n) / d)
+    q = np.subtract(np.float32(1.0), p, out=work)
+    q = np.multiply(p, q, out=q)  # p (1 - p), in float32 as written out
+    return float(np.sqrt(r.var() + np.mean(q, dtype=np.float64) / n) / d)
+
+
+class _Scratch:
+    """Reusable float32 work arrays. The calibration evaluates the same few array shapes
+    dozens of times per layer; allocating megabyte temporaries each time (page faults) cost
+    more than the arithmetic. Every view is C-contiguous from offset 0 of its buffer, so
+    reductions over it see the same memory layout as over a fresh array (same sums, bit for
+    bit)."""
+
+    def __init__(self) -> None:
+        self._flat: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, shape: tuple[int, int]) -> np.ndarray:
+        size = shape[0] * shape[1]
+        buf = self._flat.get(name)
+        if buf is None or buf.size < size:
+            buf = self._flat[name] = np.empty(size, dtype=np.float32)
+        return buf[:size].reshape(shape)
 
 
 def _calibrate(stats: LayerStats, u: np.ndarray, v: np.ndarray, rng: np.random.Generator,
@@ -110,27 +135,86 @@ def _calibrate(stats: LayerStats, u: np.ndarray, v: np.ndarray, rng: np.random.G
     cols = rng.choice(k, size=min(k, 256), replace=False)
     rows_wide = rng.choice(m, size=min(m, 1024), replace=False)
     cols_wide = rng.choice(k, size=min(k, 1024), replace=False)
+    work = _Scratch()
     fr = fc = 1.0
     for _ in range(6):
-        rho, kappa = _targets(d, u, v, fr, fc)
+        # both steps use the targets of this iteration's scales; only these entries of the
+        # targets are read, so clip them alone (same values)
+        fr0, fc0 = fr, fc
         if stats.row_cv > 0 and m > 1:
-            got = _predicted_cv(_probabilities(rho[rows], kappa[cols_wide], d), 1, d, row_len)
+            rho, kappa = _targets(d, u[rows], v[cols_wide], fr0, fc0)
+            shape = (rho.size, kappa.size)
+            p = _probabilities(rho, kappa, d, out=work.get("p", shape))
+            got = _predicted_cv(p, 1, d, row_len, work.get("q", shape))
             fr *= min(2.0, max(0.5, (stats.row_cv / max(got, 1e-9)) ** 0.8))
         if stats.col_cv > 0 and k > 1:
-            got = _predicted_cv(_probabilities(rho[rows_wide], kappa[cols], d), 0, d, col_len)
+            rho, kappa = _targets(d, u[rows_wide], v[cols], fr0, fc0)
+            shape = (rho.size, kappa.size)
+            p = _probabilities(rho, kappa, d, out=work.get("p", shape))
+            got = _predicted_cv(p, 0, d, col_len, work.get("q", shape))
             fc *= min(2.0, max(0.5, (stats.col_cv / max(got, 1e-9)) ** 0.8))
-    rho, kappa = _targets(d, u, v, fr, fc)
-    base = _probabilities(rho[rows_wide], kappa[cols_wide], d)
+    rho, kappa = _targets(d, u[rows_wide], v[cols_wide], fr, fc)
+    base = _probabilities(rho, kappa, d)
     lo, hi = 1.0, 1.0 / max(d, 1e-6)
     if float(base.mean()) >= d:
         return fr, fc, 1.0
+    trial = work.get("q", base.shape)
+    estimate = _ClippedMean(rho, kappa, d)
+    exact: dict[np.float32, bool] = {}
     for _ in range(30):  # bisection on the scale: mean(min(1, scale * base)) == d
         mid = 0.5 * (lo + hi)
-        if float(np.minimum(base * np.float32(mid), 1.0).mean()) < d:
+        # The float32 mean below decides each step. Far from d a float64 estimate (exact
+        # arithmetic up to ~1e-15, against the float32 mean's < 3e-6 relative error) decides
+        # the same way; only steps within `_DECIDE_MARGIN` of d evaluate the float32 mean,
+        # once per float32 scale (the last steps narrow the interval below float32
+        # resolution, where ``np.float32(mid)`` repeats).
+        mid32 = np.float32(mid)
+        approx = estimate(mid32)
+        if abs(approx - d) > _DECIDE_MARGIN * d:
+            below = approx < d
+        elif mid32 in exact:
+            below = exact[mid32]
+        else:
+            np.multiply(base, mid32, out=trial)
+            np.minimum(trial, np.float32(1.0), out=trial)
+            below = exact[mid32] = float(trial.mean()) < d
+        if below:
             lo = mid
         else:
             hi = mid
     return fr, fc, hi
+
+
+_DECIDE_MARGIN = 2e-5
+"""Relative distance from the density beyond which `_ClippedMean` decides a bisection step.
+
+The float32 mean that the bisection is defined by, ``fl(sum fl(min(1, fl(fl(a_i b_j) s))) /
+N)`` (``s >= 1``), differs from the exact ``mean(min(1, a_i b_j s))`` by at most: two
+rounded products per term (2 x 2**-24 relative), numpy's pairwise float32 summation (blocks
+of 128 summed by 8 accumulators of 16 terms, then at most 13 halvings for the <= 2**20
+terms here: ~33 x 2**-24 relative to the sum of the terms) and the division (2**-24): under
+2.3e-6 relative. The margin leaves a factor of 8; measured differences are ~3e-8."""
+
+
+class _ClippedMean:
+    """``mean over (i, j) of min(1, a_i b_j s)`` in float64 for an outer product ``a x b``
+    (``a``, ``b``: the float32 factors `_probabilities` multiplies), in ``O(len(a) log
+    len(b))`` per scale ``s``: per row, the entries of ``b`` below ``1 / (a_i s)`` add
+    ``a_i s b_j``, the others 1 (prefix sums of the sorted ``b``)."""
+
+    def __init__(self, rho: np.ndarray, kappa: np.ndarray, d: float) -> None:
+        self.a = rho.astype(np.float32).astype(np.float64)
+        b = np.sort((kappa * (1.0 / d)).astype(np.float32).astype(np.float64))
+        self.b = b
+        self.prefix = np.concatenate([[0.0], np.cumsum(b)])
+        self.n = self.a.size * b.size
+
+    def __call__(self, scale: np.float32) -> float:
+        s = float(scale)
+        # entries with a_i b_j s < 1 (a_i > 0: targets are clipped at 1e-6)
+        k = np.searchsorted(self.b, 1.0 / (self.a * s), side="left")
+        total = s * float(np.dot(self.a, self.prefix[k])) + float((self.b.size - k).sum())
+        return total / self.n
 
 
 def _targets(d: float, u: np.ndarray, v: np.ndarray, fr: float,
@@ -161,6 +245,10 @@ def _flip_random(flat: np.ndarray, value: bool, count: int, rng: np.random.Gener
             accept = None  # nothing accepted: fall back to uniform (all p tiny)
 
 
+_BLOCK_ELEMENTS = 1 << 18
+"""Entries of the activation mask drawn per block (about a megabyte of float32 work)."""
+
+
 def activation_mask(stats: LayerStats, groups: int, m: int, k: int,
                     rng: np.random.Generator) -> np.ndarray:
     """A bool ``[groups, M, K]`` activation mask with ``stats`` (module docstring).
@@ -177,13 +265,29 @@ def activation_mask(stats: LayerStats, groups: int, m: int, k: int,
     fr, fc, scale = _calibrate(stats, u[:8].ravel(), v[:8].ravel(), rng, k, m)
     rho, kappa = _targets(d, u, v, fr, fc)
     # Bernoulli draws on 16-bit fixed point (probability resolution 2**-16): uniform uint16
-    # draws cost a quarter of float32 ones, and the exact-count step absorbs the rounding
-    p = (rho[:, :, None].astype(np.float32)
-         * (kappa * (scale * 65536.0 / d)).astype(np.float32)[:, None, :])
-    np.minimum(p, np.float32(65535.0), out=p)
-    thr = p.astype(np.uint16)
-    del p
-    out = rng.integers(0, 65536, size=(groups, m, k), dtype=np.uint16) < thr
+    # draws cost a quarter of float32 ones, and the exact-count step absorbs the rounding.
+    # Done in blocks of rows that fit in cache (the whole float32 probability array of a big
+    # layer is 100+ MB of memory traffic); the numbers are those of the whole-array form:
+    # elementwise products, and uniform uint16 draws in blocks of an even size continue one
+    # stream exactly (numpy draws them two per 32-bit word).
+    rho32 = rho.astype(np.float32).reshape(-1)  # rows (group, m) flattened
+    ks32 = (kappa * (scale * 65536.0 / d)).astype(np.float32)  # [groups, k]
+    thr = np.empty((groups * m, k), dtype=np.uint16)
+    out = np.empty((groups * m, k), dtype=bool)
+    block = max(2, (_BLOCK_ELEMENTS // k) & ~1)  # an even number of rows: even-sized draws
+    for r0 in range(0, groups * m, block):
+        r1 = min(r0 + block, groups * m)
+        g0, g1 = r0 // m, (r1 - 1) // m
+        if g0 == g1:
+            p = np.multiply(rho32[r0:r1, None], ks32[g0][None, :])
+        else:
+            p = np.multiply(rho32[r0:r1, None], ks32[np.arange(r0, r1) // m])
+        np.minimum(p, np.float32(65535.0), out=p)
+        t = thr[r0:r1]
+        t[...] = p  # float32 -> uint16, truncating as astype does
+        draws = rng.integers(0, 65536, size=(r1 - r0) * k, dtype=np.uint16)
+        np.less(draws.reshape(r1 - r0, k), t, out=out[r0:r1])
+    out = out.reshape(groups, m, k)
     # One exact-count correction over the whole layer (the monitor counts per layer); the
     # groups keep their own binomial spread around ``target``, as real channels/heads do.
     flat = out.reshape(-1)

@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
+
+from mmsched.hw.paths import atomic_open
 
 from .errors import InputError, read_json
 from .masks import LayerStats
@@ -92,18 +93,9 @@ class SparsityProfile:
 
 def save_profile(profile: SparsityProfile, path: str | os.PathLike) -> None:
     """Write ``profile`` as JSON atomically (temp file in the same folder, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(profile.to_json(), f, separators=(",", ":"))
-            f.write("\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path) as f:
+        json.dump(profile.to_json(), f, separators=(",", ":"))
+        f.write("\n")
 
 
 def load_profile(path: str | os.PathLike) -> SparsityProfile:

@@ -14,13 +14,14 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from mmsched.hw.paths import atomic_open
 
 from .errors import InputError, read_json
 from .latency_table import LatencyTable
@@ -69,12 +70,14 @@ class ProfileRun:
 
 
 def run_profile(models: Sequence[Model], backend, *, samples: Sequence[int],
-                accelerator: int = 0, clock_hz: float) -> list[ProfileRun]:
+                accelerator: int = 0, clock_hz: float,
+                progress: Callable[[int, int], None] | None = None) -> list[ProfileRun]:
     """Run ``backend.layer(accelerator, model, j, s)`` for every model, layer and sample.
 
     Calls go layer-major (for each layer index: every model, then every sample), so a mask
     source that caches the activation masks of the current layer shares them between the
     patterns of one architecture. ``clock_hz``: the clock of the backend's cycles.
+    ``progress(done, total)``: called after each (layer index, model), counting layer runs.
     """
     samples = tuple(int(s) for s in samples)
     if not samples or any(s < 0 for s in samples):
@@ -83,6 +86,8 @@ def run_profile(models: Sequence[Model], backend, *, samples: Sequence[int],
         raise ValueError(f"clock_hz must be positive, not {clock_hz!r}")
     arrays = {m.key: [np.zeros((len(samples), m.num_layers), dtype=np.int64) for _ in range(3)]
               + [np.zeros((len(samples), m.num_layers))] for m in models}
+    total = sum(m.num_layers for m in models) * len(samples)
+    done = 0
     for j in range(max(m.num_layers for m in models)):
         for m in models:
             if j >= m.num_layers:
@@ -91,6 +96,9 @@ def run_profile(models: Sequence[Model], backend, *, samples: Sequence[int],
             for i, s in enumerate(samples):
                 t = backend.layer(accelerator, m, j, s)
                 cyc[i, j], nnz[i, j], tot[i, j], en[i, j] = t.cycles, t.nnz, t.total, t.energy_pj
+            done += len(samples)
+            if progress is not None:
+                progress(done, total)
         log.debug("profiled layer %d", j)
     return [ProfileRun(m.key, m.arch, m.pattern, samples, *arrays[m.key], float(clock_hz))
             for m in models]
@@ -134,19 +142,6 @@ def static_tables_from_runs(runs: Sequence[ProfileRun], *, samples: Sequence[int
 STATIC_FORMAT = "mmsched-static-tables/1"
 
 
-def _atomic_write(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _profile_json(p: ModelProfile) -> dict:
     out = {"layer_latency": list(p.layer_latency), "layer_density": list(p.layer_density),
            "isolated_latency": p.isolated_latency, "samples": p.samples}
@@ -165,12 +160,9 @@ def save_static_tables(tables: StaticTables, path: str | os.PathLike, *,
            "arch": {k: _profile_json(p) for k, p in tables.arch.items()},
            "arch_of": dict(tables.arch_of)}
 
-    def write(tmp: str) -> None:
-        with open(tmp, "w") as f:
-            json.dump(doc, f, indent=1)
-            f.write("\n")
-
-    _atomic_write(Path(path), write)
+    with atomic_open(path) as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
 
 
 def load_static_tables(path: str | os.PathLike) -> tuple[StaticTables, dict]:
@@ -221,11 +213,8 @@ def save_runs(runs: Sequence[ProfileRun], path: str | os.PathLike, key_text: str
         for name in ("cycles", "nnz", "total", "energy_pj"):
             arrays[f"{i}.{name}"] = getattr(r, name)
 
-    def write(tmp: str) -> None:
-        with open(tmp, "wb") as f:
-            np.savez_compressed(f, **arrays)
-
-    _atomic_write(Path(path), write)
+    with atomic_open(path, "wb") as f:
+        np.savez_compressed(f, **arrays)
 
 
 def load_runs(path: str | os.PathLike, key_text: str) -> list[ProfileRun] | None:

@@ -1,6 +1,7 @@
-"""Atomic outputs: a file is written to a temporary name in its folder then renamed; a whole
-output folder is staged beside its destination and renamed into place, so a failed run leaves
-nothing behind and a reader never sees half a result.
+"""Atomic outputs: a whole output folder is staged beside its destination and renamed into
+place, so a failed run leaves nothing behind and a reader never sees half a result. Single files
+are written by `mmsched.hw.paths.atomic_write` (temporary name in their folder, then renamed),
+the one helper every writer of the project uses.
 """
 
 from __future__ import annotations
@@ -12,14 +13,10 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from mmsched.hw.paths import atomic_write, current_umask
 from mmsched.sched.errors import InputError
 
-
-def current_umask() -> int:
-    """The process umask (read by setting and restoring it; not thread-safe)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+__all__ = ["MARKER", "check_replaceable", "current_umask", "staged_dir", "write_text"]
 
 
 MARKER = ".mmsched-run"
@@ -28,18 +25,9 @@ are replaced."""
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` (UTF-8, ``\\n`` line ends) to ``path`` atomically (temp name + rename)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600; give a normal file's mode
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    """Write ``text`` (UTF-8, ``\\n`` line ends) to ``path`` atomically
+    (`mmsched.hw.paths.atomic_write`)."""
+    atomic_write(path, text)
 
 
 def check_replaceable(out: str | os.PathLike) -> None:
@@ -84,8 +72,7 @@ def staged_dir(out: str | os.PathLike) -> Iterator[Path]:
         raise
     try:
         yield stage
-        (stage / MARKER).write_text("written by mmsched; replaced by the next run\n",
-                                    encoding="utf-8")
+        atomic_write(stage / MARKER, "written by mmsched; replaced by the next run\n")
         old = None
         if out.exists():
             old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".old"))

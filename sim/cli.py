@@ -39,7 +39,10 @@ def _load(module: str):
         raise
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The ``mmsched`` parser. ``only``: a subcommand whose options alone are set up (the
+    others are listed but their ``add_arguments``, which may import heavy modules, is not
+    called: `main` passes the command being run)."""
     parser = argparse.ArgumentParser(
         prog="mmsched",
         description="Co-simulation of sparse multi-DNN scheduling on sparse accelerators.")
@@ -51,13 +54,15 @@ def build_parser() -> argparse.ArgumentParser:
         if mod is None:
             continue
         p = sub.add_parser(name, help=mod.HELP, description=mod.HELP)
-        mod.add_arguments(p)
+        if only is None or name == only:
+            mod.add_arguments(p)
         p.set_defaults(_main=mod.main)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else argv
+    parser = build_parser(only=next((w for w in words if w in COMMANDS), None))
     args = parser.parse_args(argv)
     logging.basicConfig(level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)],
                         format="%(levelname)s %(name)s: %(message)s")

@@ -108,6 +108,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "(default results/run)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar on stderr (default: only when stderr is a terminal)")
+    p.add_argument("--plots", action=argparse.BooleanOptionalAction, default=True,
+                   help="draw the PNG plots after the table is printed (default); --no-plots "
+                        "for scripted sweeps (mmsched report DIR draws them later)")
 
 
 # --- argument parsing (every error is an InputError naming the option) -----------------------
@@ -215,23 +218,43 @@ def build_sweep(args: argparse.Namespace):
 # --- progress bar ----------------------------------------------------------------------------
 
 
-class Progress:
-    """A one-line text progress bar on a stream (``\\r`` updates, a newline at the end)."""
+def sweep_progress(sweep, enabled: bool, *, warm_plots: bool = False):
+    """``(update, close)``: the sweep's bar (runs done, runs/s, time left) on stderr, fed by
+    `mmsched.sim.experiment.run_sweep`'s ``progress(done, total)`` callback.
 
-    def __init__(self, stream, *, width: int = 30) -> None:
-        self.stream, self.width = stream, width
-        self.t0 = time.perf_counter()
+    ``warm_plots``: at the first finished point (worker processes exist by then, so nothing
+    forks with the thread running), import matplotlib in a background thread while the
+    workers run the remaining points: this process only waits meanwhile, and the plots no
+    longer pay the import (~0.5-1 s) after the sweep.
+    """
+    import threading
 
-    def __call__(self, done: int, total: int) -> None:
-        frac = done / total if total else 1.0
-        fill = int(frac * self.width)
-        elapsed = time.perf_counter() - self.t0
-        eta = elapsed / frac - elapsed if frac > 0 else math.nan
-        self.stream.write(f"\r[{'#' * fill}{'.' * (self.width - fill)}] {done}/{total} runs  "
-                          f"{elapsed:5.1f} s  eta {eta:5.1f} s")
-        if done >= total:
-            self.stream.write("\n")
-        self.stream.flush()
+    from ._progress import counter
+
+    bar_update, close = counter(sweep.runs, "simulating", "run", enabled=enabled)
+    warmed = []
+
+    def update(done: int, total: int) -> None:
+        bar_update(done, total)
+        if warm_plots and not warmed and done < total:
+            from .report import _pyplot
+
+            warmed.append(threading.Thread(target=_pyplot, name="warm-matplotlib",
+                                           daemon=True))
+            warmed[0].start()
+
+    return update, close
+
+
+def prepare_sources(sweep, enabled: bool) -> None:
+    """Profile the sweep's zoo scenarios now (cached; a bar per model and accelerator when
+    they are not cached yet), so the long step of a first run shows what it is doing."""
+    from .profiled import profile_scenario
+
+    for recipe in sweep.recipes:
+        src = recipe.source
+        if src.kind == "scenario":
+            profile_scenario(src.path or src.name, compat=sweep.flags, progress=enabled)
 
 
 # --- main ------------------------------------------------------------------------------------
@@ -268,27 +291,37 @@ def write_run(folder: Path, sweep, results) -> None:
 def main(args: argparse.Namespace) -> int:
     from . import experiment
     from ._atomic import check_replaceable, staged_dir
+    from ._progress import wanted
     from .report import write_report
 
     sweep = build_sweep(args)
     workers = None if args.jobs is None else _count("--jobs", args.jobs)
     out = Path(args.out)
     check_replaceable(out)
-    show = args.progress if args.progress is not None else sys.stderr.isatty()
-    if show:  # a scenario's first use profiles it with the cycle model (minutes)
-        sys.stderr.write("preparing workloads ...")
-        sys.stderr.flush()
+    show = wanted(args.progress)
+    prepare_sources(sweep, show)  # a scenario's first use profiles it with the cycle model
     experiment.validate_sources(sweep)
-    progress = Progress(sys.stderr) if show else None
+    # in-process runs hold the GIL: a warming thread would only slow them down
+    parallel = args.scheduler_address is not None or (
+        experiment.default_workers() if workers is None else workers) > 1
+    update, close = sweep_progress(sweep, show, warm_plots=args.plots and parallel)
     t0 = time.perf_counter()
-    results = experiment.run_sweep(sweep, workers=workers,
-                                   scheduler_address=args.scheduler_address, progress=progress)
+    try:
+        results = experiment.run_sweep(sweep, workers=workers,
+                                       scheduler_address=args.scheduler_address,
+                                       progress=update)
+    finally:
+        close()
     wall_s = time.perf_counter() - t0
+
+    def show_table(table: str) -> None:  # printed before the plots are drawn
+        sys.stdout.write(table)
+        sys.stdout.flush()
+
     with staged_dir(out) as stage:
         write_run(stage, sweep, results)
-        table, _ = write_report(stage)
+        write_report(stage, plots=args.plots, on_table=show_table)
     decisions = sum(r.decisions for r in results)
-    sys.stdout.write(table)
     sys.stdout.write(f"{sweep.runs} runs, {decisions} decisions in {wall_s:.1f} s; "
                      f"results in {os.fspath(out)}/\n")
     return 0

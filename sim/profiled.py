@@ -19,17 +19,19 @@ system clock). Poisson request streams are drawn over the held-out samples of ac
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from mmsched.hw.paths import atomic_write
 from mmsched.sched.compat import CompatFlags
 from mmsched.sched.latency_table import LatencyTable
 from mmsched.sched.scenario import Scenario, find_scenario
@@ -107,40 +109,284 @@ def cache_key(scenario: Scenario, accelerator: int, arch: str) -> str:
     return json.dumps(doc, sort_keys=True)
 
 
+SHIPPED_DIR = Path(__file__).resolve().parent / "data" / "profile_cache"
+"""Profile caches shipped with the package (`ship_caches` writes them; ``make caches``), so a
+fresh install runs the shipped scenarios without profiling. Looked up after the user cache;
+a file is used only when its stored key equals the current key exactly."""
+MANIFEST = "manifest.json"
+INDEX = "profile-index.json"
+"""In a cache folder: which key (per field) each (scenario, accelerator, arch) was last
+profiled under, so a re-profile can say why (`cache_key` field by field)."""
+
+_FIELD_WHY = {"models": "the model's layer shapes or patterns",
+              "accelerator": "the accelerator configuration",
+              "samples": "the number of samples", "mask_seed": "the mask seed",
+              "profile": "the sparsity profile data",
+              "sources": "the code it depends on (cycle model, spec, masks, patterns, "
+                         "sparsity profiles, zoo or analytic backend)"}
+
+
+def _field_digests(key: str) -> dict[str, str]:
+    doc = json.loads(key)
+    return {k: hashlib.sha256(json.dumps(v, sort_keys=True).encode()).hexdigest()[:16]
+            for k, v in sorted(doc.items())}
+
+
+def _identity(scenario: Scenario, accelerator: int, arch: str) -> str:
+    return f"{scenario.label}|{accelerator}|{arch}"
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _why_stale(ident: str, key: str, folder: Path | None) -> str | None:
+    """Why no cache matched ``key`` although (scenario, accelerator, arch) was profiled
+    before (user cache index or shipped manifest): the key fields that changed; None when it
+    was never profiled."""
+    now = _field_digests(key)
+    for where, entries in ((folder, _read_json(folder / INDEX) if folder else {}),
+                           (SHIPPED_DIR, _read_json(SHIPPED_DIR / MANIFEST).get("entries", {}))):
+        old = entries.get(ident)
+        if old is None or where is None:
+            continue
+        changed = [f for f in _FIELD_WHY if old.get("fields", {}).get(f) != now.get(f)]
+        if changed:
+            what = "shipped" if where == SHIPPED_DIR else "cached"
+            return (f"the {what} profile is stale: {', '.join(_FIELD_WHY[f] for f in changed)} "
+                    f"changed")
+    return None
+
+
+def _remember(folder: Path, ident: str, key: str, path: Path) -> None:
+    """Record in the cache folder's index which key ``ident`` was profiled under (best
+    effort: the index only serves messages)."""
+    index = _read_json(folder / INDEX)
+    index[ident] = {"file": path.name, "fields": _field_digests(key)}
+    with contextlib.suppress(OSError):
+        atomic_write(folder / INDEX, json.dumps(index, indent=1, sort_keys=True) + "\n")
+
+
+def cached_runs(key: str, folder: Path | None) -> list[ProfileRun] | None:
+    """The runs cached under exactly ``key``: in ``folder`` (the user cache), else shipped
+    with the package; None when neither has them."""
+    for d in (folder, SHIPPED_DIR):
+        if d is None:
+            continue
+        path = cache_path(d, key)
+        if path.exists():
+            runs = load_runs(path, key)
+            if runs is not None:
+                return runs
+    return None
+
+
 def profile_accelerator(scenario: Scenario, accelerator: int = 0, *,
-                        cache_dir: str | os.PathLike | None | bool = None
-                        ) -> list[ProfileRun]:
+                        cache_dir: str | os.PathLike | None | bool = None,
+                        progress: bool = False,
+                        only_cached: bool = False) -> list[ProfileRun] | None:
     """Counters of every model key x layer x sample (all ``scenario.samples``) on
     ``scenario.system[accelerator]``, in the scenario's model order; each architecture's
     keys are cached (and profiled) together, layer-major, so its patterns share the
     activation masks.
 
     ``cache_dir``: the profile cache folder (default `mmsched.hw.paths.cache_dir`, resolved
-    now); ``False``: profile without a cache.
+    now); ``False``: profile without a cache (and without the shipped caches). Lookup: the
+    user cache, then the caches shipped with the package (`SHIPPED_DIR`); a miss is profiled
+    and saved to the user cache. Re-profiling what was profiled before under another key
+    logs one warning saying what and why. ``progress``: a bar on stderr per architecture
+    profiled (`mmsched.sim._progress`). ``only_cached``: return None instead of profiling.
     """
     from mmsched.hw.paths import cache_dir as default_cache_dir
+
+    folder = None if cache_dir is False else Path(
+        default_cache_dir() if cache_dir is None or cache_dir is True else cache_dir)
+    cfg = scenario.system[accelerator]
+    found: dict[str, list[ProfileRun] | None] = {}
+    keys: dict[str, str] = {}
+    for entry in scenario.models:
+        keys[entry.arch] = key = cache_key(scenario, accelerator, entry.arch)
+        found[entry.arch] = cached_runs(key, folder) if folder is not None else None
+        if found[entry.arch] is None and only_cached:
+            return None
+    todo = [e.arch for e in scenario.models if found[e.arch] is None]
+    for arch in todo:
+        ident = _identity(scenario, accelerator, arch)
+        what = f"profiling {arch} on {cfg.name} ({scenario.label}, {scenario.samples} samples)"
+        why = _why_stale(ident, keys[arch], folder) if folder is not None else None
+        if why:
+            log.warning("%s: %s", what, why)
+        else:
+            log.info("%s: not cached yet", what)
+    if todo:
+        found.update(_profile_archs(scenario, accelerator, todo, progress))
+    for arch in todo:
+        if folder is not None:
+            path = cache_path(folder, keys[arch])
+            save_runs(found[arch], path, keys[arch])
+            _remember(folder, _identity(scenario, accelerator, arch), keys[arch], path)
+    return [r for e in scenario.models for r in found[e.arch]]
+
+
+def _profile_one(scenario: Scenario, accelerator: int, arch: str,
+                 progress: Callable[[int, int], None] | None = None) -> list[ProfileRun]:
+    """Profile one architecture's model keys (all samples) with its own mask source: masks
+    depend only on (mask seed, arch, layer, sample), so any process gives the same runs."""
     from mmsched.sim.backends.analytic import AnalyticBackend
 
-    folder = default_cache_dir() if cache_dir is None or cache_dir is True else cache_dir
     cfg = scenario.system[accelerator]
-    masks = None
-    out: list[ProfileRun] = []
-    for entry in scenario.models:
-        key = cache_key(scenario, accelerator, entry.arch)
-        path = None if cache_dir is False else cache_path(folder, key)
-        runs = load_runs(path, key) if path is not None and path.exists() else None
-        if runs is None:
-            if masks is None:
-                masks, _ = mask_source(scenario)
-            backend = AnalyticBackend(system=cfg, masks=masks, memoise=False)
-            log.info("profiling %s on %s (%d samples): not cached yet", entry.arch, cfg.name,
-                     scenario.samples)
-            runs = run_profile(entry.models(), backend,
-                               samples=range(scenario.samples), clock_hz=cfg.clock_hz)
-            if path is not None:
-                save_runs(runs, path, key)
-        out.extend(runs)
+    masks, _ = mask_source(scenario)
+    backend = AnalyticBackend(system=cfg, masks=masks, memoise=False)
+    entry = next(e for e in scenario.models if e.arch == arch)
+    return run_profile(entry.models(), backend, samples=range(scenario.samples),
+                       clock_hz=cfg.clock_hz, progress=progress)
+
+
+_QUEUE = None  # a worker's progress queue (set by _init_worker in each worker process)
+
+
+def _init_worker(queue) -> None:
+    global _QUEUE
+    _QUEUE = queue
+
+
+def _profile_in_worker(scenario: Scenario, accelerator: int, arch: str) -> list[ProfileRun]:
+    queue = _QUEUE
+
+    def report(done: int, total: int) -> None:
+        queue.put((arch, done, total))
+
+    return _profile_one(scenario, accelerator, arch, report)
+
+
+def _profile_archs(scenario: Scenario, accelerator: int, archs: list[str],
+                   progress: bool) -> dict[str, list[ProfileRun]]:
+    """Profile ``archs`` on one accelerator, one bar each; several architectures go to worker
+    processes (one per CPU, forked), in the main process only (a worker does not nest pools)."""
+    import concurrent.futures as cf
+    import multiprocessing as mp
+    import queue as queue_mod
+
+    from ._progress import bar
+
+    cfg = scenario.system[accelerator]
+    bars = {}
+    for i, arch in enumerate(archs):
+        entry = next(e for e in scenario.models if e.arch == arch)
+        total = sum(m.num_layers for m in entry.models()) * scenario.samples
+        bars[arch] = bar(total, f"profiling {arch} on {cfg.name}", "layer", enabled=progress,
+                         position=i)
+    try:
+        workers = min(len(archs), _cpus())
+        if workers < 2 or mp.parent_process() is not None or "fork" not in \
+                mp.get_all_start_methods():
+            out = {}
+            for arch in archs:
+                b = bars[arch]
+                out[arch] = _profile_one(scenario, accelerator, arch,
+                                         lambda done, _t, b=b: b.update(done - b.n))
+            return out
+        ctx = mp.get_context("fork")
+        q = ctx.Queue()
+        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
+                                    initializer=_init_worker, initargs=(q,)) as pool:
+            futures = {pool.submit(_profile_in_worker, scenario, accelerator, a): a
+                       for a in archs}
+            pending = set(futures)
+            while pending:
+                try:
+                    arch, done, _total = q.get(timeout=0.2)
+                    bars[arch].update(done - bars[arch].n)
+                except queue_mod.Empty:
+                    pass
+                pending = {f for f in pending if not f.done()}
+            out = {futures[f]: f.result() for f in futures}
+        while True:  # the last updates
+            try:
+                arch, done, _total = q.get_nowait()
+            except queue_mod.Empty:
+                break
+            bars[arch].update(done - bars[arch].n)
+        return out
+    finally:
+        for b in bars.values():
+            b.close()
+
+
+def _cpus() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def shipped_specs() -> list[str]:
+    """Every shipped scenario of zoo models, and each of its system variants
+    (``name:variant``): what `ship_caches` profiles."""
+    from mmsched.sched.scenario import builtin_scenario_names
+
+    out = []
+    for name in builtin_scenario_names():
+        sc = find_scenario(name)
+        if sc.source != "zoo":
+            continue
+        out.append(name)
+        out += [f"{name}:{v}" for v, _ in sc.variants]
     return out
+
+
+def shipped_entries(specs: Sequence[str] | None = None) -> dict[str, tuple[Scenario, int, str]]:
+    """``identity -> (scenario, accelerator, arch)`` of every cache `ship_caches` writes:
+    each distinct accelerator configuration of each spec (`shipped_specs`), each model."""
+    out = {}
+    for spec in shipped_specs() if specs is None else specs:
+        sc = find_scenario(spec)
+        seen = set()
+        for a, cfg in enumerate(sc.system):
+            if repr(cfg) in seen:
+                continue
+            seen.add(repr(cfg))
+            for e in sc.models:
+                out[_identity(sc, a, e.arch)] = (sc, a, e.arch)
+    return out
+
+
+def ship_caches(folder: str | os.PathLike = SHIPPED_DIR, *,
+                cache_dir: str | os.PathLike | None = None, progress: bool = False) -> dict:
+    """Regenerate the shipped profile caches: profile (or read from the user cache) every
+    entry of `shipped_entries`, copy the cache files into ``folder`` with a manifest
+    (identity -> file and key digests; `_why_stale` reads it), and remove files no entry uses.
+    Returns the manifest.
+    """
+    from mmsched.hw.paths import cache_dir as default_cache_dir
+
+    folder = Path(folder)
+    user = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    entries, blobs = {}, {}
+    for ident, (sc, a, arch) in shipped_entries().items():
+        profile_accelerator(sc, a, cache_dir=user, progress=progress)
+        key = cache_key(sc, a, arch)
+        name = cache_path(folder, key).name
+        for d in (user, SHIPPED_DIR):
+            if load_runs(d / name, key) is not None:
+                blobs[name] = (d / name).read_bytes()
+                break
+        else:  # pragma: no cover - profile_accelerator just saved it
+            raise RuntimeError(f"{ident}: no cache file after profiling")
+        entries[ident] = {"file": name, "fields": _field_digests(key)}
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in blobs.items():
+        if not (folder / name).exists() or (folder / name).read_bytes() != data:
+            atomic_write(folder / name, data)
+    for old in folder.glob("profile-*.npz"):
+        if old.name not in blobs:
+            old.unlink()
+    manifest = {"format": "mmsched-shipped-profiles/1", "entries": entries}
+    atomic_write(folder / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    return manifest
 
 
 class ProfiledBackend:
@@ -324,10 +570,13 @@ class ProfiledScenario:
         return work / len(sc.system)
 
 def profile_scenario(name_or_path: str | Scenario, *, compat: CompatFlags = _FIXED,
-                     cache_dir: str | os.PathLike | None | bool = None) -> ProfiledScenario:
+                     cache_dir: str | os.PathLike | None | bool = None,
+                     progress: bool = False,
+                     only_cached: bool = False) -> ProfiledScenario | None:
     """Load (and on first use profile) a scenario: a shipped name, a TOML path or a parsed
     `Scenario`. ``compat``: in Dysta-artifact compat mode times are float seconds.
-    ``cache_dir``: as `profile_accelerator` (``False``: no cache).
+    ``cache_dir``, ``progress``, ``only_cached`` (None unless every profile is cached or
+    shipped): as `profile_accelerator` (``False``: no cache).
 
     Raises InputError for a bad scenario file.
     """
@@ -336,7 +585,11 @@ def profile_scenario(name_or_path: str | Scenario, *, compat: CompatFlags = _FIX
     by_config: dict[str, tuple[ProfileRun, ...]] = {}
     for a, cfg in enumerate(sc.system):  # identical accelerators share one profile
         if repr(cfg) not in by_config:
-            by_config[repr(cfg)] = tuple(profile_accelerator(sc, a, cache_dir=cache_dir))
+            got = profile_accelerator(sc, a, cache_dir=cache_dir, progress=progress,
+                                      only_cached=only_cached)
+            if got is None:
+                return None
+            by_config[repr(cfg)] = tuple(got)
     runs = tuple(by_config[repr(cfg)] for cfg in sc.system)
     clock = sc.clock_hz
     static = tuple(static_tables_from_runs(r, samples=sc.profiling_samples, time_unit=unit,

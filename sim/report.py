@@ -40,14 +40,14 @@ import csv
 import io
 import math
 import os
-import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from mmsched.hw.paths import atomic_open
 from mmsched.sched.errors import InputError
 
-from ._atomic import current_umask, write_text
+from ._atomic import write_text
 
 KEY_COLUMNS = ("recipe", "workload", "mode", "policy", "rate", "slo")
 """A point of the aggregate table of a Poisson run (the seed index is aggregated over)."""
@@ -270,15 +270,8 @@ def _pyplot():
 
 
 def _save(fig, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=110, format="png", metadata={"Software": None})
-        os.chmod(tmp, 0o666 & ~current_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "wb") as f:
+        fig.savefig(f, dpi=110, format="png", metadata={"Software": None})
 
 
 def _style(i: int) -> dict[str, Any]:
@@ -292,7 +285,6 @@ def _safe(name: str) -> str:
 
 def plot_sweeps(agg: Sequence[dict[str, Any]], out: Path) -> list[Path]:
     """Violation rate and ANTT per policy vs rate and vs SLO, one PNG per recipe and axis."""
-    plt = _pyplot()
     written = []
     recipes = list(dict.fromkeys(a["recipe"] for a in agg))
     for recipe in recipes:
@@ -305,6 +297,7 @@ def plot_sweeps(agg: Sequence[dict[str, Any]], out: Path) -> list[Path]:
             if len(x_vals) < 2:
                 continue
             panels = panel_vals[:MAX_PANELS]
+            plt = _pyplot()  # only when there is something to draw
             fig, axes = plt.subplots(2, len(panels), figsize=(4.2 * len(panels), 6.4),
                                      squeeze=False)
             for col, pv in enumerate(panels):
@@ -379,10 +372,19 @@ def plot_gantt(layers: Sequence[dict[str, Any]], out: Path) -> Path | None:
     fig, ax = plt.subplots(figsize=(9, max(2.5, 0.28 * len(reqs) + 1.2)))
     accs = sorted({int(r["accelerator"]) for r in layers})
     hatch = {a: _HATCHES[i % len(_HATCHES)] for i, a in enumerate(accs)}
+    # one collection per lane (request) and accelerator, not one artist per bar: drawing
+    # cost grows with the number of artists
+    lanes: dict[tuple[int, int], list[tuple[float, float]]] = {}
+    lane_model: dict[int, str] = {}
     for r in layers:
-        ax.barh(row[int(r["request"])], 1e3 * (r["end_s"] - r["start_s"]),
-                left=1e3 * (r["start_s"] - t0), color=colour[r["model"]], edgecolor="black",
-                linewidth=0.3, hatch=hatch[int(r["accelerator"])] if len(accs) > 1 else None)
+        q = int(r["request"])
+        lanes.setdefault((q, int(r["accelerator"])), []).append(
+            (1e3 * (r["start_s"] - t0), 1e3 * (r["end_s"] - r["start_s"])))
+        lane_model[q] = r["model"]
+    for (q, acc), bars in lanes.items():
+        ax.broken_barh(bars, (row[q] - 0.4, 0.8), facecolors=colour[lane_model[q]],
+                       edgecolor="black", linewidth=0.3,
+                       hatch=hatch[acc] if len(accs) > 1 else None)
     arrivals = {int(r["request"]): r["arrival_s"] for r in layers if "arrival_s" in r}
     if arrivals:
         ax.scatter([1e3 * (a - t0) for a in arrivals.values()],
@@ -660,11 +662,14 @@ def plot_trace(trace: Sequence[dict[str, Any]], out: Path) -> Path | None:
 # --- the whole report ------------------------------------------------------------------------
 
 
-def write_report(folder: str | os.PathLike) -> tuple[str, list[Path]]:
+def write_report(folder: str | os.PathLike, *, plots: bool = True,
+                 on_table: Callable[[str], None] | None = None) -> tuple[str, list[Path]]:
     """Aggregate table and plots of the run folder ``folder``, written into it.
 
-    Returns the table text and the written paths. Raises `InputError` when ``summary.csv`` is
-    missing or malformed.
+    Returns the table text and the written paths. ``on_table(table)`` is called once the
+    table is written, before any plot is drawn (the CLI prints it then); ``plots=False``
+    stops there (matplotlib is imported only to draw). Raises `InputError` when
+    ``summary.csv`` is missing or malformed.
     """
     folder = Path(folder)
     summary = read_csv(folder / "summary.csv")
@@ -675,6 +680,11 @@ def write_report(folder: str | os.PathLike) -> tuple[str, list[Path]]:
     write_text(folder / "aggregate.csv", csv_text(agg))
     table = format_table(agg)
     write_text(folder / "table.txt", table)
+    if on_table is not None:
+        on_table(table)
+    if not plots:
+        return table, [folder / "aggregate.csv", folder / "table.txt"]
+
     written += [folder / "aggregate.csv", folder / "table.txt"]
     if is_realtime(agg):
         return table, written + _realtime_report(folder, agg)

@@ -155,6 +155,40 @@ def _busiest(cnt: np.ndarray, rows: int) -> np.ndarray:
     return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
 
+class _Schedule:
+    """What a layer's cycles owe to its shape alone (``m x k`` by ``k x n`` of one group):
+    the job split, the chunks' load times and phase floors, the per-tile fixed costs; the
+    dense-mode phases (every k of a chunk streamed)."""
+
+    def __init__(self, cfg: AcceleratorConfig, m: int, n: int, k: int) -> None:
+        r, c, kc, lw = cfg.rows, cfg.cols, cfg.chunk_depth, cfg.load_rows_per_cycle
+        self.nc, self.nt, self.mt = -(-k // kc), -(-n // c), -(-m // r)
+        mcuts, ncuts, kcuts = plan_split(cfg, m, n, k)
+        self.n_mp, self.n_np, self.n_kp = len(mcuts) - 1, len(ncuts) - 1, len(kcuts) - 1
+        rows_c = np.minimum(kc, k - kc * np.arange(self.nc))
+        self.nwords = -(-rows_c // lw)
+        load = self.nwords + LOAD_LATENCY_CYCLES
+        first = np.zeros(self.nc, dtype=bool)
+        first[np.asarray(kcuts[:-1]) // kc] = True  # first chunk of each K piece
+        lnext = np.zeros(self.nc, dtype=np.int64)
+        lnext[:-1] = np.where(first[1:], 0, load[1:])
+        self.floor = np.maximum(lnext, 1)  # [nc]
+        tiles = self.mt * self.nt
+        per_tile_fixed = int(load[first].sum()) + self.n_kp * (c + r)
+        jobs = self.n_mp * self.n_np * self.n_kp
+        self.fixed_cycles = tiles * per_tile_fixed + jobs * JOB_OVERHEAD_CYCLES
+        """Cycles of one group besides the phases: preloads, flushes, drains, job overheads."""
+        self.dense_phases = tiles * int(np.maximum(rows_c, self.floor).sum())
+        """Phase cycles of one group in dense mode."""
+
+
+def dense_cycles(cfg: AcceleratorConfig, groups: int, m: int, n: int, k: int) -> int:
+    """Cycles of a layer in dense mode from its shape alone: ``layer_counters(replace(cfg,
+    dense=True), ...)`` with all-ones masks, without building the masks (for estimates)."""
+    sh = _Schedule(cfg, m, n, k)
+    return groups * (sh.dense_phases + sh.fixed_cycles)
+
+
 def layer_counters(cfg: AcceleratorConfig, act_mask: np.ndarray,
                    weight_mask: np.ndarray) -> Counters:
     """Counters of one layer: ``groups`` GEMMs ``[M, K] x [K, N]`` run as planned jobs.
@@ -190,25 +224,17 @@ def layer_counters(cfg: AcceleratorConfig, act_mask: np.ndarray,
     if keep.size < wm.shape[2]:
         wm = wm[:, :, keep]
     n = wm.shape[2]
-    r, c, kc, lw = cfg.rows, cfg.cols, cfg.chunk_depth, cfg.load_rows_per_cycle
-    nc, nt, mt = -(-k // kc), -(-n // c), -(-m // r)
-    mcuts, ncuts, kcuts = plan_split(cfg, m, n, k)
-    n_mp, n_np, n_kp = len(mcuts) - 1, len(ncuts) - 1, len(kcuts) - 1
-
-    rows_c = np.minimum(kc, k - kc * np.arange(nc))
-    nwords = -(-rows_c // lw)
-    load = nwords + LOAD_LATENCY_CYCLES
-    first = np.zeros(nc, dtype=bool)
-    first[np.asarray(kcuts[:-1]) // kc] = True  # first chunk of each K piece
-    lnext = np.zeros(nc, dtype=np.int64)
-    lnext[:-1] = np.where(first[1:], 0, load[1:])
-    floor = np.maximum(lnext, 1)  # [nc]
+    r, c = cfg.rows, cfg.cols
+    sh = _Schedule(cfg, m, n, k)
+    nc, nt, mt = sh.nc, sh.nt, sh.mt
+    n_mp, n_np, n_kp = sh.n_mp, sh.n_np, sh.n_kp
+    nwords, floor = sh.nwords, sh.floor
     valid_cols = np.minimum(c, n - c * np.arange(nt))
 
     cnt = stream_counts(cfg, act, wm)  # [g, m, nc, T], T in (1, nt)
     t_eff = cnt.shape[3]
     if cfg.dense:
-        phases = g * mt * nt * int(np.maximum(rows_c, floor).sum())
+        phases = g * sh.dense_phases
         macs = g * m * n * k  # of the kept columns
     else:
         busiest = _busiest(cnt, r)  # [g, mt, nc, T]
@@ -217,9 +243,8 @@ def layer_counters(cfg: AcceleratorConfig, act_mask: np.ndarray,
         per_tile = cnt.sum(axis=(1, 2), dtype=np.int64)  # [g, T]
         macs = int((per_tile * (valid_cols if t_eff > 1 else valid_cols.sum())).sum())
     tiles = mt * nt
-    per_tile_fixed = int(load[first].sum()) + n_kp * (c + r)
     jobs = g * n_mp * n_np * n_kp
-    cycles = phases + g * tiles * per_tile_fixed + jobs * JOB_OVERHEAD_CYCLES
+    cycles = phases + g * sh.fixed_cycles
 
     nnz = int(np.count_nonzero(act))
     sum_words = int(nwords.sum())

@@ -104,6 +104,96 @@ def test_bad_csv_names_file_line_column(tmp_path, text, where, found):
     assert where in msg and found in msg and "expected" in msg, msg
 
 
+# One case per class of bad CSV input: each error names the file, the line and the column.
+@pytest.mark.parametrize(("text", "where", "expected", "found"), [
+    (GOOD.replace("1e-3,0.6,1,0", "1e-3,0.6,x1,0"), "line 4, column batch-indx", "a number",
+     "'x1'"),
+    (GOOD.replace("2e-3,0.3,1,1", "NaN,0.3,1,1"), "line 5, column sim_lat", "a finite number",
+     "'NaN'"),
+    (GOOD.replace("2e-3,0.3,1,1", "inf,0.3,1,1"), "line 5, column sim_lat", "a finite number",
+     "'inf'"),
+    (GOOD.replace("1e-3,0.6,1,0", "1e-3,0.6,-1,0"), "line 4, column batch-indx",
+     "an integer >= 0", "'-1'"),
+    (GOOD.replace("1e-3,0.6,1,0", "1e-3,-0.6,1,0"), "line 4, column overall-sparsity",
+     "a fraction in [0, 1]", "'-0.6'"),
+    (GOOD.replace("1e-3,0.6,1,0", "1e-3,0.6,1"), "line 4", "4 cells", "3"),
+    (GOOD.replace("1e-3,0.6,1,0", "1e-3,,1,0"), "line 4, column overall-sparsity", "a number",
+     "''"),
+    (GOOD.replace("1e-3,0.6,1,0\n2e-3,0.3,1,1\n", "1e-3,0.6,3,0\n2e-3,0.3,3,1\n"),
+     "column batch-indx", "sample indices 0..3 without gaps", "no rows for sample 1"),
+    (GOOD.replace("2e-3,0.3,1,1", "2e-3,0.3,1,4"), "column layer-indx",
+     "layer indices 0..4 for every sample", "no layer 2 for sample 0"),
+    ("sim_lat,overall-sparsity,batch-indx,layer-indx\n\n\n", "line 2", "at least one data row",
+     "none"),
+    ("\n", "line 1", "a header row", "an empty file"),
+    (GOOD.replace("2e-3,0.3,1,1", "1e308,0.3,1,1"), "line 5, column sim_lat",
+     "a latency <= 1000 s (MAX_LAYER_LATENCY_S", "'1e308'"),
+    (GOOD.replace("2e-3,0.3,1,1", "1e-3,0.3,1e308,1"), "column batch-indx",
+     "sample indices 0..1e+308 without gaps", "no rows for sample 2"),
+    (GOOD.replace("2e-3,0.3,1,1", "1e-3,0.3,1,1e300"), "column layer-indx",
+     "layer indices 0..1e+300 for every sample", "no layer 2 for sample 0"),
+    # the first bad cell in file order wins, whichever column the column checks meet first
+    (GOOD.replace("2e-3,0.3,1,1", "-2e-3,0.3,1,1").replace("1e-3,0.6,1,0", "1e-3,0.6,1.5,0"),
+     "line 4, column batch-indx", "an integer >= 0", "'1.5'"),
+    (GOOD.replace("2e-3,0.3,1,1", "2e-3,0.3,0,1").replace("1e-3,0.6,1,0", "1e-3,0.6,0,0"),
+     "line 4", "one row per (batch-indx, layer-indx)", "a second row for sample 0, layer 0"),
+])
+def test_each_csv_error_class(tmp_path, text, where, expected, found):
+    p = _write(tmp_path, text)
+    with pytest.raises(InputError) as e:
+        load_csv(p)
+    msg = str(e.value)
+    assert msg.startswith(f"{p}: {where}"), msg
+    assert f"expected {expected}" in msg and f"found {found}" in msg, msg
+
+
+def test_binary_and_non_utf8_files(tmp_path):
+    p = tmp_path / "net_p.csv"
+    p.write_bytes(GOOD.encode()[:30] + b"\0\x01\x02" + GOOD.encode()[30:])
+    with pytest.raises(InputError, match=r"net_p.csv: byte 30: expected a UTF-8 text CSV "
+                                         r"file, found binary data"):
+        load_csv(p)
+    p.write_bytes(GOOD.encode().replace(b"0.5", b"0.\xff"))
+    with pytest.raises(InputError, match=r"byte \d+: expected a UTF-8 text CSV file, found "
+                                         r"bytes that are not UTF-8"):
+        load_csv(p)
+
+
+def test_sanger_latency_limit(tmp_path):
+    text = "overall-sparsity,50%-skip,batch-indx,layer-indx\n0.3,1e-12,0,0\n"
+    with pytest.raises(InputError, match=r"line 2, column 50%-skip: expected a utilisation "
+                                         r"giving a layer latency <= 1000 s"):
+        load_csv(_write(tmp_path, text, "bert.csv"))
+
+
+def test_exact_path_reads_what_numpy_refuses(tmp_path):
+    # numpy's parser refuses blank rows, extra cells, padded or Python-only number spellings
+    # (2_000e-6); the csv-module path reads them, giving the same table as a plain file
+    plain = load_csv(_write(tmp_path, GOOD, "a_p.csv"))
+    odd = ("sim_lat,overall-sparsity,batch-indx,layer-indx\r\n"
+           "1e-3,0.5,0,0\r\n\r\n,,,\r\n 2e-3 ,0.4,0,1,x\r\n"
+           '"1e-3",0.6,1,0\r\n2_000e-6,0.3,1,1\r\n')
+    got = load_csv(_write(tmp_path, odd, "a_q.csv"))
+    assert got.latency_s.tobytes() == plain.latency_s.tobytes()
+    assert got.sparsity.tobytes() == plain.sparsity.tobytes()
+    with pytest.raises(InputError, match=r"line 8, column sim_lat: expected a latency >= 0"):
+        load_csv(_write(tmp_path, odd + "-1,0.3,2,0\r\n", "a_r.csv"))
+
+
+def test_large_file_values_bit_exact_and_error_line(tmp_path):
+    rng = np.random.default_rng(5)
+    lat, sp = rng.uniform(1e-5, 1e-2, (300, 40)), rng.uniform(0, 1, (300, 40))
+    lat_l, sp_l = lat.tolist(), sp.tolist()
+    rows = [f"{lat_l[b][j]!r},{sp_l[b][j]!r},{b},{j}" for b in range(300) for j in range(40)]
+    head = "sim_lat,overall-sparsity,batch-indx,layer-indx\n"
+    t = load_csv(_write(tmp_path, head + "\n".join(rows) + "\n"))
+    assert t.latency_s.tobytes() == lat.tobytes() and t.sparsity.tobytes() == sp.tobytes()
+    rows[11_000] = rows[11_000].replace(",", ",x", 1)
+    with pytest.raises(InputError, match=r"line 11002, column overall-sparsity: expected a "
+                                         r"number, found 'x"):
+        load_csv(_write(tmp_path, head + "\n".join(rows) + "\n"))
+
+
 def test_bad_sanger_cells(tmp_path):
     text = "overall-sparsity,50%-skip,batch-indx,layer-indx\n0.3,0,0,0\n"
     with pytest.raises(InputError, match=r"line 2, column 50%-skip: expected a utilisation"):

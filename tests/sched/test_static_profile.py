@@ -151,3 +151,28 @@ def test_profile_and_scenarios_commands(tmp_path, capsys):
                  str(tmp_path / "cache")]) == 0
     text = capsys.readouterr().out
     assert f"100/s: {ls.load(100.0):.2f}" in text and "tiny" in text
+
+
+@zoo.register("tinytest2", family="cnn", engine="eyeriss_v2_like", input="16x16x3",
+              published_macs=None, macs_source="test-only model")
+def _tiny2():
+    return (Layer("c1", "conv", m=49, n=8, k=27, act_sparse=False),
+            Layer("c2", "conv", m=49, n=16, k=72))
+
+
+def test_parallel_profiling_gives_the_sequential_counters(monkeypatch):
+    """Architectures profiled in worker processes give the counters of one process (masks
+    depend only on seed, arch, layer and sample)."""
+    doc = {"name": "tiny2", "system": ["eyeriss_v2_like"], "samples": 3, "profile_samples": 2,
+           "rates": [50.0], "models": [{"arch": "tinytest", "patterns": ["block4-50"]},
+                                       {"arch": "tinytest2", "patterns": ["dense"]}]}
+    sc = parse_scenario(doc, "<test>")
+    monkeypatch.setattr(profiled, "_cpus", lambda: 2)
+    par = profiled.profile_accelerator(sc, cache_dir=False)
+    monkeypatch.setattr(profiled, "_cpus", lambda: 1)
+    seq = profiled.profile_accelerator(sc, cache_dir=False)
+    assert [r.key for r in par] == [r.key for r in seq] == ["tinytest_block4-50",
+                                                            "tinytest2_dense"]
+    for a, b in zip(par, seq, strict=True):
+        for name in ("cycles", "nnz", "total", "energy_pj"):
+            assert np.array_equal(getattr(a, name), getattr(b, name)), (a.key, name)

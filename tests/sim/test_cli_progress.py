@@ -1,26 +1,32 @@
-"""The run command's progress bar: plain text on stderr, only when asked or on a terminal."""
+"""The run command's progress bar (tqdm) on stderr, only when asked or on a terminal."""
 
 import io
 import re
 import subprocess
 import sys
 
-from mmsched.sim.cmd_run import Progress
+from mmsched.sim import _progress
 
 ARGS = ["--scenario", "cnn", "--requests", "20", "--seeds", "2", "--rates", "3", "--slo", "10",
         "--policies",
         "fcfs,sjf", "--jobs", "1"]
 
 
-def test_progress_bar_text():
+def test_counter_drives_one_bar(monkeypatch):
     buf = io.StringIO()
-    bar = Progress(buf, width=10)
-    bar(1, 4)
-    bar(4, 4)
+    monkeypatch.setattr(sys, "stderr", buf)
+    update, close = _progress.counter(4, "simulating", "run")
+    update(1, 4)
+    update(4, 4)
+    close()
     text = buf.getvalue()
-    assert text.startswith("\r[##........] 1/4 runs")  # 1/4 of 10 columns, rounded down
-    assert "\r[##########] 4/4 runs" in text
+    assert "simulating" in text and "4/4" in text and "run/s" in text
     assert text.endswith("\n") and text.count("\n") == 1
+    buf.truncate(0)
+    update, close = _progress.counter(4, "simulating", "run", enabled=False)
+    update(4, 4)
+    close()
+    assert buf.getvalue() == ""
 
 
 def _run(tmp_path, *extra):
@@ -34,7 +40,18 @@ def test_silent_when_not_a_tty_unless_asked(tmp_path):
     assert quiet.returncode == 0 and quiet.stderr == b""
     loud = _run(tmp_path, "--progress")
     assert loud.returncode == 0
-    assert loud.stderr.startswith(b"preparing workloads ...\r[")
-    assert re.fullmatch(rb"\[#{30}\] 4/4 runs .*s\n", loud.stderr.split(b"\r")[-1])
+    last = loud.stderr.split(b"\r")[-1]
+    assert re.fullmatch(rb"simulating: 100%.* 4/4 \[.*run/s\]\n", last), last
     assert loud.stderr.count(b"\n") == 1
     assert loud.stdout.startswith(b"recipe")  # stdout stays the table
+
+
+def test_no_plots_draws_nothing_and_never_imports_matplotlib(tmp_path):
+    code = ("import sys; from mmsched.sim.cli import main; "
+            f"rc = main({['run', *ARGS, '--out', 'o', '--no-plots']!r}); "
+            "print('matplotlib' in sys.modules, rc)")
+    r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                       text=True, check=True, timeout=120)
+    assert r.stdout.splitlines()[-1] == "False 0"
+    assert not list((tmp_path / "o").glob("*.png"))
+    assert (tmp_path / "o" / "table.txt").is_file()

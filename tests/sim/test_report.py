@@ -123,3 +123,19 @@ def test_empty_summary_is_input_error(tmp_path):
     (tmp_path / "summary.csv").write_text("policy,antt\n")
     with pytest.raises(InputError, match="at least one result row"):
         report.write_report(tmp_path)
+
+
+def test_gantt_draws_one_collection_per_lane(tmp_path, monkeypatch):
+    from mmsched.sim import report
+
+    figs = []
+    monkeypatch.setattr(report, "_save", lambda fig, path: figs.append(fig))
+    layers = [{"request": q, "model": f"m{q % 2}", "layer": j, "accelerator": 0,
+               "start_s": 0.01 * (3 * q + j), "end_s": 0.01 * (3 * q + j) + 0.008,
+               "arrival_s": 0.0, "recipe": "r", "policy": "p", "rate": 1.0, "slo": 10.0}
+              for q in range(5) for j in range(3)]
+    report.plot_gantt(layers, tmp_path)
+    ax = figs[0].axes[0]
+    bars = [c for c in ax.collections if len(c.get_paths()) == 3]
+    assert len(bars) == 5  # one BrokenBarHCollection per request, three bars each
+    assert not ax.patches  # no per-bar Rectangle artists

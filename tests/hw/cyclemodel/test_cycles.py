@@ -199,3 +199,20 @@ def test_dense_mode_vs_scalesim_formula(seed):
     tiles = -(-m // cfg.rows) * -(-n // cfg.cols)
     assert got.cycles == (_scalesim_os_cycles(m, n, k, cfg.rows, cfg.cols)
                           + tiles * (preload + 2) + got.jobs * JOB_OVERHEAD_CYCLES)
+
+
+def test_dense_cycles_from_the_shape_alone():
+    from dataclasses import replace
+
+    from mmsched.hw.cyclemodel.cycles import dense_cycles, layer_counters
+    from mmsched.hw.spec import NAMED_CONFIGS
+
+    rng = np.random.default_rng(3)
+    for name, cfg in sorted(NAMED_CONFIGS.items()):
+        dense = replace(cfg, dense=True)
+        for _ in range(4):
+            g, m, n, k = (int(rng.integers(1, 4)), int(rng.integers(1, 300)),
+                          int(rng.integers(1, 200)), int(rng.integers(1, 5000)))
+            act = rng.random((g, m, k)) < 0.5  # contents do not matter in dense mode
+            got = layer_counters(dense, act, np.ones((1, k, n), dtype=bool)).cycles
+            assert dense_cycles(cfg, g, m, n, k) == got, (name, g, m, n, k)
