@@ -189,6 +189,16 @@ class Scenario:
     def heldout_samples(self) -> tuple[int, ...]:
         return tuple(range(self.profile_samples, self.samples))
 
+    def run_probability(self, arch: str) -> float:
+        """The probability that a frame of ``arch`` runs: the product of the cascade
+        probabilities up its chain of ``after`` models (1.0 for a model without one)."""
+        entries = {e.arch: e for e in self.models}
+        p, up = entries[arch].probability, entries[arch].after
+        while up is not None:
+            p *= entries[up].probability
+            up = entries[up].after
+        return p
+
     def model_list(self) -> list[Model]:
         """Every (arch, pattern) as a zoo `Model`, in file order."""
         return [m for e in self.models for m in e.models()]

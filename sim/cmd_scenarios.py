@@ -87,16 +87,11 @@ def _estimate_text(sc, rate: float | None) -> str:
         for a, cfg in enumerate(sc.system):
             if repr(cfg) not in per_config:
                 per_config[repr(cfg)] = _estimate_iso_s(sc, a)
-        entries = {e.arch: e for e in sc.models}
         work = 0.0
         for e in sc.models:
-            p, up = e.probability, e.after
-            while up is not None:
-                p *= entries[up].probability
-                up = entries[up].after
             fastest = min(sum(iso[f"{e.arch}_{q}"] for q in e.patterns) / len(e.patterns)
                           for iso in per_config.values())
-            work += (e.fps or 0.0) * p * fastest
+            work += (e.fps or 0.0) * sc.run_probability(e.arch) * fastest
         return f"~{work / n_acc:.2f} (est.)"
     iso = _estimate_iso_s(sc)
     mean = sum(iso.values()) / len(iso)

@@ -558,15 +558,10 @@ class ProfiledScenario:
         sc = self.scenario
         if sc.arrivals != "periodic":
             raise ValueError(f"scenario {sc.name!r} is not periodic")
-        entries = {e.arch: e for e in sc.models}
         work = 0.0
         for e in sc.models:
-            p, up = e.probability, e.after
-            while up is not None:
-                p *= entries[up].probability
-                up = entries[up].after
             fastest = min(self.isolated_s(e.arch, a) for a in range(len(sc.system)))
-            work += e.fps * fps_scale * p * fastest
+            work += e.fps * fps_scale * sc.run_probability(e.arch) * fastest
         return work / len(sc.system)
 
 def profile_scenario(name_or_path: str | Scenario, *, compat: CompatFlags = _FIXED,

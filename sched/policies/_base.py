@@ -317,6 +317,20 @@ def artifact_running_max(items, scores):
     return best
 
 
+def artifact_running_max_index(score: np.ndarray) -> int | None:
+    """`artifact_running_max` over a score column (queue order): the index it picks, or None
+    when a score is NaN (whose running-maximum semantics only the scalar loop reproduces).
+    Every task replaces the maximum while it is negative, then the first maximum of the rest
+    wins (ties keep the earlier arrival)."""
+    if np.isnan(score).any():
+        return None
+    nonneg = score >= 0
+    if not nonneg.any():
+        return len(score) - 1
+    i0 = int(nonneg.argmax())
+    return i0 + int(score[i0:].argmax())
+
+
 def ieee_div(a: float, b: float) -> float:
     """``a / b`` with IEEE-754 results for ``b == 0`` (inf, -inf or nan), as numpy float64
     arithmetic gives in the Dysta artifact (Python floats raise instead)."""

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..policy import PolicyConfig, Task, register
-from ._base import EstimatePolicy, artifact_running_max, ieee_div
+from ._base import EstimatePolicy, artifact_running_max, artifact_running_max_index, ieee_div
 
 
 @register("planaria")
@@ -78,13 +78,7 @@ class Planaria(EstimatePolicy):
         if self._compat:
             with np.errstate(divide="ignore", invalid="ignore"):
                 score = prio / (slack * res)
-            if np.isnan(score).any():
-                return None
-            nonneg = score >= 0
-            if not nonneg.any():
-                return n - 1
-            i0 = int(nonneg.argmax())
-            return i0 + int(score[i0:].argmax())
+            return artifact_running_max_index(score)
         late = slack <= 0
         if late.any():
             # Highest priority among the late tasks, then the earliest deadline, then the

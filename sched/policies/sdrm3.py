@@ -31,7 +31,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..policy import Task, register
-from ._base import EstimatePolicy, SparseVariantConfig, _State, artifact_running_max, ieee_div
+from ._base import (
+    EstimatePolicy,
+    SparseVariantConfig,
+    _State,
+    artifact_running_max,
+    artifact_running_max_index,
+    ieee_div,
+)
 
 
 @register("sdrm3")
@@ -103,15 +110,7 @@ class SDRM3(EstimatePolicy):
                 score = wait / enext
             score *= alpha
             score += urg
-            if np.isnan(score).any():
-                return None
-            # Running maximum from -1: every task replaces it while it is negative, then
-            # the first maximum of the rest wins (ties keep the earlier arrival).
-            nonneg = score >= 0
-            if not nonneg.any():
-                return n - 1
-            i0 = int(nonneg.argmax())
-            return i0 + int(score[i0:].argmax())
+            return artifact_running_max_index(score)
         urg = np.ones(n)
         np.divide(est, slack, out=urg, where=slack > 0)
         np.minimum(urg, 1.0, out=urg)
