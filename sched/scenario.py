@@ -17,7 +17,8 @@ field (``models[2].arch``), what was expected and what was found. Fields:
                     deadline = next frame, cascades)
 ``system``          list, required: accelerators, each a configuration name of
                     `mmsched.hw.spec.NAMED_CONFIGS` or a table of `AcceleratorConfig` fields
-                    (``base`` = a named configuration whose fields the others override)
+                    (``base`` = a named configuration whose fields the others override;
+                    ``layer_kinds`` = the layer kinds it runs, default all)
 ``variants``        table: alternative systems by name (``{"2x2k" = [...]}``), chosen with
                     ``NAME:VARIANT`` (`find_scenario`); ``system`` is the default one
 ``rates``           list of numbers > 0 (req/s; poisson): the default sweep
@@ -272,7 +273,21 @@ def _accelerator(r: _Reader, v: object, where: str):
                      repr(v["base"]))
     from dataclasses import replace
 
+    from .model import LAYER_KINDS
+
     kwargs = {k: x for k, x in v.items() if k != "base"}
+    if "layer_kinds" in kwargs:
+        kinds = kwargs["layer_kinds"]
+        if not isinstance(kinds, list) or not kinds:
+            raise r.fail(f"{where}.layer_kinds", f"a non-empty list of layer kinds "
+                         f"({', '.join(LAYER_KINDS)})", f"{_type_name(kinds)} {kinds!r}")
+        for j, k in enumerate(kinds):
+            if k not in LAYER_KINDS:
+                raise r.fail(f"{where}.layer_kinds[{j}]", f"a layer kind "
+                             f"({', '.join(LAYER_KINDS)})", repr(k))
+        if len(set(kinds)) != len(kinds):
+            raise r.fail(f"{where}.layer_kinds", "distinct layer kinds", repr(kinds))
+        kwargs["layer_kinds"] = tuple(kinds)
     try:
         return replace(base, **kwargs) if base is not None else AcceleratorConfig(**kwargs)
     except (TypeError, ValueError) as e:
@@ -405,6 +420,9 @@ def parse_scenario(doc: dict, source: str, *, base=None) -> Scenario:
                              f"a cycle through {up!r}")
             seen.add(up)
             up = entries[archs.index(up)].after
+    for where, accs in (("system", system),
+                        *((f"variants.{vname}", vsys) for vname, vsys in variants)):
+        _check_runnable(r, where, accs, entries)
     return Scenario(name=name, system=system, models=tuple(entries),
                     description=r.get(doc, "description", "description", "str", ""),
                     arrivals=arrivals, rates=rates, slos=slos, requests=requests, seeds=seeds,
@@ -488,6 +506,22 @@ def _subnets(r: _Reader, m: dict, w: str, arch: str, known_archs: list[str]
                     source(t, "source", f"{wj}.source", True)))
     acc = accuracy(m, "accuracy", f"{w}.accuracy", True)
     return tuple(out), acc, source(m, "accuracy_source", f"{w}.accuracy_source", True)
+
+
+def _check_runnable(r: _Reader, where: str, system: tuple, entries: list) -> None:
+    """Every layer of every model (and sub-network) must run on some accelerator of the
+    system (`AcceleratorConfig.layer_kinds`)."""
+    if not any(cfg.layer_kinds for cfg in system):
+        return
+    for e in entries:
+        for m in e.models():
+            missing = sorted({la.kind for la in m.layers
+                              if not any(cfg.runs(la.kind) for cfg in system)})
+            if missing:
+                raise r.fail(where, f"an accelerator able to run every layer of model "
+                             f"{m.key!r} (layer_kinds of each: "
+                             f"{'; '.join(','.join(c.layer_kinds) or 'all' for c in system)})",
+                             f"no accelerator for its {', '.join(missing)} layers")
 
 
 def _axes(r: _Reader, doc: dict) -> tuple[tuple[float, ...], tuple[float, ...], int, int]:

@@ -10,7 +10,9 @@ Two loops implement the same semantics:
 
 * the generic loop: one heap of events keyed by ``(time, kind, seq)`` (``seq`` owned by the
   engine, so equal times are processed in a fixed order: layer completions before arrivals,
-  then by insertion), any number of accelerators (each timed by the backend as itself),
+  then by insertion), any number of accelerators (each timed by the backend as itself;
+  an accelerator restricted to some layer kinds, `AcceleratorConfig.layer_kinds` of
+  ``policy.context.system``, is offered only the tasks whose next layer it runs),
   dependencies, frame dropping, sub-network choice (`Policy.variant`) and activation
   transfers between accelerators (`mmsched.sched.transfer.TransferModel`);
 * a fast loop for the common single-accelerator case without dependencies, frame
@@ -242,7 +244,8 @@ def simulate(workload: Workload, policy: Policy, backend: TimingBackend, *,
     variants = type(policy).variant is not Policy.variant
     engine_compat = compat.clock_rewind or compat.strict_arrivals
     book = _Book(workload, backend, keep_layers)
-    if num_accelerators == 1 and not has_deps and not drops and not variants:
+    restricted = any(c.layer_kinds for c in policy.context.system)
+    if num_accelerators == 1 and not has_deps and not drops and not variants and not restricted:
         decisions, end = _run_single(workload, policy, backend, book, compat)
     else:
         if engine_compat:
@@ -400,6 +403,9 @@ def _run_generic(workload: Workload, policy: Policy, backend: TimingBackend, boo
     variants = type(policy).variant is not Policy.variant
     keep = book.keep_layers
     decisions = 0
+    system = policy.context.system
+    kinds = [frozenset(system[a].layer_kinds) if a < len(system) and system[a].layer_kinds
+             else None for a in range(num_accelerators)]
     now: int | float = 0
     order_key = _order_key
 
@@ -476,11 +482,16 @@ def _run_generic(workload: Workload, policy: Policy, backend: TimingBackend, boo
         for acc in range(num_accelerators):
             if not free[acc] or not queue:
                 continue
-            task = policy.select(now, acc, queue)
+            ready = queue
+            if kinds[acc] is not None:  # only the tasks whose next layer this one runs
+                ready = [t for t in queue if t.model.layers[t.next_layer].kind in kinds[acc]]
+                if not ready:
+                    continue
+            task = policy.select(now, acc, ready)
             decisions += 1
             if task is None:
                 continue
-            if task.running_on != -1 or task not in queue:
+            if task.running_on != -1 or task not in ready:
                 raise _bad_pick(policy, task)
             queue.remove(task)
             j = task.next_layer

@@ -123,6 +123,11 @@ class AcceleratorConfig:
         Clock frequency (seconds at the edges only).
     energy : EnergyTable
         Energy per action.
+    layer_kinds : tuple of str
+        The layer kinds (``mmsched.sched.model.LAYER_KINDS``) this accelerator runs in its
+        system; empty (the default): every kind. A scheduling constraint of a heterogeneous
+        system, not a hardware parameter: it changes no timing, so it is left out of the
+        ``repr`` that profile-cache keys are made of.
     """
 
     name: str = "custom"
@@ -140,6 +145,7 @@ class AcceleratorConfig:
     dense: bool = False
     clock_hz: float = 200e6
     energy: EnergyTable = field(default_factory=EnergyTable)
+    layer_kinds: tuple[str, ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
         for f in ("rows", "cols", "chunk_depth", "pe_buffer_depth", "load_rows_per_cycle",
@@ -171,12 +177,21 @@ class AcceleratorConfig:
                              f"({self.words_per_chunk} words)")
         if not isinstance(self.dense, bool):
             raise ValueError(f"dense must be a bool, not {self.dense!r}")
+        kinds = self.layer_kinds
+        if not isinstance(kinds, tuple) or not all(isinstance(k, str) and k for k in kinds) \
+                or len(set(kinds)) != len(kinds):
+            raise ValueError(f"layer_kinds must be a tuple of distinct layer kind names, not "
+                             f"{kinds!r}")
         if not self.clock_hz > 0:
             raise ValueError(f"clock_hz must be > 0, not {self.clock_hz!r}")
         if not isinstance(self.energy, EnergyTable):
             raise ValueError(f"energy must be an EnergyTable, not {type(self.energy).__name__}")
 
     # --- derived sizes (one place) ---
+    def runs(self, kind: str) -> bool:
+        """Whether this accelerator runs layers of ``kind`` (`layer_kinds`)."""
+        return not self.layer_kinds or kind in self.layer_kinds
+
     @property
     def pes(self) -> int:
         return self.rows * self.cols
@@ -243,6 +258,8 @@ class AcceleratorConfig:
         d = dict(d)
         if isinstance(d.get("energy"), dict):
             d["energy"] = EnergyTable(**d["energy"])
+        if isinstance(d.get("layer_kinds"), list):
+            d["layer_kinds"] = tuple(d["layer_kinds"])
         return cls(**d)
 
 

@@ -240,6 +240,10 @@ class DREAM(Policy):
                                     "a_p": self._w[2], "window_uxcost": math.nan}]
         self._jobs: dict[int, _Job] = {}
         self._busy = [False] * self._n
+        self._restricted = any(c.layer_kinds for c in context.system)
+        """Some accelerator runs only some layer kinds: the engine then offers each
+        accelerator only the jobs it can run, so jobs are picked per offered accelerator
+        (no joint assignment over the accelerators free at one instant)."""
         self._prof: dict[str, tuple] = {}
         self._eref: dict[str, float] = {}
         self._version = 0
@@ -344,7 +348,11 @@ class DREAM(Policy):
             xa = x[a] if x is not None and a != last else 0
             nxt[a] = g * jb.lats[a][j] + xa
             remv[a] = g * jb.rems[a][j] + xa
-        best = min(nxt)
+        if self._restricted:  # the best over the accelerators that run this layer's kind
+            kind = jb.task.model.layers[j].kind
+            best = min(nxt[a] for a in range(n) if self.context.system[a].runs(kind))
+        else:
+            best = min(nxt)
         pref = tuple(best / v if v > 0 else 1.0 for v in nxt)
         flat = all(v == remv[0] for v in remv) and all(p == pref[0] for p in pref)
         return tuple(remv), pref, flat
@@ -487,7 +495,10 @@ class DREAM(Policy):
         busy = self._busy
         n = self._n
         plan = self._plan
-        if plan is not None and accelerator in plan and self._plan_key == (now, self._version):
+        if self._restricted:
+            task = self._best(now, accelerator, ready)
+        elif plan is not None and accelerator in plan and \
+                self._plan_key == (now, self._version):
             task = plan.pop(accelerator)   # a pair assigned earlier at this instant
         else:
             free = [a for a in range(accelerator + 1, n) if not busy[a]] if n > 1 else ()

@@ -10,7 +10,10 @@ lower index), whose load then grows by that latency (the "longest processing tim
 rule for unrelated machines). Every model counts once: the policy is not told frame rates.
 At run time an accelerator runs only layers assigned to it, first come first served among
 them (the engine's ``ready`` order); if no ready request's next layer is assigned to it, it
-stays idle. On one accelerator every layer is assigned to it: FCFS.
+stays idle. On one accelerator every layer is assigned to it: FCFS. On a system whose
+accelerators run only some layer kinds (`AcceleratorConfig.layer_kinds`), a layer assigned
+to an accelerator that cannot run its kind goes to the capable accelerator where its static
+latency is least.
 
 Deviations from Herald: Herald co-designs the partitioning of the hardware and orders layers
 with its own scheduler over a known workload; we keep the accelerators as given, balance
@@ -43,11 +46,29 @@ class Herald(Policy):
                              f"{self.config.level!r}")
         self.assignment = assign_layers(context.tables, self.config.level)
         """``assignment[key][j]``: the accelerator of layer ``j`` of model ``key``."""
+        self._capable: dict[tuple[str, int], int] = {}
+        self._restricted = any(c.layer_kinds for c in context.system)
+
+    def _target(self, task: Task) -> int:
+        key, j = task.model.key, task.next_layer
+        a = self.assignment[key][j]
+        if not self._restricted:
+            return a
+        hit = self._capable.get((key, j))
+        if hit is None:
+            kind, system = task.model.layers[j].kind, self.context.system
+            hit = a
+            if not system[a].runs(kind):
+                lat = [t.profile(key, self.config.level).layer_latency[j]
+                       for t in self.context.tables]
+                hit = min((b for b in range(len(system)) if system[b].runs(kind)),
+                          key=lambda b: (lat[b], b))
+            self._capable[(key, j)] = hit
+        return hit
 
     def select(self, now: int | float, accelerator: int, ready: Sequence[Task]) -> Task | None:
-        table = self.assignment
         for t in ready:
-            if table[t.model.key][t.next_layer] == accelerator:
+            if self._target(t) == accelerator:
                 return t
         return None
 
