@@ -719,9 +719,11 @@ def realtime_meta(sweep: Sweep) -> dict[str, Any]:
 
 def parse_policy_spec(spec: str) -> tuple[str, dict[str, Any]]:
     """``"dysta"`` -> ``("dysta", {})``; ``"dysta:beta=0.1:predictor=last-one"`` -> the
-    registered name and config overrides (values: int, float, ``true``/``false``, else text).
+    registered name and config overrides, values as text: `mmsched.sched.policy.policy_config`
+    parses each against its field's declared type and range.
 
-    Raises ValueError for an empty name or a part that is not ``field=value``.
+    Raises ValueError for an empty name, a part that is not ``field=value`` or a field given
+    twice.
     """
     name, *parts = spec.split(":")
     if not name:
@@ -731,19 +733,10 @@ def parse_policy_spec(spec: str) -> tuple[str, dict[str, Any]]:
         field_name, eq, text = part.partition("=")
         if not eq or not field_name:
             raise ValueError(f"policy spec {spec!r}: {part!r} is not field=value")
-        overrides[field_name] = _value(text)
+        if field_name in overrides:
+            raise ValueError(f"policy spec {spec!r}: {field_name!r} given twice")
+        overrides[field_name] = text
     return name, overrides
-
-
-def _value(text: str) -> Any:
-    if text.lower() in ("true", "false"):
-        return text.lower() == "true"
-    for conv in (int, float):
-        try:
-            return conv(text)
-        except ValueError:
-            pass
-    return text
 
 
 def _context(point: RunPoint, inputs: PointInputs):

@@ -173,8 +173,9 @@ def test_worker_input_errors_arrive_intact():
 
 def test_policy_specs():
     assert ex.parse_policy_spec("fcfs") == ("fcfs", {})
+    # values stay text: policy_config parses them against the fields' declared types
     assert ex.parse_policy_spec("dysta:beta=0.1:predictor=last-one:n=3:x=true") == (
-        "dysta", {"beta": 0.1, "predictor": "last-one", "n": 3, "x": True})
-    for bad in (":beta=1", "dysta:beta", "dysta:=1"):
+        "dysta", {"beta": "0.1", "predictor": "last-one", "n": "3", "x": "true"})
+    for bad in (":beta=1", "dysta:beta", "dysta:=1", "dysta:beta=1:beta=2"):
         with pytest.raises(ValueError, match="policy spec"):
             ex.parse_policy_spec(bad)
