@@ -119,6 +119,9 @@ class Recipe:
                 raise ValueError(f"recipe {self.name!r}: needs at least one rate and one SLO")
             checks = (("rate", self.rates), ("SLO multiplier", self.slos))
         for what, values in checks:
+            if len(set(values)) != len(values):  # duplicated rows, "means over 2 seeds"
+                raise ValueError(f"recipe {self.name!r}: {what} values must be distinct, "
+                                 f"not {list(values)}")
             for v in values:
                 if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
                     raise ValueError(f"recipe {self.name!r}: {what} must be a positive "

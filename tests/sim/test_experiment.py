@@ -88,6 +88,15 @@ def test_recipe_rejects_bad_rates(rates):
         ex.Recipe("x", ex.WorkloadSource(), rates=rates, slos=(10.0,))
 
 
+@pytest.mark.parametrize("axes", [{"rates": (3.0, 3.0), "slos": (10.0,)},
+                                  {"rates": (3.0,), "slos": (10.0, 5.0, 10)},
+                                  {"fps_scales": (1.0, 1)}, {"loads": (0.5, 0.7, 0.5)}])
+def test_recipe_rejects_duplicate_axis_values(axes):
+    # duplicates gave duplicated rows and "means over 2 seeds" (issue 13, item 3)
+    with pytest.raises(ValueError, match="distinct"):
+        ex.Recipe("x", ex.WorkloadSource(), **axes)
+
+
 def test_source_validation_and_labels():
     assert ex.WorkloadSource().label == "synthetic:cnn"
     assert ex.WorkloadSource(kind="csv", path="/a/b/eyeriss/").label == "csv:eyeriss"
