@@ -266,10 +266,10 @@ def _profile_archs(scenario: Scenario, accelerator: int, archs: list[str],
                    progress: bool) -> dict[str, list[ProfileRun]]:
     """Profile ``archs`` on one accelerator, one bar each; several architectures go to worker
     processes (one per CPU, forked), in the main process only (a worker does not nest pools)."""
-    import concurrent.futures as cf
     import multiprocessing as mp
     import queue as queue_mod
 
+    from ._pool import process_pool
     from ._progress import bar
 
     cfg = scenario.system[accelerator]
@@ -291,8 +291,8 @@ def _profile_archs(scenario: Scenario, accelerator: int, archs: list[str],
             return out
         ctx = mp.get_context("fork")
         q = ctx.Queue()
-        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                                    initializer=_init_worker, initargs=(q,)) as pool:
+        with process_pool(workers, mp_context=ctx, initializer=_init_worker,
+                          initargs=(q,)) as pool:
             futures = {pool.submit(_profile_in_worker, scenario, accelerator, a): a
                        for a in archs}
             pending = set(futures)
