@@ -19,8 +19,8 @@ from mmsched.sched.errors import InputError
 
 from ._signals import deferred
 
-__all__ = ["MARKER", "check_replaceable", "current_umask", "record_files", "run_files",
-           "staged_dir", "write_text"]
+__all__ = ["MARKER", "check_replaceable", "check_writable", "current_umask", "record_files",
+           "run_files", "staged_dir", "write_text"]
 
 
 MARKER = ".mmsched-run"
@@ -66,6 +66,26 @@ def _existing_ancestor(path: Path) -> Path:
     return path
 
 
+def check_writable(path: str | os.PathLike, option: str, *, folder: bool = False) -> None:
+    """Raise `InputError` (naming ``option``) unless output ``path`` (a file, or a folder
+    when ``folder``) can be written: not an existing folder (file) of the other kind, under
+    a folder (the nearest existing one above it) that mmsched can create files in, found by
+    creating and removing a probe. Called before any work."""
+    path = Path(path).absolute()
+    if path.is_dir() and not folder:
+        raise InputError(str(path), option, "a file name", "an existing folder")
+    if path.exists() and not path.is_dir() and folder:
+        raise InputError(str(path), option, "a folder (or a new name)", "an existing file")
+    base = _existing_ancestor(path.parent)
+    if not base.is_dir():
+        raise InputError(str(path), option, "a path under a folder", f"{base} is a file")
+    try:
+        os.rmdir(tempfile.mkdtemp(dir=base, prefix=".mmsched-probe."))
+    except OSError as e:
+        raise InputError(str(path), option, "a folder mmsched can write in",
+                         f"{base}: {e.strerror or e}") from None
+
+
 def check_replaceable(out: str | os.PathLike, option: str = "--out") -> None:
     """Raise `InputError` (naming ``option``) unless ``out`` can be written: absent with a
     writable folder above it, an empty folder, or an earlier run's folder holding only the
@@ -77,16 +97,7 @@ def check_replaceable(out: str | os.PathLike, option: str = "--out") -> None:
     out = Path(out).absolute()
     if out.is_symlink():
         out = out.resolve()
-    if out.exists() and not out.is_dir():
-        raise InputError(str(out), option, "a folder (or a new name)", "an existing file")
-    base = _existing_ancestor(out.parent)
-    if not base.is_dir():
-        raise InputError(str(out), option, "a path under a folder", f"{base} is a file")
-    try:
-        os.rmdir(tempfile.mkdtemp(dir=base, prefix=".mmsched-probe."))
-    except OSError as e:
-        raise InputError(str(out), option, "a folder mmsched can write in",
-                         f"{base}: {e.strerror or e}") from None
+    check_writable(out, option, folder=True)
     if not out.is_dir() or not any(out.iterdir()):
         return
     mine = run_files(out)

@@ -37,6 +37,7 @@ from mmsched.sched.latency_table import LatencyTable
 from mmsched.sched.scenario import Scenario, find_scenario
 from mmsched.sched.static import StaticTables
 from mmsched.sched.static_profile import (
+    DamagedCache,
     ProfileRun,
     cache_path,
     load_runs,
@@ -170,18 +171,53 @@ def _remember(folder: Path, ident: str, key: str, path: Path) -> None:
         atomic_write(folder / INDEX, json.dumps(index, indent=1, sort_keys=True) + "\n")
 
 
+_UNSAVED: dict[str, list[ProfileRun]] = {}
+"""Runs profiled in this process that could not be saved (unwritable cache), by key: a run
+uncached profiles once, and worker processes forked later inherit them."""
+
+
 def cached_runs(key: str, folder: Path | None) -> list[ProfileRun] | None:
     """The runs cached under exactly ``key``: in ``folder`` (the user cache), else shipped
-    with the package; None when neither has them."""
+    with the package; None when neither has them. A user cache file that does not load is
+    deleted, with a warning, and counts as absent (it is rebuilt)."""
+    if key in _UNSAVED:
+        return _UNSAVED[key]
     for d in (folder, SHIPPED_DIR):
         if d is None:
             continue
         path = cache_path(d, key)
         if path.exists():
-            runs = load_runs(path, key)
+            try:
+                runs = load_runs(path, key)
+            except DamagedCache as e:
+                if d == SHIPPED_DIR:
+                    raise
+                log.warning("profile cache %s does not load (%s): discarded, profiling again",
+                            path, e.reason)
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                continue
             if runs is not None:
                 return runs
     return None
+
+
+def _writable_cache(folder: Path) -> bool:
+    """Whether profiles can be saved in ``folder`` (created if missing), found by writing a
+    probe file; a warning says why not (the run then goes on uncached)."""
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".probe-")
+        os.close(fd)
+        os.unlink(probe)
+        return True
+    except OSError as e:
+        log.warning("profile cache folder %s is not writable (%s): profiling without saving "
+                    "(set MMSCHED_CACHE_DIR or --cache-dir to a writable folder)", folder,
+                    e.strerror or e)
+        return False
 
 
 def profile_accelerator(scenario: Scenario, accelerator: int = 0, *,
@@ -221,13 +257,20 @@ def profile_accelerator(scenario: Scenario, accelerator: int = 0, *,
             log.warning("%s: %s", what, why)
         else:
             log.info("%s: not cached yet", what)
+    save = folder is not None and bool(todo) and _writable_cache(folder)  # before the work
     if todo:
         found.update(_profile_archs(scenario, accelerator, todo, progress))
     for arch in todo:
+        path = cache_path(folder, keys[arch]) if save else None
+        try:
+            if path is not None:
+                save_runs(found[arch], path, keys[arch])
+                _remember(folder, _identity(scenario, accelerator, arch), keys[arch], path)
+                continue
+        except OSError as e:  # the profile is in memory: the run goes on
+            log.warning("profile cache %s not saved (%s)", path, e.strerror or e)
         if folder is not None:
-            path = cache_path(folder, keys[arch])
-            save_runs(found[arch], path, keys[arch])
-            _remember(folder, _identity(scenario, accelerator, arch), keys[arch], path)
+            _UNSAVED[keys[arch]] = found[arch]
     return [r for e in scenario.models for r in found[e.arch]]
 
 
@@ -371,9 +414,10 @@ def ship_caches(folder: str | os.PathLike = SHIPPED_DIR, *,
         key = cache_key(sc, a, arch)
         name = cache_path(folder, key).name
         for d in (user, SHIPPED_DIR):
-            if load_runs(d / name, key) is not None:
-                blobs[name] = (d / name).read_bytes()
-                break
+            with contextlib.suppress(DamagedCache):
+                if load_runs(d / name, key) is not None:
+                    blobs[name] = (d / name).read_bytes()
+                    break
         else:  # pragma: no cover - profile_accelerator just saved it
             raise RuntimeError(f"{ident}: no cache file after profiling")
         entries[ident] = {"file": name, "fields": _field_digests(key)}
