@@ -35,6 +35,7 @@ import numpy as np
 from .compat import CompatFlags
 from .errors import InputError
 from .latency_table import LatencyTable
+from .limits import MAX_LAYER_LATENCY_S
 
 __all__ = ["ATTNN_SEQ_LEN", "EYERISS_COLUMNS", "SANGER_COLUMNS", "load_csv", "load_csv_dir",
            "sanger_latency_s"]
@@ -44,9 +45,6 @@ SANGER_COLUMNS = ("overall-sparsity", "50%-skip", "batch-indx", "layer-indx")
 ATTNN_SEQ_LEN = {"bert": 384, "bart": 128, "gpt2": 128}
 """Sequence lengths of the Dysta paper's AttNN benchmark (section 2), by architecture."""
 _ARTIFACT_SEQ_LEN = 512
-MAX_LAYER_LATENCY_S = 1000.0
-"""The largest layer latency a CSV may give (seconds): larger values are refused as input
-errors rather than overflowing the engine's integer cycle counts later."""
 _FIXED = CompatFlags()
 
 
