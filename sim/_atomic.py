@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from mmsched.hw.paths import atomic_write, current_umask
+from mmsched.hw.paths import atomic_write, current_umask, probe_dir
 from mmsched.sched.errors import InputError
 
 from ._signals import deferred
@@ -80,7 +80,7 @@ def check_writable(path: str | os.PathLike, option: str, *, folder: bool = False
     if not base.is_dir():
         raise InputError(str(path), option, "a path under a folder", f"{base} is a file")
     try:
-        os.rmdir(tempfile.mkdtemp(dir=base, prefix=".mmsched-probe."))
+        probe_dir(base)
     except OSError as e:
         raise InputError(str(path), option, "a folder mmsched can write in",
                          f"{base}: {e.strerror or e}") from None

@@ -205,13 +205,11 @@ def cached_runs(key: str, folder: Path | None) -> list[ProfileRun] | None:
 def _writable_cache(folder: Path) -> bool:
     """Whether profiles can be saved in ``folder`` (created if missing), found by writing a
     probe file; a warning says why not (the run then goes on uncached)."""
-    import tempfile
+    from mmsched.hw.paths import probe_dir
 
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=folder, prefix=".probe-")
-        os.close(fd)
-        os.unlink(probe)
+        probe_dir(folder)
         return True
     except OSError as e:
         log.warning("profile cache folder %s is not writable (%s): profiling without saving "
