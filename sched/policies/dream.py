@@ -86,7 +86,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..gamma import check_predictor
+from ..gamma import check_predictor, observe
 from ..metrics import estimated_reference_energy_pj
 from ..policy import Policy, PolicyConfig, PolicyContext, Task, register
 
@@ -422,14 +422,7 @@ class DREAM(Policy):
             return
         j = jb.j
         if self.config.sparse:
-            avg = jb.dens[j]
-            ratio = (nnz / total if total else 1.0) / avg if avg else 1.0
-            if self._last_one:
-                jb.g = ratio
-            else:
-                jb.gsum += ratio
-                jb.gn += 1
-                jb.g = jb.gsum / jb.gn
+            observe(jb, nnz / total if total else 1.0, jb.dens[j], self._last_one)
         jb.j = j + 1
         jb.last = task.last_run
         if jb.j < task.num_layers:
