@@ -520,20 +520,10 @@ class DREAM(Policy):
         return task
 
     def _best(self, now, a: int, ready: Sequence[Task]) -> Task:
-        au, af, ap = self._w
-        jobs = self._jobs
+        """The ready job with the highest MapScore on ``a`` (ties: the earlier job)."""
         best = None
         bv = 0.0
-        for t in ready:
-            jb = jobs[t.id]
-            slack = jb.deadline - now
-            if slack > 0:
-                u = jb.remv[a] / slack
-                if u > 1.0:
-                    u = 1.0
-            else:
-                u = 1.0
-            v = au * u + af * (now - jb.last) * jb.inv_iso + ap * jb.pref[a]
+        for t, (v,) in zip(ready, self._scores(now, (a,), ready), strict=True):
             if best is None or v > bv:
                 bv = v
                 best = t
@@ -564,10 +554,8 @@ class DREAM(Policy):
                     best, bv = a, pref[a]
         return best
 
-    def _assign(self, now, accs: list[int], ready: Sequence[Task]) -> dict[int, Task | None]:
-        """Greedy (job, accelerator) assignment over the free accelerators ``accs``
-        (module docstring): the best pair first; ties go to the earlier job, then the lower
-        accelerator index."""
+    def _scores(self, now, accs: Sequence[int], ready: Sequence[Task]) -> list[list[float]]:
+        """MapScore of every ready job (rows) on every accelerator of ``accs`` (columns)."""
         au, af, ap = self._w
         jobs = self._jobs
         scores = []
@@ -585,6 +573,13 @@ class DREAM(Policy):
                     u = 1.0
                 row.append(au * u + fair + ap * jb.pref[a])
             scores.append(row)
+        return scores
+
+    def _assign(self, now, accs: list[int], ready: Sequence[Task]) -> dict[int, Task | None]:
+        """Greedy (job, accelerator) assignment over the free accelerators ``accs``
+        (module docstring): the best pair first; ties go to the earlier job, then the lower
+        accelerator index."""
+        scores = self._scores(now, accs, ready)
         plan: dict[int, Task | None] = {a: None for a in accs}
         left_jobs = list(range(len(ready)))
         left_accs = list(range(len(accs)))
