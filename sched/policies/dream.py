@@ -86,9 +86,9 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..gamma import check_predictor, observe
+from ..gamma import PREDICTORS, check_predictor, observe
 from ..metrics import estimated_reference_energy_pj
-from ..policy import Policy, PolicyConfig, PolicyContext, Task, register
+from ..policy import Policy, PolicyConfig, PolicyContext, Task, param, register
 
 _W = ("a_u", "a_f", "a_p")
 
@@ -177,22 +177,22 @@ class DREAM(Policy):
 
     @dataclass(frozen=True)
     class Config(PolicyConfig):
-        a_u: float = 1.0
+        a_u: float = param(1.0, lo=0)
         """Initial weight of urgency."""
-        a_f: float = 1.0
+        a_f: float = param(1.0, lo=0)
         """Initial weight of fairness."""
-        a_p: float = 1.0
+        a_p: float = param(1.0, lo=0)
         """Initial weight of preference."""
         tuner: bool = True
         """Online tuning of the weights from the windows' UXCost."""
-        window: int = 30
+        window: int = param(30, lo=2)
         """Closed frames per tuning window; arrivals per load window (Supernet)."""
-        step: float = 0.5
+        step: float = param(0.5, lo=0, lo_open=True)
         """The tuner's bounded step."""
-        tolerance: float = 0.01
+        tolerance: float = param(0.01, lo=0, hi=1, hi_open=True)
         """A step is kept only if the window's UXCost fell by more than this fraction of
         the reference's (window-to-window noise must not walk the weights)."""
-        weight_max: float = 4.0
+        weight_max: float = param(4.0, lo=0, lo_open=True)
         """Weights stay in [0, weight_max]."""
         drop: bool = True
         """Drop frames that cannot meet their deadline."""
@@ -200,16 +200,16 @@ class DREAM(Policy):
         """Drop frames that have already run layers too (``drop``); by default they finish."""
         supernet: bool = True
         """Run frames as smaller sub-networks under load (models with variants)."""
-        load_high: float = 0.9
+        load_high: float = param(0.9, lo=0)
         """Load above which frames run as sub-networks."""
-        load_low: float = 0.7
+        load_low: float = param(0.7, lo=0)
         """Load below which frames return to the requested model."""
         transfer: bool = True
         """Count the transfer of a layer's input in its latency on another accelerator
         (when ``context.transfer`` is set)."""
         sparse: bool = False
         """``dream_sparse``: pattern means scaled by the monitored gamma."""
-        predictor: str = "avg"
+        predictor: str = param("avg", choices=PREDICTORS)
         """Gamma predictor (``sparse``): ``"avg"`` or ``"last-one"``."""
 
     def __init__(self, context: PolicyContext, config: PolicyConfig | None = None) -> None:
@@ -224,11 +224,7 @@ class DREAM(Policy):
             v = getattr(c, name)
             if not 0 <= v <= c.weight_max:
                 raise ValueError(f"dream {name} must be in [0, {c.weight_max}], not {v!r}")
-        if not (isinstance(c.window, int) and c.window >= 2):
-            raise ValueError(f"dream window must be an integer >= 2, not {c.window!r}")
-        if not c.step > 0:
-            raise ValueError(f"dream step must be positive, not {c.step!r}")
-        if not 0 <= c.load_low <= c.load_high:
+        if not c.load_low <= c.load_high:
             raise ValueError(f"dream needs 0 <= load_low <= load_high, not {c.load_low!r}, "
                              f"{c.load_high!r}")
         self._last_one = check_predictor(c.predictor) == "last-one"
@@ -236,8 +232,6 @@ class DREAM(Policy):
         self._n = context.num_accelerators
         self._xfer = context.transfer if c.transfer else None
         self._w = (float(c.a_u), float(c.a_f), float(c.a_p))
-        if not 0 <= c.tolerance < 1:
-            raise ValueError(f"dream tolerance must be in [0, 1), not {c.tolerance!r}")
         self._tuner = (WeightTuner(self._w, c.step, c.weight_max, c.tolerance) if c.tuner
                        else None)
         self._spu = 1.0 if context.time_unit == "seconds" else 1.0 / context.clock_hz
