@@ -26,11 +26,14 @@ Assignment: when several accelerators are free at one instant (the engine offers
 order), the (job, accelerator) pairs of those accelerators are assigned greedily, the highest
 MapScore first, then the next among the remaining jobs and accelerators, and so on; the offered
 accelerator gets its pair. So a job that strongly prefers another accelerator goes there if
-that accelerator is free now, and this one takes the best of the other jobs; an accelerator is
-left idle only when every ready job was assigned to another accelerator free at the same
-instant. A job never waits for a *busy* accelerator it prefers: the papers describe no
-look-ahead, and work conservation keeps the deadline factor low (preference then only lowers
-its score on the slow accelerator).
+that accelerator is free now, and this one takes the best of the other jobs.
+
+Waiting (``wait``, ours: the papers describe no look-ahead): a job does not take an offered
+accelerator when its next layer would end sooner on a busy one, after the layer running there
+(its estimated end plus the job's next-layer latency on it, transfers included); it waits. An
+accelerator is left idle only when every ready job waits or was assigned to another
+accelerator free at the same instant. Without it (``wait=off``) jobs on a system of unlike
+arrays run many layers on the array that is slow for them, and the frames end late.
 
 Frame drop (``drop``): a queued frame is dropped when ``t > D``, or when it cannot finish by
 ``D`` even if it ran now, alone, each remaining layer on its fastest accelerator
@@ -91,6 +94,8 @@ from ..metrics import estimated_reference_energy_pj
 from ..policy import Policy, PolicyConfig, PolicyContext, Task, param, register
 
 _W = ("a_u", "a_f", "a_p")
+_WAIT = -math.inf
+"""The score of a (job, accelerator) pair whose job waits for a busy accelerator."""
 
 
 class WeightTuner:
@@ -153,7 +158,8 @@ class _Job:
     """Per-job constants between layer boundaries (times in the workload unit)."""
 
     __slots__ = ("best_rem", "deadline", "dens", "drop_at", "flat", "g", "gn", "gsum",
-                 "inv_iso", "j", "last", "lats", "pref", "rems", "remv", "task", "terms", "xfer")
+                 "inv_iso", "j", "last", "lats", "nxt", "pref", "rems", "remv", "task", "terms",
+                 "xfer")
 
     def __init__(self, task: Task, prof: tuple) -> None:
         self.task = task
@@ -167,6 +173,7 @@ class _Job:
         self.gn = 0
         self.remv: tuple = ()
         self.pref: tuple = ()
+        self.nxt: tuple = ()
         self.flat = True
         self.drop_at = task.deadline
 
@@ -204,6 +211,10 @@ class DREAM(Policy):
         """Load above which frames run as sub-networks."""
         load_low: float = param(0.7, lo=0)
         """Load below which frames return to the requested model."""
+        wait: bool = True
+        """A job waits for a busy accelerator on which its next layer would end sooner than
+        on the one offered (the busy one's estimated free time plus the layer's latency
+        there, transfers included), instead of taking the offered one."""
         transfer: bool = True
         """Count the transfer of a layer's input in its latency on another accelerator
         (when ``context.transfer`` is set)."""
@@ -239,6 +250,8 @@ class DREAM(Policy):
                                     "a_p": self._w[2], "window_uxcost": math.nan}]
         self._jobs: dict[int, _Job] = {}
         self._busy = [False] * self._n
+        self._free_at = [0.0] * self._n
+        """Estimated end of the layer each busy accelerator runs (``wait``)."""
         self._restricted = any(c.layer_kinds for c in context.system)
         """Some accelerator runs only some layer kinds: the engine then offers each
         accelerator only the jobs it can run, so jobs are picked per offered accelerator
@@ -330,15 +343,16 @@ class DREAM(Policy):
             hit = jb.terms.get(ck)
             if hit is None:
                 hit = jb.terms[ck] = self._terms(jb, j, 1.0, last)
-            jb.remv, jb.pref, jb.flat = hit
+            jb.remv, jb.pref, jb.flat, jb.nxt = hit
             jb.drop_at = jb.deadline - jb.best_rem[j]
         else:
-            jb.remv, jb.pref, jb.flat = self._terms(jb, j, g, last)
+            jb.remv, jb.pref, jb.flat, jb.nxt = self._terms(jb, j, g, last)
             jb.drop_at = jb.deadline - g * jb.best_rem[j]
 
-    def _terms(self, jb: _Job, j: int, g: float, last: int) -> tuple[tuple, tuple, bool]:
-        """``(remv, pref, flat)``: per accelerator the remaining latency and the preference;
-        ``flat``: both the same on every accelerator (the job is indifferent)."""
+    def _terms(self, jb: _Job, j: int, g: float, last: int) -> tuple[tuple, tuple, bool, tuple]:
+        """``(remv, pref, flat, nxt)``: per accelerator the remaining latency, the preference
+        and the next layer's latency (transfer included); ``flat``: remaining latency and
+        preference the same on every accelerator (the job is indifferent)."""
         n = self._n
         x = jb.xfer[j] if jb.xfer is not None and last != -1 else None
         nxt = [0.0] * n
@@ -354,7 +368,7 @@ class DREAM(Policy):
             best = min(nxt)
         pref = tuple(best / v if v > 0 else 1.0 for v in nxt)
         flat = all(v == remv[0] for v in remv) and all(p == pref[0] for p in pref)
-        return tuple(remv), pref, flat
+        return tuple(remv), pref, flat, tuple(nxt)
 
     # --- engine hooks ------------------------------------------------------------------------
 
@@ -501,7 +515,9 @@ class DREAM(Policy):
             elif len(ready) == 1:   # one job: to its best free accelerator
                 task = ready[0]
                 a = self._best_acc(now, task, accelerator, free)
-                if a != accelerator:
+                if self._waits(now, self._jobs[task.id], a):
+                    task = None
+                elif a != accelerator:
                     self._plan = {a: task}
                     self._plan_key = (now, self._version)
                     task = None
@@ -511,17 +527,32 @@ class DREAM(Policy):
                 task = plan.pop(accelerator)
         if task is not None:
             busy[accelerator] = True
+            self._free_at[accelerator] = now + self._jobs[task.id].nxt[accelerator]
         return task
 
-    def _best(self, now, a: int, ready: Sequence[Task]) -> Task:
-        """The ready job with the highest MapScore on ``a`` (ties: the earlier job)."""
+    def _best(self, now, a: int, ready: Sequence[Task]) -> Task | None:
+        """The ready job with the highest MapScore on ``a`` (ties: the earlier job); None
+        when every ready job waits for a busy accelerator (``wait``)."""
         best = None
-        bv = 0.0
+        bv = _WAIT
         for t, (v,) in zip(ready, self._scores(now, (a,), ready), strict=True):
-            if best is None or v > bv:
+            if v > bv:
                 bv = v
                 best = t
         return best
+
+    def _waits(self, now, jb: _Job, a: int) -> bool:
+        """Whether ``jb``'s next layer would end sooner on a busy accelerator, after the
+        layer running there, than on ``a`` now (``wait``)."""
+        if not self.config.wait or jb.flat or self._restricted:
+            return False
+        nxt = jb.nxt
+        end = now + nxt[a]
+        busy, free_at = self._busy, self._free_at
+        for b in range(self._n):
+            if busy[b] and (free_at[b] if free_at[b] > now else now) + nxt[b] < end:
+                return True
+        return False
 
     def _best_acc(self, now, task: Task, first: int, others: list[int]) -> int:
         """The free accelerator where ``task`` scores highest (ties: lower index; fairness
@@ -549,9 +580,11 @@ class DREAM(Policy):
         return best
 
     def _scores(self, now, accs: Sequence[int], ready: Sequence[Task]) -> list[list[float]]:
-        """MapScore of every ready job (rows) on every accelerator of ``accs`` (columns)."""
+        """MapScore of every ready job (rows) on every accelerator of ``accs`` (columns);
+        ``_WAIT`` where the job waits for a busy accelerator instead (`_waits`)."""
         au, af, ap = self._w
         jobs = self._jobs
+        check = self.config.wait and not self._restricted and any(self._busy)
         scores = []
         for t in ready:
             jb = jobs[t.id]
@@ -566,6 +599,10 @@ class DREAM(Policy):
                 else:
                     u = 1.0
                 row.append(au * u + fair + ap * jb.pref[a])
+            if check and not jb.flat:
+                for k, a in enumerate(accs):
+                    if self._waits(now, jb, a):
+                        row[k] = _WAIT
             scores.append(row)
         return scores
 
@@ -585,6 +622,8 @@ class DREAM(Policy):
                 for k in left_accs:
                     if bi < 0 or row[k] > bv:
                         bv, bi, bk = row[k], i, k
+            if bv == _WAIT:
+                break
             plan[accs[bk]] = ready[bi]
             left_jobs.remove(bi)
             left_accs.remove(bk)
