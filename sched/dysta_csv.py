@@ -321,6 +321,12 @@ class _Columns:
         return lat_a, sp_a
 
 
+def _a_kind(kind: str) -> str:
+    """``"an Eyeriss CSV"``, ``"a Sanger CSV"``."""
+    name = kind.capitalize()
+    return f"{'an' if name[0] in 'AEIOU' else 'a'} {name} CSV"
+
+
 def load_csv_dir(path: str | os.PathLike, *, compat: CompatFlags = _FIXED,
                  seq_len: int | Mapping[str, int] | None = None) -> list[LatencyTable]:
     """Every ``*.csv`` of a directory, sorted by file name (`CompatFlags.listing_order`:
@@ -348,6 +354,6 @@ def load_csv_dir(path: str | os.PathLike, *, compat: CompatFlags = _FIXED,
         seen[t.key] = t.source
     for t, kind in loaded[1:]:
         if kind != loaded[0][1]:
-            raise InputError(t.source, "line 1 (header)", f"a {loaded[0][1]} CSV like "
-                             f"{loaded[0][0].source} (one kind per directory)", f"a {kind} CSV")
+            raise InputError(t.source, "line 1 (header)", f"{_a_kind(loaded[0][1])} like "
+                             f"{loaded[0][0].source} (one kind per directory)", _a_kind(kind))
     return tables
