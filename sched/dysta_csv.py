@@ -332,8 +332,9 @@ def load_csv_dir(path: str | os.PathLike, *, compat: CompatFlags = _FIXED,
     """Every ``*.csv`` of a directory, sorted by file name (`CompatFlags.listing_order`:
     the file system's listing order, like the artifact). All must be of one kind.
 
-    Raises InputError for a missing or empty directory, a bad file (`load_csv`), two files
-    with one key, or Eyeriss and Sanger files mixed.
+    Raises InputError for a missing or empty directory, a bad file (`load_csv`), a sample
+    whose layers take no time in total, keys of one architecture with different layer
+    counts, two files with one key, or Eyeriss and Sanger files mixed.
     """
     d = Path(path)
     if not d.is_dir():
@@ -347,7 +348,17 @@ def load_csv_dir(path: str | os.PathLike, *, compat: CompatFlags = _FIXED,
     loaded = [_load_csv(d / n, compat, seq_len) for n in names]
     tables = [t for t, _ in loaded]
     seen: dict[str, str] = {}
+    first_of_arch: dict[str, LatencyTable] = {}
     for t in tables:
+        zero = np.flatnonzero(~(t.latency_s.sum(axis=1) > 0))
+        if zero.size:  # a request of it would take no time (no isolated latency to scale by)
+            raise InputError(t.source, "", "a positive total latency over the layers of "
+                             "every sample", f"0 s for sample {int(zero[0])}")
+        other = first_of_arch.setdefault(t.arch, t)
+        if other.layers != t.layers:
+            raise InputError(t.source, "column layer-indx", f"{other.layers} layers like "
+                             f"{other.source} (one architecture, {t.arch!r})",
+                             f"{t.layers} layers")
         if t.key in seen:
             raise InputError(t.source, "file name", "a unique model key (name up to its "
                              "first '.')", f"{t.key!r}, also from {seen[t.key]}")
