@@ -111,7 +111,7 @@ def main(args: argparse.Namespace) -> int:
 
     from ._atomic import check_writable
 
-    name = args.name or TOPS[args.target].module
+    name = TOPS[args.target].module if args.name is None else args.name
     if not _IDENTIFIER.fullmatch(name):
         raise InputError("--name", "", "a Verilog identifier (a letter or _, then letters, "
                          "digits or _; at most 128)", repr(name))
