@@ -8,9 +8,9 @@ weights).
 
 from __future__ import annotations
 
-__all__ = ["BYTES_PER_LIVE_REQUEST", "BYTES_PER_REQUEST_ROW", "MAX_LAYER_DIM",
+__all__ = ["BYTES_PER_LIVE_REQUEST", "BYTES_PER_REQUEST_ROW", "MAX_CLOCK_HZ", "MAX_LAYER_DIM",
            "MAX_LAYER_ELEMENTS", "MAX_LAYER_LATENCY_S", "MAX_RUN_MEMORY_BYTES", "MAX_SPAN_S",
-           "SECONDS_PER_REQUEST", "layer_limit", "run_memory_bytes"]
+           "MIN_CLOCK_HZ", "SECONDS_PER_REQUEST", "layer_limit", "run_memory_bytes"]
 
 MAX_LAYER_DIM = 1 << 22
 """Largest GEMM dimension (M, N or K) of one layer: 4,194,304."""
@@ -19,6 +19,10 @@ MAX_LAYER_ELEMENTS = 1 << 28
 most 268,435,456 values (the masks the timing model draws are that large)."""
 MAX_LAYER_LATENCY_S = 1000.0
 """The largest layer latency a Dysta CSV may give (seconds)."""
+MIN_CLOCK_HZ = 1e3
+"""Slowest engine clock (``--clock-mhz``): below it latency tables round to zero cycles."""
+MAX_CLOCK_HZ = 1e12
+"""Fastest engine clock (``--clock-mhz``): 1 THz."""
 MAX_SPAN_S = 1e8
 """The longest simulated span of a Poisson run, ``requests / rate`` (about 3 years): at a
 1 GHz clock that is 1e17 cycles, far from the 64-bit limit (9.2e18) with room for the

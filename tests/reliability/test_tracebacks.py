@@ -224,3 +224,25 @@ def test_csv_folders_name_the_file(rel, tmp_path, files, needle):
         (tmp_path / "c" / name).write_text(
             "sim_lat,overall-sparsity,batch-indx,layer-indx\n" + rows)
     rel.error(rel.cli("run", "--csv-dir", "c", "--out", "o"), needle)
+
+
+# --- any option, any text ---------------------------------------------------------------------
+
+_WEIRD = st.sampled_from(["0", "-1", "1e400", "nan", "inf", "-inf", "1e-300", "abc", "", "3,3",
+                          "1,", ",", "0x10", "1e6", " 4 ", "2.5", "1e9", "\u00e9", "-0"])
+
+
+@FUZZ
+@given(option=st.sampled_from(["--rates", "--slo", "--requests", "--seeds", "--seed",
+                               "--accelerators", "--clock-mhz", "--jobs", "--fps-scale",
+                               "--load", "--compat-off", "--policies"]),
+       value=_WEIRD)
+def test_run_option_values(rel, tmp_path, option, value):
+    shutil.rmtree(tmp_path / "o", ignore_errors=True)
+    args = [a for a in rel.B if a != "--jobs" and a != "1"] if option == "--jobs" else rel.B
+    res = rel.cli("run", *args, option, value, "--out", "o", timeout=120)
+    if res.returncode == 0:
+        assert (tmp_path / "o" / "summary.csv").is_file()
+    else:
+        rel.error(res, option.split("-", 2)[-1].replace("-", "_") if option == "--policies"
+                  else option)
