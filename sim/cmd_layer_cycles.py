@@ -7,6 +7,7 @@ the exact cycle model (``analytic``) or an RTL simulator backend.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 
@@ -56,7 +57,24 @@ def config_from_args(args: argparse.Namespace) -> AcceleratorConfig:
         over["clock_hz"] = args.clock_mhz * 1e6
     if "chunk_depth" in over and "pe_buffer_depth" not in over:
         over["pe_buffer_depth"] = max(over["chunk_depth"], base.pe_buffer_depth)
-    return dataclasses.replace(base, **over)
+    with options_named({**{f: f"--{f.replace('_', '-')}" for f in over},
+                        "clock_hz": "--clock-mhz"}):
+        return dataclasses.replace(base, **over)
+
+
+@contextlib.contextmanager
+def options_named(options: dict[str, str]):
+    """Re-raise a config's ValueError (``"cols must be ..."``) prefixed with the command-line
+    option of the first field it names (``--cols: cols must be ...``), so the error line
+    names the option the user typed."""
+    try:
+        yield
+    except ValueError as e:
+        text = str(e)
+        hits = [(text.find(f), opt) for f, opt in options.items() if f in text]
+        if not hits:
+            raise
+        raise ValueError(f"{min(hits)[1]}: {text}") from None
 
 
 def main(args: argparse.Namespace) -> int:
@@ -74,14 +92,16 @@ def main(args: argparse.Namespace) -> int:
     if over is not None:
         raise InputError("--m/--n/--k", "", *over)
     cfg = config_from_args(args)
-    layer = Layer(name="gemm", kind="matmul", m=args.m, n=args.n, k=args.k, groups=args.groups,
-                  weight_pattern=args.weight_pattern)
-    model = Model(key=f"gemm_{args.weight_pattern}", arch="gemm", pattern=args.weight_pattern,
-                  layers=(layer,))
-    masks = UniformMasks(act_density=args.act_density, seed=args.seed,
-                         weight_pattern=args.weight_pattern)
-    backend = make_backend(args.backend, system=(cfg,), masks=masks)
-    cnt = backend.counters(0, model, 0, args.seed)
+    with options_named({"weight pattern": "--weight-pattern", "seed": "--seed",
+                        "groups": "--groups"}):
+        layer = Layer(name="gemm", kind="matmul", m=args.m, n=args.n, k=args.k,
+                      groups=args.groups, weight_pattern=args.weight_pattern)
+        model = Model(key=f"gemm_{args.weight_pattern}", arch="gemm",
+                      pattern=args.weight_pattern, layers=(layer,))
+        masks = UniformMasks(act_density=args.act_density, seed=args.seed,
+                             weight_pattern=args.weight_pattern)
+        backend = make_backend(args.backend, system=(cfg,), masks=masks)
+        cnt = backend.counters(0, model, 0, args.seed)
     out = {"backend": args.backend, "config": cfg.name, "rows": cfg.rows, "cols": cfg.cols,
            "m": args.m, "n": args.n, "k": args.k, "groups": args.groups, "dense": cfg.dense,
            "act_density": args.act_density, "weight_pattern": args.weight_pattern,

@@ -55,9 +55,14 @@ def _sched_arguments(p: argparse.ArgumentParser) -> None:
 def _sched_config(args: argparse.Namespace):
     from mmsched.hw.spec import SchedulerConfig
 
-    return SchedulerConfig(slots=args.slots, models=args.models, patterns=args.patterns,
-                           layers=args.layers, predictor=args.predictor, beta=args.beta,
-                           wait_shift=args.wait_shift, fair_shift=args.fair_shift)
+    from .cmd_layer_cycles import options_named
+
+    with options_named({n: f"--{n.replace('_', '-')}" for n in
+                        ("slots", "models", "patterns", "layers", "predictor", "beta",
+                         "wait_shift", "fair_shift")}):
+        return SchedulerConfig(slots=args.slots, models=args.models, patterns=args.patterns,
+                               layers=args.layers, predictor=args.predictor, beta=args.beta,
+                               wait_shift=args.wait_shift, fair_shift=args.fair_shift)
 
 
 def _sched_build(args: argparse.Namespace):

@@ -246,3 +246,15 @@ def test_run_option_values(rel, tmp_path, option, value):
     else:
         rel.error(res, option.split("-", 2)[-1].replace("-", "_") if option == "--policies"
                   else option)
+
+
+@FUZZ
+@given(option=st.sampled_from(["--rows", "--cols", "--chunk-depth", "--pe-buffer-depth",
+                               "--load-rows-per-cycle", "--data-width", "--acc-width",
+                               "--max-k", "--act-mem-words", "--out-mem-words", "--clock-mhz",
+                               "--groups", "--act-density", "--weight-pattern", "--seed"]),
+       value=st.sampled_from(["0", "-1", "nan", "100000", "abc"]))
+def test_layer_cycles_option_values(rel, tmp_path, option, value):
+    res = rel.cli("layer-cycles", "--m", "16", "--n", "16", "--k", "16", option, value)
+    if res.returncode != 0:
+        rel.error(res, option)
