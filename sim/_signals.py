@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import threading
 from collections.abc import Iterator
 
 __all__ = ["SIGNALS", "Interrupted", "deferred", "install", "reset_in_worker"]
@@ -49,7 +50,9 @@ def _handler(signum: int, frame) -> None:
 
 
 def install() -> None:
-    """Make `SIGNALS` raise (main thread; see the module docstring)."""
+    """Make `SIGNALS` raise (see the module docstring); a no-op outside the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        return
     for s in SIGNALS:
         signal.signal(s, _handler)
 

@@ -78,8 +78,8 @@ def _interrupted(args: argparse.Namespace, signum: int) -> int:
     out = getattr(args, "out", None)
     kept = out is not None and os.path.lexists(out)
     what = f"earlier results kept in {out}" if kept else "nothing written"
-    print(f"mmsched {args.command}: interrupted ({signal.Signals(signum).name}); {what}",
-          file=sys.stderr)
+    prog = f"mmsched {args.command}" if args.command else "mmsched"
+    print(f"{prog}: interrupted ({signal.Signals(signum).name}); {what}", file=sys.stderr)
     return 128 + signum
 
 
@@ -95,15 +95,22 @@ def _stdout_closed() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    words = sys.argv[1:] if argv is None else argv
-    parser = build_parser(only=next((w for w in words if w in COMMANDS), None))
-    args = parser.parse_args(argv)
+    _signals.install()
+    try:  # imports and argument parsing: an interrupt or a closed pipe here is quiet too
+        words = sys.argv[1:] if argv is None else argv
+        parser = build_parser(only=next((w for w in words if w in COMMANDS), None))
+        args = parser.parse_args(argv)
+    except KeyboardInterrupt:
+        return _interrupted(argparse.Namespace(command=None), signal.SIGINT)
+    except _signals.Interrupted as e:
+        return _interrupted(argparse.Namespace(command=None), e.signum)
+    except BrokenPipeError:
+        return _stdout_closed()
     logging.basicConfig(level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)],
                         format="%(levelname)s %(name)s: %(message)s")
     if not getattr(args, "_main", None):
         parser.print_help()
         return EXIT_BAD_INPUT
-    _signals.install()
     try:
         code = int(args._main(args) or 0)
         sys.stdout.flush()

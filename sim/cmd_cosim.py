@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import math
 import sys
 from pathlib import Path
 
@@ -91,8 +92,9 @@ def _num(option: str, text: str, conv=float, minimum=None):
     except ValueError:
         raise InputError(option, "", f"a {'integer' if conv is int else 'number'}",
                          repr(text)) from None
-    if minimum is not None and not v >= minimum:
-        raise InputError(option, "", f"a value >= {minimum}", repr(text))
+    if minimum is not None and not (v >= minimum and math.isfinite(v)):
+        what = "a positive number" if minimum == 1e-12 else f"a finite value >= {minimum}"
+        raise InputError(option, "", what, repr(text))
     return v
 
 

@@ -68,6 +68,8 @@ def main(args: argparse.Namespace) -> int:
     for opt in ("m", "n", "k", "groups"):
         if getattr(args, opt) < 1:
             raise InputError(f"--{opt}", "", "a positive integer", str(getattr(args, opt)))
+    if not 0 <= args.act_density <= 1:
+        raise InputError("--act-density", "", "a fraction in [0, 1]", str(args.act_density))
     over = layer_limit(args.m, args.n, args.k)
     if over is not None:
         raise InputError("--m/--n/--k", "", *over)

@@ -13,11 +13,10 @@ import shutil
 import time
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-FUZZ = settings(max_examples=8, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings.get_profile("reliability")  # tests/reliability/conftest.py
 SLOW = ("--scenario", "cnn", "--requests", "20000", "--seeds", "4", "--rates", "3,5",
         "--slo", "10,50", "--jobs", "1", "--no-plots")
 """A sweep of many seconds: refused before it starts, or the test notices."""

@@ -14,11 +14,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-FUZZ = settings(max_examples=8, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings.get_profile("reliability")  # tests/reliability/conftest.py
 SCENARIOS = Path(__file__).parents[2] / "sched" / "data" / "scenarios"
 
 
