@@ -74,12 +74,15 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def _interrupted(args: argparse.Namespace, signum: int) -> int:
-    """The one line after an interrupt, and the exit code 128 + ``signum``."""
+    """The one line after an interrupt, and the exit code 128 + ``signum``. A command with an
+    ``--out`` (written atomically) says whether it was left as it was."""
     out = getattr(args, "out", None)
-    kept = out is not None and os.path.lexists(out)
-    what = f"earlier results kept in {out}" if kept else "nothing written"
+    what = ""
+    if out is not None:
+        kept = os.path.lexists(out)
+        what = f"; earlier results kept in {out}" if kept else "; nothing written"
     prog = f"mmsched {args.command}" if args.command else "mmsched"
-    print(f"{prog}: interrupted ({signal.Signals(signum).name}); {what}", file=sys.stderr)
+    print(f"{prog}: interrupted ({signal.Signals(signum).name}){what}", file=sys.stderr)
     return 128 + signum
 
 
