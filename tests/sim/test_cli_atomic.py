@@ -78,3 +78,54 @@ def test_modes_follow_the_umask(tmp_path):
         os.umask(old)
     assert (tmp_path / "run").stat().st_mode & 0o777 == 0o755
     assert (tmp_path / "run" / "a.csv").stat().st_mode & 0o777 == 0o644
+
+
+def test_marker_lists_the_files_and_a_rerun_keeps_user_files(tmp_path):
+    out = tmp_path / "run"
+    with _atomic.staged_dir(out) as stage:
+        (stage / "summary.csv").write_text("a\n")
+    assert _atomic.run_files(out) == [_atomic.MARKER, "summary.csv"]
+    (out / "notes.txt").write_text("mine\n")
+    with pytest.raises(InputError, match="1 other file.*notes.txt"), _atomic.staged_dir(out):
+        pass
+    assert (out / "notes.txt").read_text() == "mine\n"
+    (out / "notes.txt").unlink()
+    _atomic.record_files(out, ["plot.png"])  # what `mmsched report` adds
+    (out / "plot.png").write_bytes(b"png")
+    with _atomic.staged_dir(out) as stage:
+        (stage / "summary.csv").write_text("b\n")
+    assert sorted(p.name for p in out.iterdir()) == [_atomic.MARKER, "summary.csv"]
+
+
+def test_older_marker_accepts_only_mmsched_outputs(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / _atomic.MARKER).write_text("written by mmsched; replaced by the next run\n")
+    (out / "summary.csv").write_text("a\n")
+    (out / "x_vs_rate.png").write_bytes(b"png")
+    _atomic.check_replaceable(out)
+    (out / "thesis.tex").write_text("mine\n")
+    with pytest.raises(InputError, match="thesis.tex"):
+        _atomic.check_replaceable(out)
+
+
+def test_symlinked_out_stays_a_link(tmp_path):
+    import os
+
+    with _atomic.staged_dir(tmp_path / "real") as stage:
+        (stage / "a.csv").write_text("old\n")
+    os.symlink("real", tmp_path / "link")
+    with _atomic.staged_dir(tmp_path / "link") as stage:
+        (stage / "a.csv").write_text("new\n")
+    assert os.readlink(tmp_path / "link") == "real"
+    assert (tmp_path / "link" / "a.csv").read_text() == "new\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "real"]
+
+
+def test_unwritable_or_impossible_out(tmp_path):
+    (tmp_path / "f").write_text("x")
+    for bad, match in ((tmp_path / "f" / "sub", "is a file"), ("/proc/x/y", "can write in")):
+        with pytest.raises(InputError, match=match):
+            _atomic.check_replaceable(bad)
+    with pytest.raises(InputError, match="an existing folder"):
+        _atomic.check_writable(tmp_path, "--out")
