@@ -176,3 +176,28 @@ def test_parallel_profiling_gives_the_sequential_counters(monkeypatch):
     for a, b in zip(par, seq, strict=True):
         for name in ("cycles", "nnz", "total", "energy_pj"):
             assert np.array_equal(getattr(a, name), getattr(b, name)), (a.key, name)
+
+
+def test_damaged_cache_files_raise_damaged_cache(tmp_path):
+    from mmsched.sched.static_profile import DamagedCache, ProfileRun, load_runs, save_runs
+
+    a = np.ones((2, 3))
+    run = ProfileRun("m_dense", "m", "dense", (0, 1), a * 10, a * 2, a * 4, a, 1e8)
+    path = tmp_path / "profile-x.npz"
+    save_runs([run], path, "key")
+    assert load_runs(path, "other key") is None
+    assert load_runs(tmp_path / "absent.npz", "key") is None
+    assert load_runs(path, "key")[0].cycles.tolist() == (a * 10).tolist()
+    data = path.read_bytes()
+    bad_runs = [ProfileRun("m_dense", "m", "dense", (0, 1), -a, a, a, a, 1e8),
+                ProfileRun("m_dense", "m", "dense", (0, 1), a, a * 5, a, a, 1e8),
+                ProfileRun("m_dense", "m", "dense", (0,), a, a, a, a, 1e8),
+                ProfileRun("m_dense", "m", "dense", (0, 1), a, a, a, a * np.nan, 1e8)]
+    for damaged in (data[: len(data) // 2], b"", b"\x00" * len(data)):
+        path.write_bytes(damaged)
+        with pytest.raises(DamagedCache, match="profile-x.npz"):
+            load_runs(path, "key")
+    for bad in bad_runs:
+        save_runs([bad], path, "key")
+        with pytest.raises(DamagedCache):
+            load_runs(path, "key")
