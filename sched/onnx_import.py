@@ -64,6 +64,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import InputError
+from .limits import layer_limit
 from .model import Layer, Model
 
 log = logging.getLogger(__name__)
@@ -446,6 +447,9 @@ def import_onnx(path: str | Path, *, name: str | None = None,
             i += 1
             lname = f"{base}#{i}"
         used.add(lname)
+        over = layer_limit(kw["m"], kw["n"], kw["k"])
+        if over is not None:  # sched/limits.py: refused before any mask is drawn
+            raise InputError(src, f"node {node.name or node.op_type} ({node.op_type})", *over)
         layers.append(Layer(name=lname, **kw))
         ops.append(node.op_type)
         operands.append(operand)
