@@ -190,8 +190,10 @@ def cached_runs(key: str, folder: Path | None) -> list[ProfileRun] | None:
             try:
                 runs = load_runs(path, key)
             except DamagedCache as e:
-                if d == SHIPPED_DIR:
-                    raise
+                if d == SHIPPED_DIR:  # part of the installed package: left alone
+                    log.warning("shipped profile cache %s does not load (%s): profiling "
+                                "instead (reinstalling mmsched restores it)", path, e.reason)
+                    continue
                 log.warning("profile cache %s does not load (%s): discarded, profiling again",
                             path, e.reason)
                 with contextlib.suppress(OSError):
