@@ -138,10 +138,13 @@ def _identity(scenario: Scenario, accelerator: int, arch: str) -> str:
 
 
 def _read_json(path: Path) -> dict:
+    """The JSON object in ``path``; {} when it is missing, unreadable or not an object (the
+    cache index and manifest only serve messages)."""
     try:
-        return json.loads(path.read_text())
+        doc = json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
+    return doc if isinstance(doc, dict) else {}
 
 
 def _why_stale(ident: str, key: str, folder: Path | None) -> str | None:
@@ -151,10 +154,11 @@ def _why_stale(ident: str, key: str, folder: Path | None) -> str | None:
     now = _field_digests(key)
     for where, entries in ((folder, _read_json(folder / INDEX) if folder else {}),
                            (SHIPPED_DIR, _read_json(SHIPPED_DIR / MANIFEST).get("entries", {}))):
-        old = entries.get(ident)
-        if old is None or where is None:
+        old = entries.get(ident) if isinstance(entries, dict) else None
+        if not isinstance(old, dict) or not isinstance(old.get("fields"), dict) or \
+                where is None:
             continue
-        changed = [f for f in _FIELD_WHY if old.get("fields", {}).get(f) != now.get(f)]
+        changed = [f for f in _FIELD_WHY if old["fields"].get(f) != now.get(f)]
         if changed:
             what = "shipped" if where == SHIPPED_DIR else "cached"
             return (f"the {what} profile is stale: {', '.join(_FIELD_WHY[f] for f in changed)} "
