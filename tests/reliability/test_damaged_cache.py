@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -117,3 +118,11 @@ def test_profile_cache_dir_that_is_a_file(rel, tmp_path):
     before = rel.snapshot(tmp_path)
     rel.error(rel.cli("profile", "s.toml", "--cache-dir", "cfile"), "--cache-dir", "cfile")
     assert rel.snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("text", ["[1, 2]", "{\"dmg|0|tinya\": 5}", "\x00\xff", "{"])
+def test_damaged_cache_index_is_ignored(rel, tmp_path, text):
+    _scenario(tmp_path)
+    (rel.cache / "profile-index.json").write_text(text, encoding="latin-1")
+    res = rel.cli(*RUN, "--out", "o")
+    assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
