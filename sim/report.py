@@ -55,6 +55,8 @@ AXIS_COLUMNS = ("rate", "slo", "fps_scale", "load")
 """The load-axis columns a summary may carry (`key_columns`)."""
 TEXT_COLUMNS = frozenset({"recipe", "workload", "mode", "policy", "model", "key", "variant",
                           "accelerators", "depends_on"})
+INDEX_COLUMNS = frozenset({"seed", "request", "accelerator", "layer"})
+"""Numeric columns that must hold integers >= 0 (indices the plots group by)."""
 MAX_PANELS = 4
 _HATCHES = ("", "///", "...", "xxx", "\\\\", "ooo")
 
@@ -123,6 +125,9 @@ def read_csv(path: str | os.PathLike, required: Sequence[str] = ()) -> list[dict
                     except (TypeError, ValueError):
                         raise InputError(str(path), f"line {line}, column {k}", "a number",
                                          repr(v)) from None
+                    if k in INDEX_COLUMNS and not (out[k] >= 0 and out[k].is_integer()):
+                        raise InputError(str(path), f"line {line}, column {k}",
+                                         "an integer >= 0", repr(v))
                 rows.append(out)
     except UnicodeDecodeError as e:
         raise InputError(str(path), "", "UTF-8 CSV text",

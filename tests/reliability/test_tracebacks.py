@@ -258,3 +258,20 @@ def test_layer_cycles_option_values(rel, tmp_path, option, value):
     res = rel.cli("layer-cycles", "--m", "16", "--n", "16", "--k", "16", option, value)
     if res.returncode != 0:
         rel.error(res, option)
+
+
+@pytest.mark.parametrize(("name", "column", "value"), [
+    ("layers.csv", "accelerator", "inf"), ("layers.csv", "request", "-1"),
+    ("requests.csv", "seed", "0.5"), ("summary.csv", "seed", "nan"),
+])
+def test_report_index_columns(rel, tmp_path, name, column, value):
+    assert rel.cli("run", *rel.B, "--out", "r").returncode == 0
+    path = tmp_path / "r" / name
+    lines = path.read_text().splitlines()
+    i = lines[0].split(",").index(column)
+    cells = lines[1].split(",")
+    cells[i] = value
+    path.write_text("\n".join([lines[0], ",".join(cells), *lines[2:]]) + "\n")
+    before = rel.snapshot(tmp_path / "r")
+    rel.error(rel.cli("report", "r"), name, "line 2", column)
+    assert rel.snapshot(tmp_path / "r") == before
