@@ -76,14 +76,34 @@ def deferred() -> Iterator[None]:
 def reset_in_worker() -> None:
     """In a worker process forked by the CLI (possibly inside `deferred`): SIGINT ignored
     (Ctrl-C reaches the whole process group; the main process stops the workers), SIGTERM
-    and SIGHUP back to their default action; a signal already recorded ends the process."""
+    and SIGHUP back to their default action; a signal already recorded ends the process, and
+    so does the death of the parent (Linux)."""
     global _depth
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for s in SIGNALS:
         if s != signal.SIGINT:
             signal.signal(s, signal.SIG_DFL)
     _depth = 0
+    _die_with_parent()
     pending = [s for s in _pending if s != signal.SIGINT]
     _pending.clear()
     if pending:
         os.kill(os.getpid(), pending[0])
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGTERM this worker when its parent dies, even by SIGKILL (which no handler
+    sees); elsewhere nothing."""
+    import ctypes
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() == 1:  # the parent died before the call
+        os.kill(os.getpid(), signal.SIGTERM)

@@ -102,3 +102,22 @@ def test_interrupted_run_leaves_nothing_behind(rel, tmp_path, sig, point, fresh)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cache"] + ["r"] * (not fresh), \
         "staging folder left"
     assert rel.snapshot(tmp_path / "r") == before
+
+
+def test_workers_die_with_a_killed_run(rel, tmp_path):
+    """SIGKILL reaches no handler: the workers still end (Linux parent-death signal)."""
+    env = {**os.environ, "MMSCHED_CACHE_DIR": str(rel.cache)}
+    proc = subprocess.Popen([sys.executable, "-m", "mmsched.sim", "run", *LONG, "--out", "r"],
+                            cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    seen: set[int] = set()
+
+    def workers_up() -> bool:
+        seen.update(_children(proc.pid))
+        return len(seen) >= 2 or proc.poll() is not None
+
+    _wait_for(workers_up)
+    time.sleep(0.3)  # past the workers' start
+    proc.kill()
+    proc.wait()
+    _wait_for(lambda: not [p for p in seen if _alive(p)], timeout=10)
