@@ -8,9 +8,10 @@ weights).
 
 from __future__ import annotations
 
-__all__ = ["BYTES_PER_LIVE_REQUEST", "BYTES_PER_REQUEST_ROW", "MAX_CLOCK_HZ", "MAX_LAYER_DIM",
-           "MAX_LAYER_ELEMENTS", "MAX_LAYER_LATENCY_S", "MAX_RUN_MEMORY_BYTES", "MAX_SPAN_S",
-           "MIN_CLOCK_HZ", "SECONDS_PER_REQUEST", "layer_limit", "run_memory_bytes"]
+__all__ = ["BYTES_PER_LIVE_REQUEST", "BYTES_PER_REQUEST_ROW", "MAX_CLOCK_HZ", "MAX_DURATION_S",
+           "MAX_LAYER_DIM", "MAX_LAYER_ELEMENTS", "MAX_LAYER_LATENCY_S", "MAX_RUN_MEMORY_BYTES",
+           "MAX_SAMPLES", "MAX_SPAN_S", "MIN_CLOCK_HZ", "SECONDS_PER_REQUEST", "layer_limit",
+           "run_memory_bytes"]
 
 MAX_LAYER_DIM = 1 << 22
 """Largest GEMM dimension (M, N or K) of one layer: 4,194,304."""
@@ -19,6 +20,11 @@ MAX_LAYER_ELEMENTS = 1 << 28
 most 268,435,456 values (the masks the timing model draws are that large)."""
 MAX_LAYER_LATENCY_S = 1000.0
 """The largest layer latency a Dysta CSV may give (seconds)."""
+MAX_SAMPLES = 10_000
+"""Most sparsity samples of a scenario (``samples``): each is profiled per layer and model."""
+MAX_DURATION_S = 1e4
+"""Longest simulated duration of a periodic scenario (``duration_s``, seconds): every frame of
+it is simulated and kept."""
 MIN_CLOCK_HZ = 1e3
 """Slowest engine clock (``--clock-mhz``): below it latency tables round to zero cycles."""
 MAX_CLOCK_HZ = 1e12

@@ -289,6 +289,21 @@ def _accelerator(r: _Reader, v: object, where: str):
         if len(set(kinds)) != len(kinds):
             raise r.fail(f"{where}.layer_kinds", "distinct layer kinds", repr(kinds))
         kwargs["layer_kinds"] = tuple(kinds)
+    defaults = base if base is not None else AcceleratorConfig()
+    for k, x in kwargs.items():  # each field as the type of its default, numbers finite
+        d = getattr(defaults, k)
+        if isinstance(d, bool) or k == "layer_kinds":
+            ok = isinstance(x, bool) or k == "layer_kinds"
+        elif isinstance(d, int | float):
+            ok = (isinstance(x, int | float) and not isinstance(x, bool)
+                  and math.isfinite(x) and (isinstance(d, float) or isinstance(x, int)))
+        else:
+            ok = isinstance(x, type(d))
+        if not ok:
+            what = ("on/off (true or false)" if isinstance(d, bool) else "an integer"
+                    if isinstance(d, int) else "a finite number" if isinstance(d, float)
+                    else type(d).__name__)
+            raise r.fail(f"{where}.{k}", what, f"{_type_name(x)} {x!r}")
     try:
         return replace(base, **kwargs) if base is not None else AcceleratorConfig(**kwargs)
     except (TypeError, ValueError) as e:
@@ -340,8 +355,15 @@ def parse_scenario(doc: dict, source: str, *, base=None) -> Scenario:
                                       for i, v in enumerate(vsys))))
     rates, slos, requests, seeds = _axes(r, doc)
     transfer = _transfer(r, doc)
+    from .limits import MAX_DURATION_S, MAX_SAMPLES
+
     duration = r.get(doc, "duration_s", "duration_s", "number", 1.0, positive=True)
+    if duration > MAX_DURATION_S:
+        raise r.fail("duration_s", f"a number <= {MAX_DURATION_S:g} (MAX_DURATION_S)",
+                     repr(duration))
     samples = r.get(doc, "samples", "samples", "int", 8, minimum=2)
+    if samples > MAX_SAMPLES:
+        raise r.fail("samples", f"an integer <= {MAX_SAMPLES:,} (MAX_SAMPLES)", repr(samples))
     prof = r.get(doc, "profile_samples", "profile_samples", "int", min(4, samples - 1),
                  minimum=1)
     if prof >= samples:
