@@ -275,3 +275,22 @@ def test_report_index_columns(rel, tmp_path, name, column, value):
     before = rel.snapshot(tmp_path / "r")
     rel.error(rel.cli("report", "r"), name, "line 2", column)
     assert rel.snapshot(tmp_path / "r") == before
+
+
+@pytest.mark.parametrize(("line", "needle"), [
+    ("samples = 100000000", "MAX_SAMPLES"),
+    ("system = [{name = \"a\", rows = 4, cols = 4, clock_hz = inf}]", "clock_hz"),
+    ("system = [{name = \"a\", rows = \"abc\", cols = 4}]", "rows"),
+])
+def test_scenario_file_sizes_and_fields(rel, tmp_path, line, needle):
+    text = (SCENARIOS / "cosim-tiny.toml").read_text()
+    key = line.split(" =")[0]
+    if key == "system":
+        text = text[:text.index("[[system]]")] + line + "\n" + text[text.index("[[models]]"):]
+    else:
+        text = "\n".join(ln for ln in text.splitlines() if not ln.startswith(key)) + "\n"
+        text = line + "\n" + text
+    shutil.copytree(SCENARIOS / "cosim-tiny", tmp_path / "cosim-tiny")
+    (tmp_path / "s.toml").write_text(text)
+    rel.error(rel.cli("run", "--scenario", "s.toml", "--out", "o", timeout=60), "s.toml",
+              needle)
