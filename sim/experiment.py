@@ -961,7 +961,12 @@ def run_sweep(sweep: Sweep, *, workers: int | None = None, scheduler_address: st
             raise InputError("--scheduler-address", "", "dask.distributed installed "
                              "(pip install 'mmsched[dask]')",
                              "no module dask.distributed") from None
-        with Client(scheduler_address) as client:
+        try:
+            client = Client(scheduler_address)
+        except OSError as e:  # unreachable or timed out: nothing ran yet
+            raise InputError("--scheduler-address", "", "a reachable dask scheduler "
+                             "(tcp://host:port)", str(e)) from None
+        with client:
             futures = client.map(runner, todo, pure=False)
             for fut in as_completed(futures):
                 results.append(fut.result())

@@ -294,3 +294,11 @@ def test_scenario_file_sizes_and_fields(rel, tmp_path, line, needle):
     (tmp_path / "s.toml").write_text(text)
     rel.error(rel.cli("run", "--scenario", "s.toml", "--out", "o", timeout=60), "s.toml",
               needle)
+
+
+def test_unreachable_dask_scheduler(rel, tmp_path):
+    pytest.importorskip("distributed")
+    res = rel.cli("run", *rel.B, "--scheduler-address", "tcp://127.0.0.1:1", "--out", "o",
+                  env_extra={"DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "2s"}, timeout=120)
+    rel.error(res, "--scheduler-address")
+    assert not (tmp_path / "o").exists()
