@@ -19,6 +19,7 @@ prints the cycle counts and the relative errors against the real masks.
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 HELP = "measure per-(layer, sample) activation sparsity of real models (needs the real extra)"
@@ -53,10 +54,35 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="profile name (default: the --out file's stem, else the model's)")
 
 
+def _check_common(args: argparse.Namespace) -> None:
+    """--samples and --seed in range, --name a plain name (``--onnx``), and the outputs
+    writable: before any model runs."""
+    from mmsched.sched.errors import InputError
+    from mmsched.sched.limits import MAX_SAMPLES
+
+    from ._atomic import check_writable
+
+    if not 1 <= args.samples <= MAX_SAMPLES:
+        raise InputError("--samples", "", f"an integer in [1, {MAX_SAMPLES:,}] (MAX_SAMPLES)",
+                         str(args.samples))
+    if args.seed is not None and args.seed < 0:
+        raise InputError("--seed", "", "an integer >= 0", str(args.seed))
+    if getattr(args, "name", None) is not None and \
+            not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", args.name):
+        raise InputError("--name", "", "a plain name (letters, digits, _ . -; no folders)",
+                         repr(args.name))
+    out = Path(args.out)
+    if args.onnx is not None and out.suffix.lower() == ".json":
+        check_writable(out, "--out")
+    elif not args.compare:
+        check_writable(out, "--out", folder=True)
+
+
 def main(args: argparse.Namespace) -> int:
     from mmsched.sched.profiles import save_profile
     from mmsched.sched.real_sparsity import PROFILERS
 
+    _check_common(args)
     if args.onnx is not None:
         return _onnx(args)
     for opt in ("input_shapes", "inputs", "name"):
@@ -68,8 +94,6 @@ def main(args: argparse.Namespace) -> int:
     unknown = [n for n in names if n not in PROFILERS]
     if unknown or not names:
         raise ValueError(f"unknown profile model(s) {unknown}; known: {', '.join(PROFILERS)}")
-    if args.samples < 1:
-        raise ValueError(f"--samples must be a positive integer, not {args.samples}")
     if args.compare:
         return _compare(names, args.samples)
     profiles = [PROFILERS[n](samples=args.samples) for n in names]  # all run before any write
@@ -84,7 +108,6 @@ def main(args: argparse.Namespace) -> int:
 def _onnx(args: argparse.Namespace) -> int:
     """Profile one ONNX model (``--onnx``): all samples run before the one file is written."""
     import hashlib
-    import re
 
     from mmsched.sched.onnx_import import import_onnx, parse_input_shapes
     from mmsched.sched.profiles import save_profile
@@ -92,8 +115,6 @@ def _onnx(args: argparse.Namespace) -> int:
 
     if args.compare or args.models != parser_default_models():
         raise ValueError("--onnx profiles one model: it takes neither --models nor --compare")
-    if args.samples < 1:
-        raise ValueError(f"--samples must be a positive integer, not {args.samples}")
     shapes = (parse_input_shapes(args.input_shapes) if args.input_shapes is not None
               else None)
     imp = import_onnx(args.onnx, input_shapes=shapes, shapes_where=("--input-shapes", ""))

@@ -302,3 +302,31 @@ def test_unreachable_dask_scheduler(rel, tmp_path):
                   env_extra={"DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "2s"}, timeout=120)
     rel.error(res, "--scheduler-address")
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (("--samples", "1000000000"), "--samples"), (("--seed", "-1"), "--seed"),
+    (("--out", "/proc/x.json"), "--out"), (("--out", "f/x.json"), "--out"),
+    (("--name", "../x"), "--name"), (("--input-shapes", "X=99999999999x64"), "MAX_LAYER_DIM"),
+])
+def test_profile_sparsity_options(rel, tmp_path, args, needle):
+    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    w = numpy_helper.from_array(np.ones((64, 16), np.float32), "W")
+    graph = helper.make_graph(
+        [helper.make_node("Relu", ["X"], ["R"], name="r"),
+         helper.make_node("MatMul", ["R", "W"], ["Y"], name="mm")], "g",
+        [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["n", 64])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)], [w])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(tmp_path / "m.onnx"))
+    (tmp_path / "f").write_text("mine\n")
+    before = rel.snapshot(tmp_path)
+    shapes = () if args[0] == "--input-shapes" else ("--input-shapes", "X=8x64")
+    res = rel.cli("profile-sparsity", "--onnx", "m.onnx", "--random-inputs", *shapes, *args)
+    rel.error(res, needle)
+    assert rel.snapshot(tmp_path) == before
