@@ -552,7 +552,10 @@ def _scenario(source: WorkloadSource, compat: CompatFlags):
 
     sc = find_scenario(spec)
     hw = dict(source.hardware)
-    return profile_scenario(replace(sc, system=tuple(replace(c, **hw) for c in sc.system)),
+    # named after its hardware: the profile cache's index (its messages) tells them apart
+    suffix = source.label.removeprefix(f"scenario:{source.name or os.path.basename(spec)}")
+    return profile_scenario(replace(sc, name=sc.name + suffix,
+                                    system=tuple(replace(c, **hw) for c in sc.system)),
                             compat=compat)
 
 

@@ -4,7 +4,8 @@ workloads, policies with config variants, load and SLO axes, seeds and hardware 
 An experiment file is a list of ``[[sweep]]`` tables (docs/experiments.md). Each becomes one
 `mmsched.sim.experiment.Sweep`: its recipes are every workload (``scenario`` names or ``csv``
 folders) x every system variant x every combination of the ``[sweep.hardware]`` axes (any
-`AcceleratorConfig` field, set on every accelerator of the scenario's system); its policies
+`AcceleratorConfig` field, set on every accelerator of the scenario's system, and ``set``,
+a list of tables each setting several fields together, e.g. array shapes); its policies
 are every given policy spec x every combination of the ``[sweep.scheduler]`` axes (``slots``,
 ``predictor``, ``beta``) that the policy has as a config field. The hardware and scheduler
 axes become columns of the tidy summary (`ExperimentSweep.label_rows`).
@@ -37,6 +38,8 @@ SWEEP_KEYS = ("name", "description", "scenario", "csv", "compat", "compat_off", 
 SCHEDULER_AXES = ("slots", "predictor", "beta")
 """Scheduler axes: config fields of the Dysta policies (``dysta_hw`` has all three; ``dysta``
 ``predictor`` and ``beta``), applied to every policy of the sweep that has the field."""
+SET_AXIS = "set"
+"""The hardware axis whose values are tables setting several fields at once (`_sets`)."""
 VARIANT_AXIS = "system"
 """The hardware axis choosing a scenario's system variant (``NAME:VARIANT``); its column."""
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -237,14 +240,16 @@ def _sweep(r: _Reader, t: dict, w: str, base: Path) -> ExperimentSweep:
     except InputError as e:
         key = next(k for k, o in options.items() if o == e.source)
         raise r.fail(f"{w}.{key}", e.expected, e.found) from None
-    hardware = _table(r, t, "hardware", w, (*hardware_fields(), VARIANT_AXIS))
+    sets = _sets(r, t, f"{w}.hardware")
+    hardware = _table(r, t, "hardware", w, (*hardware_fields(), VARIANT_AXIS, SET_AXIS))
+    hardware.pop(SET_AXIS, None)
     scheduler = _table(r, t, "scheduler", w, SCHEDULER_AXES)
     if hardware and any(kind == "csv" for kind, _ in workloads):
         raise r.fail(f"{w}.hardware", "no hardware axes with csv workloads (latency tables "
                      "fix the hardware; use accelerators or clock_mhz)", "csv")
     variants = hardware.pop(VARIANT_AXIS, [None])
-    combos = [tuple(zip(hardware, vals, strict=True))
-              for vals in itertools.product(*hardware.values())]
+    combos = [set_vals + tuple(zip(hardware, vals, strict=True))
+              for set_vals in (sets or [()]) for vals in itertools.product(*hardware.values())]
     pieces: list[Sweep] = []
     recipe_cols: list[tuple[str, tuple]] = []
     for kind, spec in workloads:
@@ -287,9 +292,36 @@ def _sweep(r: _Reader, t: dict, w: str, base: Path) -> ExperimentSweep:
                         gantt_policy=None)
     except ValueError as e:
         raise r.fail(w, "a valid sweep", str(e)) from None
-    columns = tuple(([VARIANT_AXIS] if variants != [None] else []) + list(hardware)
-                    + list(scheduler))
+    set_fields = list(dict.fromkeys(k for combo in sets for k, _ in combo))
+    columns = tuple(([VARIANT_AXIS] if variants != [None] else []) + set_fields
+                    + list(hardware) + list(scheduler))
     return ExperimentSweep(name, sweep, columns, tuple(recipe_cols), tuple(policy_cols))
+
+
+def _sets(r: _Reader, t: dict, where: str) -> list[tuple[tuple[str, Any], ...]]:
+    """The ``set`` hardware axis: a list of tables, each setting several fields together
+    (an array shape: ``set = [{rows = 6, cols = 32}, {rows = 24, cols = 8}]``)."""
+    table = t.get("hardware", {})
+    if not isinstance(table, dict) or SET_AXIS not in table:
+        return []
+    v = table[SET_AXIS]
+    w = f"{where}.{SET_AXIS}"
+    if not isinstance(v, list) or not v or not all(isinstance(x, dict) and x for x in v):
+        raise r.fail(w, "a non-empty list of non-empty tables of AcceleratorConfig fields", v)
+    known = hardware_fields()
+    out = []
+    for i, x in enumerate(v):
+        r.keys(x, known, f"{w}[{i}]")
+        for k, val in x.items():
+            if not isinstance(val, (bool, int, float, str)):
+                raise r.fail(f"{w}[{i}].{k}", "a number, boolean or string", val)
+            if k in table:
+                raise r.fail(f"{w}[{i}].{k}", f"a field that is not an axis of its own ({k})",
+                             val)
+        out.append(tuple(x.items()))
+    if len(set(out)) != len(out):
+        raise r.fail(w, "distinct tables", v)
+    return out
 
 
 def _table(r: _Reader, t: dict, key: str, w: str, known: tuple[str, ...]) -> dict[str, list]:
@@ -297,7 +329,7 @@ def _table(r: _Reader, t: dict, key: str, w: str, known: tuple[str, ...]) -> dic
     if not isinstance(table, dict):
         raise r.fail(f"{w}.{key}", "a table of axes", table)
     r.keys(table, known, f"{w}.{key}")
-    return {k: r.axis(v, f"{w}.{key}.{k}") for k, v in table.items()}
+    return {k: r.axis(v, f"{w}.{key}.{k}") for k, v in table.items() if k != SET_AXIS}
 
 
 def _check_hardware(r: _Reader, where: str, spec: str, combo: tuple) -> None:

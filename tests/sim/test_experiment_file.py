@@ -180,3 +180,36 @@ def test_dask_local_cluster_gives_the_local_results(tmp_path):
         assert (remote / p.relative_to(local)).read_bytes() == p.read_bytes(), p
     assert sorted(p.name for p in (local / POINTS).rglob("*.parquet")) == sorted(
         p.name for p in (remote / POINTS).rglob("*.parquet"))
+
+
+def test_hardware_set_system_and_scheduler_axes_become_recipes_policies_columns(tmp_path):
+    path = _write(tmp_path, """
+[[sweep]]
+name = "xr"
+scenario = "xr-vr-gaming"
+policies = ["edf", "dysta", "dysta_hw:beta=0.02"]
+fps_scales = [1.0]
+seeds = 1
+[sweep.hardware]
+system = ["4k", "2x2k"]
+set = [{rows = 32, cols = 128}, {rows = 64, cols = 64}]
+dense = [false, true]
+[sweep.scheduler]
+slots = [4, 16]
+predictor = ["avg", "last-one"]
+""")
+    (es,) = load_experiment(path).sweeps
+    assert es.columns == ("system", "rows", "cols", "dense", "slots", "predictor")
+    names = [r.name for r in es.sweep.recipes]
+    assert len(names) == 2 * 2 * 2 and names[0] == "xr-vr-gaming:4k[rows=32,cols=128,dense=False]"
+    assert es.sweep.recipes[-1].source.hardware == (("rows", 64), ("cols", 64), ("dense", True))
+    # dysta has predictor only; dysta_hw both (its own beta kept); edf neither
+    assert es.sweep.policies == (
+        "edf", "dysta:predictor=avg", "dysta:predictor=last-one",
+        *(f"dysta_hw:beta=0.02:slots={s}:predictor={p}" for s in (4, 16)
+          for p in ("avg", "last-one")))
+    row = {"recipe": names[-1], "policy": "dysta:predictor=avg", "seed": 0, "uxcost": 1.0}
+    assert es.label_rows([row]) == [{"recipe": names[-1], "policy": "dysta:predictor=avg",
+                                     "seed": 0, "system": "2x2k", "rows": 64, "cols": 64,
+                                     "dense": True, "slots": "", "predictor": "avg",
+                                     "uxcost": 1.0}]
