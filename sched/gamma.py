@@ -47,3 +47,15 @@ class Gamma:
             self._sum += ratio
             self.value = self._sum / self.count
         return self.value
+
+
+def observe(state, density_measured: float, density_avg: float, last_one: bool) -> None:
+    """`Gamma.update` on a policy's per-request state (an object with ``g``, ``gsum`` and
+    ``gn``), for the policies that keep gamma beside their other per-request fields."""
+    ratio = density_measured / density_avg if density_avg else 1.0
+    if last_one:
+        state.g = ratio
+    else:
+        state.gsum += ratio
+        state.gn += 1
+        state.g = state.gsum / state.gn

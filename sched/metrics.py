@@ -26,7 +26,7 @@ Real-time (periodic frame) runs (docs/realtime.md, "Metrics"):
   where it costs least (`uxcost`); compare scenarios by geometric mean. ``uxcost_allref``
   takes ``E_ref`` over all frames, dropped ones included: that reference lets a policy lower
   its UXCost by dropping (dropping every frame scores 0), so it is reported beside, not used
-  (docs/realtime.md, "UXCost");
+  (docs/realtime.md, "Metrics");
 - ``energy_per_frame_mj``: ``E`` over all frames;
 - ``xrbench_score``: XRBench's score (`xrbench_score`), 0-100.
 """
@@ -168,7 +168,7 @@ REALTIME_MODEL_KEYS = ("frames", "missed", "dropped", "miss_rate", "drop_rate",
 
 def uxcost(energy_pj: float, reference_pj: float, frames: int, missed: int,
            dropped: int) -> dict[str, float]:
-    """UXCost of one run and its factors (docs/realtime.md, "UXCost").
+    """UXCost of one run and its factors (docs/realtime.md, "Metrics").
 
     ``energy_pj``: energy spent (layers and transfers); ``reference_pj``: ``E_ref``, the
     least energy of the delivered frames; ``frames``: all frames of the run, ``missed`` those

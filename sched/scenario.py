@@ -677,11 +677,11 @@ def find_scenario(name_or_path: str, *, option: str = "") -> Scenario:
         base, variant = name_or_path, ""
     sc = _find(base, option)
     if variant:
-        try:
-            sc = sc.with_variant(variant)
-        except ValueError as e:
-            raise InputError(sc.path or base, "variants", "a system variant of the scenario",
-                             str(e)) from None
+        if variant not in dict(sc.variants):
+            raise InputError(base, "variant", "one of its system variants "
+                             f"({', '.join(dict(sc.variants)) or 'it has none'})",
+                             repr(variant))
+        sc = sc.with_variant(variant)
     return sc
 
 

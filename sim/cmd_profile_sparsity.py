@@ -137,6 +137,16 @@ def _compare(names: list[str], samples: int) -> int:
 
     rows = []  # (model, layer, sample, real, profiled, uniform)
     rng = np.random.default_rng(0)
+
+    def add(name, layer, s, cfg, act, n):
+        """One row: the real mask's cycles, and those of masks drawn from its profiled
+        statistics and from its density alone."""
+        st = measure(act)
+        g, m, k = act.shape
+        rows.append((name, layer, s, cycles(cfg, act, n),
+                     cycles(cfg, activation_mask(st, g, m, k, rng), n),
+                     cycles(cfg, activation_mask(LayerStats(st.density), g, m, k, rng), n)))
+
     for name in names:
         if name.startswith("minilm-l6"):
             cfg = SANGER_LIKE
@@ -144,12 +154,7 @@ def _compare(names: list[str], samples: int) -> int:
             for s, (_, masks) in enumerate(minilm_masks(samples, seq_len=seq_len)):
                 for layer, role, act in masks:
                     n = 32 if role == "attn" else 384  # d_head (384 / 12) or d_model
-                    st = measure(act)
-                    g, m, k = act.shape
-                    rows.append((name, layer, s, cycles(cfg, act, n),
-                                 cycles(cfg, activation_mask(st, g, m, k, rng), n),
-                                 cycles(cfg, activation_mask(LayerStats(st.density), g, m, k,
-                                                             rng), n)))
+                    add(name, layer, s, cfg, act, n)
         else:
             cfg = EYERISS_V2_LIKE
             shapes = mobilenet_weight_shapes()
@@ -158,13 +163,7 @@ def _compare(names: list[str], samples: int) -> int:
                     proj = layer.replace("depthwise_relu", "project")
                     if proj == layer or proj not in shapes:
                         continue  # only ReLU6 outputs that feed a 1x1 projection
-                    n = shapes[proj][-1]
-                    st = measure(act)
-                    g, m, k = act.shape
-                    rows.append((name, layer, s, cycles(cfg, act, n),
-                                 cycles(cfg, activation_mask(st, g, m, k, rng), n),
-                                 cycles(cfg, activation_mask(LayerStats(st.density), g, m, k,
-                                                             rng), n)))
+                    add(name, layer, s, cfg, act, shapes[proj][-1])
     print(f"{'model':<18} {'layers x samples':>16} {'real cycles':>12} {'profiled err':>13} "
           f"{'uniform err':>12} {'|profiled| max':>15} {'|uniform| max':>14}")
     for name in names:

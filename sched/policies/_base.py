@@ -38,7 +38,7 @@ from operator import attrgetter
 
 import numpy as np
 
-from ..gamma import check_predictor
+from ..gamma import check_predictor, observe
 from ..policy import Policy, PolicyConfig, PolicyContext, Task
 from ..static import ModelProfile, suffix_sums_ltr
 
@@ -177,18 +177,11 @@ class EstimatePolicy(Policy):
 
     def on_layer_done(self, now: int | float, task: Task, accelerator: int, nnz: int,
                       total: int) -> None:
-        # Gamma inlined from `mmsched.sched.gamma.Gamma.update` (this runs once per layer).
+        # gamma: `mmsched.sched.gamma.observe` (the arithmetic of `Gamma.update`)
         st = self._states[task.id]
         j = st.j
         if self._monitor:
-            avg = st.dens[j]
-            ratio = (nnz / total if total else 1.0) / avg if avg else 1.0
-            if self._last_one:
-                st.g = ratio
-            else:
-                st.gsum += ratio
-                st.gn += 1
-                st.g = st.gsum / st.gn
+            observe(st, nnz / total if total else 1.0, st.dens[j], self._last_one)
         j += 1
         st.j = j
         st.last = task.last_run

@@ -35,7 +35,10 @@ its score on the slow accelerator).
 Frame drop (``drop``): a queued frame is dropped when ``t > D``, or when it cannot finish by
 ``D`` even if it ran now, alone, each remaining layer on its fastest accelerator
 (``t + sum_j min_a L_a(j) > D``, without transfers: a lower bound). The engine drops the
-frames that depend on it.
+frames that depend on it. A frame that has started (run at least one layer) is kept and
+finished, late if need be, unless ``drop_started``: the energy it has spent stays in UXCost's
+``E`` whether it is dropped or not, while only a delivered frame adds its least energy to
+``E_ref``, so dropping it mid-way wastes that energy (measured: docs/realtime.md).
 
 Online tuning (``tuner``): every ``window`` closed frames (finished or dropped) the window's
 UXCost is ``(E / E_ref) x (1 + miss_rate + drop_rate)`` with ``E`` the frames' energy (layers
@@ -83,7 +86,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..gamma import check_predictor
+from ..gamma import check_predictor, observe
 from ..metrics import estimated_reference_energy_pj
 from ..policy import Policy, PolicyConfig, PolicyContext, Task, register
 
@@ -193,6 +196,8 @@ class DREAM(Policy):
         """Weights stay in [0, weight_max]."""
         drop: bool = True
         """Drop frames that cannot meet their deadline."""
+        drop_started: bool = False
+        """Drop frames that have already run layers too (``drop``); by default they finish."""
         supernet: bool = True
         """Run frames as smaller sub-networks under load (models with variants)."""
         load_high: float = 0.9
@@ -417,14 +422,7 @@ class DREAM(Policy):
             return
         j = jb.j
         if self.config.sparse:
-            avg = jb.dens[j]
-            ratio = (nnz / total if total else 1.0) / avg if avg else 1.0
-            if self._last_one:
-                jb.g = ratio
-            else:
-                jb.gsum += ratio
-                jb.gn += 1
-                jb.g = jb.gsum / jb.gn
+            observe(jb, nnz / total if total else 1.0, jb.dens[j], self._last_one)
         jb.j = j + 1
         jb.last = task.last_run
         if jb.j < task.num_layers:
@@ -465,6 +463,8 @@ class DREAM(Policy):
         jb = self._jobs.get(task.id)
         if jb is None:
             return now > task.deadline
+        if jb.j > 0 and not self.config.drop_started:
+            return False
         return now > jb.drop_at
 
     def trace(self) -> list[dict]:

@@ -174,6 +174,20 @@ def test_a_frame_that_falls_behind_is_dropped_before_it_runs():
     assert not rec[0].dropped and not rec[1].dropped
 
 
+def test_a_started_frame_is_finished_unless_drop_started():
+    # the tables say 100 + 100 cycles, the first layer really takes 950: at its end (950) the
+    # frame cannot meet its deadline (1000) any more; it has spent energy, so by default it
+    # finishes (late, at 1050); drop_started drops it there
+    models = {"a_d": _model("a_d", 2)}
+    wl = Workload(models=models, requests=(Request(0, "a_d", 0, 0, 1000),), clock_hz=CLOCK)
+    ctx = _context({"a_d": [100, 100]}, speed=(1.0,))
+    truth = _Stub({"a_d": [950, 100]}, (1.0,))
+    kept = simulate(wl, make_policy("dream", ctx), truth).requests[0]
+    assert not kept.dropped and kept.layers_run == 2 and kept.finish == 1050
+    cut = simulate(wl, make_policy("dream", ctx, drop_started="on"), truth).requests[0]
+    assert cut.dropped and cut.layers_run == 1
+
+
 def _run_tuner(tuner: WeightTuner, cost, windows: int) -> list[tuple[float, ...]]:
     out = []
     for _ in range(windows):

@@ -176,7 +176,7 @@ def test_system_variants(tmp_path):
     f = write(tmp_path, PERIODIC)
     sc = find_scenario(f"{f}:two")
     assert len(sc.system) == 2 and sc.system[1].rows == 32 and sc.label == "p:two"
-    with pytest.raises(InputError, match="no system variant 'three'"):
+    with pytest.raises(InputError, match=r"system variants \(two\), found 'three'"):
         find_scenario(f"{f}:three")
     for name in ("xr-social-a", "xr-social-b", "xr-outdoor-a", "xr-outdoor-b", "xr-ar-gaming",
                  "xr-vr-gaming", "xr-ar-assistant"):
