@@ -11,8 +11,9 @@ known ones.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import Field, dataclass, field, fields, replace
 from typing import Any, ClassVar
 
 from .compat import CompatFlags
@@ -89,8 +90,144 @@ class PolicyContext:
 
 
 @dataclass(frozen=True)
+class Range:
+    """The values a numeric config field accepts: ``lo``/``hi`` bounds (None: unbounded),
+    each inclusive unless ``*_open``. Numbers are always finite (no nan, no inf)."""
+
+    lo: float | None = None
+    hi: float | None = None
+    lo_open: bool = False
+    hi_open: bool = False
+
+    def __contains__(self, v: float) -> bool:
+        if not math.isfinite(v):
+            return False
+        if self.lo is not None and (v <= self.lo if self.lo_open else v < self.lo):
+            return False
+        return not (self.hi is not None and (v >= self.hi if self.hi_open else v > self.hi))
+
+    def __str__(self) -> str:
+        if self.lo is not None and self.hi is not None:
+            return (f"in {'(' if self.lo_open else '['}{self.lo:g}, {self.hi:g}"
+                    f"{')' if self.hi_open else ']'}")
+        if self.lo is not None:
+            return f"{'>' if self.lo_open else '>='} {self.lo:g}"
+        if self.hi is not None:
+            return f"{'<' if self.hi_open else '<='} {self.hi:g}"
+        return "finite"
+
+
+def param(default: Any, *, lo: float | None = None, hi: float | None = None,
+          lo_open: bool = False, hi_open: bool = False,
+          choices: Sequence[str] | None = None) -> Any:
+    """A config field with its declared range (numbers) or ``choices`` (text), stored as the
+    field's metadata: the one place a policy states what its fields accept.
+
+    ``beta: float = param(0.01, lo=0)``; ``level: str = param("arch", choices=("arch",
+    "pattern"))``. `PolicyConfig` checks every field against it when built.
+    """
+    meta: dict[str, Any] = {"range": Range(lo, hi, lo_open, hi_open)}
+    if choices is not None:
+        meta = {"choices": tuple(choices)}
+    return field(default=default, metadata=meta)
+
+
+class ConfigValueError(ValueError):
+    """A config field given a value of the wrong type or outside its declared range."""
+
+    def __init__(self, field_name: str, expected: str, found: str) -> None:
+        self.field_name, self.expected, self.found = field_name, expected, found
+        super().__init__(f"{field_name}: expected {expected}, found {found}")
+
+    def __reduce__(self):
+        return (type(self), (self.field_name, self.expected, self.found))
+
+
+def _kind(f: Field) -> str:
+    """``"bool"``, ``"int"``, ``"float"`` or ``"str"``: the declared type of a config field."""
+    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+    if kind not in ("bool", "int", "float", "str"):
+        raise TypeError(f"config field {f.name!r}: type {kind!r} is not bool, int, float or str")
+    return kind
+
+
+def describe_field(f: Field) -> str:
+    """What field ``f`` accepts, in words: ``"a number >= 0"``, ``"one of avg, last-one"``."""
+    kind = _kind(f)
+    if kind == "bool":
+        return "on/off"
+    if kind == "str":
+        choices = f.metadata.get("choices")
+        return f"one of {', '.join(choices)}" if choices else "text"
+    rng = f.metadata.get("range", Range())
+    what = "an integer" if kind == "int" else "a number"
+    return what if str(rng) == "finite" and kind == "int" else f"{what} {rng}"
+
+
+def _coerce(f: Field, value: Any) -> Any:
+    """``value`` (text from a spec, or a Python value) as field ``f``'s declared type, checked
+    against its range or choices; `ConfigValueError` otherwise."""
+    kind = _kind(f)
+    expected = describe_field(f)
+    bad = ConfigValueError(f.name, expected, repr(value))
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+            return value.strip().lower() in _TRUE
+        raise bad
+    if kind == "str":
+        if not isinstance(value, str):
+            raise bad
+        choices = f.metadata.get("choices")
+        if choices and value not in choices:
+            raise bad
+        return value
+    if isinstance(value, bool):
+        raise bad
+    if isinstance(value, str):
+        try:
+            value = float(value) if kind == "float" or not value.strip().lstrip(
+                "+-").isdigit() else int(value)
+        except ValueError:
+            raise bad from None
+    if kind == "int":
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if not isinstance(value, int):
+            raise bad
+    elif isinstance(value, int | float):
+        value = float(value)
+    else:
+        raise bad
+    if value not in f.metadata.get("range", Range()):
+        raise bad
+    return value
+
+
+@dataclass(frozen=True)
 class PolicyConfig:
-    """Base of every policy's frozen config."""
+    """Base of every policy's frozen config.
+
+    Fields are ``bool``, ``int``, ``float`` or ``str``; `param` declares a number's range or a
+    text's choices. Building a config checks every field (`ConfigValueError`); numbers are
+    finite.
+    """
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            v = getattr(self, f.name)
+            c = _coerce(f, v)
+            if c != v or type(c) is not type(v):
+                object.__setattr__(self, f.name, c)
+
+    @classmethod
+    def help(cls) -> str:
+        """Every field and what it accepts: ``"beta (a number >= 0), predictor (one of avg,
+        last-one)"``."""
+        return ", ".join(f"{f.name} ({describe_field(f)})" for f in fields(cls)) or "none"
 
 
 class Policy:
@@ -198,33 +335,25 @@ def policy_class(name: str) -> type[Policy]:
 
 
 def policy_config(name: str, **overrides: Any) -> PolicyConfig:
-    """The config of policy ``name``: class defaults, then its preset, then ``overrides``."""
+    """The config of policy ``name``: class defaults, then its preset, then ``overrides``.
+
+    Override values may be text (``"0.1"``, ``"off"``, from a ``NAME:field=value`` spec) or
+    Python values; each is parsed as its field's declared type and checked against its range
+    (`param`). Raises `ConfigValueError` naming the field, or ValueError for unknown fields;
+    both messages list the valid fields.
+    """
     cls = policy_class(name)
-    known = {f.name for f in fields(cls.Config)}
-    unknown = set(overrides) - known
+    by_name = {f.name: f for f in fields(cls.Config)}
+    unknown = set(overrides) - set(by_name)
     if unknown:
         raise ValueError(f"policy {name!r}: unknown config field(s) {sorted(unknown)}; "
-                         f"known: {sorted(known)}")
-    base = cls.Config()
-    overrides = {k: _coerce_bool(name, k, v) if isinstance(getattr(base, k), bool) else v
-                 for k, v in overrides.items()}
-    return replace(base, **{**_PRESETS[name], **overrides})
+                         f"valid: {cls.Config.help()}")
+    typed = {k: _coerce(by_name[k], v) for k, v in overrides.items()}
+    return replace(cls.Config(), **{**_PRESETS[name], **typed})
 
 
 _TRUE = ("on", "true", "yes", "1")
 _FALSE = ("off", "false", "no", "0")
-
-
-def _coerce_bool(policy: str, field_name: str, value: Any) -> bool:
-    """A boolean config field's value from a spec (``dream:tuner=off``): a bool, 0/1, or
-    on/off, true/false, yes/no (any case); ValueError otherwise."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str) and value.lower() in _TRUE + _FALSE:
-        return value.lower() in _TRUE
-    raise ValueError(f"policy {policy!r}: {field_name} is on/off (a boolean), not {value!r}")
 
 
 def make_policy(name: str, context: PolicyContext, **overrides: Any) -> Policy:

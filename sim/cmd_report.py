@@ -3,7 +3,9 @@
 The separate plotting step of `mmsched.sim.report`: reads ``summary.csv`` (and
 ``requests.csv`` / ``layers.csv`` when present) of a folder written by ``mmsched run``, and
 rewrites ``aggregate.csv``, ``table.txt`` and the PNG plots in place (each file atomically),
-printing the table. A malformed or missing ``summary.csv`` is bad input (exit 2).
+printing the table. Only a folder mmsched wrote (with its ``.mmsched-run`` marker) is written
+into, and only after every input file has been read and checked: a missing folder, a file, a
+foreign folder or a malformed CSV is bad input (exit 2) and nothing is written.
 """
 
 from __future__ import annotations
@@ -19,9 +21,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from .report import write_report
+    from pathlib import Path
 
-    table, written = write_report(args.folder)
+    from mmsched.sched.errors import InputError
+
+    from ._atomic import MARKER
+    from .report import load_run, write_report
+
+    folder = Path(args.folder)
+    load_run(folder)  # names a missing folder, a file or a bad CSV first
+    if not (folder / MARKER).is_file():
+        raise InputError(str(folder), "", f"a folder written by mmsched run (with its {MARKER} "
+                         f"file); report writes only into those", "a folder mmsched did not write")
+    table, written = write_report(folder)
     sys.stdout.write(table)
     sys.stdout.write(f"wrote {len(written)} files in {args.folder}\n")
     return 0

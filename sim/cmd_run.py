@@ -157,7 +157,7 @@ def _policies(text: str | None) -> tuple[str, ...]:
         return None
     if text.strip() == "all":
         return tuple(known)
-    from mmsched.sched.policy import policy_config
+    from mmsched.sched.policy import ConfigValueError, policy_class, policy_config
 
     from .experiment import parse_policy_spec
 
@@ -171,10 +171,18 @@ def _policies(text: str | None) -> tuple[str, ...]:
         if name not in known:
             raise InputError("--policies", "", f"policy names from: {', '.join(known)}",
                              repr(name))
+        valid = f"valid keys of {name}: {policy_class(name).Config.help()}"
         try:
             policy_config(name, **overrides)
-        except (TypeError, ValueError) as e:
-            raise InputError("--policies", repr(spec), "known config fields", str(e)) from None
+        except ConfigValueError as e:
+            raise InputError("--policies", repr(spec), f"{e.field_name} = {e.expected} ({valid})",
+                             e.found) from None
+        except ValueError:
+            from dataclasses import fields
+
+            unknown = sorted(set(overrides) - {f.name for f in fields(policy_class(name).Config)})
+            raise InputError("--policies", repr(spec), valid,
+                             f"unknown config field(s) {', '.join(map(repr, unknown))}") from None
     if len(set(specs)) != len(specs):
         raise InputError("--policies", "", "distinct names", repr(text))
     return tuple(specs)

@@ -128,6 +128,9 @@ class Recipe:
                 raise ValueError(f"recipe {self.name!r}: needs at least one rate and one SLO")
             checks = (("rate", self.rates), ("SLO multiplier", self.slos))
         for what, values in checks:
+            if len(set(values)) != len(values):  # duplicated rows, "means over 2 seeds"
+                raise ValueError(f"recipe {self.name!r}: {what} values must be distinct, "
+                                 f"not {list(values)}")
             for v in values:
                 if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
                     raise ValueError(f"recipe {self.name!r}: {what} must be a positive "
@@ -742,9 +745,11 @@ def realtime_meta(sweep: Sweep) -> dict[str, Any]:
 
 def parse_policy_spec(spec: str) -> tuple[str, dict[str, Any]]:
     """``"dysta"`` -> ``("dysta", {})``; ``"dysta:beta=0.1:predictor=last-one"`` -> the
-    registered name and config overrides (values: int, float, ``true``/``false``, else text).
+    registered name and config overrides, values as text: `mmsched.sched.policy.policy_config`
+    parses each against its field's declared type and range.
 
-    Raises ValueError for an empty name or a part that is not ``field=value``.
+    Raises ValueError for an empty name, a part that is not ``field=value`` or a field given
+    twice.
     """
     name, *parts = spec.split(":")
     if not name:
@@ -754,19 +759,10 @@ def parse_policy_spec(spec: str) -> tuple[str, dict[str, Any]]:
         field_name, eq, text = part.partition("=")
         if not eq or not field_name:
             raise ValueError(f"policy spec {spec!r}: {part!r} is not field=value")
-        overrides[field_name] = _value(text)
+        if field_name in overrides:
+            raise ValueError(f"policy spec {spec!r}: {field_name!r} given twice")
+        overrides[field_name] = text
     return name, overrides
-
-
-def _value(text: str) -> Any:
-    if text.lower() in ("true", "false"):
-        return text.lower() == "true"
-    for conv in (int, float):
-        try:
-            return conv(text)
-        except ValueError:
-            pass
-    return text
 
 
 def _context(point: RunPoint, inputs: PointInputs):

@@ -40,7 +40,7 @@ import csv
 import io
 import math
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -89,31 +89,105 @@ def csv_text(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = Non
     return buf.getvalue()
 
 
-def read_csv(path: str | os.PathLike) -> list[dict[str, Any]]:
+def read_csv(path: str | os.PathLike, required: Sequence[str] = ()) -> list[dict[str, Any]]:
     """Read a tidy CSV; numeric cells become floats (text columns stay text).
 
-    Raises `InputError` naming the file and line for a missing file or a bad number.
+    Raises `InputError` naming the file (and the line) for a file that is missing or
+    unreadable, not UTF-8 CSV text, lacks one of the ``required`` columns, or has a bad
+    number.
     """
     path = Path(path)
     try:
         f = path.open(newline="", encoding="utf-8")
     except FileNotFoundError:
         raise InputError(str(path), "", "an mmsched results CSV", "no such file") from None
+    except OSError as e:
+        raise InputError(str(path), "", "a readable mmsched results CSV",
+                         e.strerror or str(e)) from None
     rows = []
-    with f:
-        for line, row in enumerate(csv.DictReader(f), start=2):
-            out: dict[str, Any] = {}
-            for k, v in row.items():
-                if k in TEXT_COLUMNS or k is None:
-                    out[k] = v
-                    continue
-                try:
-                    out[k] = float(v) if v != "" else math.nan
-                except (TypeError, ValueError):
-                    raise InputError(str(path), f"line {line}, column {k}", "a number",
-                                     repr(v)) from None
-            rows.append(out)
+    line = 1
+    try:
+        with f:
+            reader = csv.DictReader(f)
+            header = reader.fieldnames or []
+            missing = [c for c in required if c not in header]
+            if missing:
+                raise InputError(str(path), "line 1", f"the column(s) {', '.join(required)}",
+                                 f"no column {', '.join(missing)}")
+            for line, row in enumerate(reader, start=2):
+                out: dict[str, Any] = {}
+                for k, v in row.items():
+                    if k in TEXT_COLUMNS or k is None:
+                        out[k] = v
+                        continue
+                    try:
+                        out[k] = float(v) if v != "" else math.nan
+                    except (TypeError, ValueError):
+                        raise InputError(str(path), f"line {line}, column {k}", "a number",
+                                         repr(v)) from None
+                rows.append(out)
+    except UnicodeDecodeError as e:
+        raise InputError(str(path), "", "UTF-8 CSV text",
+                         f"a byte {e.object[e.start:e.start + 1]!r} that is not UTF-8 at "
+                         f"offset {e.start}") from None
+    except csv.Error as e:
+        raise InputError(str(path), f"line {line + 1}", "CSV text", str(e)) from None
+    except OSError as e:
+        raise InputError(str(path), "", "a readable mmsched results CSV",
+                         e.strerror or str(e)) from None
     return rows
+
+
+RUN_FILES = ("summary.csv", "requests.csv", "layers.csv", "per_model.csv", "trace.csv")
+"""The tidy CSV files of a run folder the report reads (`load_run`)."""
+_LABELS = ("recipe", "workload", "mode", "policy", "seed")
+_REQUIRED = {
+    "rate": {"summary.csv": _LABELS + ("rate", "slo", "violation_rate", "antt", "stp",
+                                       "latency_p99"),
+             "requests.csv": ("recipe", "policy", "rate", "slo", "latency_s"),
+             "layers.csv": ("recipe", "policy", "rate", "slo", "model", "request",
+                            "accelerator", "start_s", "end_s"),
+             "per_model.csv": ("recipe", "policy", "model"),
+             "trace.csv": ("recipe", "policy", "rate", "time_s")},
+    "fps_scale": {"summary.csv": _LABELS + ("fps_scale", "load", "uxcost", "xrbench_score"),
+                  "requests.csv": ("recipe", "policy", "seed", "fps_scale", "load", "model",
+                                   "dropped", "finish_s"),
+                  "layers.csv": ("recipe", "policy", "seed", "fps_scale", "load", "model",
+                                 "request", "accelerator", "start_s", "end_s"),
+                  "per_model.csv": ("recipe", "policy", "model", "fps_scale", "load",
+                                    "miss_rate", "drop_rate"),
+                  "trace.csv": ("recipe", "policy", "fps_scale", "time_s")},
+}
+"""The columns each file of a Poisson (``rate``) or real-time (``fps_scale``) run must have
+for the table and plots."""
+
+
+def load_run(folder: str | os.PathLike) -> dict[str, list[dict[str, Any]]]:
+    """Every tidy CSV of the run folder ``folder`` (`RUN_FILES`; all but ``summary.csv``
+    optional), read and checked for the columns the report uses, before anything is written.
+
+    Returns file name -> rows (empty for an absent optional file). Raises `InputError` naming
+    the file for a folder that is not one, a missing or empty ``summary.csv``, a missing
+    column (``policy`` included) or a bad cell.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(str(folder), "", "a run folder written by mmsched run",
+                         "a file" if folder.exists() else "no such folder")
+    summary_path = folder / "summary.csv"
+    try:
+        with summary_path.open(newline="", encoding="utf-8") as f:
+            header = next(csv.reader(f), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        header = []  # read_csv names the problem
+    kind = "fps_scale" if "fps_scale" in header else "rate"
+    out = {"summary.csv": read_csv(summary_path, _REQUIRED[kind]["summary.csv"])}
+    if not out["summary.csv"]:
+        raise InputError(str(summary_path), "", "at least one result row", "none")
+    for name in RUN_FILES[1:]:
+        path = folder / name
+        out[name] = read_csv(path, _REQUIRED[kind][name]) if path.exists() else []
+    return out
 
 
 # --- aggregation -----------------------------------------------------------------------------
@@ -670,14 +744,12 @@ def write_report(folder: str | os.PathLike, *, plots: bool = True,
 
     Returns the table text and the written paths. ``on_table(table)`` is called once the
     table is written, before any plot is drawn (the CLI prints it then); ``plots=False``
-    stops there (matplotlib is imported only to draw). Raises `InputError` when
-    ``summary.csv`` is missing or malformed.
+    stops there (matplotlib is imported only to draw). Every input is read and checked first
+    (`load_run`): a missing or malformed file raises `InputError` before anything is written.
     """
     folder = Path(folder)
-    summary = read_csv(folder / "summary.csv")
-    if not summary:
-        raise InputError(str(folder / "summary.csv"), "", "at least one result row", "none")
-    agg = aggregate_rows(summary)
+    run = load_run(folder)  # every input checked before the first write
+    agg = aggregate_rows(run["summary.csv"])
     written = []
     write_text(folder / "aggregate.csv", csv_text(agg))
     table = format_table(agg)
@@ -689,19 +761,17 @@ def write_report(folder: str | os.PathLike, *, plots: bool = True,
 
     written += [folder / "aggregate.csv", folder / "table.txt"]
     if is_realtime(agg):
-        return table, written + _realtime_report(folder, agg)
+        return table, written + _realtime_report(folder, agg, run)
     written += plot_sweeps(agg, folder)
-    optional: Iterable[tuple[str, Any]] = (("requests.csv", plot_latency_cdf),
-                                           ("layers.csv", plot_gantt))
-    for name, fn in optional:
-        if (folder / name).is_file():
-            p = fn(read_csv(folder / name), folder)
-            if p is not None:
-                written.append(p)
+    for name, fn in (("requests.csv", plot_latency_cdf), ("layers.csv", plot_gantt)):
+        p = fn(run[name], folder)
+        if p is not None:
+            written.append(p)
     return table, written
 
 
-def _realtime_report(folder: Path, agg: Sequence[dict[str, Any]]) -> list[Path]:
+def _realtime_report(folder: Path, agg: Sequence[dict[str, Any]],
+                     optional: dict[str, list[dict[str, Any]]]) -> list[Path]:
     """The files of a real-time run's report besides the table (module docstring)."""
     written: list[Path] = []
     gm = geomean_rows(agg)
@@ -715,8 +785,6 @@ def _realtime_report(folder: Path, agg: Sequence[dict[str, Any]]) -> list[Path]:
               plot_realtime_vs_axis(agg, folder)):
         if p is not None:
             written.append(p)
-    optional = {name: read_csv(folder / name) if (folder / name).is_file() else []
-                for name in ("per_model.csv", "requests.csv", "layers.csv", "trace.csv")}
     p = plot_miss_drop(optional["per_model.csv"], folder)
     if p is not None:
         written.append(p)

@@ -38,8 +38,8 @@ from operator import attrgetter
 
 import numpy as np
 
-from ..gamma import check_predictor, observe
-from ..policy import Policy, PolicyConfig, PolicyContext, Task
+from ..gamma import PREDICTORS, check_predictor, observe
+from ..policy import Policy, PolicyConfig, PolicyContext, Task, param
 from ..static import ModelProfile, suffix_sums_ltr
 
 
@@ -82,7 +82,7 @@ class SparseVariantConfig(PolicyConfig):
 
     sparse: bool = False
     """Pattern-level averages and the monitored gamma (the ``*_sparse`` presets)."""
-    predictor: str = "avg"
+    predictor: str = param("avg", choices=PREDICTORS)
     """Gamma predictor, ``"avg"`` or ``"last-one"`` (used when ``sparse``)."""
 
 

@@ -26,11 +26,14 @@ Assignment: when several accelerators are free at one instant (the engine offers
 order), the (job, accelerator) pairs of those accelerators are assigned greedily, the highest
 MapScore first, then the next among the remaining jobs and accelerators, and so on; the offered
 accelerator gets its pair. So a job that strongly prefers another accelerator goes there if
-that accelerator is free now, and this one takes the best of the other jobs; an accelerator is
-left idle only when every ready job was assigned to another accelerator free at the same
-instant. A job never waits for a *busy* accelerator it prefers: the papers describe no
-look-ahead, and work conservation keeps the deadline factor low (preference then only lowers
-its score on the slow accelerator).
+that accelerator is free now, and this one takes the best of the other jobs.
+
+Waiting (``wait``, ours: the papers describe no look-ahead): a job does not take an offered
+accelerator when its next layer would end sooner on a busy one, after the layer running there
+(its estimated end plus the job's next-layer latency on it, transfers included); it waits. An
+accelerator is left idle only when every ready job waits or was assigned to another
+accelerator free at the same instant. Without it (``wait=off``) jobs on a system of unlike
+arrays run many layers on the array that is slow for them, and the frames end late.
 
 Frame drop (``drop``): a queued frame is dropped when ``t > D``, or when it cannot finish by
 ``D`` even if it ran now, alone, each remaining layer on its fastest accelerator
@@ -86,11 +89,13 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..gamma import check_predictor, observe
+from ..gamma import PREDICTORS, check_predictor, observe
 from ..metrics import estimated_reference_energy_pj
-from ..policy import Policy, PolicyConfig, PolicyContext, Task, register
+from ..policy import Policy, PolicyConfig, PolicyContext, Task, param, register
 
 _W = ("a_u", "a_f", "a_p")
+_WAIT = -math.inf
+"""The score of a (job, accelerator) pair whose job waits for a busy accelerator."""
 
 
 class WeightTuner:
@@ -153,7 +158,8 @@ class _Job:
     """Per-job constants between layer boundaries (times in the workload unit)."""
 
     __slots__ = ("best_rem", "deadline", "dens", "drop_at", "flat", "g", "gn", "gsum",
-                 "inv_iso", "j", "last", "lats", "pref", "rems", "remv", "task", "terms", "xfer")
+                 "inv_iso", "j", "last", "lats", "nxt", "pref", "rems", "remv", "task", "terms",
+                 "xfer")
 
     def __init__(self, task: Task, prof: tuple) -> None:
         self.task = task
@@ -167,6 +173,7 @@ class _Job:
         self.gn = 0
         self.remv: tuple = ()
         self.pref: tuple = ()
+        self.nxt: tuple = ()
         self.flat = True
         self.drop_at = task.deadline
 
@@ -177,22 +184,22 @@ class DREAM(Policy):
 
     @dataclass(frozen=True)
     class Config(PolicyConfig):
-        a_u: float = 1.0
+        a_u: float = param(1.0, lo=0)
         """Initial weight of urgency."""
-        a_f: float = 1.0
+        a_f: float = param(1.0, lo=0)
         """Initial weight of fairness."""
-        a_p: float = 1.0
+        a_p: float = param(1.0, lo=0)
         """Initial weight of preference."""
         tuner: bool = True
         """Online tuning of the weights from the windows' UXCost."""
-        window: int = 30
+        window: int = param(30, lo=2)
         """Closed frames per tuning window; arrivals per load window (Supernet)."""
-        step: float = 0.5
+        step: float = param(0.5, lo=0, lo_open=True)
         """The tuner's bounded step."""
-        tolerance: float = 0.01
+        tolerance: float = param(0.01, lo=0, hi=1, hi_open=True)
         """A step is kept only if the window's UXCost fell by more than this fraction of
         the reference's (window-to-window noise must not walk the weights)."""
-        weight_max: float = 4.0
+        weight_max: float = param(4.0, lo=0, lo_open=True)
         """Weights stay in [0, weight_max]."""
         drop: bool = True
         """Drop frames that cannot meet their deadline."""
@@ -200,16 +207,20 @@ class DREAM(Policy):
         """Drop frames that have already run layers too (``drop``); by default they finish."""
         supernet: bool = True
         """Run frames as smaller sub-networks under load (models with variants)."""
-        load_high: float = 0.9
+        load_high: float = param(0.9, lo=0)
         """Load above which frames run as sub-networks."""
-        load_low: float = 0.7
+        load_low: float = param(0.7, lo=0)
         """Load below which frames return to the requested model."""
+        wait: bool = True
+        """A job waits for a busy accelerator on which its next layer would end sooner than
+        on the one offered (the busy one's estimated free time plus the layer's latency
+        there, transfers included), instead of taking the offered one."""
         transfer: bool = True
         """Count the transfer of a layer's input in its latency on another accelerator
         (when ``context.transfer`` is set)."""
         sparse: bool = False
         """``dream_sparse``: pattern means scaled by the monitored gamma."""
-        predictor: str = "avg"
+        predictor: str = param("avg", choices=PREDICTORS)
         """Gamma predictor (``sparse``): ``"avg"`` or ``"last-one"``."""
 
     def __init__(self, context: PolicyContext, config: PolicyConfig | None = None) -> None:
@@ -224,11 +235,7 @@ class DREAM(Policy):
             v = getattr(c, name)
             if not 0 <= v <= c.weight_max:
                 raise ValueError(f"dream {name} must be in [0, {c.weight_max}], not {v!r}")
-        if not (isinstance(c.window, int) and c.window >= 2):
-            raise ValueError(f"dream window must be an integer >= 2, not {c.window!r}")
-        if not c.step > 0:
-            raise ValueError(f"dream step must be positive, not {c.step!r}")
-        if not 0 <= c.load_low <= c.load_high:
+        if not c.load_low <= c.load_high:
             raise ValueError(f"dream needs 0 <= load_low <= load_high, not {c.load_low!r}, "
                              f"{c.load_high!r}")
         self._last_one = check_predictor(c.predictor) == "last-one"
@@ -236,8 +243,6 @@ class DREAM(Policy):
         self._n = context.num_accelerators
         self._xfer = context.transfer if c.transfer else None
         self._w = (float(c.a_u), float(c.a_f), float(c.a_p))
-        if not 0 <= c.tolerance < 1:
-            raise ValueError(f"dream tolerance must be in [0, 1), not {c.tolerance!r}")
         self._tuner = (WeightTuner(self._w, c.step, c.weight_max, c.tolerance) if c.tuner
                        else None)
         self._spu = 1.0 if context.time_unit == "seconds" else 1.0 / context.clock_hz
@@ -245,6 +250,8 @@ class DREAM(Policy):
                                     "a_p": self._w[2], "window_uxcost": math.nan}]
         self._jobs: dict[int, _Job] = {}
         self._busy = [False] * self._n
+        self._free_at = [0.0] * self._n
+        """Estimated end of the layer each busy accelerator runs (``wait``)."""
         self._restricted = any(c.layer_kinds for c in context.system)
         """Some accelerator runs only some layer kinds: the engine then offers each
         accelerator only the jobs it can run, so jobs are picked per offered accelerator
@@ -336,15 +343,16 @@ class DREAM(Policy):
             hit = jb.terms.get(ck)
             if hit is None:
                 hit = jb.terms[ck] = self._terms(jb, j, 1.0, last)
-            jb.remv, jb.pref, jb.flat = hit
+            jb.remv, jb.pref, jb.flat, jb.nxt = hit
             jb.drop_at = jb.deadline - jb.best_rem[j]
         else:
-            jb.remv, jb.pref, jb.flat = self._terms(jb, j, g, last)
+            jb.remv, jb.pref, jb.flat, jb.nxt = self._terms(jb, j, g, last)
             jb.drop_at = jb.deadline - g * jb.best_rem[j]
 
-    def _terms(self, jb: _Job, j: int, g: float, last: int) -> tuple[tuple, tuple, bool]:
-        """``(remv, pref, flat)``: per accelerator the remaining latency and the preference;
-        ``flat``: both the same on every accelerator (the job is indifferent)."""
+    def _terms(self, jb: _Job, j: int, g: float, last: int) -> tuple[tuple, tuple, bool, tuple]:
+        """``(remv, pref, flat, nxt)``: per accelerator the remaining latency, the preference
+        and the next layer's latency (transfer included); ``flat``: remaining latency and
+        preference the same on every accelerator (the job is indifferent)."""
         n = self._n
         x = jb.xfer[j] if jb.xfer is not None and last != -1 else None
         nxt = [0.0] * n
@@ -360,7 +368,7 @@ class DREAM(Policy):
             best = min(nxt)
         pref = tuple(best / v if v > 0 else 1.0 for v in nxt)
         flat = all(v == remv[0] for v in remv) and all(p == pref[0] for p in pref)
-        return tuple(remv), pref, flat
+        return tuple(remv), pref, flat, tuple(nxt)
 
     # --- engine hooks ------------------------------------------------------------------------
 
@@ -507,7 +515,9 @@ class DREAM(Policy):
             elif len(ready) == 1:   # one job: to its best free accelerator
                 task = ready[0]
                 a = self._best_acc(now, task, accelerator, free)
-                if a != accelerator:
+                if self._waits(now, self._jobs[task.id], a):
+                    task = None
+                elif a != accelerator:
                     self._plan = {a: task}
                     self._plan_key = (now, self._version)
                     task = None
@@ -517,27 +527,32 @@ class DREAM(Policy):
                 task = plan.pop(accelerator)
         if task is not None:
             busy[accelerator] = True
+            self._free_at[accelerator] = now + self._jobs[task.id].nxt[accelerator]
         return task
 
-    def _best(self, now, a: int, ready: Sequence[Task]) -> Task:
-        au, af, ap = self._w
-        jobs = self._jobs
+    def _best(self, now, a: int, ready: Sequence[Task]) -> Task | None:
+        """The ready job with the highest MapScore on ``a`` (ties: the earlier job); None
+        when every ready job waits for a busy accelerator (``wait``)."""
         best = None
-        bv = 0.0
-        for t in ready:
-            jb = jobs[t.id]
-            slack = jb.deadline - now
-            if slack > 0:
-                u = jb.remv[a] / slack
-                if u > 1.0:
-                    u = 1.0
-            else:
-                u = 1.0
-            v = au * u + af * (now - jb.last) * jb.inv_iso + ap * jb.pref[a]
-            if best is None or v > bv:
+        bv = _WAIT
+        for t, (v,) in zip(ready, self._scores(now, (a,), ready), strict=True):
+            if v > bv:
                 bv = v
                 best = t
         return best
+
+    def _waits(self, now, jb: _Job, a: int) -> bool:
+        """Whether ``jb``'s next layer would end sooner on a busy accelerator, after the
+        layer running there, than on ``a`` now (``wait``)."""
+        if not self.config.wait or jb.flat or self._restricted:
+            return False
+        nxt = jb.nxt
+        end = now + nxt[a]
+        busy, free_at = self._busy, self._free_at
+        for b in range(self._n):
+            if busy[b] and (free_at[b] if free_at[b] > now else now) + nxt[b] < end:
+                return True
+        return False
 
     def _best_acc(self, now, task: Task, first: int, others: list[int]) -> int:
         """The free accelerator where ``task`` scores highest (ties: lower index; fairness
@@ -564,12 +579,12 @@ class DREAM(Policy):
                     best, bv = a, pref[a]
         return best
 
-    def _assign(self, now, accs: list[int], ready: Sequence[Task]) -> dict[int, Task | None]:
-        """Greedy (job, accelerator) assignment over the free accelerators ``accs``
-        (module docstring): the best pair first; ties go to the earlier job, then the lower
-        accelerator index."""
+    def _scores(self, now, accs: Sequence[int], ready: Sequence[Task]) -> list[list[float]]:
+        """MapScore of every ready job (rows) on every accelerator of ``accs`` (columns);
+        ``_WAIT`` where the job waits for a busy accelerator instead (`_waits`)."""
         au, af, ap = self._w
         jobs = self._jobs
+        check = self.config.wait and not self._restricted and any(self._busy)
         scores = []
         for t in ready:
             jb = jobs[t.id]
@@ -584,7 +599,18 @@ class DREAM(Policy):
                 else:
                     u = 1.0
                 row.append(au * u + fair + ap * jb.pref[a])
+            if check and not jb.flat:
+                for k, a in enumerate(accs):
+                    if self._waits(now, jb, a):
+                        row[k] = _WAIT
             scores.append(row)
+        return scores
+
+    def _assign(self, now, accs: list[int], ready: Sequence[Task]) -> dict[int, Task | None]:
+        """Greedy (job, accelerator) assignment over the free accelerators ``accs``
+        (module docstring): the best pair first; ties go to the earlier job, then the lower
+        accelerator index."""
+        scores = self._scores(now, accs, ready)
         plan: dict[int, Task | None] = {a: None for a in accs}
         left_jobs = list(range(len(ready)))
         left_accs = list(range(len(accs)))
@@ -596,6 +622,8 @@ class DREAM(Policy):
                 for k in left_accs:
                     if bi < 0 or row[k] > bv:
                         bv, bi, bk = row[k], i, k
+            if bv == _WAIT:
+                break
             plan[accs[bk]] = ready[bi]
             left_jobs.remove(bi)
             left_accs.remove(bk)

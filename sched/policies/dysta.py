@@ -36,7 +36,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..policy import PolicyConfig, Task, register
+from ..gamma import PREDICTORS
+from ..policy import PolicyConfig, Task, param, register
 from ._base import EstimatePolicy, _State, true_suffix_sums
 
 ESTIMATORS = ("sparse", "naive", "oracle")
@@ -52,21 +53,17 @@ class Dysta(EstimatePolicy):
 
     @dataclass(frozen=True)
     class Config(PolicyConfig):
-        beta: float = 0.01
+        beta: float = param(0.01, lo=0)
         """Weight of urgency and preemption penalty against the remaining time."""
-        estimator: str = "sparse"
+        estimator: str = param("sparse", choices=ESTIMATORS)
         """``"sparse"`` (gamma x pattern averages), ``"naive"`` (architecture averages,
         gamma = 1) or ``"oracle"`` (true remaining latency)."""
-        predictor: str = "avg"
+        predictor: str = param("avg", choices=PREDICTORS)
         """Gamma predictor, ``"avg"`` or ``"last-one"``."""
 
     def __init__(self, context, config=None) -> None:
         super().__init__(context, config)
         est = self.config.estimator
-        if est not in ESTIMATORS:
-            raise ValueError(f"dysta estimator must be one of {ESTIMATORS}, not {est!r}")
-        if not self.config.beta >= 0:
-            raise ValueError(f"dysta beta must be a number >= 0, not {self.config.beta!r}")
         self._level = "arch" if est == "naive" else "pattern"
         self._monitor = est == "sparse"
         self._oracle = est == "oracle"

@@ -42,7 +42,8 @@ from mmsched.hw.spec import (
     dysta_shifts,
 )
 
-from ..policy import Policy, PolicyConfig, PolicyContext, Task, register
+from ..gamma import PREDICTORS
+from ..policy import Policy, PolicyConfig, PolicyContext, Task, param, register
 
 FAIRNESS_UNITS = ("time-unit", "seconds")
 
@@ -53,13 +54,13 @@ class DystaHW(Policy):
 
     @dataclass(frozen=True)
     class Config(PolicyConfig):
-        beta: float = 0.01
+        beta: float = param(0.01, lo=0)
         """The score's beta (paper: 0.01)."""
-        predictor: str = "avg"
+        predictor: str = param("avg", choices=PREDICTORS)
         """Gamma predictor, ``"avg"`` or ``"last-one"``."""
-        slots: int = 64
+        slots: int = param(64, lo=1, hi=1 << 12)
         """Task-table size S."""
-        fairness: str = "seconds"
+        fairness: str = param("seconds", choices=FAIRNESS_UNITS)
         """Worth of one unit of ``(w / Iso) / N``: ``"time-unit"`` or ``"seconds"``."""
 
     def __init__(self, context: PolicyContext, config: PolicyConfig | None = None, *,
@@ -70,9 +71,6 @@ class DystaHW(Policy):
         layer_done, decide)."""
         super().__init__(context, config)
         cfg = self.config
-        if cfg.fairness not in FAIRNESS_UNITS:
-            raise ValueError(f"dysta_hw fairness must be one of {FAIRNESS_UNITS}, "
-                             f"not {cfg.fairness!r}")
         if not context.tables:
             raise ValueError("dysta_hw needs static tables (PolicyContext.tables is empty)")
         self._seconds = context.time_unit == "seconds"

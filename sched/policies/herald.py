@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..policy import Policy, PolicyConfig, PolicyContext, Task, register
+from ..policy import Policy, PolicyConfig, PolicyContext, Task, param, register
 
 
 @register("herald")
@@ -34,16 +34,13 @@ class Herald(Policy):
 
     @dataclass(frozen=True)
     class Config(PolicyConfig):
-        level: str = "arch"
+        level: str = param("arch", choices=("arch", "pattern"))
         """Static latencies of the ``"arch"`` (default) or ``"pattern"`` means."""
 
     def __init__(self, context: PolicyContext, config: PolicyConfig | None = None) -> None:
         super().__init__(context, config)
         if not context.tables:
             raise ValueError("herald needs static tables (PolicyContext.tables is empty)")
-        if self.config.level not in ("arch", "pattern"):
-            raise ValueError(f"herald level must be 'arch' or 'pattern', not "
-                             f"{self.config.level!r}")
         self.assignment = assign_layers(context.tables, self.config.level)
         """``assignment[key][j]``: the accelerator of layer ``j`` of model ``key``."""
         self._capable: dict[tuple[str, int], int] = {}

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..policy import PolicyConfig, Task, register
+from ..policy import PolicyConfig, Task, param, register
 from ._base import EstimatePolicy, artifact_running_max, artifact_running_max_index, ieee_div
 
 
@@ -36,14 +36,11 @@ class Planaria(EstimatePolicy):
 
     @dataclass(frozen=True)
     class Config(PolicyConfig):
-        resources: float = 1.0
+        resources: float = param(1.0, lo=0, lo_open=True)
         """Resource estimate of every task (1 on a single accelerator)."""
 
     def __init__(self, context, config=None) -> None:
         super().__init__(context, config)
-        if not self.config.resources > 0:
-            raise ValueError(f"planaria resources must be positive, not "
-                             f"{self.config.resources!r}")
         self._compat = context.compat.running_max_minus_one
 
     def select(self, now: int | float, accelerator: int, ready: Sequence[Task]) -> Task | None:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..policy import Task, register
+from ..policy import Task, param, register
 from ._base import (
     EstimatePolicy,
     SparseVariantConfig,
@@ -51,7 +51,7 @@ class SDRM3(EstimatePolicy):
 
     @dataclass(frozen=True)
     class Config(SparseVariantConfig):
-        alpha: float = 1.0
+        alpha: float = param(1.0, lo=0)
         """Weight of fairness (the artifact's default, ``--alpha 1``)."""
 
     def __init__(self, context, config=None) -> None:

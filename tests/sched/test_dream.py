@@ -188,6 +188,23 @@ def test_a_started_frame_is_finished_unless_drop_started():
     assert cut.dropped and cut.layers_run == 1
 
 
+def test_a_job_waits_for_a_busy_accelerator_that_ends_its_layer_sooner():
+    # request 0 holds the fast accelerator 0 until 200; request 1 arrives at 100 and takes
+    # 100 cycles there or 250 on the free, slower accelerator 1: waiting ends it at 300,
+    # sooner than 350, so it waits; with wait=off it takes accelerator 1 at once
+    base = {"a_d": [200], "b_d": [100]}
+    models = {"a_d": _model("a_d", 1), "b_d": _model("b_d", 1)}
+    wl = Workload(models=models, requests=(Request(0, "a_d", 0, 0, 10_000),
+                                           Request(1, "b_d", 0, 100, 10_000)), clock_hz=CLOCK)
+    ctx = _context(base)
+    for cfg, acc, finish in (({}, 0, 300), ({"wait": "off"}, 1, 350)):
+        res = simulate(wl, make_policy("dream", ctx, **cfg), _Stub(base), num_accelerators=2,
+                       keep_layers=True)
+        (layer,) = [lr for lr in res.layers if lr.request == 1]
+        assert (layer.accelerator, layer.end) == (acc, finish), cfg
+        assert not check_invariants(res, wl, 2)
+
+
 def _run_tuner(tuner: WeightTuner, cost, windows: int) -> list[tuple[float, ...]]:
     out = []
     for _ in range(windows):

@@ -344,3 +344,53 @@ def test_sjf_sparse_predictors_differ(predictor, expected):
     _run_layer(p, t0, 20, 1.0, "fixed")
     _run_layer(p, t1, 30, 0.5, "fixed")
     assert p.select(30, 0, [t0, t1]) is [t0, t1][expected]
+
+
+# --- config values: parsed against the declared type and range (issue 13, item 2) ----------
+
+
+@pytest.mark.parametrize(("name", "field_name", "text", "value"), [
+    ("sjf", "sparse", "no", False), ("sjf", "sparse", "off", False), ("sjf", "sparse", "1", True),
+    ("dysta", "beta", "0.1", 0.1), ("dysta", "beta", "0", 0.0), ("dream", "window", "5", 5),
+    ("dream", "window", "5.0", 5), ("dysta", "predictor", "last-one", "last-one"),
+])
+def test_config_text_parsed_as_declared_type(name, field_name, text, value):
+    from mmsched.sched.policy import policy_config
+
+    got = getattr(policy_config(name, **{field_name: text}), field_name)
+    assert got == value and type(got) is type(value)
+
+
+@pytest.mark.parametrize(("name", "field_name", "value"), [
+    ("sdrm3", "alpha", "nan"), ("sdrm3", "alpha", "-5"), ("dysta", "beta", "inf"),
+    ("dysta", "beta", "abc"), ("dysta", "beta", ""), ("planaria", "resources", "abc"),
+    ("planaria", "resources", "0"), ("sjf", "sparse", "maybe"), ("sjf", "sparse", 2),
+    ("dream", "window", "2.5"), ("dream", "window", "1"), ("dream", "tolerance", "1"),
+    ("herald", "level", "foo"), ("dysta_hw", "slots", "0"), ("dysta", "beta", True),
+    ("dysta", "beta", float("nan")), ("sdrm3", "alpha", -1.0),
+])
+def test_config_bad_value_named(name, field_name, value):
+    from mmsched.sched.policy import ConfigValueError, policy_config
+
+    with pytest.raises(ConfigValueError, match=f"^{field_name}: expected") as e:
+        policy_config(name, **{field_name: value})
+    assert e.value.field_name == field_name
+
+
+def test_config_checked_when_built_directly():
+    from mmsched.sched.policy import ConfigValueError, policy_class
+
+    with pytest.raises(ConfigValueError, match="alpha"):
+        policy_class("sdrm3").Config(alpha=float("nan"))
+
+
+def test_every_config_field_declares_a_checkable_type():
+    from dataclasses import fields
+
+    from mmsched.sched.policy import describe_field, policy_class, policy_names
+
+    for name in policy_names():
+        cfg = policy_class(name).Config
+        cfg()  # the defaults pass their own ranges
+        for f in fields(cfg):
+            assert describe_field(f)

@@ -248,7 +248,7 @@ def test_policy_configs_are_a_sweep_dimension(tmp_path):
     _assert_bad(mmsched("--policies", "dysta:gamma=1", "--out", "o", cwd=tmp_path), tmp_path,
                 "unknown config field", "'gamma'")
     _assert_bad(mmsched("--policies", "dysta:estimator=bogus", "--out", "o", cwd=tmp_path),
-                tmp_path, "dysta:estimator=bogus", "estimator must be one of")
+                tmp_path, "dysta:estimator=bogus", "estimator = one of sparse, naive, oracle")
 
 
 def test_default_run_is_the_default_scenario_file():

@@ -88,6 +88,15 @@ def test_recipe_rejects_bad_rates(rates):
         ex.Recipe("x", ex.WorkloadSource(), rates=rates, slos=(10.0,))
 
 
+@pytest.mark.parametrize("axes", [{"rates": (3.0, 3.0), "slos": (10.0,)},
+                                  {"rates": (3.0,), "slos": (10.0, 5.0, 10)},
+                                  {"fps_scales": (1.0, 1)}, {"loads": (0.5, 0.7, 0.5)}])
+def test_recipe_rejects_duplicate_axis_values(axes):
+    # duplicates gave duplicated rows and "means over 2 seeds" (issue 13, item 3)
+    with pytest.raises(ValueError, match="distinct"):
+        ex.Recipe("x", ex.WorkloadSource(), **axes)
+
+
 def test_source_validation_and_labels():
     assert ex.WorkloadSource().label == "synthetic:cnn"
     assert ex.WorkloadSource(kind="csv", path="/a/b/eyeriss/").label == "csv:eyeriss"
@@ -173,8 +182,9 @@ def test_worker_input_errors_arrive_intact():
 
 def test_policy_specs():
     assert ex.parse_policy_spec("fcfs") == ("fcfs", {})
+    # values stay text: policy_config parses them against the fields' declared types
     assert ex.parse_policy_spec("dysta:beta=0.1:predictor=last-one:n=3:x=true") == (
-        "dysta", {"beta": 0.1, "predictor": "last-one", "n": 3, "x": True})
-    for bad in (":beta=1", "dysta:beta", "dysta:=1"):
+        "dysta", {"beta": "0.1", "predictor": "last-one", "n": "3", "x": "true"})
+    for bad in (":beta=1", "dysta:beta", "dysta:=1", "dysta:beta=1:beta=2"):
         with pytest.raises(ValueError, match="policy spec"):
             ex.parse_policy_spec(bad)

@@ -120,8 +120,41 @@ def test_single_point_sweep_has_no_line_plots(tmp_path):
 
 
 def test_empty_summary_is_input_error(tmp_path):
-    (tmp_path / "summary.csv").write_text("policy,antt\n")
+    (tmp_path / "summary.csv").write_text(report.csv_text(_summary_rows()).splitlines()[0]
+                                          + "\n")
     with pytest.raises(InputError, match="at least one result row"):
+        report.write_report(tmp_path)
+
+
+@pytest.mark.parametrize("column", ["policy", "recipe", "rate", "antt", "violation_rate"])
+def test_summary_without_a_column_is_refused_before_writing(tmp_path, column):
+    # without a policy column every row was merged into one "None" policy (issue 13, item 4)
+    rows = [{k: v for k, v in r.items() if k != column} for r in _summary_rows()]
+    (tmp_path / "summary.csv").write_text(report.csv_text(rows))
+    with pytest.raises(InputError, match=f"summary.csv: line 1: .*found no column {column}"):
+        report.write_report(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["summary.csv"]
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("layers.csv", "recipe,policy\ncnn,fcfs\n"),
+    ("layers.csv", "\x00\x01binary"),
+    ("requests.csv", "recipe,policy,rate,slo,latency_s\ncnn,fcfs,2,10,oops\n"),
+])
+def test_bad_optional_file_writes_nothing(tmp_path, name, text):
+    # a bad layers.csv used to fail only after the table and plots were rewritten (item 7)
+    (tmp_path / "summary.csv").write_text(report.csv_text(_summary_rows()))
+    (tmp_path / name).write_text(text)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    with pytest.raises(InputError, match=name):
+        report.write_report(tmp_path)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_latin1_summary_names_the_file(tmp_path):
+    (tmp_path / "summary.csv").write_bytes(
+        report.csv_text(_summary_rows()).replace("fcfs", "fcfs\u00e9").encode("latin-1"))
+    with pytest.raises(InputError, match="summary.csv: expected UTF-8 CSV text"):
         report.write_report(tmp_path)
 
 

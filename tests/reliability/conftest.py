@@ -1,0 +1,78 @@
+"""Helpers of the reliability tests (issue 13): the real ``mmsched`` command in a subprocess,
+and what every bad input must give: its exit code, one ``error:`` line naming the option or
+file, no traceback, and files that existed before left byte-identical."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+B = ("--scenario", "cnn", "--requests", "50", "--seeds", "1", "--rates", "3", "--slo", "10",
+     "--jobs", "1", "--no-plots")
+"""A small, fast run (the issue's ``$B``)."""
+
+
+def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 300,
+            stdin: str | None = None) -> subprocess.CompletedProcess:
+    """``mmsched ARGS`` in a subprocess (text output captured)."""
+    return subprocess.run([sys.executable, "-m", "mmsched.sim", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, check=False, timeout=timeout,
+                          input=stdin)
+
+
+def assert_error(res: subprocess.CompletedProcess, *needles: str, code: int = 2) -> str:
+    """Exit ``code``, exactly one ``error:`` line on stderr naming every needle, no traceback
+    anywhere; returns that line."""
+    out = res.stdout + res.stderr
+    assert "Traceback" not in out, out
+    assert res.returncode == code, (res.returncode, res.stdout, res.stderr)
+    lines = [ln for ln in res.stderr.splitlines() if "error:" in ln]
+    assert len(lines) == 1, res.stderr
+    assert lines[0].startswith("mmsched") and ": error: " in lines[0], lines[0]
+    for n in needles:
+        assert n in lines[0], (n, lines[0])
+    return lines[0]
+
+
+def snapshot(*folders: Path) -> dict[str, bytes]:
+    """Every file under ``folders`` (relative path -> bytes), symlinks as their target."""
+    out: dict[str, bytes] = {}
+    for folder in folders:
+        if not folder.exists():
+            continue
+        for p in sorted(folder.rglob("*")):
+            key = str(p)
+            if p.is_symlink():
+                out[key] = b"-> " + os.fsencode(os.readlink(p))
+            elif p.is_file():
+                out[key] = p.read_bytes()
+            else:
+                out[key] = b"<dir>"
+    return out
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> Path:
+    """A fresh profile cache folder of this test (``MMSCHED_CACHE_DIR``)."""
+    d = tmp_path / "cache"
+    d.mkdir()
+    return d
+
+
+@pytest.fixture
+def rel(tmp_path: Path, cache: Path) -> SimpleNamespace:
+    """The helpers, for test modules (which cannot import this file): ``rel.cli(*args,
+    cwd=tmp_path, env_extra=None, **kw)`` (`run_cli` with this test's cache), ``rel.error``
+    (`assert_error`), ``rel.snapshot``, ``rel.B`` and ``rel.cache``."""
+
+    def call(*args: str, cwd: Path | None = None, env_extra: dict[str, str] | None = None,
+             **kw) -> subprocess.CompletedProcess:
+        env = {**os.environ, "MMSCHED_CACHE_DIR": str(cache), **(env_extra or {})}
+        return run_cli(*args, cwd=cwd or tmp_path, env=env, **kw)
+
+    return SimpleNamespace(cli=call, error=assert_error, snapshot=snapshot, B=B, cache=cache)
