@@ -25,8 +25,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-__all__ = ["atomic_open", "atomic_path", "atomic_write", "build_dir", "cache_dir",
-           "current_umask"]
+__all__ = ["atomic_dir", "atomic_open", "atomic_path", "atomic_write", "build_dir", "cache_dir",
+           "current_umask", "probe_dir"]
 
 
 def cache_dir() -> Path:
@@ -92,6 +92,40 @@ def atomic_open(path: str | os.PathLike, mode: str = "w") -> Iterator[IO]:
         kwargs = {"encoding": "utf-8", "newline": "\n"} if mode == "w" else {}
         with open(tmp, mode, **kwargs) as f:
             yield f
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a fresh empty folder beside ``path``; on normal exit it is renamed to ``path``,
+    on error (or interrupt) removed.
+
+    For build folders keyed by their inputs: when ``path`` already exists with content
+    (another process published the same build first), the new folder is discarded. Missing
+    parent folders of ``path`` are created; the folder gets a new folder's permissions.
+    """
+    import shutil
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    try:
+        yield tmp
+        os.chmod(tmp, 0o777 & ~current_umask())  # mkdtemp makes 0700
+        try:
+            os.replace(tmp, path)
+        except OSError:  # a complete build is there already
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def probe_dir(folder: str | os.PathLike) -> None:
+    """Raise OSError unless a file can be created in the existing folder ``folder`` (a probe
+    file is created and removed): whether outputs can go there, asked before the work."""
+    fd, name = tempfile.mkstemp(dir=folder, prefix=".mmsched-probe.")
+    os.close(fd)
+    os.unlink(name)
 
 
 def atomic_write(path: str | os.PathLike, data: str | bytes) -> None:

@@ -35,6 +35,7 @@ import numpy as np
 from .compat import CompatFlags
 from .errors import InputError
 from .latency_table import LatencyTable
+from .limits import MAX_LAYER_LATENCY_S
 
 __all__ = ["ATTNN_SEQ_LEN", "EYERISS_COLUMNS", "SANGER_COLUMNS", "load_csv", "load_csv_dir",
            "sanger_latency_s"]
@@ -44,9 +45,6 @@ SANGER_COLUMNS = ("overall-sparsity", "50%-skip", "batch-indx", "layer-indx")
 ATTNN_SEQ_LEN = {"bert": 384, "bart": 128, "gpt2": 128}
 """Sequence lengths of the Dysta paper's AttNN benchmark (section 2), by architecture."""
 _ARTIFACT_SEQ_LEN = 512
-MAX_LAYER_LATENCY_S = 1000.0
-"""The largest layer latency a CSV may give (seconds): larger values are refused as input
-errors rather than overflowing the engine's integer cycle counts later."""
 _FIXED = CompatFlags()
 
 
@@ -323,13 +321,20 @@ class _Columns:
         return lat_a, sp_a
 
 
+def _a_kind(kind: str) -> str:
+    """``"an Eyeriss CSV"``, ``"a Sanger CSV"``."""
+    name = kind.capitalize()
+    return f"{'an' if name[0] in 'AEIOU' else 'a'} {name} CSV"
+
+
 def load_csv_dir(path: str | os.PathLike, *, compat: CompatFlags = _FIXED,
                  seq_len: int | Mapping[str, int] | None = None) -> list[LatencyTable]:
     """Every ``*.csv`` of a directory, sorted by file name (`CompatFlags.listing_order`:
     the file system's listing order, like the artifact). All must be of one kind.
 
-    Raises InputError for a missing or empty directory, a bad file (`load_csv`), two files
-    with one key, or Eyeriss and Sanger files mixed.
+    Raises InputError for a missing or empty directory, a bad file (`load_csv`), a sample
+    whose layers take no time in total, keys of one architecture with different layer
+    counts, two files with one key, or Eyeriss and Sanger files mixed.
     """
     d = Path(path)
     if not d.is_dir():
@@ -343,13 +348,23 @@ def load_csv_dir(path: str | os.PathLike, *, compat: CompatFlags = _FIXED,
     loaded = [_load_csv(d / n, compat, seq_len) for n in names]
     tables = [t for t, _ in loaded]
     seen: dict[str, str] = {}
+    first_of_arch: dict[str, LatencyTable] = {}
     for t in tables:
+        zero = np.flatnonzero(~(t.latency_s.sum(axis=1) > 0))
+        if zero.size:  # a request of it would take no time (no isolated latency to scale by)
+            raise InputError(t.source, "", "a positive total latency over the layers of "
+                             "every sample", f"0 s for sample {int(zero[0])}")
+        other = first_of_arch.setdefault(t.arch, t)
+        if other.layers != t.layers:
+            raise InputError(t.source, "column layer-indx", f"{other.layers} layers like "
+                             f"{other.source} (one architecture, {t.arch!r})",
+                             f"{t.layers} layers")
         if t.key in seen:
             raise InputError(t.source, "file name", "a unique model key (name up to its "
                              "first '.')", f"{t.key!r}, also from {seen[t.key]}")
         seen[t.key] = t.source
     for t, kind in loaded[1:]:
         if kind != loaded[0][1]:
-            raise InputError(t.source, "line 1 (header)", f"a {loaded[0][1]} CSV like "
-                             f"{loaded[0][0].source} (one kind per directory)", f"a {kind} CSV")
+            raise InputError(t.source, "line 1 (header)", f"{_a_kind(loaded[0][1])} like "
+                             f"{loaded[0][0].source} (one kind per directory)", _a_kind(kind))
     return tables

@@ -234,8 +234,9 @@ class _Reader:
             if kind == "number":
                 ok = ok or (isinstance(v, float) and math.isfinite(v))
             if not ok:
-                what = "an integer" if kind == "int" else "a number"
-                raise self.fail(where, what, f"{_type_name(v)} {v!r}")
+                what = "an integer" if kind == "int" else "a finite number"
+                found = v if isinstance(v, float) else f"{_type_name(v)} {v!r}"
+                raise self.fail(where, what, str(found))
             if positive and not v > 0:
                 raise self.fail(where, "a number > 0", repr(v))
             if minimum is not None and v < minimum:

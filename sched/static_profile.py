@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import zlib
 from collections.abc import Callable, Sequence
@@ -217,19 +218,60 @@ def save_runs(runs: Sequence[ProfileRun], path: str | os.PathLike, key_text: str
         np.savez_compressed(f, **arrays)
 
 
+class DamagedCache(Exception):
+    """A profile cache file that exists but does not load (truncated, empty, corrupted or
+    tampered with): the caller discards it and profiles again."""
+
+    def __init__(self, path: str | os.PathLike, reason: str) -> None:
+        self.path, self.reason = str(path), reason
+        super().__init__(f"{path}: {reason}")
+
+
 def load_runs(path: str | os.PathLike, key_text: str) -> list[ProfileRun] | None:
-    """Cached runs at ``path`` if present and made under exactly ``key_text``, else None."""
+    """Cached runs at ``path`` if present and made under exactly ``key_text``, else None.
+
+    Raises `DamagedCache` when the file exists but does not load, or its counters are not
+    what `save_runs` writes (shapes per sample and layer, finite, non-negative, a positive
+    clock).
+    """
+    import zipfile
+
     try:
-        with np.load(path) as z:
+        with np.load(path, allow_pickle=False) as z:
             if str(z["_key"]) != key_text:
                 return None
             out, i = [], 0
             while f"{i}.meta" in z:
                 meta = json.loads(str(z[f"{i}.meta"]))
-                out.append(ProfileRun(meta["key"], meta["arch"], meta["pattern"],
-                                      tuple(meta["samples"]), z[f"{i}.cycles"], z[f"{i}.nnz"],
-                                      z[f"{i}.total"], z[f"{i}.energy_pj"], meta["clock_hz"]))
+                run = ProfileRun(meta["key"], meta["arch"], meta["pattern"],
+                                 tuple(int(s) for s in meta["samples"]), z[f"{i}.cycles"],
+                                 z[f"{i}.nnz"], z[f"{i}.total"], z[f"{i}.energy_pj"],
+                                 float(meta["clock_hz"]))
+                _check_run(run)
+                out.append(run)
                 i += 1
+            if not out:
+                raise ValueError("no runs")
             return out
-    except (OSError, KeyError, ValueError):
+    except FileNotFoundError:
         return None
+    except (OSError, KeyError, ValueError, TypeError, EOFError, zipfile.BadZipFile,
+            zlib.error) as e:
+        raise DamagedCache(path, f"{type(e).__name__}: {e}") from None
+
+
+def _check_run(run: ProfileRun) -> None:
+    """ValueError unless ``run``'s counters are well-formed (see `load_runs`)."""
+    shape = run.cycles.shape
+    if len(shape) != 2 or shape[0] != len(run.samples):
+        raise ValueError(f"{run.key}: cycles of shape {shape} for {len(run.samples)} samples")
+    for name in ("cycles", "nnz", "total", "energy_pj"):
+        a = getattr(run, name)
+        if a.shape != shape or a.dtype.kind not in "iuf":
+            raise ValueError(f"{run.key}: {name} of shape {a.shape} ({a.dtype}), "
+                             f"expected {shape}")
+        if not (np.all(np.isfinite(a)) and np.all(a >= 0)):
+            raise ValueError(f"{run.key}: {name} has values that are negative or not finite")
+    if not (np.all(run.nnz <= run.total) and math.isfinite(run.clock_hz)
+            and run.clock_hz > 0):
+        raise ValueError(f"{run.key}: nnz above total, or clock {run.clock_hz!r}")

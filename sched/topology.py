@@ -39,6 +39,15 @@ def _fields(row: str) -> list[str]:
     return parts
 
 
+def _check_size(src: str, no: int, m: int, n: int, k: int) -> None:
+    """`InputError` at line ``no`` for a layer beyond `mmsched.sched.limits`."""
+    from .limits import layer_limit
+
+    over = layer_limit(m, n, k)
+    if over is not None:
+        raise InputError(src, f"line {no}", *over)
+
+
 def load_topology(path: str | Path, *, name: str | None = None,
                   act_sparse: bool = True) -> Model:
     """Read a SCALE-Sim topology CSV as a `Model` (key ``<name>_dense``; ``name`` defaults to
@@ -100,6 +109,7 @@ def load_topology(path: str | Path, *, name: str | None = None,
         sparse = act_sparse and bool(layers)
         if kind == "gemm":
             m, n, k = vals
+            _check_size(src, no, m, n, k)
             layers.append(Layer(unique, "matmul", m=m, n=n, k=k, act_sparse=sparse))
             continue
         ih, iw, fh, fw, ch, nf, sh = vals[:7]
@@ -110,6 +120,7 @@ def load_topology(path: str | Path, *, name: str | None = None,
                                  "IFMAP", f"{filt} > {ifm}")
         oh = math.ceil((ih - fh + sh) / sh)
         ow = math.ceil((iw - fw + sw) / sw)
+        _check_size(src, no, oh * ow, nf, fh * fw * (1 if "DP" in lname else ch))
         if "DP" in lname:
             layers.append(Layer(unique, "dwconv", m=oh * ow, n=nf, k=fh * fw, groups=ch,
                                 act_sparse=sparse))

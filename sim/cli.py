@@ -1,8 +1,17 @@
 """The ``mmsched`` command: one subcommand per module, imported only when used.
 
 Each subcommand module defines ``HELP`` (one line), ``add_arguments(parser)`` and
-``main(args) -> int``. Bad input (`InputError`, `ValueError` from validation) prints one
-``error:`` line and exits 2; the library itself never prints (logging only).
+``main(args) -> int``. This module is the one place that turns failures into exit codes
+(docs/errors.md):
+
+- bad input (`InputError`, `ValueError` from validation) and an output or cache file that
+  cannot be written (`OSError` naming a file): one ``error:`` line, exit 2;
+- SIGINT (Ctrl-C), SIGTERM, SIGHUP: the command unwinds (worker processes stopped, staging
+  folders removed), one line saying whether earlier results were kept, exit 128 + the signal
+  number (130, 143, 129);
+- a closed standard output (``mmsched scenarios | head -1``): quiet exit 141 (128 + SIGPIPE).
+
+The library itself never prints (logging only).
 """
 
 from __future__ import annotations
@@ -10,9 +19,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
+import signal
 import sys
 
 from mmsched.sched.errors import InputError
+
+from . import _signals
 
 COMMANDS = {
     "run": "mmsched.sim.cmd_run",
@@ -60,17 +73,60 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupted(args: argparse.Namespace, signum: int) -> int:
+    """The one line after an interrupt, and the exit code 128 + ``signum``."""
+    out = getattr(args, "out", None)
+    kept = out is not None and os.path.lexists(out)
+    what = f"earlier results kept in {out}" if kept else "nothing written"
+    prog = f"mmsched {args.command}" if args.command else "mmsched"
+    print(f"{prog}: interrupted ({signal.Signals(signum).name}); {what}", file=sys.stderr)
+    return 128 + signum
+
+
+def _stdout_closed() -> int:
+    """The reader of stdout went away: nothing more to say to it (and no flush error at
+    exit)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return 128 + getattr(signal, "SIGPIPE", 13)
+
+
 def main(argv: list[str] | None = None) -> int:
-    words = sys.argv[1:] if argv is None else argv
-    parser = build_parser(only=next((w for w in words if w in COMMANDS), None))
-    args = parser.parse_args(argv)
+    _signals.install()
+    try:  # imports and argument parsing: an interrupt or a closed pipe here is quiet too
+        words = sys.argv[1:] if argv is None else argv
+        parser = build_parser(only=next((w for w in words if w in COMMANDS), None))
+        args = parser.parse_args(argv)
+    except KeyboardInterrupt:
+        return _interrupted(argparse.Namespace(command=None), signal.SIGINT)
+    except _signals.Interrupted as e:
+        return _interrupted(argparse.Namespace(command=None), e.signum)
+    except BrokenPipeError:
+        return _stdout_closed()
     logging.basicConfig(level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)],
                         format="%(levelname)s %(name)s: %(message)s")
     if not getattr(args, "_main", None):
         parser.print_help()
         return EXIT_BAD_INPUT
     try:
-        return int(args._main(args) or 0)
+        code = int(args._main(args) or 0)
+        sys.stdout.flush()
+        return code
     except (InputError, ValueError) as e:
         print(f"mmsched {args.command}: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return _interrupted(args, signal.SIGINT)
+    except _signals.Interrupted as e:
+        return _interrupted(args, e.signum)
+    except BrokenPipeError:
+        return _stdout_closed()
+    except OSError as e:
+        if e.filename is None:
+            raise
+        print(f"mmsched {args.command}: error: {e.filename}: {e.strerror or e}",
+              file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -24,11 +24,13 @@ simulator into a VCD waveform (a short window; whole runs make huge files).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
-import os
+import math
 import sys
 from pathlib import Path
 
+from mmsched.hw.paths import atomic_path
 from mmsched.sched.errors import InputError
 
 HELP = "co-simulate one run with the Dysta hardware scheduler RTL in the loop"
@@ -90,8 +92,9 @@ def _num(option: str, text: str, conv=float, minimum=None):
     except ValueError:
         raise InputError(option, "", f"a {'integer' if conv is int else 'number'}",
                          repr(text)) from None
-    if minimum is not None and not v >= minimum:
-        raise InputError(option, "", f"a value >= {minimum}", repr(text))
+    if minimum is not None and not (v >= minimum and math.isfinite(v)):
+        what = "a positive number" if minimum == 1e-12 else f"a finite value >= {minimum}"
+        raise InputError(option, "", what, repr(text))
     return v
 
 
@@ -194,60 +197,56 @@ def main(args: argparse.Namespace) -> int:
     pure = simulate(workload, make_policy("dysta_hw", ctx, **over), backend)
     flt = simulate(workload, make_policy("dysta", ctx, beta=beta, predictor=args.predictor),
                    backend)
-    sys_res = None
-    tmp_vcd = f"{args.vcd}.tmp{os.getpid()}" if args.vcd else None
-    if accel == "rtl":
-        from .cosim import HeldoutMasks, run_system_cosim
-        from .profiled import mask_source
+    # the waveform goes to a temporary name renamed into place at the end (nothing partial
+    # is left behind on an error or interrupt)
+    with contextlib.ExitStack() as stack:
+        tmp_vcd = (str(stack.enter_context(atomic_path(args.vcd, suffix=".vcd")))
+                   if args.vcd else None)
+        sys_res = None
+        if accel == "rtl":
+            from .cosim import HeldoutMasks, run_system_cosim
+            from .profiled import mask_source
 
-        sc = loaded.scenario
-        masks = HeldoutMasks(mask_source(sc)[0], sc.heldout_samples, sc.model_list())
-        try:
+            sc = loaded.scenario
+            masks = HeldoutMasks(mask_source(sc)[0], sc.heldout_samples, sc.model_list())
             sys_res = run_system_cosim(workload, masks, ctx, system, simulator=args.sim,
                                        policy_overrides=over, check=not args.no_check,
                                        seed=_num("--seed", args.seed, int, 0),
                                        vcd_path=tmp_vcd,
                                        run_dir=run_dir / "system" if run_dir else None)
-        except BaseException:  # nothing partial is left behind
-            if tmp_vcd and os.path.exists(tmp_vcd):
-                os.remove(tmp_vcd)
-            raise
-    runs = [(f"dysta_hw[rtl:{args.sim}]", res.run), ("dysta_hw", pure), ("dysta", flt)]
-    if sys_res is not None:
-        runs.insert(0, (f"dysta_hw[rtl:{args.sim},accel:rtl]", sys_res.run))
-    rows = [{**base, "policy": name, **metrics.summarize(run.requests)} for name, run in runs]
-    sys.stdout.write(format_table(aggregate_rows(rows)))
-    finishes = [r.finish for r in pure.requests]
-    same = [r.finish for r in res.run.requests] == finishes
-    hw = res.hw_config
-    print(f"RTL ({args.sim}, S={hw.slots}, {hw.predictor}, decision latency "
-          f"{hw.decide_latency} cycles): {res.commands} commands, {res.decisions} decisions, "
-          f"{res.rtl_cycles} scheduler cycles, {res.run_s:.1f} s ({res.wall_s:.1f} s with the "
-          f"build), {res.decisions_per_s:.0f} decisions/s; responses checked against the twin: "
-          f"{'no' if args.no_check else 'all equal'}; per-request finish times equal to the "
-          f"pure-Python dysta_hw run: {'yes' if same else 'NO'}")
-    if sys_res is not None:
-        counts_ok, layers = _monitor_counts_match(sys_res, workload, backend)
-        sys_same = [r.finish for r in sys_res.run.requests] == finishes
-        same = same and sys_same and counts_ok
-        print(f"RTL system ({args.sim}, scheduler and {system.rows}x{system.cols} accelerator "
-              f"in one simulation): {layers} layers, {sys_res.accel_cycles} accelerator "
-              f"cycles, {sys_res.sim_cycles} simulated cycles in {sys_res.run_s:.1f} s "
-              f"({sys_res.cycles_per_s:.0f} cycles/s; {sys_res.wall_s:.1f} s with the "
-              f"build); responses checked against the twin: "
-              f"{'no' if args.no_check else 'all equal'}; monitor counts the scheduler saw "
-              f"equal to the exact model's: {'yes' if counts_ok else 'NO'}; per-request "
-              f"finish times equal to the exact-model co-simulation and the pure-Python "
-              f"dysta_hw run: {'yes' if sys_same else 'NO'}")
-    if args.vcd and sys_res is not None:
-        os.replace(tmp_vcd, args.vcd)
-        print(f"waveform of the whole system simulation: {args.vcd}")
-    elif args.vcd:
-        tmp = f"{args.vcd}.tmp{os.getpid()}"
-        replay_vcd(hw, res.words[:wave_n], tmp)
-        os.replace(tmp, args.vcd)
-        print(f"waveform of the first {min(wave_n, len(res.words))} commands: {args.vcd}")
-    return 0 if same else 1
+        runs = [(f"dysta_hw[rtl:{args.sim}]", res.run), ("dysta_hw", pure), ("dysta", flt)]
+        if sys_res is not None:
+            runs.insert(0, (f"dysta_hw[rtl:{args.sim},accel:rtl]", sys_res.run))
+        rows = [{**base, "policy": name, **metrics.summarize(run.requests)} for name, run in runs]
+        sys.stdout.write(format_table(aggregate_rows(rows)))
+        finishes = [r.finish for r in pure.requests]
+        same = [r.finish for r in res.run.requests] == finishes
+        hw = res.hw_config
+        print(f"RTL ({args.sim}, S={hw.slots}, {hw.predictor}, decision latency "
+              f"{hw.decide_latency} cycles): {res.commands} commands, {res.decisions} decisions, "
+              f"{res.rtl_cycles} scheduler cycles, {res.run_s:.1f} s ({res.wall_s:.1f} s with the "
+              f"build), {res.decisions_per_s:.0f} decisions/s; responses checked against the twin: "
+              f"{'no' if args.no_check else 'all equal'}; per-request finish times equal to the "
+              f"pure-Python dysta_hw run: {'yes' if same else 'NO'}")
+        if sys_res is not None:
+            counts_ok, layers = _monitor_counts_match(sys_res, workload, backend)
+            sys_same = [r.finish for r in sys_res.run.requests] == finishes
+            same = same and sys_same and counts_ok
+            print(f"RTL system ({args.sim}, scheduler and {system.rows}x{system.cols} accelerator "
+                  f"in one simulation): {layers} layers, {sys_res.accel_cycles} accelerator "
+                  f"cycles, {sys_res.sim_cycles} simulated cycles in {sys_res.run_s:.1f} s "
+                  f"({sys_res.cycles_per_s:.0f} cycles/s; {sys_res.wall_s:.1f} s with the "
+                  f"build); responses checked against the twin: "
+                  f"{'no' if args.no_check else 'all equal'}; monitor counts the scheduler saw "
+                  f"equal to the exact model's: {'yes' if counts_ok else 'NO'}; per-request "
+                  f"finish times equal to the exact-model co-simulation and the pure-Python "
+                  f"dysta_hw run: {'yes' if sys_same else 'NO'}")
+        if args.vcd and sys_res is not None:
+            print(f"waveform of the whole system simulation: {args.vcd}")
+        elif args.vcd:
+            replay_vcd(hw, res.words[:wave_n], tmp_vcd)
+            print(f"waveform of the first {min(wave_n, len(res.words))} commands: {args.vcd}")
+        return 0 if same else 1
 
 
 def _rtl_preflight(workload, backend, loaded, simulator: str, budget_s: float,

@@ -60,9 +60,19 @@ def config_from_args(args: argparse.Namespace) -> AcceleratorConfig:
 
 
 def main(args: argparse.Namespace) -> int:
+    from mmsched.sched.errors import InputError
+    from mmsched.sched.limits import layer_limit
     from mmsched.sim.backends import make_backend
     from mmsched.sim.backends.analytic import UniformMasks
 
+    for opt in ("m", "n", "k", "groups"):
+        if getattr(args, opt) < 1:
+            raise InputError(f"--{opt}", "", "a positive integer", str(getattr(args, opt)))
+    if not 0 <= args.act_density <= 1:
+        raise InputError("--act-density", "", "a fraction in [0, 1]", str(args.act_density))
+    over = layer_limit(args.m, args.n, args.k)
+    if over is not None:
+        raise InputError("--m/--n/--k", "", *over)
     cfg = config_from_args(args)
     layer = Layer(name="gemm", kind="matmul", m=args.m, n=args.n, k=args.k, groups=args.groups,
                   weight_pattern=args.weight_pattern)

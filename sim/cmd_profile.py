@@ -53,11 +53,18 @@ def main(args: argparse.Namespace) -> int:
         return 0
     if not args.scenario:
         raise InputError("mmsched profile", "", "a scenario name or file (or --ship)", "none")
+    from ._atomic import check_writable
+
     sc = find_scenario(args.scenario)
-    ls = profile_scenario(sc, cache_dir=args.cache_dir, progress=show)
     out = Path(args.out or f"{sc.name}.static.json")
     paths = ([out] if len(sc.system) == 1 else
              [out.with_name(f"{out.stem}.acc{i}{out.suffix}") for i in range(len(sc.system))])
+    for path in {out, *paths}:  # before profiling
+        check_writable(path, "--out")
+    if args.cache_dir is not None and Path(args.cache_dir).exists() and \
+            not Path(args.cache_dir).is_dir():
+        raise InputError(args.cache_dir, "--cache-dir", "a folder", "a file")
+    ls = profile_scenario(sc, cache_dir=args.cache_dir, progress=show)
     for i, (path, st) in enumerate(zip(paths, ls.static, strict=True)):
         meta = {"scenario": sc.name, "accelerator": sc.system[i].name,
                 "time_unit": ls.time_unit, "clock_hz": ls.clock_hz,

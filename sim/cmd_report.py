@@ -25,7 +25,7 @@ def main(args: argparse.Namespace) -> int:
 
     from mmsched.sched.errors import InputError
 
-    from ._atomic import MARKER
+    from ._atomic import MARKER, record_files
     from .report import load_run, write_report
 
     folder = Path(args.folder)
@@ -34,6 +34,7 @@ def main(args: argparse.Namespace) -> int:
         raise InputError(str(folder), "", f"a folder written by mmsched run (with its {MARKER} "
                          f"file); report writes only into those", "a folder mmsched did not write")
     table, written = write_report(folder)
+    record_files(folder, [p.name for p in written])  # the next run replaces them too
     sys.stdout.write(table)
     sys.stdout.write(f"wrote {len(written)} files in {args.folder}\n")
     return 0

@@ -106,6 +106,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", metavar="DIR", default="results/run",
                    help="output folder, replaced if it holds an earlier run "
                         "(default results/run)")
+    p.add_argument("--force", action="store_true",
+                   help="run even when the estimated peak memory is beyond the stated bound "
+                        "(docs/errors.md, Limits)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar on stderr (default: only when stderr is a terminal)")
     p.add_argument("--experiment", metavar="FILE",
@@ -229,6 +232,38 @@ def build_sweep(args: argparse.Namespace):
         loads=None if args.load is None else _numbers("--load", args.load))
 
 
+def check_size(sweep, workers: int, force: bool) -> None:
+    """Refuse a Poisson sweep whose simulated span (requests / rate) is beyond
+    `mmsched.sched.limits.MAX_SPAN_S`, or whose estimated peak memory is beyond
+    ``MAX_RUN_MEMORY_BYTES`` unless ``force``; print the estimate (stderr) when the run is
+    long (over a minute) or large (over 1 GiB). Before any work."""
+    from mmsched.sched.limits import (
+        MAX_RUN_MEMORY_BYTES,
+        MAX_SPAN_S,
+        SECONDS_PER_REQUEST,
+        run_memory_bytes,
+    )
+
+    if sweep.periodic:
+        return
+    for rate in sorted({r for rec in sweep.recipes for r in rec.rates}):
+        if sweep.requests / rate > MAX_SPAN_S:
+            raise InputError("--rates", f"rate {rate:g}", f"a rate >= requests / MAX_SPAN_S = "
+                             f"{sweep.requests / MAX_SPAN_S:.3g} req/s (a simulated span of at "
+                             f"most {MAX_SPAN_S:g} s)", f"{sweep.requests / rate:.3g} s")
+    memory = run_memory_bytes(sweep.requests, len(sweep.policies), sweep.seeds, workers,
+                              sweep.runs)
+    seconds = SECONDS_PER_REQUEST * sweep.runs * sweep.requests / workers
+    what = (f"{sweep.runs:,} runs x {sweep.requests:,} requests: about {seconds / 60:,.1f} "
+            f"min on {workers} worker(s), about {memory / 2**30:,.1f} GiB peak memory (rough)")
+    if memory > MAX_RUN_MEMORY_BYTES and not force:
+        raise InputError("--requests/--seeds", "", f"an estimated peak memory <= "
+                         f"{MAX_RUN_MEMORY_BYTES / 2**30:g} GiB (MAX_RUN_MEMORY_BYTES; --force "
+                         f"runs it anyway)", what)
+    if seconds > 60 or memory > 2**30:
+        sys.stderr.write(f"mmsched run: estimate: {what}\n")
+
+
 # --- progress bar ----------------------------------------------------------------------------
 
 
@@ -318,6 +353,8 @@ def main(args: argparse.Namespace) -> int:
     workers = None if args.jobs is None else _count("--jobs", args.jobs)
     out = Path(args.out)
     check_replaceable(out)
+    check_size(sweep, (experiment.default_workers() if workers is None else workers)
+               if args.scheduler_address is None else 1, args.force)
     show = wanted(args.progress)
     prepare_sources(sweep, show)  # a scenario's first use profiles it with the cycle model
     experiment.validate_sources(sweep)

@@ -20,6 +20,9 @@ makes it exact.
 from __future__ import annotations
 
 import argparse
+import math
+
+from mmsched.sched.errors import InputError
 
 HELP = "list scenarios with their models, system and load at a given rate"
 
@@ -103,8 +106,8 @@ def main(args: argparse.Namespace) -> int:
     from mmsched.sched.scenario import builtin_scenario_names, find_scenario
     from mmsched.sim.profiled import profile_scenario
 
-    if args.rate is not None and not args.rate > 0:
-        raise ValueError(f"--rate must be a positive number of requests/s, not {args.rate:g}")
+    if args.rate is not None and not (math.isfinite(args.rate) and args.rate > 0):
+        raise InputError("--rate", "", "a finite number of requests/s > 0", f"{args.rate:g}")
     names = args.scenarios or builtin_scenario_names()
     # validate all before any output
     scenarios = [find_scenario(n, option="scenarios") for n in names]

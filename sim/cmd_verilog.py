@@ -4,15 +4,15 @@ Targets are entries of `TARGETS` (name -> `Target`): a one-line help, the target
 a builder returning the configuration of the top of that name (`mmsched.sim.rtl.build.TOPS`).
 The text is `mmsched.sim.rtl.build.verilog_text`'s, the same every simulator here runs (with
 the Icarus time-0 fix, inert elsewhere), so testbenches run on it as written (see
-docs/testbenches.md). Files are written to a temporary name and renamed: nothing partial is
-left on error.
+docs/testbenches.md). ``--name`` must be a Verilog identifier and ``-o`` a writable folder,
+both checked first; files are written atomically (`mmsched.hw.paths.atomic_write`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,22 +100,28 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         tp.add_argument("--name", default=None, help="top module name (default: the target's)")
 
 
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+"""A top module name: a plain Verilog identifier (also a safe file name in ``--out``)."""
 
 
 def main(args: argparse.Namespace) -> int:
+    from mmsched.hw.paths import atomic_write
+    from mmsched.sched.errors import InputError
     from mmsched.sim.rtl.build import TOPS, config_data, verilog_text
 
-    config = TARGETS[args.target].build(args)
-    name = args.name or TOPS[args.target].module
-    text = verilog_text(args.target, config, name=name)
+    from ._atomic import check_writable
+
+    name = TOPS[args.target].module if args.name is None else args.name
+    if not _IDENTIFIER.fullmatch(name):
+        raise InputError("--name", "", "a Verilog identifier (a letter or _, then letters, "
+                         "digits or _; at most 128)", repr(name))
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    _write(out / f"{name}.json", json.dumps(config_data(args.target, config), indent=1) + "\n")
-    _write(out / f"{name}.v", text)
+    check_writable(out, "-o/--out", folder=True)  # before the (slow) elaboration
+    config = TARGETS[args.target].build(args)
+    text = verilog_text(args.target, config, name=name)
+    atomic_write(out / f"{name}.json", json.dumps(config_data(args.target, config), indent=1)
+                 + "\n")
+    atomic_write(out / f"{name}.v", text)
     print(f"wrote {out / (name + '.v')} ({len(text.splitlines())} lines) and "
           f"{out / (name + '.json')}")
     return 0

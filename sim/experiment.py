@@ -1012,7 +1012,9 @@ def run_sweep(sweep: Sweep, *, workers: int | None = None, scheduler_address: st
                 results.append(runner(point))
                 tick()
         else:
-            with cf.ProcessPoolExecutor(max_workers=n) as pool:
+            from ._pool import process_pool  # no worker outlives an error or interrupt
+
+            with process_pool(n) as pool:
                 futures = [pool.submit(runner, point) for point in _balanced(todo)]
                 for fut in cf.as_completed(futures):
                     results.append(fut.result())

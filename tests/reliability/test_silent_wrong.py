@@ -12,13 +12,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mmsched.sched.policy import policy_class, policy_config
 
-FUZZ = settings(max_examples=8, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings.get_profile("reliability")  # tests/reliability/conftest.py
 TINY = Path(__file__).parents[2] / "sched" / "data" / "scenarios" / "cosim-tiny"
 
 

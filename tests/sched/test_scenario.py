@@ -51,7 +51,7 @@ def test_good_file_and_inline_accelerator(tmp_path):
     ('arch = "resnet50"', 'arch = "resnet51"', r"models\[0\]\.arch", "a zoo model"),
     ('name = "t"\n', "", "name", "a field 'name'"),
     ('system = ["eyeriss_v2_like"]\n', "", "system", "a field 'system'"),
-    ("rates = [2.0, 3]", 'rates = [2.0, "3"]', r"rates\[1\]", "a number"),
+    ("rates = [2.0, 3]", 'rates = [2.0, "3"]', r"rates\[1\]", "a finite number"),
     ("rates = [2.0, 3]", "rates = [2.0, -3]", r"rates\[1\]", "a number > 0"),
     ("samples = 4", "samples = 4.5", "samples", "an integer"),
     ('"nm2of4"', '"nm5of4"', r"models\[0\]\.patterns\[1\]", "a weight pattern"),
@@ -331,6 +331,6 @@ def test_transfer_table(tmp_path):
                        ("pj_per_byte = -1", r"transfer\.pj_per_byte: expected a number >= 0"),
                        ("bandwidth = 3", r"transfer\.bandwidth: expected a transfer field"),
                        ("bandwidth_gb_s = \"fast\"", r"transfer\.bandwidth_gb_s: expected a "
-                                                     r"number")):
+                                                     r"finite number")):
         with pytest.raises(InputError, match=match):
             load_scenario_file(write(tmp_path, PERIODIC + f"[transfer]\n{bad}\n"))

@@ -266,3 +266,32 @@ def test_default_run_is_the_default_scenario_file():
         "dysta-cnn", (4.0, 6.0), (10.0, 25.0), 500, 3)
     cli = build_sweep(parser.parse_args(["run", "--rates", "2", "--seeds", "1"]))
     assert (cli.recipes[0].rates, cli.recipes[0].slos, cli.seeds) == ((2.0,), (10.0, 25.0), 1)
+
+
+def test_run_size_estimate_and_bound(capsys):
+    """Item 11 of issue 13: long or large runs print an estimate first; beyond the memory
+    bound they are refused unless --force (sched/limits.py)."""
+    from mmsched.sched.errors import InputError
+    from mmsched.sim.cli import build_parser
+    from mmsched.sim.cmd_run import build_sweep, check_size
+
+    parser = build_parser()
+
+    def sweep(*extra):
+        return build_sweep(parser.parse_args(["run", "--scenario", "cnn", "--rates", "3",
+                                              "--slo", "10", "--policies", "fcfs", *extra]))
+
+    check_size(sweep("--requests", "100", "--seeds", "1"), 1, False)
+    assert capsys.readouterr().err == ""
+    check_size(sweep("--requests", "300000", "--seeds", "3"), 1, False)
+    err = capsys.readouterr().err
+    assert err.startswith("mmsched run: estimate: 3 runs x 300,000 requests: about 1.5 min")
+    big = sweep("--requests", "2000000", "--seeds", "3")
+    with pytest.raises(InputError, match="MAX_RUN_MEMORY_BYTES; --force"):
+        check_size(big, 2, False)
+    check_size(big, 2, True)
+    assert "GiB peak memory" in capsys.readouterr().err
+    with pytest.raises(InputError, match="--rates: rate 1e-06: .*MAX_SPAN_S"):
+        check_size(build_sweep(parser.parse_args(["run", "--scenario", "cnn", "--rates",
+                                                  "0.000001", "--requests", "1000"])), 1,
+                   False)
