@@ -17,6 +17,7 @@ bad values and impossible hardware (an `AcceleratorConfig` that does not validat
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
@@ -66,7 +67,7 @@ class ExperimentSweep:
     recipe_columns: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
     policy_columns: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
 
-    @property
+    @functools.cached_property
     def digest(self) -> str:
         """What the sweep's results depend on, hashed: the sweep as data and its columns
         (the resume key of its points, with the point key; `mmsched.sim.resume`)."""

@@ -19,7 +19,7 @@ import json
 import logging
 import os
 from collections.abc import Iterable
-from dataclasses import asdict
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +70,8 @@ def write_part(folder: Path, digest: str, result: PointResult,
     import pyarrow.parquet as pq
 
     table = _table(rows)
-    doc = json.dumps({"digest": digest, "result": asdict(result)})  # rows keep their order
+    record = {f.name: getattr(result, f.name) for f in fields(result)}  # rows: plain dicts
+    doc = json.dumps({"digest": digest, "result": record})  # rows keep their column order
     table = table.replace_schema_metadata({META_KEY: doc.encode()})
     path = folder / part_name(digest, result.key)
     with atomic_path(path, suffix=".tmp") as tmp:
