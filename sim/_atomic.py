@@ -133,15 +133,14 @@ def staged_dir(out: str | os.PathLike) -> Iterator[Path]:
     while not parent.exists():
         created.append(parent)
         parent = parent.parent
+    stage = None
     try:
-        for p in reversed(created):
-            p.mkdir()
-        stage = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
-        os.chmod(stage, 0o777 & ~current_umask())  # mkdtemp makes 0700
-    except BaseException:
-        _remove_created(created)
-        raise
-    try:
+        with deferred():  # a signal while the staging folder is made: raised once it is named
+            for p in reversed(created):
+                p.mkdir()
+            stage = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.",
+                                          suffix=".tmp"))
+            os.chmod(stage, 0o777 & ~current_umask())  # mkdtemp makes 0700
         yield stage
         record_files(stage, [p.name for p in stage.iterdir()])
         old = None
@@ -155,7 +154,8 @@ def staged_dir(out: str | os.PathLike) -> Iterator[Path]:
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
+        if stage is not None:
+            shutil.rmtree(stage, ignore_errors=True)
         _remove_created(created)
         raise
 
