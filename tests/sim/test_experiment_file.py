@@ -215,3 +215,13 @@ predictor = ["avg", "last-one"]
                                      "seed": 0, "system": "2x2k", "rows": 64, "cols": 64,
                                      "dense": True, "slots": "", "predictor": "avg",
                                      "uxcost": 1.0}]
+
+
+def test_progress_bar_counts_points(tmp_path, capsys):
+    out = tmp_path / "smoke"
+    assert main(["run", "--no-plots", "--progress", "--experiment", str(SMOKE), "--out",
+                 str(out), "--jobs", "1"]) == 0
+    err = capsys.readouterr().err
+    total = load_experiment(SMOKE).points
+    assert "simulating: 100%" in err and f"{total}/{total}" in err
+    assert "point/s" in err or "s/point" in err  # the rate; tqdm also shows the time left
