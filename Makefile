@@ -2,7 +2,7 @@
 PYTHON ?= python3
 PYTEST_ARGS ?=
 
-.PHONY: help install deps-system test test-slow bench lint lint-imports synth clean demo caches
+.PHONY: help install deps-system test test-slow bench lint lint-imports synth clean demo caches paper
 
 help:
 	@echo "install    pip install -e .[dev,rtl] and Icarus Verilog (apt) if missing"
@@ -10,6 +10,7 @@ help:
 	@echo "test       the default test run (excludes tests marked slow)"
 	@echo "test-slow  only the slow tests"
 	@echo "bench      benchmarks (speed; separate from tests)"
+	@echo "paper      run experiments/paper-*.toml, write docs/results/ (both papers' figures)"
 	@echo "lint       ruff"
 	@echo "lint-imports  the layering contract (hw <- sched <- sim; part of make test)"
 	@echo "synth      synthesis figures via Yosys/nextpnr (slow; not in CI)"
@@ -37,7 +38,12 @@ bench: install
 	$(PYTHON) bench/run.py
 
 lint:
-	ruff check hw sched sim tests bench examples
+	ruff check hw sched sim tests bench examples experiments
+
+# The papers' figures on our workloads (docs/results/README.md): resumable, under 15 minutes on
+# 2 cores with a warm profile cache (a new array shape is profiled once, about a minute).
+paper: install
+	$(PYTHON) experiments/paper.py
 
 # import-linter reads packages from the file system; the editable install maps mmsched.* to the
 # three top folders through an import hook, so link them under build/ as a real mmsched tree.

@@ -10,7 +10,9 @@ The artifact needs ~7.7 minutes for it on this machine class.
 
 Prints the number of runs, decisions, wall time (median of ``REPEATS``), worker CPU time and
 decisions per second, for ``--jobs 2``, in fixed mode, then once in Dysta-artifact compat
-mode.
+mode. Then the experiment machinery (``mmsched run --experiment``: points written as Parquet
+parts, resumable): run points/s with 1 and 2 local workers and on a Dask LocalCluster, and its
+overhead per point against the simulation time of the Dysta CNN points (target < 5 %).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import resource
 import statistics
 import time
+from pathlib import Path
 
 from _results import write_results
 
@@ -70,12 +73,116 @@ def _measure(sweep: Sweep, repeats: int) -> dict:
             "decisions/s (wall)": round(decisions / wall)}
 
 
+POINTS_EXPERIMENT = """
+[[sweep]]
+name = "cnn"
+scenario = "dysta-cnn"
+policies = ["fcfs", "sjf", "prema", "planaria", "sdrm3", "dysta_oracle", "dysta"]
+rates = [5.0, 7.0, 9.0]
+slos = [10.0, 50.0]
+requests = 1000
+seeds = {seeds}
+"""
+"""Dysta CNN points (our workloads, exact-cycle-model profiles) for the points/s figures: 6
+points per seed index, 7 runs each."""
+POINT_SEEDS = 6
+"""36 points."""
+
+
+def _experiment_wall(path: Path, out: Path, extra: list[str]) -> float:
+    """Wall seconds of ``mmsched run --experiment`` (fresh: every point simulated, each
+    written as a Parquet part, the tidy CSVs and tables at the end; no plots)."""
+    from mmsched.sim.cli import main as cli
+
+    t0 = time.perf_counter()
+    code = cli(["run", "--experiment", str(path), "--out", str(out), "--no-plots",
+                "--no-progress", "--fresh", *extra])
+    assert code == 0, code
+    return time.perf_counter() - t0
+
+
+def points_per_second() -> dict:
+    """Run points/s of an experiment file with 1 and 2 local workers and on a Dask
+    LocalCluster (2 worker processes on loopback, started before the clock), and the
+    experiment machinery's overhead per point against the simulation time.
+
+    The overhead is measured point by point, in this process, right after the point's
+    simulation (`run_point`, CPU time): what the machinery does per point besides simulating,
+    i.e. sending the point to a worker and the result back (pickling both ways), labelling
+    the rows with the axis columns, and writing the point's Parquet part (JSON record
+    included). CPU time of the same process side by side, so the machine's other load
+    (it is shared) cancels out; the wall-clock points/s rows include it.
+    """
+    import contextlib
+    import io
+    import pickle
+    import tempfile
+
+    from mmsched.sim import resume
+    from mmsched.sim.experiment import run_point, run_points
+    from mmsched.sim.experiment_file import load_experiment
+
+    quiet = contextlib.redirect_stdout(io.StringIO())
+    walls = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "points.toml"
+        path.write_text(POINTS_EXPERIMENT.format(seeds=POINT_SEEDS))
+        (es,) = load_experiment(path).sweeps
+        points = run_points(es.sweep)
+        parts = Path(tmp) / "parts"
+        parts.mkdir()
+        run_point(points[0])  # warm this process's caches (profiles load once)
+        sim = over = 0.0
+        for p in points:
+            c0 = time.process_time()
+            r = run_point(p)
+            c1 = time.process_time()
+            p2 = pickle.loads(pickle.dumps(p))
+            r2 = pickle.loads(pickle.dumps(r))
+            rows = [{"sweep": es.name, **row} for row in es.label_rows(r2.summary)]
+            resume.write_part(parts, es.digest, r2, rows)
+            c2 = time.process_time()
+            assert p2.key == p.key
+            sim, over = sim + c1 - c0, over + c2 - c1
+        from dask.distributed import LocalCluster
+
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                          host="127.0.0.1", dashboard_address=None) as cluster, quiet:
+            for label, extra in (("1 local worker", ["--jobs", "1"]),
+                                 ("2 local workers", ["--jobs", "2"]),
+                                 ("Dask LocalCluster, 2 workers",
+                                  ["--scheduler-address", cluster.scheduler_address])):
+                walls[label] = _experiment_wall(path, Path(tmp) / "out", extra)
+    n = len(points)
+    rows = []
+    for label, wall in walls.items():
+        rows.append({"engine": label, "points": n, "wall s": round(wall, 2),
+                     "points/s": round(n / wall, 2)})
+        print(f"  {label}: {n / wall:.2f} points/s ({wall:.1f} s for {n} points, wall, on a "
+              f"shared machine)")
+    pct = 100 * over / sim
+    print(f"  per point: simulation {1e3 * sim / n:.0f} ms CPU, machinery {1e3 * over / n:.1f} "
+          f"ms CPU = {pct:.2f} % (target < 5 %: {'met' if pct < 5 else 'MISSED'})")
+    return {"rows": rows, "per point": {
+        "points": n, "simulation CPU ms per point": round(1e3 * sim / n, 1),
+        "machinery CPU ms per point (pickle both ways, labels, Parquet part)":
+            round(1e3 * over / n, 2),
+        "machinery / simulation (%)": round(pct, 2), "target < 5 %": pct < 5}}
+
+
 def main() -> None:
+    print("experiment points/s (Dysta CNN points, 7 policies x 1000 requests each):")
+    pps = points_per_second()
     rows = [_measure(figure_sweep(), REPEATS)]
     # the artifact's semantics bit for bit (its simulator: ~7.7 min for this sweep)
     rows.append(_measure(figure_sweep(compat="dysta-artifact"), 1))
     write_results("sweep", {"Dysta figure sweep (Fig. 12-15), synthetic sets, "
-                            f"{len(POLICIES)} policies, 1000 requests x 5 seeds": rows},
+                            f"{len(POLICIES)} policies, 1000 requests x 5 seeds": rows,
+                            "Experiment run points/s (mmsched run --experiment, fresh, "
+                            "wall): 36 Dysta CNN points (dysta-cnn, exact-cycle-model "
+                            "profiles), 7 policies x 1000 requests each": pps["rows"],
+                            "Experiment machinery per point vs simulation (CPU time, same "
+                            "process)": pps["per point"]},
                   title="Full Dysta figure sweep (python bench/run.py sweep)",
                   notes="Wall time counts the machine's other load; worker CPU time / jobs is "
                         "about the wall time on an idle machine.")

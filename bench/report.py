@@ -137,6 +137,8 @@ def render(results_dir: Path = RESULTS_DIR) -> str:
              "machine, date and commit of its figures. The development machine is a shared "
              "2-core machine: wall-clock figures vary with its other load, so benchmarks "
              "quote medians of repeated runs, and CPU-time figures where they matter.",
+             "", "The papers' figures reproduced on our workloads (scheduling results, "
+             "`make paper`) are in [results/README.md](results/README.md).",
              "", "Sections:", ""]
     docs = []
     for f in files:

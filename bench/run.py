@@ -33,4 +33,5 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-raise SystemExit(main(sys.argv[1:]))
+if __name__ == "__main__":  # worker processes started by spawn (Dask) import this file again
+    raise SystemExit(main(sys.argv[1:]))

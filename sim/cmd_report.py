@@ -25,16 +25,20 @@ def main(args: argparse.Namespace) -> int:
 
     from mmsched.sched.errors import InputError
 
-    from ._atomic import MARKER, record_files
+    from ._atomic import MARKER, record_files, run_files
     from .report import load_run, write_report
 
     folder = Path(args.folder)
     load_run(folder)  # names a missing folder, a file or a bad CSV first
-    if not (folder / MARKER).is_file():
+    own = (folder / MARKER).is_file()
+    # a sweep's folder inside an experiment's run folder is listed by the parent's marker
+    inside = folder.name in (run_files(folder.absolute().parent) or [])
+    if not own and not inside:
         raise InputError(str(folder), "", f"a folder written by mmsched run (with its {MARKER} "
                          f"file); report writes only into those", "a folder mmsched did not write")
     table, written = write_report(folder)
-    record_files(folder, [p.name for p in written])  # the next run replaces them too
+    if own:
+        record_files(folder, [p.name for p in written])  # the next run replaces them too
     sys.stdout.write(table)
     sys.stdout.write(f"wrote {len(written)} files in {args.folder}\n")
     return 0

@@ -111,6 +111,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "(docs/errors.md, Limits)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar on stderr (default: only when stderr is a terminal)")
+    p.add_argument("--experiment", metavar="FILE",
+                   help="run an experiment file (experiments/*.toml: several sweeps with "
+                        "hardware and scheduler axes; resumable, docs/experiments.md) instead "
+                        "of the sweep the options describe")
+    p.add_argument("--fresh", action="store_true",
+                   help="with --experiment: start over (ignore points finished earlier)")
     p.add_argument("--plots", action=argparse.BooleanOptionalAction, default=True,
                    help="draw the PNG plots after the table is printed (default); --no-plots "
                         "for scripted sweeps (mmsched report DIR draws them later)")
@@ -343,6 +349,12 @@ def main(args: argparse.Namespace) -> int:
     from ._progress import wanted
     from .report import write_report
 
+    if args.experiment is not None:  # several sweeps from a file, resumable
+        from . import run_experiment
+
+        return run_experiment.main(args)
+    if args.fresh:
+        raise InputError("--fresh", "", "--experiment FILE as well", "no --experiment")
     sweep = build_sweep(args)
     workers = None if args.jobs is None else _count("--jobs", args.jobs)
     out = Path(args.out)

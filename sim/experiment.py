@@ -53,7 +53,10 @@ class WorkloadSource:
     the exact cycle model through `mmsched.sim.profiled.profile_scenario`: static tables
     from its profiling samples, requests over its held-out samples. ``clock_hz`` overrides the
     engine clock (default: the synthetic set's engine, 200 MHz for Eyeriss CSVs, 1 GHz for
-    Sanger CSVs; a scenario's own clock is always used).
+    Sanger CSVs; a scenario's own clock is always used). ``hardware``: ``(field, value)``
+    pairs of `AcceleratorConfig` fields set on every accelerator of a scenario's system (the
+    hardware axes of experiment files, `mmsched.sim.experiment_file`); the scenario is then
+    profiled on that hardware.
     """
 
     kind: str = "synthetic"
@@ -62,6 +65,7 @@ class WorkloadSource:
     seed: int = 0
     samples: int = 100
     clock_hz: float | None = None
+    hardware: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in SOURCE_KINDS:
@@ -72,6 +76,8 @@ class WorkloadSource:
             raise ValueError("a scenario source needs a scenario name or file path")
         if self.clock_hz is not None and not self.clock_hz > 0:
             raise ValueError(f"clock_hz must be positive, not {self.clock_hz!r}")
+        if self.hardware and self.kind != "scenario":
+            raise ValueError("hardware overrides apply to a scenario of zoo models only")
 
     @property
     def label(self) -> str:
@@ -80,7 +86,10 @@ class WorkloadSource:
         if self.kind == "synthetic":
             return f"synthetic:{self.name}"
         if self.kind == "scenario":
-            return f"scenario:{self.name or os.path.basename(self.path)}"
+            hw = ",".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                          for k, v in self.hardware)
+            return f"scenario:{self.name or os.path.basename(self.path)}" + (
+                f"[{hw}]" if hw else "")
         return f"csv:{os.path.basename(os.path.normpath(self.path))}"
 
 
@@ -239,6 +248,8 @@ class Sweep:
             for k in ("fps_scales", "loads"):
                 if not r[k]:
                     del r[k]
+            if not r["source"]["hardware"]:
+                del r["source"]["hardware"]
         if not self.periodic:
             del d["gantt_window_s"]
         return d
@@ -533,10 +544,22 @@ def load_tables(source: WorkloadSource, compat: CompatFlags) -> tuple[tuple, flo
 
 @functools.lru_cache(maxsize=8)
 def _scenario(source: WorkloadSource, compat: CompatFlags):
-    """A scenario file profiled with the exact cycle model (cached under build/cache)."""
+    """A scenario file profiled with the exact cycle model (cached under build/cache), on
+    its system with ``source.hardware`` set on every accelerator."""
     from mmsched.sim.profiled import profile_scenario
 
-    return profile_scenario(source.path or source.name, compat=compat)
+    spec = source.path or source.name
+    if not source.hardware:
+        return profile_scenario(spec, compat=compat)
+    from mmsched.sched.scenario import find_scenario
+
+    sc = find_scenario(spec)
+    hw = dict(source.hardware)
+    # named after its hardware: the profile cache's index (its messages) tells them apart
+    suffix = source.label.removeprefix(f"scenario:{source.name or os.path.basename(spec)}")
+    return profile_scenario(replace(sc, name=sc.name + suffix,
+                                    system=tuple(replace(c, **hw) for c in sc.system)),
+                            compat=compat)
 
 
 @functools.lru_cache(maxsize=8)
@@ -920,7 +943,9 @@ def default_workers() -> int:
 
 def run_sweep(sweep: Sweep, *, workers: int | None = None, scheduler_address: str | None = None,
               progress: Callable[[int, int], None] | None = None,
-              runner: Callable[[RunPoint], PointResult] = run_point) -> list[PointResult]:
+              runner: Callable[[RunPoint], PointResult] = run_point,
+              done: dict[tuple, PointResult] | None = None,
+              on_result: Callable[[PointResult], None] | None = None) -> list[PointResult]:
     """Run every point of ``sweep``; results sorted by point key (independent of the workers).
 
     Parameters
@@ -934,6 +959,12 @@ def run_sweep(sweep: Sweep, *, workers: int | None = None, scheduler_address: st
         Called as ``progress(done_runs, total_runs)`` after each finished point.
     runner : callable
         The per-point function (tests substitute a fake; must be picklable).
+    done : dict, optional
+        Results of points finished earlier, by point key (a resumed sweep,
+        `mmsched.sim.resume`): those points are not run again and count as done.
+    on_result : callable, optional
+        Called in this process with each newly simulated point's result, as it arrives
+        (before ``progress``).
     """
     every = run_points(sweep)
     first: dict[tuple, RunPoint] = {}
@@ -941,18 +972,23 @@ def run_sweep(sweep: Sweep, *, workers: int | None = None, scheduler_address: st
     for point in every:
         first.setdefault(point.workload_id, point)
         copies[point.workload_id] = copies.get(point.workload_id, 0) + 1
-    todo = list(first.values())
-    id_of_key = {j.key: j.workload_id for j in todo}
+    id_of_key = {j.key: j.workload_id for j in first.values()}
+    earlier = [done[j.key] for j in first.values() if done and j.key in done]
+    todo = [j for j in first.values() if not (done and j.key in done)]
     total = sweep.runs
     per_job = len(sweep.policies)
-    done = 0
-    results: list[PointResult] = []
+    count = per_job * sum(copies[id_of_key[r.key]] for r in earlier)
+    results: list[PointResult] = list(earlier)
+    if earlier and progress is not None:
+        progress(count, total)
 
     def tick() -> None:
-        nonlocal done
-        done += per_job * copies[id_of_key[results[-1].key]]
+        nonlocal count
+        if on_result is not None:
+            on_result(results[-1])
+        count += per_job * copies[id_of_key[results[-1].key]]
         if progress is not None:
-            progress(done, total)
+            progress(count, total)
 
     if scheduler_address:
         try:
@@ -975,7 +1011,7 @@ def run_sweep(sweep: Sweep, *, workers: int | None = None, scheduler_address: st
         n = default_workers() if workers is None else workers
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ValueError(f"workers must be a positive integer, not {n!r}")
-        n = min(n, len(todo))
+        n = min(n, max(len(todo), 1))
         if n == 1:
             for point in todo:
                 results.append(runner(point))

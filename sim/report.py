@@ -54,7 +54,9 @@ KEY_COLUMNS = ("recipe", "workload", "mode", "policy", "rate", "slo")
 AXIS_COLUMNS = ("rate", "slo", "fps_scale", "load")
 """The load-axis columns a summary may carry (`key_columns`)."""
 TEXT_COLUMNS = frozenset({"recipe", "workload", "mode", "policy", "model", "key", "variant",
-                          "accelerators", "depends_on"})
+                          "accelerators", "depends_on", "sweep", "system", "predictor"})
+"""Columns read as text (``sweep``, ``system``, ``predictor``: experiment-file axes,
+`mmsched.sim.experiment_file`)."""
 INDEX_COLUMNS = frozenset({"seed", "request", "accelerator", "layer"})
 """Numeric columns that must hold integers >= 0 (indices the plots group by)."""
 MAX_PANELS = 4
