@@ -348,8 +348,7 @@ def policy_config(name: str, **overrides: Any) -> PolicyConfig:
     if unknown:
         raise ValueError(f"policy {name!r}: unknown config field(s) {sorted(unknown)}; "
                          f"valid: {cls.Config.help()}")
-    typed = {k: _coerce(by_name[k], v) for k, v in overrides.items()}
-    return replace(cls.Config(), **{**_PRESETS[name], **typed})
+    return replace(cls.Config(), **{**_PRESETS[name], **overrides})  # typed: __post_init__
 
 
 _TRUE = ("on", "true", "yes", "1")

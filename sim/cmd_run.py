@@ -343,11 +343,24 @@ def write_run(folder: Path, sweep, results) -> None:
     write_text(folder / "run.json", json.dumps(meta, indent=1, sort_keys=True) + "\n")
 
 
+def _print_table(table: str) -> None:
+    sys.stdout.write(table)
+    sys.stdout.flush()
+
+
+def write_outputs(folder: Path, sweep, results, *, plots: bool) -> None:
+    """A sweep's output files in ``folder``: `write_run`, then the report (`mmsched.sim.report.
+    write_report`), whose table is printed before the plots are drawn."""
+    from .report import write_report
+
+    write_run(folder, sweep, results)
+    write_report(folder, plots=plots, on_table=_print_table)
+
+
 def main(args: argparse.Namespace) -> int:
     from . import experiment
     from ._atomic import check_replaceable, staged_dir
     from ._progress import wanted
-    from .report import write_report
 
     if args.experiment is not None:  # several sweeps from a file, resumable
         from . import run_experiment
@@ -377,13 +390,8 @@ def main(args: argparse.Namespace) -> int:
         close()
     wall_s = time.perf_counter() - t0
 
-    def show_table(table: str) -> None:  # printed before the plots are drawn
-        sys.stdout.write(table)
-        sys.stdout.flush()
-
     with staged_dir(out) as stage:
-        write_run(stage, sweep, results)
-        write_report(stage, plots=args.plots, on_table=show_table)
+        write_outputs(stage, sweep, results, plots=args.plots)
     decisions = sum(r.decisions for r in results)
     sys.stdout.write(f"{sweep.runs} runs, {decisions} decisions in {wall_s:.1f} s; "
                      f"results in {os.fspath(out)}/\n")

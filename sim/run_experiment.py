@@ -44,11 +44,11 @@ def work_folder(out: Path) -> Path:
 def main(args: argparse.Namespace) -> int:
     """Run ``args.experiment`` into ``args.out`` (the ``run`` command's options)."""
     from . import experiment, resume
-    from ._atomic import check_replaceable, staged_dir
+    from ._atomic import check_replaceable, staged_dir, write_text
     from ._progress import counter, wanted
-    from .cmd_run import _count, prepare_sources, write_run
+    from .cmd_run import _count, prepare_sources, write_outputs
     from .experiment_file import load_experiment
-    from .report import csv_text, write_report
+    from .report import csv_text
 
     plain = [o for o, v in (("--scenario", args.scenario), ("--csv-dir", args.csv_dir),
                             ("--policies", args.policies), ("--rates", args.rates),
@@ -117,26 +117,19 @@ def main(args: argparse.Namespace) -> int:
         close()
     wall_s = time.perf_counter() - t0
 
-    def show_table(table: str) -> None:
-        sys.stdout.write(table)
-        sys.stdout.flush()
-
     everything = []
     with staged_dir(out) as stage:
         for es in exp.sweeps:
             sub = stage / es.name
             sub.mkdir()
-            write_run(sub, es.sweep, results_of[es.name])
             sys.stdout.write(f"== {es.name}\n")
-            write_report(sub, plots=args.plots, on_table=show_table)
+            write_outputs(sub, es.sweep, results_of[es.name], plots=args.plots)
             everything += [{"sweep": es.name, **row} for r in results_of[es.name]
                            for row in r.summary]
             parts = stage / POINTS / es.name
             parts.mkdir(parents=True)
             for p in used[es.name]:
                 resume.link_or_copy(p, parts / p.name)
-        from ._atomic import write_text
-
         write_text(stage / "summary.csv", csv_text(everything))
         write_text(stage / "experiment.toml", Path(args.experiment).read_text(encoding="utf-8"))
         meta = {"experiment": os.path.basename(exp.path), "description": exp.description,
