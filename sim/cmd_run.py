@@ -315,23 +315,18 @@ def prepare_sources(sweep, enabled: bool) -> None:
 # --- main ------------------------------------------------------------------------------------
 
 
-def write_run(folder: Path, sweep, results) -> None:
-    """Write the tidy CSVs and ``run.json`` of ``results`` into ``folder``."""
+def write_run(folder: Path, sweep, results) -> dict[str, list[dict]]:
+    """Write the tidy CSVs and ``run.json`` of ``results`` into ``folder``; return the rows
+    of each CSV by file name (`mmsched.sim.report.load_run`'s form; an absent one empty)."""
     from ._atomic import write_text
-    from .report import csv_text
+    from .report import RUN_FILES, csv_text
 
-    summary = [row for r in results for row in r.summary]
-    write_text(folder / "summary.csv", csv_text(summary))
-    write_text(folder / "per_model.csv", csv_text([row for r in results for row in r.per_model]))
-    requests = [row for r in results for row in r.requests]
-    if requests:
-        write_text(folder / "requests.csv", csv_text(requests))
-    layers = [row for r in results for row in r.layers]
-    if layers:
-        write_text(folder / "layers.csv", csv_text(layers))
-    trace = [row for r in results for row in r.trace]
-    if trace:
-        write_text(folder / "trace.csv", csv_text(trace))
+    rows = {name: [row for r in results for row in getattr(r, name.removesuffix(".csv"))]
+            for name in RUN_FILES}
+    summary = rows["summary.csv"]
+    for name, table in rows.items():
+        if table or name in ("summary.csv", "per_model.csv"):
+            write_text(folder / name, csv_text(table))
     meta = {"sweep": sweep.to_dict(), "runs": len(summary),
             "decisions": sum(r.decisions for r in results)}
     if sweep.periodic:  # what the real-time columns mean, and the cross-system geomeans
@@ -341,6 +336,7 @@ def write_run(folder: Path, sweep, results) -> None:
         meta["realtime"] = realtime_meta(sweep)
         meta["realtime"]["geomean"] = geomean_rows(aggregate_rows(summary))
     write_text(folder / "run.json", json.dumps(meta, indent=1, sort_keys=True) + "\n")
+    return rows
 
 
 def _print_table(table: str) -> None:
@@ -353,8 +349,8 @@ def write_outputs(folder: Path, sweep, results, *, plots: bool) -> None:
     write_report`), whose table is printed before the plots are drawn."""
     from .report import write_report
 
-    write_run(folder, sweep, results)
-    write_report(folder, plots=plots, on_table=_print_table)
+    rows = write_run(folder, sweep, results)
+    write_report(folder, plots=plots, on_table=_print_table, rows=rows)
 
 
 def main(args: argparse.Namespace) -> int:

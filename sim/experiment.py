@@ -782,8 +782,9 @@ def _policy(spec: str, context):
     return make_policy(name, context, **overrides)
 
 
-def run_point(point: RunPoint) -> PointResult:
-    """Run every policy of the sweep on the point's workload (in this process)."""
+def run_point(point: RunPoint, policies: Sequence[str] | None = None) -> PointResult:
+    """Run every policy of the sweep (or only ``policies``, a part of them: `run_sweep` splits
+    a point among workers this way) on the point's workload, in this process."""
     from mmsched.sim.engine import simulate
 
     sweep, recipe = point.sweep, point.recipe
@@ -792,7 +793,7 @@ def run_point(point: RunPoint) -> PointResult:
     context = _context(point, inputs)
     base = {"recipe": recipe.name, "workload": recipe.source.label, "mode": sweep.compat}
     out = PointResult(key=point.key)
-    for policy_name in sweep.policies:
+    for policy_name in sweep.policies if policies is None else policies:
         policy = _policy(policy_name, context)
         keep = point.is_detail and point.seed_index == 0 and policy_name == sweep.gantt_policy
         result = simulate(inputs.workload, policy, inputs.backend,
@@ -1011,7 +1012,11 @@ def run_sweep(sweep: Sweep, *, workers: int | None = None, scheduler_address: st
         n = default_workers() if workers is None else workers
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ValueError(f"workers must be a positive integer, not {n!r}")
-        n = min(n, max(len(todo), 1))
+        # Few points for the workers: split each by policy, so that no worker is left
+        # running a whole point alone at the end; the parts are joined in policy order.
+        parts = len(sweep.policies) if runner is run_point and len(todo) < _SPLIT_BELOW * n \
+            else 1
+        n = min(n, max(len(todo) * parts, 1))
         if n == 1:
             for point in todo:
                 results.append(runner(point))
@@ -1019,13 +1024,43 @@ def run_sweep(sweep: Sweep, *, workers: int | None = None, scheduler_address: st
         else:
             from ._pool import process_pool  # no worker outlives an error or interrupt
 
+            pending: dict[tuple, list[PointResult | None]] = {}
             with process_pool(n) as pool:
-                futures = [pool.submit(runner, point) for point in _balanced(todo)]
+                futures = {}
+                for point in _balanced(todo):
+                    pending[point.key] = [None] * parts
+                    for i in range(parts):
+                        args = (point,) if parts == 1 else (point, sweep.policies[i:i + 1])
+                        futures[pool.submit(runner, *args)] = (point.key, i)
                 for fut in cf.as_completed(futures):
-                    results.append(fut.result())
-                    tick()
+                    key, i = futures[fut]
+                    got = pending[key]
+                    got[i] = fut.result()
+                    if all(r is not None for r in got):
+                        results.append(_joined(pending.pop(key)))
+                        tick()
     by_id = {id_of_key[r.key]: r for r in results}
     return [_relabel(by_id[j.workload_id], j) for j in every]
+
+
+_SPLIT_BELOW = 4
+"""`run_sweep` splits points by policy when there are fewer than this many per worker."""
+
+
+def _joined(parts: Sequence[PointResult]) -> PointResult:
+    """One point's result from its per-policy parts, in policy order (the rows `run_point`
+    writes when it runs every policy itself)."""
+    if len(parts) == 1:
+        return parts[0]
+    out = PointResult(key=parts[0].key)
+    for r in parts:
+        out.summary += r.summary
+        out.per_model += r.per_model
+        out.requests += r.requests
+        out.layers += r.layers
+        out.trace += r.trace
+        out.decisions += r.decisions
+    return out
 
 
 def _relabel(result: PointResult, point: RunPoint) -> PointResult:

@@ -60,6 +60,8 @@ TEXT_COLUMNS = frozenset({"recipe", "workload", "mode", "policy", "model", "key"
 INDEX_COLUMNS = frozenset({"seed", "request", "accelerator", "layer"})
 """Numeric columns that must hold integers >= 0 (indices the plots group by)."""
 MAX_PANELS = 4
+CDF_POINTS = 1000
+"""Latency CDFs draw at most this many steps per policy (evenly spaced ranks, both ends)."""
 _HATCHES = ("", "///", "...", "xxx", "\\\\", "ooo")
 
 
@@ -80,14 +82,12 @@ def format_value(v: Any) -> str:
 def csv_text(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> str:
     """Rows as CSV text (``\\n`` line ends); columns in first-seen order unless given."""
     if columns is None:
-        columns = []
-        for row in rows:
-            columns.extend(k for k in row if k not in columns)
+        columns = list(dict.fromkeys(k for row in rows for k in row))
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(columns)
-    for row in rows:
-        w.writerow([format_value(row.get(c, "")) for c in columns])
+    fmt = format_value
+    w.writerows([fmt(row.get(c, "")) for c in columns] for row in rows)
     return buf.getvalue()
 
 
@@ -420,10 +420,20 @@ def plot_latency_cdf(requests: Sequence[dict[str, Any]], out: Path) -> Path | No
                      if r["policy"] == pol and not math.isnan(r["latency_s"]))
         if lat:
             n = len(lat)
-            ax.step(lat, [(i + 1) / n for i in range(n)], where="post", label=pol,
-                    **_style(k))
+            # at most CDF_POINTS steps (the figure is ~500 pixels tall): drawing cost follows
+            # the number of vertices
+            keep = sorted({round(i * (n - 1) / (CDF_POINTS - 1)) for i in range(CDF_POINTS)}) \
+                if n > CDF_POINTS else range(n)
+            ax.step([lat[i] for i in keep], [(i + 1) / n for i in keep], where="post",
+                    label=pol, **_style(k))
     r0 = requests[0]
     ax.set_xscale("log")
+    # plain tick labels ("100", "0.5"): the default 10^k labels go through mathtext, which
+    # costs more than the rest of the figure
+    from matplotlib.ticker import LogFormatter
+
+    ax.xaxis.set_major_formatter(LogFormatter(labelOnlyBase=False))
+    ax.xaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(2, 0.5)))
     ax.set_xlabel("request latency (ms)")
     ax.set_ylabel("fraction of requests")
     ax.set_title(f"latency CDF: {r0['recipe']}, rate {r0['rate']:g}/s, SLO x{r0['slo']:g}, "
@@ -744,16 +754,19 @@ def plot_trace(trace: Sequence[dict[str, Any]], out: Path) -> Path | None:
 
 
 def write_report(folder: str | os.PathLike, *, plots: bool = True,
-                 on_table: Callable[[str], None] | None = None) -> tuple[str, list[Path]]:
+                 on_table: Callable[[str], None] | None = None,
+                 rows: dict[str, list[dict[str, Any]]] | None = None) -> tuple[str, list[Path]]:
     """Aggregate table and plots of the run folder ``folder``, written into it.
 
     Returns the table text and the written paths. ``on_table(table)`` is called once the
     table is written, before any plot is drawn (the CLI prints it then); ``plots=False``
     stops there (matplotlib is imported only to draw). Every input is read and checked first
     (`load_run`): a missing or malformed file raises `InputError` before anything is written.
+    ``rows``: the run's rows already in memory (`load_run`'s form, as ``mmsched run`` has
+    just written them), used instead of reading the files back.
     """
     folder = Path(folder)
-    run = load_run(folder)  # every input checked before the first write
+    run = load_run(folder) if rows is None else rows  # every input checked before writing
     agg = aggregate_rows(run["summary.csv"])
     written = []
     write_text(folder / "aggregate.csv", csv_text(agg))
