@@ -270,37 +270,6 @@ def check_size(sweep, workers: int, force: bool) -> None:
         sys.stderr.write(f"mmsched run: estimate: {what}\n")
 
 
-# --- progress bar ----------------------------------------------------------------------------
-
-
-def sweep_progress(sweep, enabled: bool, *, warm_plots: bool = False):
-    """``(update, close)``: the sweep's bar (runs done, runs/s, time left) on stderr, fed by
-    `mmsched.sim.experiment.run_sweep`'s ``progress(done, total)`` callback.
-
-    ``warm_plots``: at the first finished point (worker processes exist by then, so nothing
-    forks with the thread running), import matplotlib in a background thread while the
-    workers run the remaining points: this process only waits meanwhile, and the plots no
-    longer pay the import (~0.5-1 s) after the sweep.
-    """
-    import threading
-
-    from ._progress import counter
-
-    bar_update, close = counter(sweep.runs, "simulating", "run", enabled=enabled)
-    warmed = []
-
-    def update(done: int, total: int) -> None:
-        bar_update(done, total)
-        if warm_plots and not warmed and done < total:
-            from .report import _pyplot
-
-            warmed.append(threading.Thread(target=_pyplot, name="warm-matplotlib",
-                                           daemon=True))
-            warmed[0].start()
-
-    return update, close
-
-
 def prepare_sources(sweep, enabled: bool) -> None:
     """Profile the sweep's zoo scenarios now (cached; a bar per model and accelerator when
     they are not cached yet), so the long step of a first run shows what it is doing."""
@@ -344,19 +313,21 @@ def _print_table(table: str) -> None:
     sys.stdout.flush()
 
 
-def write_outputs(folder: Path, sweep, results, *, plots: bool) -> None:
+def write_outputs(folder: Path, sweep, results, *, plots: bool, draw=None) -> None:
     """A sweep's output files in ``folder``: `write_run`, then the report (`mmsched.sim.report.
-    write_report`), whose table is printed before the plots are drawn."""
+    write_report`), whose table is printed before the plots are drawn (by ``draw``, a
+    `mmsched.sim._plotter.plotter`'s, when given)."""
     from .report import write_report
 
     rows = write_run(folder, sweep, results)
-    write_report(folder, plots=plots, on_table=_print_table, rows=rows)
+    write_report(folder, plots=plots, on_table=_print_table, rows=rows, draw=draw)
 
 
 def main(args: argparse.Namespace) -> int:
     from . import experiment
     from ._atomic import check_replaceable, staged_dir
-    from ._progress import wanted
+    from ._plotter import plotter
+    from ._progress import counter, wanted
 
     if args.experiment is not None:  # several sweeps from a file, resumable
         from . import run_experiment
@@ -371,23 +342,22 @@ def main(args: argparse.Namespace) -> int:
     check_size(sweep, (experiment.default_workers() if workers is None else workers)
                if args.scheduler_address is None else 1, args.force)
     show = wanted(args.progress)
-    prepare_sources(sweep, show)  # a scenario's first use profiles it with the cycle model
-    experiment.validate_sources(sweep)
-    # in-process runs hold the GIL: a warming thread would only slow them down
-    parallel = args.scheduler_address is not None or (
-        experiment.default_workers() if workers is None else workers) > 1
-    update, close = sweep_progress(sweep, show, warm_plots=args.plots and parallel)
-    t0 = time.perf_counter()
-    try:
-        results = experiment.run_sweep(sweep, workers=workers,
-                                       scheduler_address=args.scheduler_address,
-                                       progress=update)
-    finally:
-        close()
-    wall_s = time.perf_counter() - t0
+    # the plot process imports matplotlib while this one loads the inputs and simulates
+    with plotter(args.plots) as draw:
+        prepare_sources(sweep, show)  # a scenario's first use profiles it with the cycle model
+        experiment.validate_sources(sweep)
+        update, close = counter(sweep.runs, "simulating", "run", enabled=show)
+        t0 = time.perf_counter()
+        try:
+            results = experiment.run_sweep(sweep, workers=workers,
+                                           scheduler_address=args.scheduler_address,
+                                           progress=update)
+        finally:
+            close()
+        wall_s = time.perf_counter() - t0
 
-    with staged_dir(out) as stage:
-        write_outputs(stage, sweep, results, plots=args.plots)
+        with staged_dir(out) as stage:
+            write_outputs(stage, sweep, results, plots=args.plots, draw=draw)
     decisions = sum(r.decisions for r in results)
     sys.stdout.write(f"{sweep.runs} runs, {decisions} decisions in {wall_s:.1f} s; "
                      f"results in {os.fspath(out)}/\n")

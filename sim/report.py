@@ -755,7 +755,8 @@ def plot_trace(trace: Sequence[dict[str, Any]], out: Path) -> Path | None:
 
 def write_report(folder: str | os.PathLike, *, plots: bool = True,
                  on_table: Callable[[str], None] | None = None,
-                 rows: dict[str, list[dict[str, Any]]] | None = None) -> tuple[str, list[Path]]:
+                 rows: dict[str, list[dict[str, Any]]] | None = None,
+                 draw: Callable[..., list[Path]] | None = None) -> tuple[str, list[Path]]:
     """Aggregate table and plots of the run folder ``folder``, written into it.
 
     Returns the table text and the written paths. ``on_table(table)`` is called once the
@@ -763,7 +764,9 @@ def write_report(folder: str | os.PathLike, *, plots: bool = True,
     stops there (matplotlib is imported only to draw). Every input is read and checked first
     (`load_run`): a missing or malformed file raises `InputError` before anything is written.
     ``rows``: the run's rows already in memory (`load_run`'s form, as ``mmsched run`` has
-    just written them), used instead of reading the files back.
+    just written them), used instead of reading the files back. ``draw``: what draws the plots
+    (`draw_plots`'s signature; ``mmsched run`` draws in a process of its own,
+    `mmsched.sim._plotter`).
     """
     folder = Path(folder)
     run = load_run(folder) if rows is None else rows  # every input checked before writing
@@ -778,14 +781,21 @@ def write_report(folder: str | os.PathLike, *, plots: bool = True,
         return table, [folder / "aggregate.csv", folder / "table.txt"]
 
     written += [folder / "aggregate.csv", folder / "table.txt"]
+    return table, written + (draw or draw_plots)(folder, agg, run)
+
+
+def draw_plots(folder: Path, agg: Sequence[dict[str, Any]],
+               run: dict[str, list[dict[str, Any]]]) -> list[Path]:
+    """The files of a run's report after the table (plots; a real-time run's geomean.csv)
+    from its aggregate rows ``agg`` and its rows ``run`` (`load_run`'s form)."""
     if is_realtime(agg):
-        return table, written + _realtime_report(folder, agg, run)
-    written += plot_sweeps(agg, folder)
+        return _realtime_report(folder, agg, run)
+    written = plot_sweeps(agg, folder)
     for name, fn in (("requests.csv", plot_latency_cdf), ("layers.csv", plot_gantt)):
         p = fn(run[name], folder)
         if p is not None:
             written.append(p)
-    return table, written
+    return written
 
 
 def _realtime_report(folder: Path, agg: Sequence[dict[str, Any]],

@@ -1,0 +1,89 @@
+"""A process that draws a run's plots, started before the run's serial start.
+
+Importing matplotlib costs about 0.3 s of CPU; drawing follows once every row exists. `plotter`
+forks one process when the command starts: it imports matplotlib while this process loads its
+inputs (a core that would otherwise sit idle), then waits. When the rows are written, ``draw``
+sends them over a pipe and the process draws into the same folder
+(`mmsched.sim.report.draw_plots`) and answers with the paths written, or the exception raised.
+
+Only where ``fork`` exists (no re-import of the program; Linux, macOS); elsewhere, and if the
+process is gone, the plots are drawn in this process. The process leaves SIGINT to this one
+and dies with it (`mmsched.sim._signals.reset_in_worker`); it is stopped when the block ends,
+on an error or interrupt too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing as mp
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from ._signals import deferred, reset_in_worker
+
+__all__ = ["plotter"]
+
+Draw = Callable[[Path, list, dict], list[Path]]
+
+
+def _serve(conn, parent_end) -> None:
+    reset_in_worker()
+    parent_end.close()  # so that a recv here sees the end of the command
+    from .report import _pyplot, draw_plots
+
+    _pyplot()  # the import this process exists for
+    while True:
+        try:
+            job = conn.recv()
+        except EOFError:  # the command ended
+            return
+        if job is None:
+            return
+        try:
+            conn.send((True, draw_plots(*job)))
+        except Exception as e:
+            conn.send((False, e))
+
+
+def _local(folder: Path, agg: list, run: dict[str, Any]) -> list[Path]:
+    from .report import draw_plots
+
+    return draw_plots(folder, agg, run)
+
+
+@contextlib.contextmanager
+def plotter(enabled: bool = True) -> Iterator[Draw]:
+    """``draw(folder, agg, run)`` for the block: `mmsched.sim.report.draw_plots` in the plot
+    process (started now), or in this process when ``enabled`` is false or ``fork`` is not
+    available."""
+    if not enabled or "fork" not in mp.get_all_start_methods():
+        yield _local
+        return
+    ctx = mp.get_context("fork")
+    conn, child = ctx.Pipe()
+    with deferred():  # the child must not start with the command's signal handlers
+        proc = ctx.Process(target=_serve, args=(child, conn), name="mmsched-plots", daemon=True)
+        proc.start()
+    child.close()
+
+    def draw(folder: Path, agg: list, run: dict[str, Any]) -> list[Path]:
+        try:
+            conn.send((folder, agg, run))
+            ok, value = conn.recv()
+        except (EOFError, OSError):  # the process is gone: draw here
+            return _local(folder, agg, run)
+        if not ok:
+            raise value
+        return value
+
+    try:
+        yield draw
+        with contextlib.suppress(OSError):
+            conn.send(None)  # done: the process returns
+        proc.join(timeout=5)
+    finally:
+        conn.close()
+        if proc.is_alive():  # an error or interrupt in the block, or a stuck process
+            proc.terminate()
+        proc.join(timeout=5)

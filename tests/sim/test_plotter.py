@@ -1,0 +1,77 @@
+"""The plot process of ``mmsched run`` (sim/_plotter.py): the same files as drawing here,
+errors raised in the command, no process left behind, drawing here when it is gone."""
+
+import multiprocessing as mp
+import os
+import signal
+
+import pytest
+
+from mmsched.sim import report
+from mmsched.sim._plotter import plotter
+
+from .test_report import _layer_rows, _request_rows, _summary_rows
+
+pytestmark = pytest.mark.skipif("fork" not in mp.get_all_start_methods(),
+                                reason="the plot process needs fork")
+
+
+def _run_folder(path):
+    path.mkdir()
+    (path / "summary.csv").write_text(report.csv_text(_summary_rows()))
+    (path / "requests.csv").write_text(report.csv_text(_request_rows()))
+    (path / "layers.csv").write_text(report.csv_text(_layer_rows()))
+    return path
+
+
+def _plotters():
+    return [p for p in mp.active_children() if p.name == "mmsched-plots"]
+
+
+def test_plot_process_draws_the_same_files(tmp_path):
+    here = _run_folder(tmp_path / "here")
+    there = _run_folder(tmp_path / "there")
+    _, mine = report.write_report(here)
+    with plotter() as draw:
+        assert _plotters(), "a plot process runs in the block"
+        _, theirs = report.write_report(there, draw=draw)
+    assert [p.name for p in mine] == [p.name for p in theirs]
+    for a, b in zip(mine, theirs, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
+    assert not _plotters()
+
+
+def test_an_error_while_drawing_is_raised_here(tmp_path, monkeypatch):
+    def broken(folder, agg, run):
+        raise ValueError("cannot draw this")
+
+    monkeypatch.setattr(report, "draw_plots", broken)  # the forked process inherits it
+    folder = _run_folder(tmp_path / "r")
+    with pytest.raises(ValueError, match="cannot draw this"), plotter() as draw:
+        report.write_report(folder, draw=draw)
+    assert not _plotters()
+
+
+def test_the_process_is_stopped_when_the_block_raises():
+    with pytest.raises(KeyboardInterrupt), plotter():
+        assert _plotters()
+        raise KeyboardInterrupt
+    assert not _plotters()
+
+
+def test_plots_are_drawn_here_when_the_process_is_gone(tmp_path):
+    folder = _run_folder(tmp_path / "r")
+    with plotter() as draw:
+        (proc,) = _plotters()
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.join(timeout=10)
+        _, written = report.write_report(folder, draw=draw)
+    assert (folder / "latency_cdf.png").read_bytes()[:4] == b"\x89PNG"
+    assert {p.name for p in written} >= {"gantt.png", "latency_cdf.png"}
+
+
+def test_disabled_plotter_starts_no_process(tmp_path):
+    with plotter(False) as draw:
+        assert not _plotters()
+        _, written = report.write_report(_run_folder(tmp_path / "r"), draw=draw)
+    assert {p.name for p in written} >= {"gantt.png", "latency_cdf.png"}
