@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing as mp
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,8 @@ Draw = Callable[[Path, list, dict], list[Path]]
 def _serve(conn, parent_end) -> None:
     reset_in_worker()
     parent_end.close()  # so that a recv here sees the end of the command
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(19)  # the import takes the cores the workers leave idle, not theirs
     from .report import _pyplot, draw_plots
 
     _pyplot()  # the import this process exists for
