@@ -238,11 +238,12 @@ def build_sweep(args: argparse.Namespace):
         loads=None if args.load is None else _numbers("--load", args.load))
 
 
-def check_size(sweep, workers: int, force: bool) -> None:
+def check_size(sweep, workers: int, force: bool, where: str = "--requests/--seeds") -> None:
     """Refuse a Poisson sweep whose simulated span (requests / rate) is beyond
     `mmsched.sched.limits.MAX_SPAN_S`, or whose estimated peak memory is beyond
     ``MAX_RUN_MEMORY_BYTES`` unless ``force``; print the estimate (stderr) when the run is
-    long (over a minute) or large (over 1 GiB). Before any work."""
+    long (over a minute) or large (over 1 GiB). Before any work. ``where``: what set the
+    requests and seeds, named in the error (the options, or the scenario file)."""
     from mmsched.sched.limits import (
         MAX_RUN_MEMORY_BYTES,
         MAX_SPAN_S,
@@ -263,7 +264,7 @@ def check_size(sweep, workers: int, force: bool) -> None:
     what = (f"{sweep.runs:,} runs x {sweep.requests:,} requests: about {seconds / 60:,.1f} "
             f"min on {workers} worker(s), about {memory / 2**30:,.1f} GiB peak memory (rough)")
     if memory > MAX_RUN_MEMORY_BYTES and not force:
-        raise InputError("--requests/--seeds", "", f"an estimated peak memory <= "
+        raise InputError(where, "", f"an estimated peak memory <= "
                          f"{MAX_RUN_MEMORY_BYTES / 2**30:g} GiB (MAX_RUN_MEMORY_BYTES; --force "
                          f"runs it anyway)", what)
     if seconds > 60 or memory > 2**30:
@@ -279,6 +280,20 @@ def prepare_sources(sweep, enabled: bool) -> None:
         src = recipe.source
         if src.kind == "scenario":
             profile_scenario(src.path or src.name, compat=sweep.flags, progress=enabled)
+
+
+def _size_source(args: argparse.Namespace) -> str:
+    """The options that set the run's size, as the memory-bound error names them, with the
+    values not given on the command line said to come from the scenario or CSV folder."""
+    missing = [o for o, v in (("--requests", args.requests), ("--seeds", args.seeds))
+               if v is None]
+    if not missing:
+        return "--requests/--seeds"
+    from .experiment import DEFAULT_SCENARIO
+
+    source = (f"--csv-dir {args.csv_dir}" if args.csv_dir else
+              f"scenario {args.scenario or DEFAULT_SCENARIO}")
+    return f"--requests/--seeds ({' and '.join(missing)} not given: from {source})"
 
 
 # --- main ------------------------------------------------------------------------------------
@@ -340,7 +355,7 @@ def main(args: argparse.Namespace) -> int:
     out = Path(args.out)
     check_replaceable(out)
     check_size(sweep, (experiment.default_workers() if workers is None else workers)
-               if args.scheduler_address is None else 1, args.force)
+               if args.scheduler_address is None else 1, args.force, _size_source(args))
     show = wanted(args.progress)
     # the plot process imports matplotlib while this one loads the inputs and simulates
     with plotter(args.plots) as draw:

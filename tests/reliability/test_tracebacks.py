@@ -85,6 +85,14 @@ def test_huge_runs_refused_with_an_estimate(rel, tmp_path, option, value):
     assert not (tmp_path / "o").exists()
 
 
+def test_huge_run_names_the_scenario_that_set_its_size(rel, tmp_path):
+    res = rel.cli("run", "--scenario", "cnn", "--requests", "900000", "--out", "o",
+                  timeout=60)
+    line = rel.error(res, "--requests/--seeds", "--seeds not given: from scenario cnn",
+                     "MAX_RUN_MEMORY_BYTES")
+    assert not (tmp_path / "o").exists(), line
+
+
 def test_long_run_prints_its_estimate(rel, tmp_path):
     res = rel.cli("run", "--scenario", "cnn", "--requests", "200000", "--seeds", "3",
                   "--rates", "3", "--slo", "10", "--policies", "fcfs", "--out", "/proc/o",

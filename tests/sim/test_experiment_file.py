@@ -104,6 +104,16 @@ def test_bad_experiment_file_writes_nothing(tmp_path, capsys, text, where):
     assert sorted(os.listdir(tmp_path)) == ["exp.toml"]  # no output, no work folder
 
 
+def test_an_experiment_too_large_is_refused_before_any_work(tmp_path, capsys):
+    path = _write(tmp_path, GOOD.replace("requests = 12", "requests = 90000000"))
+    out = tmp_path / "out"
+    assert _run("--experiment", str(path), "--out", str(out)) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "exp.toml: sweep a (requests, seeds)" in err[0], err
+    assert "MAX_RUN_MEMORY_BYTES" in err[0]
+    assert sorted(os.listdir(tmp_path)) == ["exp.toml"]
+
+
 def test_bad_experiment_file_from_the_command_line(tmp_path):
     path = _write(tmp_path, GOOD + "[sweep.hardware]\nrows = [0]\n")
     res = subprocess.run([sys.executable, "-m", "mmsched.sim", "run", "--experiment",
