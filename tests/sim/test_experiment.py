@@ -62,6 +62,22 @@ def test_results_independent_of_worker_count_and_completion_order():
     assert len({row["pid"] for r in two for row in r.summary}) == 2, "two workers were used"
 
 
+def test_few_points_split_by_policy_give_the_same_results(monkeypatch):
+    """Fewer points than 4 per worker: each point runs as one part per policy, on both
+    workers, joined in policy order (everything equal to one process running it whole)."""
+    src = ex.WorkloadSource(kind="synthetic", name="cnn", samples=8)
+    sweep = _sweep(recipes=(ex.Recipe("r", src, rates=(4.0,), slos=(10.0,)),),
+                   policies=("fcfs", "dysta", "prema", "sdrm3"), seeds=1, requests=30)
+    one = ex.run_sweep(sweep, workers=1)
+    joined = []
+    real = ex._joined
+    monkeypatch.setattr(ex, "_joined", lambda parts: joined.append(len(parts)) or real(parts))
+    two = ex.run_sweep(sweep, workers=2)
+    assert joined == [4], "one point, joined from one part per policy"
+    assert [dataclasses.asdict(r) for r in one] == [dataclasses.asdict(r) for r in two]
+    assert [row["policy"] for row in two[0].summary] == list(sweep.policies)
+
+
 def test_progress_reports_runs():
     calls = []
     ex.run_sweep(_sweep(seeds=1), workers=1, runner=fake_runner,
