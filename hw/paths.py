@@ -107,8 +107,9 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
-    try:
+    tmp = None
+    try:  # made inside the try: an interrupt just after it still removes it
+        tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
         yield tmp
         os.chmod(tmp, 0o777 & ~current_umask())  # mkdtemp makes 0700
         try:
@@ -116,7 +117,8 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
         except OSError:  # a complete build is there already
             shutil.rmtree(tmp, ignore_errors=True)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
         raise
 
 
