@@ -36,23 +36,22 @@ accelerator free at the same instant. Without it (``wait=off``) jobs on a system
 arrays run many layers on the array that is slow for them, and the frames end late.
 
 Frame drop (``drop``): a queued frame is dropped when ``t > D``, or when it cannot finish by
-``D`` even if it ran now, alone, each remaining layer on its fastest accelerator (``t + R >
-D``, ``R = sum_j min_a L_a(j)`` without transfers: a lower bound; ``R`` times
+``D`` even if it ran now, alone, each remaining layer on its fastest accelerator
+(``t + R > D``, ``R = sum_j min_a L_a(j)`` without transfers: a lower bound; ``R`` times
 ``drop_margin``, 1 by default). With ``drop_rule="stretch"`` (the default; ``"bound"``: the
 bound alone) it is also dropped when it would miss at the speed its model's frames got
 lately: ``t + s_m x R > D``, where the stretch ``s_m`` of the requested model ``m`` is an
-exponential moving average (weight ``stretch_alpha`` of the newest) over its delivered
-frames of (finish - start) / ``R`` at the start, and each drop by this rule multiplies ``s_m
-- 1`` by ``stretch_decay`` so that a model whose frames are all dropped has one run and
-measured again after a while. A frame that would be late costs one miss, plus its energy and
-the time it takes from the other frames; dropped, it costs one drop and nothing else, so it
-is dropped once it is expected to be late, not only once it is sure to be
-(bench/bench_dream.py: on the loaded points, geometric-mean UXCost 1.5 % lower than the
-bound alone, fewer points lost to the best baseline; docs/realtime.md). The engine drops the
-frames that depend on it. A frame that has started (run at least one layer) is kept and
-finished, late if need be, unless ``drop_started``: the energy it has spent stays in
-UXCost's ``E`` whether it is dropped or not, while only a delivered frame adds its least
-energy to ``E_ref``, so dropping it mid-way wastes that energy (measured: docs/realtime.md).
+exponential moving average (weight ``stretch_alpha`` of the newest) over its delivered frames
+of (finish - start) / ``R`` at the start, and each drop by this rule multiplies
+``s_m - 1`` by ``stretch_decay`` so that a model whose frames are all dropped has one run
+and measured again after a while. A frame that would be late costs one miss, plus its
+energy and the time it takes from the other frames; dropped, it costs one drop and nothing
+else, so it is dropped once it is expected to be late, not only once it is sure to be
+(measured: docs/realtime.md, "DREAM"). The engine drops the frames that depend on it. A
+frame that has started (run at least one layer) is kept and finished, late if need be, unless
+``drop_started`` (then either rule drops it): the energy it has spent stays in UXCost's
+``E`` whether it is dropped or not, while only a delivered frame adds its least energy to
+``E_ref``, so dropping it mid-way wastes that energy (measured: docs/realtime.md).
 
 Online tuning (``tuner``): every ``window`` closed frames (finished or dropped) the window's
 UXCost is ``(E / E_ref) x (1 + miss_rate + drop_rate)`` with ``E`` the frames' energy (layers
