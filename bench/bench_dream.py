@@ -59,8 +59,8 @@ SYSTEMS = ("4x2k", "3k+1k", "wide+square")
 LOADS = (("published", None), ("load0.9", 0.9), ("load1.2", 1.2))
 BASELINES = ("fcfs", "rr", "edf", "herald", "prema", "planaria", "sdrm3", "dysta")
 DREAMS = ("dream", "dream_sparse")
-ABLATIONS = ("dream:tuner=off", "dream:drop=off", "dream:drop_started=on", "dream:wait=off",
-             "dream:supernet=off")
+ABLATIONS = ("dream:tuner=off", "dream:drop=off", "dream:drop_rule=bound",
+             "dream:drop_started=on", "dream:wait=off", "dream:supernet=off")
 SEEDS = 1
 SUPERNET_SCENARIO = "xr-ar-assistant+supernet"
 

@@ -37,9 +37,19 @@ arrays run many layers on the array that is slow for them, and the frames end la
 
 Frame drop (``drop``): a queued frame is dropped when ``t > D``, or when it cannot finish by
 ``D`` even if it ran now, alone, each remaining layer on its fastest accelerator
-(``t + sum_j min_a L_a(j) > D``, without transfers: a lower bound). The engine drops the
-frames that depend on it. A frame that has started (run at least one layer) is kept and
-finished, late if need be, unless ``drop_started``: the energy it has spent stays in UXCost's
+(``t + R > D``, ``R = sum_j min_a L_a(j)`` without transfers: a lower bound; ``R`` times
+``drop_margin``, 1 by default). With ``drop_rule="stretch"`` (the default; ``"bound"``: the
+bound alone) it is also dropped when it would miss at the speed its model's frames got
+lately: ``t + s_m x R > D``, where the stretch ``s_m`` of the requested model ``m`` is an
+exponential moving average (weight ``stretch_alpha`` of the newest) over its delivered frames
+of (finish - start) / ``R`` at the start, and each drop by this rule multiplies
+``s_m - 1`` by ``stretch_decay`` so that a model whose frames are all dropped has one run
+and measured again after a while. A frame that would be late costs one miss, plus its
+energy and the time it takes from the other frames; dropped, it costs one drop and nothing
+else, so it is dropped once it is expected to be late, not only once it is sure to be
+(measured: docs/realtime.md, "DREAM"). The engine drops the frames that depend on it. A
+frame that has started (run at least one layer) is kept and finished, late if need be, unless
+``drop_started`` (then either rule drops it): the energy it has spent stays in UXCost's
 ``E`` whether it is dropped or not, while only a delivered frame adds its least energy to
 ``E_ref``, so dropping it mid-way wastes that energy (measured: docs/realtime.md).
 
@@ -78,8 +88,9 @@ architecture means.
 
 Deviations (ours, as the papers' formulas are not public in the material we read): the
 initial weights (1, 1, 1), the step (0.5) and the reference window after a rejected step are
-our choices; the load and backlog estimates of the Supernet are ours; the drop rule uses mean
-latencies (a frame whose true layers would be faster than their means may be dropped).
+our choices; the load and backlog estimates of the Supernet are ours; the drop rules use mean
+latencies (a frame whose true layers would be faster than their means may be dropped), and
+the stretch is ours.
 """
 
 from __future__ import annotations
@@ -205,6 +216,20 @@ class DREAM(Policy):
         """Drop frames that cannot meet their deadline."""
         drop_started: bool = False
         """Drop frames that have already run layers too (``drop``); by default they finish."""
+        drop_rule: str = param("stretch", choices=("bound", "stretch"))
+        """``"bound"``: drop a queued frame when ``t + R > D`` (``R``: its best-path remaining
+        latency); ``"stretch"``: also when ``t + s_m x R > D``, ``s_m`` its model's observed
+        stretch (module docstring, "Frame drop")."""
+        drop_margin: float = param(1.0, lo=0)
+        """Scales ``R`` in the drop rules (1: the best-path bound; below 1 drops later, above
+        1 sooner)."""
+        stretch_alpha: float = param(0.3, lo=0, hi=1, lo_open=True)
+        """``stretch``: the weight of a model's newest delivered frame in its stretch (an
+        exponential moving average)."""
+        stretch_decay: float = param(0.9, lo=0, hi=1)
+        """``stretch``: each drop by the stretch multiplies the model's stretch excess
+        ``s_m - 1`` by this, so that a model whose frames are all dropped gets a frame run
+        again (and measured) after a while."""
         supernet: bool = True
         """Run frames as smaller sub-networks under load (models with variants)."""
         load_high: float = param(0.9, lo=0)
@@ -243,6 +268,8 @@ class DREAM(Policy):
         self._n = context.num_accelerators
         self._xfer = context.transfer if c.transfer else None
         self._w = (float(c.a_u), float(c.a_f), float(c.a_p))
+        self._margin = float(c.drop_margin)
+        self._track = c.drop_rule == "stretch"
         self._tuner = (WeightTuner(self._w, c.step, c.weight_max, c.tolerance) if c.tuner
                        else None)
         self._spu = 1.0 if context.time_unit == "seconds" else 1.0 / context.clock_hz
@@ -273,6 +300,10 @@ class DREAM(Policy):
         self._high = False
         self._load = 0.0
         self._load_of: dict[str, float] = {}
+        # drop_rule "stretch": per requested model its stretch; per started frame
+        # (start time, best-path latency estimate at its start)
+        self._stretch: dict[str, float] = {}
+        self._t0: dict[int, tuple] = {}
 
     # --- estimates ---------------------------------------------------------------------------
 
@@ -344,10 +375,10 @@ class DREAM(Policy):
             if hit is None:
                 hit = jb.terms[ck] = self._terms(jb, j, 1.0, last)
             jb.remv, jb.pref, jb.flat, jb.nxt = hit
-            jb.drop_at = jb.deadline - jb.best_rem[j]
+            jb.drop_at = jb.deadline - self._margin * jb.best_rem[j]
         else:
             jb.remv, jb.pref, jb.flat, jb.nxt = self._terms(jb, j, g, last)
-            jb.drop_at = jb.deadline - g * jb.best_rem[j]
+            jb.drop_at = jb.deadline - self._margin * g * jb.best_rem[j]
 
     def _terms(self, jb: _Job, j: int, g: float, last: int) -> tuple[tuple, tuple, bool, tuple]:
         """``(remv, pref, flat, nxt)``: per accelerator the remaining latency, the preference
@@ -439,6 +470,14 @@ class DREAM(Policy):
     def on_finish(self, now: int | float, task: Task) -> None:
         self._version += 1
         self._jobs.pop(task.id, None)
+        if self._track:
+            st = self._t0.pop(task.id, None)
+            if st is not None and not task.dropped and st[1] > 0:
+                r = (now - st[0]) / st[1]   # its start-to-finish time over the estimate
+                key = task.request.model
+                old = self._stretch.get(key)
+                a = self.config.stretch_alpha
+                self._stretch[key] = r if old is None else (1 - a) * old + a * r
         if self._tuner is None:
             return
         self._win_n += 1
@@ -473,7 +512,15 @@ class DREAM(Policy):
             return now > task.deadline
         if jb.j > 0 and not self.config.drop_started:
             return False
-        return now > jb.drop_at
+        if now > jb.drop_at:
+            return True
+        if self._track:
+            key = task.request.model
+            sm = self._stretch.get(key, 1.0)
+            if sm > 1.0 and now + sm * (jb.deadline - jb.drop_at) > jb.deadline:
+                self._stretch[key] = 1.0 + (sm - 1.0) * self.config.stretch_decay
+                return True
+        return False
 
     def trace(self) -> list[dict]:
         """The weights over time (`Policy.trace`): one row at time 0 and one per tuning
@@ -526,6 +573,9 @@ class DREAM(Policy):
                 self._plan_key = (now, self._version)
                 task = plan.pop(accelerator)
         if task is not None:
+            if self._track and task.next_layer == 0:   # a frame starts
+                jb0 = self._jobs[task.id]
+                self._t0[task.id] = (now, jb0.g * jb0.best_rem[0])
             busy[accelerator] = True
             self._free_at[accelerator] = now + self._jobs[task.id].nxt[accelerator]
         return task

@@ -188,6 +188,32 @@ def test_a_started_frame_is_finished_unless_drop_started():
     assert cut.dropped and cut.layers_run == 1
 
 
+def test_stretch_drops_a_frame_its_model_would_run_late():
+    # the tables say 100 + 100 cycles, the layers really take 300 each: the first frame
+    # (0 -> 600) gives the model a stretch of 3. The second (1000, due 1500) passes the bound
+    # (1000 + 200) but would end at 1000 + 3 x 200 = 1600: dropped on arrival by "stretch",
+    # run late by "bound". The drop cut the stretch to 1 + 2 x 0.9 = 2.8, so the third (2000,
+    # due 3000; 2000 + 2.8 x 200 <= 3000) runs, on time
+    models = {"a_d": _model("a_d", 2)}
+    reqs = (Request(0, "a_d", 0, 0, 5000), Request(1, "a_d", 0, 1000, 1500),
+            Request(2, "a_d", 0, 2000, 3000))
+    wl = Workload(models=models, requests=reqs, clock_hz=CLOCK)
+    ctx = _context({"a_d": [100, 100]}, speed=(1.0,))
+    truth = _Stub({"a_d": [300, 300]}, (1.0,))
+    rec = simulate(wl, make_policy("dream", ctx, tuner="off"), truth).requests
+    assert [r.dropped for r in rec] == [False, True, False]
+    assert rec[1].layers_run == 0 and rec[1].finish == 1000 and rec[2].finish == 2600
+    old = simulate(wl, make_policy("dream", ctx, tuner="off", drop_rule="bound"),
+                   truth).requests
+    assert not any(r.dropped for r in old) and old[1].finish == 1600
+    # a margin of 3 on the bound alone drops it too
+    wide = simulate(wl, make_policy("dream", ctx, tuner="off", drop_rule="bound",
+                                    drop_margin=3.0), truth).requests
+    assert [r.dropped for r in wide] == [False, True, False]
+    with pytest.raises(ValueError):
+        policy_config("dream", drop_rule="maybe")
+
+
 def test_a_job_waits_for_a_busy_accelerator_that_ends_its_layer_sooner():
     # request 0 holds the fast accelerator 0 until 200; request 1 arrives at 100 and takes
     # 100 cycles there or 250 on the free, slower accelerator 1: waiting ends it at 300,
