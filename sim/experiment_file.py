@@ -55,6 +55,38 @@ def hardware_fields() -> tuple[str, ...]:
                  if f.name not in ("name", "energy", "layer_kinds"))
 
 
+@functools.cache
+def code_digest() -> str:
+    """Hash of every file of the installed program (its code, scenario files, shipped
+    profiles; not bytecode caches): a point simulated by other code is never resumed."""
+    import mmsched.hw
+    import mmsched.sched
+    import mmsched.sim
+
+    h = hashlib.sha256()
+    for pkg in (mmsched.hw, mmsched.sched, mmsched.sim):
+        root = Path(pkg.__file__).parent
+        for f in sorted(root.rglob("*")):
+            if f.is_file() and "__pycache__" not in f.parts:
+                h.update(f"{pkg.__name__}/{f.relative_to(root).as_posix()}\n".encode())
+                h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def _input_digest(source) -> str:
+    """Hash of the files a workload source names: every CSV of a CSV folder, or a scenario
+    file ("" for a shipped scenario or a synthetic set: `code_digest` covers them)."""
+    if not source.path:
+        return ""
+    path = Path(source.path)
+    files = sorted(path.glob("*.csv")) if source.kind == "csv" else [path]
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f"{f.name}\n".encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
 @dataclass(frozen=True)
 class ExperimentSweep:
     """One ``[[sweep]]`` of an experiment: its ``name`` (the output subfolder), the `Sweep`,
@@ -69,12 +101,15 @@ class ExperimentSweep:
 
     @functools.cached_property
     def digest(self) -> str:
-        """What the sweep's results depend on, hashed: the sweep as data and its columns
-        (the resume key of its points, with the point key; `mmsched.sim.resume`)."""
+        """What the sweep's results depend on, hashed: the sweep as data and its columns, the
+        program (`code_digest`) and the files its recipes name (a CSV folder's CSV files, a
+        scenario file; not the files a scenario file names in turn): the resume key of its
+        points, with the point key (`mmsched.sim.resume`)."""
         from importlib.metadata import version
 
         doc = {"name": self.name, "sweep": self.sweep.to_dict(), "columns": self.columns,
-               "version": version("mmsched"),
+               "version": version("mmsched"), "code": code_digest(),
+               "inputs": [_input_digest(r.source) for r in self.sweep.recipes],
                "recipe_columns": self.recipe_columns, "policy_columns": self.policy_columns}
         return hashlib.sha256(json.dumps(doc, sort_keys=True, default=repr).encode()
                               ).hexdigest()

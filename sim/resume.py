@@ -5,7 +5,7 @@ per policy, with the experiment's axis columns and a ``sweep`` column), so the f
 is a Parquet dataset pandas, polars or pyarrow read as one table. The file's key-value
 metadata holds the point's whole `PointResult` as JSON (every table, exact values and types),
 from which a resumed run rebuilds it. ``<id>`` hashes the sweep's digest
-(`ExperimentSweep.digest`: the sweep as data, its axis columns, the mmsched version) and the
+(`ExperimentSweep.digest`: the sweep as data, its axis columns, the program's files) and the
 run-point key, so a changed experiment never reuses a stale point and a point is never stored
 twice. Parts are written atomically (`mmsched.hw.paths.atomic_path`): a killed run leaves
 whole parts only.

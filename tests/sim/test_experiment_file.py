@@ -4,6 +4,7 @@ a Dask LocalCluster giving the local results, bad files refused before any work.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -57,6 +58,44 @@ def test_smoke_experiment(tmp_path, capsys):
     assert _run("--experiment", str(SMOKE), "--out", str(out), "--jobs", "1") == 0
     assert f"(0 simulated, {exp.points} resumed)" in capsys.readouterr().out
     assert (out / "summary.csv").read_bytes() == before
+
+
+def test_points_of_other_code_are_not_resumed(tmp_path, capsys, monkeypatch):
+    """A changed program (any of its files) simulates every point again: results of the old
+    code are never mixed in."""
+    path = _write(tmp_path, GOOD)
+    out = tmp_path / "out"
+    assert _run("--experiment", str(path), "--out", str(out)) == 0
+    assert _run("--experiment", str(path), "--out", str(out)) == 0
+    assert "(0 simulated, 1 resumed)" in capsys.readouterr().out
+    from mmsched.sim import experiment_file
+
+    monkeypatch.setattr(experiment_file, "code_digest", lambda: "another program")
+    assert _run("--experiment", str(path), "--out", str(out)) == 0
+    assert "(1 simulated, 0 resumed)" in capsys.readouterr().out
+
+
+def test_points_of_an_edited_csv_folder_are_not_resumed(tmp_path, capsys):
+    csv = tmp_path / "csv"
+    shutil.copytree(MEDIUM, csv)
+    path = _write(tmp_path, f"""
+[[sweep]]
+name = "c"
+csv = "{csv.as_posix()}"
+policies = ["fcfs"]
+rates = [5.0]
+slos = [10.0]
+requests = 20
+seeds = 1
+""")
+    out = tmp_path / "out"
+    assert _run("--experiment", str(path), "--out", str(out)) == 0
+    assert _run("--experiment", str(path), "--out", str(out)) == 0
+    assert "(0 simulated, 1 resumed)" in capsys.readouterr().out
+    first = sorted(csv.glob("*.csv"))[0]
+    first.write_text(first.read_text().replace("0.", "0.9", 1))  # one latency changed
+    assert _run("--experiment", str(path), "--out", str(out)) == 0
+    assert "(1 simulated, 0 resumed)" in capsys.readouterr().out
 
 
 def _write(tmp_path: Path, text: str) -> Path:
