@@ -226,7 +226,7 @@ class DREAM(Policy):
         stretch_alpha: float = param(0.3, lo=0, hi=1, lo_open=True)
         """``stretch``: the weight of a model's newest delivered frame in its stretch (an
         exponential moving average)."""
-        stretch_decay: float = param(0.5, lo=0, hi=1)
+        stretch_decay: float = param(0.9, lo=0, hi=1)
         """``stretch``: each drop by the stretch multiplies the model's stretch excess
         ``s_m - 1`` by this, so that a model whose frames are all dropped gets a frame run
         again (and measured) after a while."""

@@ -192,8 +192,8 @@ def test_stretch_drops_a_frame_its_model_would_run_late():
     # the tables say 100 + 100 cycles, the layers really take 300 each: the first frame
     # (0 -> 600) gives the model a stretch of 3. The second (1000, due 1500) passes the bound
     # (1000 + 200) but would end at 1000 + 3 x 200 = 1600: dropped on arrival by "stretch",
-    # run late by "bound". The drop cut the stretch to 1 + 2 x 0.5 = 2, so the third (2000,
-    # due 3000; 2000 + 2 x 200 <= 3000) runs, on time
+    # run late by "bound". The drop cut the stretch to 1 + 2 x 0.9 = 2.8, so the third (2000,
+    # due 3000; 2000 + 2.8 x 200 <= 3000) runs, on time
     models = {"a_d": _model("a_d", 2)}
     reqs = (Request(0, "a_d", 0, 0, 5000), Request(1, "a_d", 0, 1000, 1500),
             Request(2, "a_d", 0, 2000, 3000))
