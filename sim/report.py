@@ -771,23 +771,25 @@ def write_report(folder: str | os.PathLike, *, plots: bool = True,
     folder = Path(folder)
     run = load_run(folder) if rows is None else rows  # every input checked before writing
     agg = aggregate_rows(run["summary.csv"])
-    written = []
+    written = [folder / "aggregate.csv", folder / "table.txt"]
     write_text(folder / "aggregate.csv", csv_text(agg))
+    gm = geomean_rows(agg) if is_realtime(agg) else []
+    if gm:  # the table's last block, across the systems
+        write_text(folder / "geomean.csv", csv_text(gm))
+        written.append(folder / "geomean.csv")
     table = format_table(agg)
     write_text(folder / "table.txt", table)
     if on_table is not None:
         on_table(table)
     if not plots:
-        return table, [folder / "aggregate.csv", folder / "table.txt"]
-
-    written += [folder / "aggregate.csv", folder / "table.txt"]
+        return table, written
     return table, written + (draw or draw_plots)(folder, agg, run)
 
 
 def draw_plots(folder: Path, agg: Sequence[dict[str, Any]],
                run: dict[str, list[dict[str, Any]]]) -> list[Path]:
-    """The files of a run's report after the table (plots; a real-time run's geomean.csv)
-    from its aggregate rows ``agg`` and its rows ``run`` (`load_run`'s form)."""
+    """The plots of a run's report from its aggregate rows ``agg`` and its rows ``run``
+    (`load_run`'s form)."""
     if is_realtime(agg):
         return _realtime_report(folder, agg, run)
     written = plot_sweeps(agg, folder)
@@ -800,12 +802,8 @@ def draw_plots(folder: Path, agg: Sequence[dict[str, Any]],
 
 def _realtime_report(folder: Path, agg: Sequence[dict[str, Any]],
                      optional: dict[str, list[dict[str, Any]]]) -> list[Path]:
-    """The files of a real-time run's report besides the table (module docstring)."""
+    """The plots of a real-time run's report (module docstring)."""
     written: list[Path] = []
-    gm = geomean_rows(agg)
-    if gm:
-        write_text(folder / "geomean.csv", csv_text(gm))
-        written.append(folder / "geomean.csv")
     for p in (plot_realtime_bars(agg, folder, "uxcost", ylabel="UXCost (lower is better)",
                                  filename="uxcost.png", ref=1.0),
               plot_realtime_bars(agg, folder, "xrbench_score", ylabel="XRBench score",

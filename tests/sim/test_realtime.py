@@ -226,6 +226,19 @@ def test_realtime_sweep_covers_every_variant_and_is_worker_independent(scenario_
         assert load == pytest.approx(scale * loads[(recipe, 1.0)])
 
 
+def test_geomean_over_systems_is_written_without_plots(scenario_file, tmp_path):
+    from mmsched.sim.cmd_run import write_run
+    from mmsched.sim.report import read_csv, write_report
+
+    sweep = _sweep(scenario_file, seeds=1)
+    write_run(tmp_path, sweep, ex.run_sweep(sweep, workers=1))
+    table, written = write_report(tmp_path, plots=False)
+    assert sorted(p.name for p in written) == ["aggregate.csv", "geomean.csv", "table.txt"]
+    gm = read_csv(tmp_path / "geomean.csv")
+    assert {r["recipes"] for r in gm} == {2.0} and "geometric mean over systems" in table
+    assert not list(tmp_path.glob("*.png"))
+
+
 def test_load_axis_sets_the_fps_scale(scenario_file):
     sweep = _sweep(scenario_file, fps_scales=None, loads=(0.5,), seeds=1)
     out = ex.run_sweep(sweep, workers=1)
