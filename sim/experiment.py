@@ -42,6 +42,15 @@ log = logging.getLogger(__name__)
 SOURCE_KINDS = ("synthetic", "csv", "scenario")
 
 
+def hardware_suffix(hardware: Sequence[tuple[str, Any]]) -> str:
+    """``"[rows=6,cols=32]"`` for hardware overrides ``(field, value)`` (floats as ``%g``),
+    ``""`` for none: how recipe names, source labels and profile names show them."""
+    if not hardware:
+        return ""
+    return "[" + ",".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                          for k, v in hardware) + "]"
+
+
 @dataclass(frozen=True)
 class WorkloadSource:
     """Where a recipe's latency tables come from.
@@ -86,10 +95,8 @@ class WorkloadSource:
         if self.kind == "synthetic":
             return f"synthetic:{self.name}"
         if self.kind == "scenario":
-            hw = ",".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
-                          for k, v in self.hardware)
-            return f"scenario:{self.name or os.path.basename(self.path)}" + (
-                f"[{hw}]" if hw else "")
+            return f"scenario:{self.name or os.path.basename(self.path)}" + hardware_suffix(
+                self.hardware)
         return f"csv:{os.path.basename(os.path.normpath(self.path))}"
 
 
@@ -556,8 +563,7 @@ def _scenario(source: WorkloadSource, compat: CompatFlags):
     sc = find_scenario(spec)
     hw = dict(source.hardware)
     # named after its hardware: the profile cache's index (its messages) tells them apart
-    suffix = source.label.removeprefix(f"scenario:{source.name or os.path.basename(spec)}")
-    return profile_scenario(replace(sc, name=sc.name + suffix,
+    return profile_scenario(replace(sc, name=sc.name + hardware_suffix(source.hardware),
                                     system=tuple(replace(c, **hw) for c in sc.system)),
                             compat=compat)
 

@@ -30,7 +30,7 @@ from typing import Any
 
 from mmsched.sched.errors import InputError
 
-from .experiment import Sweep
+from .experiment import Sweep, hardware_suffix
 
 TOP_KEYS = ("description", "sweep")
 SWEEP_KEYS = ("name", "description", "scenario", "csv", "compat", "compat_off", "policies",
@@ -278,7 +278,6 @@ def _sweep(r: _Reader, t: dict, w: str, base: Path) -> ExperimentSweep:
         raise r.fail(f"{w}.{key}", e.expected, e.found) from None
     sets = _sets(r, t, f"{w}.hardware")
     hardware = _table(r, t, "hardware", w, (*hardware_fields(), VARIANT_AXIS, SET_AXIS))
-    hardware.pop(SET_AXIS, None)
     scheduler = _table(r, t, "scheduler", w, SCHEDULER_AXES)
     if hardware and any(kind == "csv" for kind, _ in workloads):
         raise r.fail(f"{w}.hardware", "no hardware axes with csv workloads (latency tables "
@@ -303,10 +302,8 @@ def _sweep(r: _Reader, t: dict, w: str, base: Path) -> ExperimentSweep:
                 if combo:
                     _check_hardware(r, f"{w}.hardware", where, combo)
                 for rec in piece.recipes:
-                    hw = ",".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
-                                  for k, v in combo)
                     new = rec if not combo else replace(
-                        rec, name=f"{rec.name}[{hw}]",
+                        rec, name=rec.name + hardware_suffix(combo),
                         source=replace(rec.source, hardware=combo))
                     values = ((VARIANT_AXIS, variant),) if variant is not None else ()
                     recipe_cols.append((new.name, values + combo))
