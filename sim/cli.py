@@ -73,6 +73,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _prog(args: argparse.Namespace) -> str:
+    """``mmsched run``, or ``mmsched`` before a command is known: how messages begin."""
+    return f"mmsched {args.command}" if args.command else "mmsched"
+
+
 def _interrupted(args: argparse.Namespace, signum: int) -> int:
     """The one line after an interrupt, and the exit code 128 + ``signum``. A command with an
     ``--out`` (written atomically) says whether it was left as it was."""
@@ -81,8 +86,8 @@ def _interrupted(args: argparse.Namespace, signum: int) -> int:
     if out is not None:
         kept = os.path.lexists(out)
         what = f"; earlier results kept in {out}" if kept else "; nothing written"
-    prog = f"mmsched {args.command}" if args.command else "mmsched"
-    print(f"{prog}: interrupted ({signal.Signals(signum).name}){what}", file=sys.stderr)
+    print(f"{_prog(args)}: interrupted ({signal.Signals(signum).name}){what}",
+          file=sys.stderr)
     return 128 + signum
 
 
@@ -99,27 +104,22 @@ def _stdout_closed() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     _signals.install()
-    try:  # imports and argument parsing: an interrupt or a closed pipe here is quiet too
+    args = argparse.Namespace(command=None)  # until parsed (an interrupt there is quiet too)
+    try:
         words = sys.argv[1:] if argv is None else argv
         parser = build_parser(only=next((w for w in words if w in COMMANDS), None))
         args = parser.parse_args(argv)
-    except KeyboardInterrupt:
-        return _interrupted(argparse.Namespace(command=None), signal.SIGINT)
-    except _signals.Interrupted as e:
-        return _interrupted(argparse.Namespace(command=None), e.signum)
-    except BrokenPipeError:
-        return _stdout_closed()
-    logging.basicConfig(level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)],
-                        format="%(levelname)s %(name)s: %(message)s")
-    if not getattr(args, "_main", None):
-        parser.print_help()
-        return EXIT_BAD_INPUT
-    try:
+        logging.basicConfig(level=(logging.WARNING, logging.INFO,
+                                   logging.DEBUG)[min(args.verbose, 2)],
+                            format="%(levelname)s %(name)s: %(message)s")
+        if not getattr(args, "_main", None):
+            parser.print_help()
+            return EXIT_BAD_INPUT
         code = int(args._main(args) or 0)
         sys.stdout.flush()
         return code
     except (InputError, ValueError) as e:
-        print(f"mmsched {args.command}: error: {e}", file=sys.stderr)
+        print(f"{_prog(args)}: error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return _interrupted(args, signal.SIGINT)
@@ -130,6 +130,5 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as e:
         if e.filename is None:
             raise
-        print(f"mmsched {args.command}: error: {e.filename}: {e.strerror or e}",
-              file=sys.stderr)
+        print(f"{_prog(args)}: error: {e.filename}: {e.strerror or e}", file=sys.stderr)
         return EXIT_BAD_INPUT
