@@ -282,6 +282,16 @@ def prepare_sources(sweep, enabled: bool) -> None:
             profile_scenario(src.path or src.name, compat=sweep.flags, progress=enabled)
 
 
+def estimate_workers(args: argparse.Namespace, workers: int | None) -> int:
+    """The workers a run's time and memory estimate assumes (`check_size`): ``--jobs``, else
+    one per CPU; 1 on a Dask cluster (its size is not known here)."""
+    if args.scheduler_address is not None:
+        return 1
+    from .experiment import default_workers
+
+    return default_workers() if workers is None else workers
+
+
 def _size_source(args: argparse.Namespace) -> str:
     """The options that set the run's size, as the memory-bound error names them, with the
     values not given on the command line said to come from the scenario or CSV folder."""
@@ -354,8 +364,7 @@ def main(args: argparse.Namespace) -> int:
     workers = None if args.jobs is None else _count("--jobs", args.jobs)
     out = Path(args.out)
     check_replaceable(out)
-    check_size(sweep, (experiment.default_workers() if workers is None else workers)
-               if args.scheduler_address is None else 1, args.force, _size_source(args))
+    check_size(sweep, estimate_workers(args, workers), args.force, _size_source(args))
     show = wanted(args.progress)
     # the plot process imports matplotlib while this one loads the inputs and simulates
     with plotter(args.plots) as draw:

@@ -45,9 +45,7 @@ def _table(rows: list[dict[str, Any]]):
     schema)."""
     import pyarrow as pa
 
-    columns: list[str] = []
-    for row in rows:
-        columns.extend(k for k in row if k not in columns)
+    columns = list(dict.fromkeys(k for row in rows for k in row))
     arrays = {}
     for c in columns:
         vals = [row.get(c) for row in rows]

@@ -46,7 +46,7 @@ def main(args: argparse.Namespace) -> int:
     from . import experiment, resume
     from ._atomic import check_replaceable, staged_dir, write_text
     from ._progress import counter, wanted
-    from .cmd_run import _count, check_size, prepare_sources, write_outputs
+    from .cmd_run import _count, check_size, estimate_workers, prepare_sources, write_outputs
     from .experiment_file import load_experiment
     from .report import csv_text
 
@@ -69,11 +69,9 @@ def main(args: argparse.Namespace) -> int:
     if work.exists() and not work.is_dir():
         raise InputError(str(work), "", "a work folder (or nothing)", "a file")
     show = wanted(args.progress)
-    n = 1 if args.scheduler_address is not None else (
-        experiment.default_workers() if workers is None else workers)
     for es in exp.sweeps:  # the sizes first: a sweep too large is refused before any work
-        check_size(es.sweep, n, args.force, f"{args.experiment}: sweep {es.name} (requests, "
-                   "seeds)")
+        check_size(es.sweep, estimate_workers(args, workers), args.force,
+                   f"{args.experiment}: sweep {es.name} (requests, seeds)")
     for es in exp.sweeps:  # profile (cached) and check every workload before any point runs
         prepare_sources(es.sweep, show)
         experiment.validate_sources(es.sweep)
