@@ -118,9 +118,9 @@ def points_per_second() -> dict:
     import pickle
     import tempfile
 
-    from mmsched.sim import resume
     from mmsched.sim.experiment import run_point, run_points
     from mmsched.sim.experiment_file import load_experiment
+    from mmsched.sim.run_experiment import save_point
 
     quiet = contextlib.redirect_stdout(io.StringIO())
     walls = {}
@@ -139,8 +139,7 @@ def points_per_second() -> dict:
             c1 = time.process_time()
             p2 = pickle.loads(pickle.dumps(p))
             r2 = pickle.loads(pickle.dumps(r))
-            rows = [{"sweep": es.name, **row} for row in es.label_rows(r2.summary)]
-            resume.write_part(parts, es.digest, r2, rows)
+            save_point(parts, es, r2)
             c2 = time.process_time()
             assert p2.key == p.key
             sim, over = sim + c1 - c0, over + c2 - c1

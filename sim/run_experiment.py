@@ -41,6 +41,16 @@ def work_folder(out: Path) -> Path:
     return out.parent / (out.name + WORK_SUFFIX)
 
 
+def save_point(folder: Path, es, result) -> Path:
+    """Write a newly simulated point of the experiment sweep ``es`` as its Parquet part in
+    ``folder`` (`mmsched.sim.resume.write_part`): its summary rows with the sweep's name and
+    axis columns. Returns the part's path."""
+    from . import resume
+
+    rows = [{"sweep": es.name, **r} for r in es.label_rows(result.summary)]
+    return resume.write_part(folder, es.digest, result, rows)
+
+
 def main(args: argparse.Namespace) -> int:
     """Run ``args.experiment`` into ``args.out`` (the ``run`` command's options)."""
     from . import experiment, resume
@@ -100,8 +110,7 @@ def main(args: argparse.Namespace) -> int:
 
             def on_result(result, es=es, folder=folder, paths=paths):
                 nonlocal simulated
-                rows = [{"sweep": es.name, **r} for r in es.label_rows(result.summary)]
-                paths[result.key] = resume.write_part(folder, es.digest, result, rows)
+                paths[result.key] = save_point(folder, es, result)
                 simulated += 1
 
             def progress(done, _total, base=base, per=per):
