@@ -93,11 +93,12 @@ def test_huge_run_names_the_scenario_that_set_its_size(rel, tmp_path):
     assert not (tmp_path / "o").exists(), line
 
 
-def test_long_run_prints_its_estimate(rel, tmp_path):
+def test_bad_out_is_refused_before_the_estimate_and_small_runs_stay_quiet(rel, tmp_path):
     res = rel.cli("run", "--scenario", "cnn", "--requests", "200000", "--seeds", "3",
                   "--rates", "3", "--slo", "10", "--policies", "fcfs", "--out", "/proc/o",
                   timeout=60)
     rel.error(res, "--out")  # refused before the estimate: nothing ran
+    assert "estimate" not in res.stderr
     res = rel.cli("run", "--scenario", "cnn", "--requests", "100", "--seeds", "1", "--rates",
                   "3", "--slo", "10", "--policies", "fcfs", "--jobs", "1", "--no-plots",
                   "--out", "o")
