@@ -65,18 +65,18 @@ def _agg(folder: Path) -> list[dict[str, Any]]:
     return [{**a, **cols[(a["recipe"], a["policy"])]} for a in agg]
 
 
-def _fmt(v: float, digits: int = 3) -> str:
+def _fmt(v: Any) -> str:
+    """A table cell: text as it is, a number with 3 decimals (thousands grouped from 1e4)."""
     if isinstance(v, str):
         return v
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "n/a"
-    return f"{v:.{digits}f}" if abs(v) < 1e4 else f"{v:,.0f}"
+    return f"{v:.3f}" if abs(v) < 1e4 else f"{v:,.0f}"
 
 
 def _md_table(head: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(_fmt(c) if not isinstance(c, str) else c for c in r) + " |"
-              for r in rows]
+    lines += ["| " + " | ".join(_fmt(c) for c in r) + " |" for r in rows]
     return "\n".join(lines) + "\n"
 
 
