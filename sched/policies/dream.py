@@ -300,10 +300,8 @@ class DREAM(Policy):
         self._high = False
         self._load = 0.0
         self._load_of: dict[str, float] = {}
-        # drop_rule "stretch": per requested model its stretch; per started frame
-        # (start time, best-path latency estimate at its start)
         self._stretch: dict[str, float] = {}
-        self._t0: dict[int, tuple] = {}
+        """drop_rule "stretch": per requested model, its stretch."""
 
     # --- estimates ---------------------------------------------------------------------------
 
@@ -469,11 +467,11 @@ class DREAM(Policy):
 
     def on_finish(self, now: int | float, task: Task) -> None:
         self._version += 1
-        self._jobs.pop(task.id, None)
-        if self._track:
-            st = self._t0.pop(task.id, None)
-            if st is not None and not task.dropped and st[1] > 0:
-                r = (now - st[0]) / st[1]   # its start-to-finish time over the estimate
+        jb = self._jobs.pop(task.id, None)
+        if self._track and jb is not None and not task.dropped and task.start is not None:
+            est = jb.best_rem[0]  # the best-path estimate at its start (gamma still 1 there)
+            if est > 0:
+                r = (now - task.start) / est   # its start-to-finish time over the estimate
                 key = task.request.model
                 old = self._stretch.get(key)
                 a = self.config.stretch_alpha
@@ -573,9 +571,6 @@ class DREAM(Policy):
                 self._plan_key = (now, self._version)
                 task = plan.pop(accelerator)
         if task is not None:
-            if self._track and task.next_layer == 0:   # a frame starts
-                jb0 = self._jobs[task.id]
-                self._t0[task.id] = (now, jb0.g * jb0.best_rem[0])
             busy[accelerator] = True
             self._free_at[accelerator] = now + self._jobs[task.id].nxt[accelerator]
         return task
@@ -583,9 +578,24 @@ class DREAM(Policy):
     def _best(self, now, a: int, ready: Sequence[Task]) -> Task | None:
         """The ready job with the highest MapScore on ``a`` (ties: the earlier job); None
         when every ready job waits for a busy accelerator (``wait``)."""
+        # `_scores` for one accelerator, inline: this runs at every decision
+        au, af, ap = self._w
+        jobs = self._jobs
+        check = self.config.wait and not self._restricted and any(self._busy)
         best = None
         bv = _WAIT
-        for t, (v,) in zip(ready, self._scores(now, (a,), ready), strict=True):
+        for t in ready:
+            jb = jobs[t.id]
+            if check and not jb.flat and self._waits(now, jb, a):
+                continue   # scored _WAIT: never chosen
+            slack = jb.deadline - now
+            if slack > 0:
+                u = jb.remv[a] / slack
+                if u > 1.0:
+                    u = 1.0
+            else:
+                u = 1.0
+            v = au * u + af * (now - jb.last) * jb.inv_iso + ap * jb.pref[a]
             if v > bv:
                 bv = v
                 best = t
