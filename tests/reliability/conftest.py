@@ -5,6 +5,7 @@ file, no traceback, and files that existed before left byte-identical."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +23,24 @@ examples (each starts the CLI, about 0.3-2 s), no deadline, the same examples ev
 B = ("--scenario", "cnn", "--requests", "50", "--seeds", "1", "--rates", "3", "--slo", "10",
      "--jobs", "1", "--no-plots")
 """A small, fast run (the issue's ``$B``)."""
+
+
+TINY = Path(__file__).parents[2] / "sched" / "data" / "scenarios" / "cosim-tiny"
+"""The cosim-tiny models' topology CSVs."""
+
+
+def tiny_scenario(folder: Path, file: str, *, name: str, system: str, rate: float,
+                  requests: int) -> Path:
+    """A Poisson scenario file ``folder/file`` of the two cosim-tiny models (their CSVs copied
+    beside it) on ``system`` (a TOML array of accelerator tables); returns its path."""
+    for f in TINY.glob("*.csv"):
+        shutil.copy(f, folder / f.name)
+    path = folder / file
+    path.write_text(f'name = "{name}"\narrivals = "poisson"\nrates = [{rate!r}]\n'
+                    f'slos = [10.0]\nrequests = {requests}\nsamples = 4\nprofile_samples = 2\n'
+                    f'system = {system}\n'
+                    '[[models]]\nfile = "tinya.csv"\n[[models]]\nfile = "tinyb.csv"\n')
+    return path
 
 
 def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 300,
@@ -75,11 +94,13 @@ def cache(tmp_path: Path) -> Path:
 def rel(tmp_path: Path, cache: Path) -> SimpleNamespace:
     """The helpers, for test modules (which cannot import this file): ``rel.cli(*args,
     cwd=tmp_path, env_extra=None, **kw)`` (`run_cli` with this test's cache), ``rel.error``
-    (`assert_error`), ``rel.snapshot``, ``rel.B`` and ``rel.cache``."""
+    (`assert_error`), ``rel.snapshot``, ``rel.tiny_scenario`` (`tiny_scenario`), ``rel.B``,
+    ``rel.cache`` and ``rel.env`` (the environment with this test's cache)."""
+    env = {**os.environ, "MMSCHED_CACHE_DIR": str(cache)}
 
     def call(*args: str, cwd: Path | None = None, env_extra: dict[str, str] | None = None,
              **kw) -> subprocess.CompletedProcess:
-        env = {**os.environ, "MMSCHED_CACHE_DIR": str(cache), **(env_extra or {})}
-        return run_cli(*args, cwd=cwd or tmp_path, env=env, **kw)
+        return run_cli(*args, cwd=cwd or tmp_path, env={**env, **(env_extra or {})}, **kw)
 
-    return SimpleNamespace(cli=call, error=assert_error, snapshot=snapshot, B=B, cache=cache)
+    return SimpleNamespace(cli=call, error=assert_error, snapshot=snapshot,
+                           tiny_scenario=tiny_scenario, B=B, cache=cache, env=env)

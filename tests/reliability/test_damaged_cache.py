@@ -19,20 +19,14 @@ from hypothesis import strategies as st
 from mmsched.sched.static_profile import DamagedCache, load_runs
 
 FUZZ = settings.get_profile("reliability")  # tests/reliability/conftest.py
-TINY = Path(__file__).parents[2] / "sched" / "data" / "scenarios" / "cosim-tiny"
 RUN = ("run", "--scenario", "s.toml", "--seeds", "1", "--policies", "fcfs,dysta", "--jobs",
        "1", "--no-plots")
 
 
-def _scenario(folder: Path) -> None:
+def _scenario(rel, folder: Path) -> None:
     """A scenario of the cosim-tiny models on a system no shipped cache covers."""
-    for f in TINY.glob("*.csv"):
-        shutil.copy(f, folder / f.name)
-    (folder / "s.toml").write_text(
-        'name = "dmg"\narrivals = "poisson"\nrates = [200000.0]\nslos = [10.0]\n'
-        'requests = 30\nsamples = 4\nprofile_samples = 2\n'
-        'system = [{name = "mid", rows = 8, cols = 8, clock_hz = 1e8}]\n'
-        '[[models]]\nfile = "tinya.csv"\n[[models]]\nfile = "tinyb.csv"\n')
+    rel.tiny_scenario(folder, "s.toml", name="dmg", rate=200000.0, requests=30,
+                      system='[{name = "mid", rows = 8, cols = 8, clock_hz = 1e8}]')
 
 
 def _key(path: Path) -> str:
@@ -71,7 +65,7 @@ def test_damaged_cache_file_is_rebuilt(rel, tmp_path, how, where, which):
     shutil.rmtree(rel.cache, ignore_errors=True)  # tmp_path is shared by the examples
     for name in ("ref", "again"):
         shutil.rmtree(tmp_path / name, ignore_errors=True)
-    _scenario(tmp_path)
+    _scenario(rel, tmp_path)
     ref = rel.cli(*RUN, "--out", "ref")
     assert ref.returncode == 0, ref.stderr
     files = sorted(rel.cache.glob("profile-*.npz"))
@@ -94,7 +88,7 @@ def test_damaged_cache_file_is_rebuilt(rel, tmp_path, how, where, which):
 
 
 def test_cache_path_that_is_a_file(rel, tmp_path):
-    _scenario(tmp_path)
+    _scenario(rel, tmp_path)
     (tmp_path / "cfile").write_text("not a folder\n")
     res = rel.cli(*RUN, "--out", "o", env_extra={"MMSCHED_CACHE_DIR": str(tmp_path / "cfile")})
     assert res.returncode == 0, res.stderr
@@ -106,14 +100,14 @@ def test_cache_path_that_is_a_file(rel, tmp_path):
 
 
 def test_cache_folder_that_cannot_be_created(rel, tmp_path):
-    _scenario(tmp_path)
+    _scenario(rel, tmp_path)
     res = rel.cli(*RUN, "--out", "o", env_extra={"MMSCHED_CACHE_DIR": "/proc/mmsched-cache"})
     assert res.returncode == 0, res.stderr
     assert "not writable" in res.stderr and "Traceback" not in res.stderr
 
 
 def test_profile_cache_dir_that_is_a_file(rel, tmp_path):
-    _scenario(tmp_path)
+    _scenario(rel, tmp_path)
     (tmp_path / "cfile").write_text("x\n")
     before = rel.snapshot(tmp_path)
     rel.error(rel.cli("profile", "s.toml", "--cache-dir", "cfile"), "--cache-dir", "cfile")
@@ -122,7 +116,7 @@ def test_profile_cache_dir_that_is_a_file(rel, tmp_path):
 
 @pytest.mark.parametrize("text", ["[1, 2]", "{\"dmg|0|tinya\": 5}", "\x00\xff", "{"])
 def test_damaged_cache_index_is_ignored(rel, tmp_path, text):
-    _scenario(tmp_path)
+    _scenario(rel, tmp_path)
     (rel.cache / "profile-index.json").write_text(text, encoding="latin-1")
     res = rel.cli(*RUN, "--out", "o")
     assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr

@@ -43,6 +43,17 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def _workers_up(proc: subprocess.Popen, seen: set[int]):
+    """A condition for `_wait_for`: ``proc`` has had two child processes (collected into
+    ``seen``), or has ended."""
+
+    def up() -> bool:
+        seen.update(_children(proc.pid))
+        return len(seen) >= 2 or proc.poll() is not None
+
+    return up
+
+
 def _wait_for(cond, timeout: float = 60.0) -> None:
     end = time.monotonic() + timeout
     while not cond():
@@ -61,16 +72,13 @@ def test_interrupted_run_leaves_nothing_behind(rel, tmp_path, sig, point, fresh)
         earlier = rel.cli("run", *rel.B, "--out", "r")
         assert earlier.returncode == 0, earlier.stderr
     before = rel.snapshot(tmp_path / "r")
-    env = {**os.environ, "MMSCHED_CACHE_DIR": str(rel.cache)}
+    env = rel.env
     args = SHORT if point == "writing" else LONG
     proc = subprocess.Popen([sys.executable, "-m", "mmsched.sim", "run", *args, "--out", "r"],
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     seen: set[int] = set()
-
-    def workers_up() -> bool:
-        seen.update(_children(proc.pid))
-        return len(seen) >= 2 or proc.poll() is not None
+    workers_up = _workers_up(proc, seen)
 
     def staging() -> bool:
         workers_up()
@@ -106,17 +114,12 @@ def test_interrupted_run_leaves_nothing_behind(rel, tmp_path, sig, point, fresh)
 
 def test_workers_die_with_a_killed_run(rel, tmp_path):
     """SIGKILL reaches no handler: the workers still end (Linux parent-death signal)."""
-    env = {**os.environ, "MMSCHED_CACHE_DIR": str(rel.cache)}
+    env = rel.env
     proc = subprocess.Popen([sys.executable, "-m", "mmsched.sim", "run", *LONG, "--out", "r"],
                             cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     seen: set[int] = set()
-
-    def workers_up() -> bool:
-        seen.update(_children(proc.pid))
-        return len(seen) >= 2 or proc.poll() is not None
-
-    _wait_for(workers_up)
+    _wait_for(_workers_up(proc, seen))
     time.sleep(0.3)  # past the workers' start
     proc.kill()
     proc.wait()

@@ -18,18 +18,12 @@ from hypothesis import strategies as st
 from mmsched.sched.policy import policy_class, policy_config
 
 FUZZ = settings.get_profile("reliability")  # tests/reliability/conftest.py
-TINY = Path(__file__).parents[2] / "sched" / "data" / "scenarios" / "cosim-tiny"
 
 
-def _system_scenario(folder: Path, system: str) -> Path:
+def _system_scenario(rel, folder: Path, system: str) -> Path:
     """A Poisson scenario of the two cosim-tiny models on ``system`` (TOML text)."""
-    for f in TINY.glob("*.csv"):
-        shutil.copy(f, folder / f.name)
-    path = folder / f"s{abs(hash(system))}.toml"
-    path.write_text(f'name = "het"\narrivals = "poisson"\nrates = [300000.0]\nslos = [10.0]\n'
-                    f'requests = 40\nsamples = 4\nprofile_samples = 2\nsystem = {system}\n'
-                    f'[[models]]\nfile = "tinya.csv"\n[[models]]\nfile = "tinyb.csv"\n')
-    return path
+    return rel.tiny_scenario(folder, f"s{abs(hash(system))}.toml", name="het", system=system,
+                             rate=300000.0, requests=40)
 
 
 # --- 1. a system of different accelerators is simulated as itself --------------------------
@@ -41,7 +35,7 @@ def test_heterogeneous_system_is_not_copies_of_the_first(rel, tmp_path):
     summaries = {}
     for name, system in (("one", f"[{big}]"), ("two", f"[{big}, {small}]"),
                          ("same", f"[{big}, {big.replace('big', 'big2')}]")):
-        res = rel.cli("run", "--scenario", str(_system_scenario(tmp_path, system)), "--seeds",
+        res = rel.cli("run", "--scenario", str(_system_scenario(rel, tmp_path, system)), "--seeds",
                       "1", "--policies", "fcfs,dysta", "--jobs", "1", "--no-plots", "--out",
                       name)
         assert res.returncode == 0, res.stderr
@@ -52,7 +46,7 @@ def test_heterogeneous_system_is_not_copies_of_the_first(rel, tmp_path):
 
 
 def test_accelerators_option_is_refused_for_a_described_system(rel, tmp_path):
-    scenario = _system_scenario(tmp_path, '[{name = "big", rows = 16, cols = 16}]')
+    scenario = _system_scenario(rel, tmp_path, '[{name = "big", rows = 16, cols = 16}]')
     rel.error(rel.cli("run", "--scenario", str(scenario), "--accelerators", "2", "--out", "o"),
               "--accelerators")
     assert not (tmp_path / "o").exists()

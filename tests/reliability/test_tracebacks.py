@@ -178,9 +178,8 @@ def test_report_on_a_file(rel, tmp_path):
 @pytest.mark.parametrize("args", [("scenarios",), ("scenarios", "--no-load"),
                                   ("layer-cycles", "--m", "64", "--n", "64", "--k", "64")])
 def test_closed_stdout_is_quiet(rel, tmp_path, args):
-    import os
 
-    env = {**os.environ, "MMSCHED_CACHE_DIR": str(rel.cache)}
+    env = rel.env
     p = subprocess.Popen([sys.executable, "-m", "mmsched.sim", *args], cwd=tmp_path, env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     p.stdout.close()  # like `| head -0`: the reader is gone before the first line
