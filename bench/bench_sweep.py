@@ -17,6 +17,7 @@ overhead per point against the simulation time of the Dysta CNN points (target <
 
 from __future__ import annotations
 
+import json
 import resource
 import statistics
 import time
@@ -73,20 +74,22 @@ def _measure(sweep: Sweep, repeats: int) -> dict:
             "decisions/s (wall)": round(decisions / wall)}
 
 
-POINTS_EXPERIMENT = """
+POINT_RATES = (5.0, 7.0, 9.0)
+POINT_SLOS = (10.0, 50.0)
+POINT_SEEDS = 6
+POINTS = len(POINT_RATES) * len(POINT_SLOS) * POINT_SEEDS
+"""Dysta CNN points (our workloads, exact-cycle-model profiles) for the points/s figures:
+rates x SLOs per seed index, every policy of `POLICIES` at each."""
+POINTS_EXPERIMENT = f"""
 [[sweep]]
 name = "cnn"
 scenario = "dysta-cnn"
-policies = ["fcfs", "sjf", "prema", "planaria", "sdrm3", "dysta_oracle", "dysta"]
-rates = [5.0, 7.0, 9.0]
-slos = [10.0, 50.0]
+policies = {json.dumps(list(POLICIES))}
+rates = {json.dumps(list(POINT_RATES))}
+slos = {json.dumps(list(POINT_SLOS))}
 requests = 1000
-seeds = {seeds}
+seeds = {POINT_SEEDS}
 """
-"""Dysta CNN points (our workloads, exact-cycle-model profiles) for the points/s figures: 6
-points per seed index, 7 runs each."""
-POINT_SEEDS = 6
-"""36 points."""
 
 
 def _experiment_wall(path: Path, out: Path, extra: list[str]) -> float:
@@ -126,7 +129,7 @@ def points_per_second() -> dict:
     walls = {}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "points.toml"
-        path.write_text(POINTS_EXPERIMENT.format(seeds=POINT_SEEDS))
+        path.write_text(POINTS_EXPERIMENT)
         (es,) = load_experiment(path).sweeps
         points = run_points(es.sweep)
         parts = Path(tmp) / "parts"
@@ -170,7 +173,8 @@ def points_per_second() -> dict:
 
 
 def main() -> None:
-    print("experiment points/s (Dysta CNN points, 7 policies x 1000 requests each):")
+    print(f"experiment points/s (Dysta CNN points, {len(POLICIES)} policies x 1000 requests "
+          "each):")
     pps = points_per_second()
     rows = [_measure(figure_sweep(), REPEATS)]
     # the artifact's semantics bit for bit (its simulator: ~7.7 min for this sweep)
@@ -178,8 +182,9 @@ def main() -> None:
     write_results("sweep", {"Dysta figure sweep (Fig. 12-15), synthetic sets, "
                             f"{len(POLICIES)} policies, 1000 requests x 5 seeds": rows,
                             "Experiment run points/s (mmsched run --experiment, fresh, "
-                            "wall): 36 Dysta CNN points (dysta-cnn, exact-cycle-model "
-                            "profiles), 7 policies x 1000 requests each": pps["rows"],
+                            f"wall): {POINTS} Dysta CNN points (dysta-cnn, exact-cycle-model "
+                            f"profiles), {len(POLICIES)} policies x 1000 requests each":
+                            pps["rows"],
                             "Experiment machinery per point vs simulation (CPU time, same "
                             "process)": pps["per point"]},
                   title="Full Dysta figure sweep (python bench/run.py sweep)",
