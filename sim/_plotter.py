@@ -2,9 +2,10 @@
 
 Importing matplotlib costs about 0.3 s of CPU; drawing follows once every row exists. `plotter`
 forks one process when the command starts: it imports matplotlib while this process loads its
-inputs (a core that would otherwise sit idle), then waits. When the rows are written, ``draw``
-sends them over a pipe and the process draws into the same folder
-(`mmsched.sim.report.draw_plots`) and answers with the paths written, or the exception raised.
+inputs (a core that would otherwise sit idle), then waits. When the rows exist, ``draw.start``
+sends them over a pipe, and the process draws into the same folder
+(`mmsched.sim.report.draw_plots`) while this one writes the files; it answers with the paths
+written, or the exception raised.
 
 Only where ``fork`` exists (no re-import of the program; Linux, macOS); elsewhere, and if the
 process is gone, the plots are drawn in this process. The process leaves SIGINT to this one
@@ -17,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing as mp
 import os
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,9 +26,6 @@ from typing import Any
 from ._signals import deferred, reset_in_worker
 
 __all__ = ["plotter"]
-
-Draw = Callable[[Path, list, dict], list[Path]]
-
 
 def _serve(conn, parent_end) -> None:
     reset_in_worker()
@@ -55,13 +54,58 @@ def _local(folder: Path, agg: list, run: dict[str, Any]) -> list[Path]:
     return draw_plots(folder, agg, run)
 
 
+class _Local:
+    """Draws in this process, when the result is asked for."""
+
+    def start(self, folder: Path, agg: list, run: dict[str, Any]) -> Callable[[], list[Path]]:
+        return lambda: _local(folder, agg, run)
+
+    def __call__(self, folder: Path, agg: list, run: dict[str, Any]) -> list[Path]:
+        return self.start(folder, agg, run)()
+
+
+class _Remote(_Local):
+    """Draws in the plot process: `start` sends the job (from a thread: the process may still
+    be importing matplotlib, and a large job fills the pipe) and returns the wait for the
+    paths written; the plots are drawn here if the process is gone."""
+
+    def __init__(self, conn) -> None:
+        self.conn = conn
+
+    def start(self, folder: Path, agg: list, run: dict[str, Any]) -> Callable[[], list[Path]]:
+        sent: list[bool] = []
+
+        def send() -> None:
+            with contextlib.suppress(OSError, ValueError):  # gone, or the pipe closed
+                self.conn.send((folder, agg, run))
+                sent.append(True)
+
+        sender = threading.Thread(target=send, name="mmsched-plots-send", daemon=True)
+        sender.start()
+
+        def wait() -> list[Path]:
+            sender.join()
+            try:
+                if not sent:
+                    raise EOFError
+                ok, value = self.conn.recv()
+            except (EOFError, OSError):  # the process is gone: draw here
+                return _local(folder, agg, run)
+            if not ok:
+                raise value
+            return value
+
+        return wait
+
+
 @contextlib.contextmanager
-def plotter(enabled: bool = True) -> Iterator[Draw]:
+def plotter(enabled: bool = True) -> Iterator[_Local]:
     """``draw(folder, agg, run)`` for the block: `mmsched.sim.report.draw_plots` in the plot
     process (started now), or in this process when ``enabled`` is false or ``fork`` is not
-    available."""
+    available. ``draw.start(folder, agg, run)`` starts drawing and returns the wait for the
+    paths written."""
     if not enabled or "fork" not in mp.get_all_start_methods():
-        yield _local
+        yield _Local()
         return
     ctx = mp.get_context("fork")
     conn, child = ctx.Pipe()
@@ -69,19 +113,8 @@ def plotter(enabled: bool = True) -> Iterator[Draw]:
         proc = ctx.Process(target=_serve, args=(child, conn), name="mmsched-plots", daemon=True)
         proc.start()
     child.close()
-
-    def draw(folder: Path, agg: list, run: dict[str, Any]) -> list[Path]:
-        try:
-            conn.send((folder, agg, run))
-            ok, value = conn.recv()
-        except (EOFError, OSError):  # the process is gone: draw here
-            return _local(folder, agg, run)
-        if not ok:
-            raise value
-        return value
-
     try:
-        yield draw
+        yield _Remote(conn)
         with contextlib.suppress(OSError):
             conn.send(None)  # done: the process returns
         proc.join(timeout=5)

@@ -309,14 +309,23 @@ def _size_source(args: argparse.Namespace) -> str:
 # --- main ------------------------------------------------------------------------------------
 
 
-def write_run(folder: Path, sweep, results) -> dict[str, list[dict]]:
-    """Write the tidy CSVs and ``run.json`` of ``results`` into ``folder``; return the rows
-    of each CSV by file name (`mmsched.sim.report.load_run`'s form; an absent one empty)."""
-    from ._atomic import write_text
-    from .report import RUN_FILES, csv_text
+def run_rows(results) -> dict[str, list[dict]]:
+    """The rows of each CSV of a run (`mmsched.sim.report.load_run`'s form, an absent file
+    empty) from the sweep's results."""
+    from .report import RUN_FILES
 
-    rows = {name: [row for r in results for row in getattr(r, name.removesuffix(".csv"))]
+    return {name: [row for r in results for row in getattr(r, name.removesuffix(".csv"))]
             for name in RUN_FILES}
+
+
+def write_run(folder: Path, sweep, results, rows: dict[str, list[dict]] | None = None
+              ) -> dict[str, list[dict]]:
+    """Write the tidy CSVs and ``run.json`` of ``results`` into ``folder``; return the rows
+    of each CSV (`run_rows`, or ``rows`` when given)."""
+    from ._atomic import write_text
+    from .report import csv_text
+
+    rows = run_rows(results) if rows is None else rows
     summary = rows["summary.csv"]
     for name, table in rows.items():
         if table or name in ("summary.csv", "per_model.csv"):
@@ -340,48 +349,60 @@ def _print_table(table: str) -> None:
 
 def write_outputs(folder: Path, sweep, results, *, plots: bool, draw=None) -> None:
     """A sweep's output files in ``folder``: `write_run`, then the report (`mmsched.sim.report.
-    write_report`), whose table is printed before the plots are drawn (by ``draw``, a
-    `mmsched.sim._plotter.plotter`'s, when given)."""
-    from .report import write_report
+    write_report`), its table printed. With ``draw``, a `mmsched.sim._plotter.plotter`'s, the
+    plot process starts drawing from the rows in memory first, while this process writes the
+    files."""
+    from .report import aggregate_rows, write_report
 
-    rows = write_run(folder, sweep, results)
-    write_report(folder, plots=plots, on_table=_print_table, rows=rows, draw=draw)
+    rows = run_rows(results)
+    wait = None
+    if plots and draw is not None:
+        wait = draw.start(folder, aggregate_rows(rows["summary.csv"]), rows)
+    write_run(folder, sweep, results, rows)
+    write_report(folder, plots=plots, on_table=_print_table, rows=rows,
+                 draw=None if wait is None else lambda *_: wait())
 
 
 def main(args: argparse.Namespace) -> int:
-    from . import experiment
-    from ._atomic import check_replaceable, staged_dir
-    from ._plotter import plotter
-    from ._progress import counter, wanted
-
     if args.experiment is not None:  # several sweeps from a file, resumable
         from . import run_experiment
 
         return run_experiment.main(args)
     if args.fresh:
         raise InputError("--fresh", "", "--experiment FILE as well", "no --experiment")
+    from ._plotter import plotter
+
+    # first: the plot process imports matplotlib while this one imports the simulator, loads
+    # the inputs and simulates (an error below stops it)
+    with plotter(args.plots) as draw:
+        return _run(args, draw)
+
+
+def _run(args: argparse.Namespace, draw) -> int:
+    from . import experiment
+    from ._atomic import check_replaceable, staged_dir
+    from ._progress import counter, wanted
+
     sweep = build_sweep(args)
     workers = None if args.jobs is None else _count("--jobs", args.jobs)
     out = Path(args.out)
     check_replaceable(out)
     check_size(sweep, estimate_workers(args, workers), args.force, _size_source(args))
     show = wanted(args.progress)
-    # the plot process imports matplotlib while this one loads the inputs and simulates
-    with plotter(args.plots) as draw:
-        prepare_sources(sweep, show)  # a scenario's first use profiles it with the cycle model
-        experiment.validate_sources(sweep)
-        update, close = counter(sweep.runs, "simulating", "run", enabled=show)
-        t0 = time.perf_counter()
-        try:
-            results = experiment.run_sweep(sweep, workers=workers,
-                                           scheduler_address=args.scheduler_address,
-                                           progress=update)
-        finally:
-            close()
-        wall_s = time.perf_counter() - t0
+    prepare_sources(sweep, show)  # a scenario's first use profiles it with the cycle model
+    experiment.validate_sources(sweep)
+    update, close = counter(sweep.runs, "simulating", "run", enabled=show)
+    t0 = time.perf_counter()
+    try:
+        results = experiment.run_sweep(sweep, workers=workers,
+                                       scheduler_address=args.scheduler_address,
+                                       progress=update)
+    finally:
+        close()
+    wall_s = time.perf_counter() - t0
 
-        with staged_dir(out) as stage:
-            write_outputs(stage, sweep, results, plots=args.plots, draw=draw)
+    with staged_dir(out) as stage:
+        write_outputs(stage, sweep, results, plots=args.plots, draw=draw)
     decisions = sum(r.decisions for r in results)
     sys.stdout.write(f"{sweep.runs} runs, {decisions} decisions in {wall_s:.1f} s; "
                      f"results in {os.fspath(out)}/\n")

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import heapq
 import logging
+import sys
 from bisect import insort
 from dataclasses import dataclass, replace
 
@@ -151,9 +152,10 @@ class _Book:
 
     __slots__ = ("backend", "keep_layers", "layers", "order", "records", "spu")
 
-    def __init__(self, workload: Workload, backend: TimingBackend, keep_layers: bool) -> None:
+    def __init__(self, workload: Workload, backend: TimingBackend, keep_layers: int) -> None:
         self.backend = backend
         self.keep_layers = keep_layers
+        """How many layer records the single-accelerator loops keep (the first by start)."""
         self.layers: list[LayerRecord] = []
         self.order = 0
         self.records: list[RequestRecord] = []
@@ -183,7 +185,8 @@ class _Book:
 
 def simulate(workload: Workload, policy: Policy, backend: TimingBackend, *,
              num_accelerators: int = 1, compat: CompatFlags = _FIXED,
-             keep_layers: bool = False, transfer: TransferModel | None = None) -> RunResult:
+             keep_layers: bool = False, max_layers: int | None = None,
+             transfer: TransferModel | None = None) -> RunResult:
     """Run ``workload`` under ``policy`` with layer times from ``backend``.
 
     Parameters
@@ -203,6 +206,9 @@ def simulate(workload: Workload, policy: Policy, backend: TimingBackend, *,
         they need one accelerator, no dependencies and no frame dropping.
     keep_layers : bool
         Keep one `LayerRecord` per executed layer (for Gantt charts and invariant checks).
+    max_layers : int, optional
+        With ``keep_layers``: keep only the first ``max_layers`` layers by (start,
+        accelerator), as a Gantt chart of the start of the run needs.
     transfer : TransferModel, optional
         Charge activation transfers between accelerators (time on the destination, energy to
         the request); None: transfers are free.
@@ -243,10 +249,18 @@ def simulate(workload: Workload, policy: Policy, backend: TimingBackend, *,
     drops = type(policy).should_drop is not Policy.should_drop
     variants = type(policy).variant is not Policy.variant
     engine_compat = compat.clock_rewind or compat.strict_arrivals
-    book = _Book(workload, backend, keep_layers)
+    if max_layers is not None and (isinstance(max_layers, bool) or not isinstance(
+            max_layers, int) or max_layers < 0):
+        raise ValueError(f"max_layers must be a non-negative integer, not {max_layers!r}")
+    book = _Book(workload, backend, (max_layers if max_layers is not None else sys.maxsize)
+                 if keep_layers else 0)
     restricted = any(c.layer_kinds for c in policy.context.system)
     if num_accelerators == 1 and not has_deps and not drops and not variants and not restricted:
-        decisions, end = _run_single(workload, policy, backend, book, compat)
+        from .fastloop import run_single as run_compiled  # (it imports this module)
+
+        got = run_compiled(workload, policy, backend, book, compat)
+        decisions, end = got if got is not None else _run_single(workload, policy, backend,
+                                                                 book, compat)
     else:
         if engine_compat:
             raise ValueError("the compat clock switches (clock_rewind, strict_arrivals) need "
@@ -255,7 +269,10 @@ def simulate(workload: Workload, policy: Policy, backend: TimingBackend, *,
         decisions, end = _run_generic(workload, policy, backend, book, num_accelerators,
                                       transfer)
     records = tuple(sorted(book.records, key=lambda r: r.id))
-    return RunResult(requests=records, layers=tuple(book.layers), decisions=decisions,
+    layers = book.layers
+    if max_layers is not None and len(layers) > max_layers:  # (the multi-accelerator loop)
+        layers = sorted(layers, key=lambda x: (x.start, x.accelerator))[:max_layers]
+    return RunResult(requests=records, layers=tuple(layers), decisions=decisions,
                      time_unit=workload.time_unit, clock_hz=workload.clock_hz,
                      policy=policy.name, end_time=end)
 
@@ -352,9 +369,10 @@ def _run_single(workload: Workload, policy: Policy, backend: TimingBackend, book
         task.isolated += c
         if tm.energy_pj:
             task.energy_pj += tm.energy_pj
-        if keep:
+        if keep:  # (layers start in order here: the first ``keep`` are the ones asked for)
             layers_out.append(LayerRecord(task.id, j, 0, now, now + c, tm.nnz, tm.total,
                                           tm.energy_pj))
+            keep -= 1
         now += c
         j += 1
         task.next_layer = j

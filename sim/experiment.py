@@ -804,7 +804,8 @@ def run_point(point: RunPoint, policies: Sequence[str] | None = None) -> PointRe
         keep = point.is_detail and point.seed_index == 0 and policy_name == sweep.gantt_policy
         result = simulate(inputs.workload, policy, inputs.backend,
                           num_accelerators=inputs.num_accelerators, compat=flags,
-                          keep_layers=keep, transfer=inputs.transfer)
+                          keep_layers=keep, transfer=inputs.transfer,
+                          max_layers=None if recipe.periodic else sweep.gantt_layers)
         if recipe.periodic:
             labels = {**base, "policy": policy_name, "fps_scale": float(inputs.fps_scale),
                       "load": float(inputs.load), "seed": point.seed_index}
@@ -958,7 +959,8 @@ def run_sweep(sweep: Sweep, *, workers: int | None = None, scheduler_address: st
     Parameters
     ----------
     workers : int, optional
-        Local worker processes (default `default_workers`); 1 runs in this process.
+        Local worker processes; 1 runs in this process. Default: `default_workers`, or 1 when
+        the sweep is estimated to take less than `QUICK_S` (`_quick`).
     scheduler_address : str, optional
         A ``dask.distributed`` scheduler (``tcp://host:8786``); the workers must have mmsched
         installed. Raises `InputError` when ``dask.distributed`` is not importable.
@@ -1018,6 +1020,8 @@ def run_sweep(sweep: Sweep, *, workers: int | None = None, scheduler_address: st
         n = default_workers() if workers is None else workers
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ValueError(f"workers must be a positive integer, not {n!r}")
+        if workers is None and n > 1 and runner is run_point and _quick(sweep, len(todo)):
+            n = 1
         # Few points for the workers: split each by policy, so that no worker is left
         # running a whole point alone at the end; the parts are joined in policy order.
         parts = len(sweep.policies) if runner is run_point and len(todo) < _SPLIT_BELOW * n \
@@ -1028,7 +1032,10 @@ def run_sweep(sweep: Sweep, *, workers: int | None = None, scheduler_address: st
                 results.append(runner(point))
                 tick()
         else:
+            from . import fastloop
             from ._pool import process_pool  # no worker outlives an error or interrupt
+
+            fastloop.load()  # built here once, not in every worker
 
             pending: dict[tuple, list[PointResult | None]] = {}
             with process_pool(n) as pool:
@@ -1051,6 +1058,29 @@ def run_sweep(sweep: Sweep, *, workers: int | None = None, scheduler_address: st
 
 _SPLIT_BELOW = 4
 """`run_sweep` splits points by policy when there are fewer than this many per worker."""
+
+QUICK_S = 0.25
+"""A local sweep estimated to simulate in less than this (seconds on one core) runs in the
+command's process: starting workers and sending them the inputs would cost about as much."""
+
+
+def _quick(sweep: Sweep, points: int) -> bool:
+    """Whether ``points`` points of ``sweep`` are estimated to take less than `QUICK_S`. Only
+    one-accelerator latency-table sweeps are estimated (a scenario's system is not known
+    before it is loaded): a policy the compiled loop covers at `fastloop.SECONDS_PER_REQUEST`,
+    any other at `mmsched.sched.limits.SECONDS_PER_REQUEST`."""
+    from mmsched.sched.limits import SECONDS_PER_REQUEST
+
+    from . import fastloop
+
+    if sweep.periodic or sweep.num_accelerators != 1 or any(
+            r.source.kind == "scenario" for r in sweep.recipes):
+        return False
+    compiled = fastloop.available()
+    per_request = sum(fastloop.SECONDS_PER_REQUEST
+                      if compiled and fastloop.covers(*parse_policy_spec(spec))
+                      else SECONDS_PER_REQUEST for spec in sweep.policies)
+    return points * sweep.requests * per_request < QUICK_S
 
 
 def _joined(parts: Sequence[PointResult]) -> PointResult:

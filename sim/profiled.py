@@ -492,6 +492,15 @@ class ProfiledBackend:
         row = self._rows.get((accelerator, model.key, sample))
         return row if row is not None else self._row(accelerator, model.key, sample)
 
+    def row_arrays(self, accelerator: int, model, sample: int) -> tuple[list, list, list]:
+        """`row` as plain lists: layer times, monitored densities (``nnz / total``, 1.0
+        where the total is 0) and energies (read by the compiled loop,
+        `mmsched.sim.fastloop`)."""
+        t, nnz, total, energy = self._tab[accelerator][model.key]
+        n, m = nnz[sample], total[sample]
+        density = np.divide(n, m, out=np.ones(len(m)), where=m != 0)
+        return t[sample].tolist(), density.tolist(), energy[sample].tolist()
+
     def reference_energy_pj(self, key: str, sample: int) -> float:
         """E_ref of one frame (docs/realtime.md, "UXCost"): the sum over the layers of model
         ``key`` of the layer's least energy over the accelerators, for held-out sample

@@ -31,6 +31,7 @@ Deviations and compat switches (`CompatFlags`):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -66,17 +67,14 @@ class PREMA(EstimatePolicy):
         if cols is not None:
             return states[self._select_columns(cols, now)].task
         max_token = 0
-        g = 1.0
         for st in states:
             if st.token < 0:
                 st.token = st.prio
             else:
                 since = st.last if cumulative or st.acct < st.last else st.acct
-                g = st.g
-                if sparse:
-                    st.token += st.prio * ((now - since) / (g * st.iso))
-                else:
-                    st.token += st.prio * ((now - since) / st.iso)
+                norm = st.g * st.iso if sparse else st.iso
+                wait = now - since
+                st.token += st.prio * (wait / norm if norm else _stalled(wait))
                 if max_token < st.token:
                     max_token = st.token
             st.acct = now
@@ -103,10 +101,12 @@ class PREMA(EstimatePolicy):
         seen = token >= 0
         since = last if self._cumulative else np.maximum(last, acct)
         inc = now - since
-        if self.config.sparse:
-            inc /= g * iso
-        else:
-            inc /= iso
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.config.sparse:
+                inc /= g * iso
+            else:
+                inc /= iso
+        inc[np.isnan(inc)] = 0.0  # 0 / 0 (`_stalled`)
         inc *= prio
         np.add(token, inc, out=token, where=seen)
         max_token = float(token[seen].max()) if seen.any() else 0.0
@@ -119,6 +119,13 @@ class PREMA(EstimatePolicy):
             v = (g[n - 1] if self._shared_gamma else g) * est
         v = np.where(token >= threshold, v, np.inf)
         return int(v.argmin())
+
+
+def _stalled(wait: int | float) -> float:
+    """The slowdown ``wait / 0`` of a task whose estimated isolated latency is 0 (gamma 0:
+    every monitored input so far was all zeros): infinite after any wait, 0 without one
+    (where IEEE arithmetic would give NaN, and a NaN token never qualifies again)."""
+    return math.inf if wait else 0.0
 
 
 register("prema_sparse", sparse=True)(PREMA)

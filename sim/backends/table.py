@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from mmsched.sched.latency_table import LatencyTable, table_models
 from mmsched.sched.model import Model
 from mmsched.sched.workload import seconds_to_time
@@ -57,18 +59,33 @@ class TableBackend:
                 raise ValueError(f"two latency tables share the key {t.key!r}")
             self.tables[t.key] = t
         self._rows: dict[tuple[str, int], tuple[LayerTiming, ...]] = {}
+        self._cols: dict[str, tuple] = {}
 
-    def _row(self, key: str, sample: int) -> tuple[LayerTiming, ...]:
+    def _columns(self, key: str, sample: int) -> tuple[list, list[float]]:
+        """One sample's layer times in the workload unit and densities, as lists."""
+        cols = self._cols.get(key)
+        if cols is None:
+            t = self.tables[key]
+            times = t.latency_s
+            if self.time_unit == "cycles":  # seconds_to_time, whole table at once
+                scaled = times * self.clock_hz
+                times = np.rint(scaled).astype(np.int64) if scaled.max() < 2.0 ** 62 else None
+            cols = self._cols[key] = (times, t.density)
         t = self.tables[key]
         if not 0 <= sample < t.samples:
             raise IndexError(f"model {key!r}: sample {sample} outside 0..{t.samples - 1}")
-        lat = t.latency_s[sample].tolist()
-        sp = t.sparsity[sample].tolist()
+        times, density = cols
+        if times is None:  # beyond int64: Python integers
+            return ([seconds_to_time(s, self.time_unit, self.clock_hz)
+                     for s in t.latency_s[sample].tolist()], density[sample].tolist())
+        return times[sample].tolist(), density[sample].tolist()
+
+    def _row(self, key: str, sample: int) -> tuple[LayerTiming, ...]:
+        times, density = self._columns(key, sample)
         row = []
-        for s, z in zip(lat, sp, strict=True):
-            nnz, total = (1.0 - z).as_integer_ratio()
-            t = seconds_to_time(s, self.time_unit, self.clock_hz)
-            row.append(LayerTiming(t, nnz, total, 0.0))
+        for c, d in zip(times, density, strict=True):
+            nnz, total = d.as_integer_ratio()
+            row.append(LayerTiming(c, nnz, total, 0.0))
         out = tuple(row)
         self._rows[(key, sample)] = out
         return out
@@ -87,3 +104,11 @@ class TableBackend:
         one call per layer."""
         row = self._rows.get((model.key, sample))
         return row if row is not None else self._row(model.key, sample)
+
+    def row_arrays(self, accelerator: int, model: Model, sample: int
+                   ) -> tuple[list, list[float], list[float]]:
+        """`row` as plain lists: layer times, monitored densities (``nnz / total``) and
+        energies. Optional backend method: the compiled loop (`mmsched.sim.fastloop`) reads
+        rows this way."""
+        times, density = self._columns(model.key, sample)
+        return times, density, [0.0] * len(times)

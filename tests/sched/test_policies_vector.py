@@ -36,6 +36,12 @@ def _tables():
 TABLES = _tables()
 
 
+@pytest.fixture(autouse=True)
+def _python_loop(monkeypatch):
+    """The Python loop (the compiled one has no array path; tests/sim/test_fastloop.py)."""
+    monkeypatch.setenv("MMSCHED_FASTLOOP", "0")
+
+
 def _run(table_run, name, compat, seed):
     unit = "seconds" if compat.any else "cycles"
     st = static_tables(TABLES, time_unit=unit, clock_hz=CLOCK)

@@ -62,6 +62,26 @@ def test_results_independent_of_worker_count_and_completion_order():
     assert len({row["pid"] for r in two for row in r.summary}) == 2, "two workers were used"
 
 
+def test_quick_sweeps_run_in_this_process(monkeypatch):
+    """Without a worker count, a sweep estimated under QUICK_S runs here (starting workers
+    would cost more); a longer one, or an explicit count, uses the pool."""
+    from mmsched.sim import _pool, fastloop
+
+    src = ex.WorkloadSource(kind="synthetic", name="cnn", samples=8)
+    policies = ("dysta", "prema", "sdrm3")
+    sweep = _sweep(recipes=(ex.Recipe("r", src, rates=(4.0, 6.0), slos=(10.0,)),),
+                   policies=policies, seeds=2, requests=100)
+    monkeypatch.setattr(ex, "default_workers", lambda: 2)
+    pools = []
+    real_pool = _pool.process_pool
+    monkeypatch.setattr(_pool, "process_pool", lambda n: pools.append(n) or real_pool(n))
+    ex.run_sweep(sweep)
+    assert pools == ([] if fastloop.available() else [2])
+    ex.run_sweep(dataclasses.replace(sweep, requests=2000))  # 4 x 2000 x 45 us > 0.25 s
+    ex.run_sweep(sweep, workers=2)
+    assert pools[-2:] == [2, 2]
+
+
 def test_few_points_split_by_policy_give_the_same_results(monkeypatch):
     """Fewer points than 4 per worker: each point runs as one part per policy, on both
     workers, joined in policy order (everything equal to one process running it whole)."""

@@ -1,0 +1,350 @@
+"""The engine's single-accelerator loop for dysta, prema and sdrm3, compiled (fastloop.c).
+
+`mmsched.sim.engine.simulate` hands a run here first. When the run is one this loop covers
+(one accelerator, no dependencies, no frame dropping, one of the policies below as the
+registry builds it, a backend with ``row_arrays``), the C transcription in ``fastloop.c`` runs it
+and the records are built from its arrays; otherwise `run_single` returns None and the
+Python loop runs. Both give the same records, bit for bit (tests/sim/test_fastloop.py
+compares them over random workloads, every variant and compat switch, in cycles and in
+seconds): the C code performs the Python code's floating-point operations in the same order,
+compiled without fused multiply-add.
+
+Covered: ``dysta`` and ``dysta_naive`` (not ``dysta_oracle``), ``prema``, ``prema_sparse``,
+``sdrm3``, ``sdrm3_sparse``, with any config and `CompatFlags`. Times must be exact in a
+double: integer cycles below 2^53 (``time_unit="cycles"``, every arrival and layer time an
+int) or float seconds.
+
+The library is compiled at first use with the system C compiler (``$CC``, else the one
+Python was built with, else ``cc``) into the build folder (`mmsched.hw.paths.build_dir`),
+keyed by the source, the compiler and the flags, and shared by later processes. Without a
+compiler every run takes the Python loop, with one warning. ``MMSCHED_FASTLOOP=0`` turns the
+compiled loop off (the Python loop then runs every case; results are the same).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import logging
+import os
+import platform
+import shlex
+import shutil
+import subprocess
+import sysconfig
+import tempfile
+import weakref
+from pathlib import Path
+
+import numpy as np
+
+from mmsched.sched.compat import CompatFlags
+from mmsched.sched.policies.dysta import Dysta
+from mmsched.sched.policies.prema import PREMA
+from mmsched.sched.policies.sdrm3 import SDRM3
+from mmsched.sched.policy import Policy
+from mmsched.sched.workload import Workload
+
+from .backends import TimingBackend
+from .engine import LayerRecord, RequestRecord
+
+log = logging.getLogger(__name__)
+
+__all__ = ["COVERED", "SECONDS_PER_REQUEST", "available", "covers", "load", "run_single"]
+
+SOURCE = Path(__file__).with_name("fastloop.c")
+FLAGS = ("-O2", "-std=c99", "-fPIC", "-shared", "-ffp-contract=off", "-fno-fast-math")
+"""No fused multiply-add and no value-changing optimisation: the Python code's rounding."""
+
+_EXACT = 2 ** 53
+
+_I64 = ctypes.c_int64
+_F64 = ctypes.c_double
+_P = ctypes.c_void_p
+
+
+class _Params(ctypes.Structure):
+    _fields_ = [("n", _I64), ("arrival", _P), ("deadline", _P), ("prio", _P), ("row", _P),
+                ("prof", _P), ("nlayers", _P), ("cycles", _P), ("density", _P), ("rem", _P),
+                ("lay", _P), ("dens", _P), ("kind", _I64), ("monitor", _I64),
+                ("last_one", _I64), ("sparse", _I64), ("trivial", _I64), ("beta", _F64),
+                ("fair", _F64), ("alpha", _F64), ("cumulative", _I64), ("shared_gamma", _I64),
+                ("per_layer", _I64), ("compat_max", _I64), ("strict", _I64), ("rewind", _I64),
+                ("keep", _I64)]
+
+
+class _Output(ctypes.Structure):
+    _fields_ = [("start", _P), ("finish", _P), ("order", _P), ("lreq", _P), ("lj", _P),
+                ("lstart", _P), ("decisions", _I64), ("end", _F64)]
+
+
+_lib: ctypes.CDLL | None = None
+_tried = False
+
+
+def _compiler() -> list[str] | None:
+    for cand in (os.environ.get("CC"), sysconfig.get_config_var("CC"), "cc"):
+        if cand:
+            cmd = shlex.split(cand)
+            if cmd and shutil.which(cmd[0]):
+                return cmd
+    return None
+
+
+class _CompileError(OSError):
+    """The compiler refused the source."""
+
+
+def _built(cc: list[str], lib_path: Path) -> ctypes.CDLL:
+    """The library at ``lib_path``, compiled there first unless it exists (atomically: a
+    concurrent build of the same key leaves one complete file)."""
+    from mmsched.hw.paths import atomic_path
+
+    if not lib_path.is_file():
+        with atomic_path(lib_path, suffix=".so") as tmp:
+            run = subprocess.run([*cc, *FLAGS, "-o", str(tmp), str(SOURCE)],
+                                 capture_output=True, text=True, check=False)
+            if run.returncode:
+                raise _CompileError(f"{' '.join(cc)} failed: {run.stderr.strip()[-500:]}")
+    return ctypes.CDLL(str(lib_path))
+
+
+def load() -> ctypes.CDLL | None:
+    """The compiled loop, built at first use (module docstring); None when it is turned off
+    or cannot be built. Called in the parent before worker processes fork, so that they share
+    one build."""
+    global _lib, _tried
+    if os.environ.get("MMSCHED_FASTLOOP", "1") == "0":
+        return None
+    if _tried:
+        return _lib
+    _tried = True
+    cc = _compiler()
+    if cc is None:
+        log.warning("no C compiler found ($CC or cc): simulations run in the slower "
+                    "pure-Python loop (same results)")
+        return None
+    from mmsched.hw.paths import build_dir
+
+    src = SOURCE.read_bytes()
+    key = hashlib.sha256(b"\0".join([src, " ".join(cc).encode(), " ".join(FLAGS).encode(),
+                                     platform.machine().encode()])).hexdigest()[:16]
+    name = f"fastloop-{key}.so"
+    try:
+        try:
+            lib = _built(cc, build_dir() / "fastloop" / name)
+        except _CompileError:
+            raise
+        except OSError:  # the build folder is not usable: build in a private one, load it
+            with tempfile.TemporaryDirectory(prefix="mmsched-fastloop-") as tmp:
+                lib = _built(cc, Path(tmp) / name)
+    except OSError as e:
+        log.warning("the compiled simulation loop could not be built (%s): simulations run "
+                    "in the slower pure-Python loop (same results)", e)
+        return None
+    lib.mm_fastloop.argtypes = [ctypes.POINTER(_Params), ctypes.POINTER(_Output)]
+    lib.mm_fastloop.restype = ctypes.c_int
+    _lib = lib
+    return lib
+
+
+def available() -> bool:
+    """Whether the compiled loop can run here (builds it if needed)."""
+    return load() is not None
+
+
+COVERED = ("dysta", "dysta_naive", "prema", "prema_sparse", "sdrm3", "sdrm3_sparse")
+"""The registered names `_form` covers (``dysta`` unless its estimator is ``"oracle"``)."""
+
+SECONDS_PER_REQUEST = 15e-6
+"""Time per request and policy of a run in the compiled loop, the records and metrics
+included (about 7x less than the Python loop's `mmsched.sched.limits.SECONDS_PER_REQUEST`):
+9 runs of 1000 requests of the Dysta CSVs (about 33 layers each) in 0.135 s on one core."""
+
+
+def covers(name: str, overrides: dict) -> bool:
+    """Whether a policy spec (its registered name and config overrides) runs in the compiled
+    loop on one accelerator, when the loop is available."""
+    return name in COVERED and overrides.get("estimator", "sparse") != "oracle"
+
+
+def _form(policy: Policy) -> dict | None:
+    """The kernel's policy fields, or None for a policy it does not cover. Exact types only:
+    a subclass may change any hook."""
+    kind = type(policy)
+    if kind not in (Dysta, PREMA, SDRM3):
+        return None
+    cfg = policy.config
+    common = {"monitor": int(policy._monitor), "last_one": int(policy._last_one)}
+    if kind is Dysta:
+        if policy._oracle:
+            return None
+        return {**common, "kind": 0, "trivial": 1, "beta": cfg.beta, "fair": policy._fair_unit}
+    if kind is PREMA:
+        return {**common, "kind": 1, "trivial": 0, "sparse": int(cfg.sparse),
+                "cumulative": int(policy._cumulative),
+                "shared_gamma": int(policy._shared_gamma)}
+    return {**common, "kind": 2, "trivial": 1, "sparse": int(cfg.sparse), "alpha": cfg.alpha,
+            "per_layer": int(policy._per_layer), "compat_max": int(policy._compat_max)}
+
+
+class _Row:
+    """One (model key, sample) row in the kernel's form, with the record's sums."""
+
+    __slots__ = ("cycles", "density", "energy", "exact", "isolated")
+
+    def __init__(self, arrays: tuple[list, list, list], length: int, ints: bool) -> None:
+        cycles, density, energies = (a[:length] for a in arrays)
+        self.cycles = cycles
+        self.density = density
+        iso = 0            # the engine's accumulators: left to right, as it adds them
+        for c in cycles:
+            iso += c
+        energy = 0.0
+        for e in energies:
+            if e:
+                energy += e
+        self.isolated = iso
+        self.energy = energy
+        kind = int if ints else float
+        self.exact = len(cycles) == length and all(type(c) is kind for c in cycles) \
+            and (not ints or abs(iso) < _EXACT)
+
+
+_row_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _rows_of(backend: TimingBackend) -> dict:
+    try:
+        return _row_cache.setdefault(backend, {})
+    except TypeError:  # not weakly referable: rows are converted per run
+        return {}
+
+
+def run_single(workload: Workload, policy: Policy, backend: TimingBackend, book,
+               compat: CompatFlags) -> tuple[int, int | float] | None:
+    """Run `mmsched.sim.engine._run_single`'s case in the compiled loop, writing ``book``'s
+    records; returns ``(decisions, end)``, or None (nothing written) when the compiled loop
+    does not cover the run or is not available."""
+    form = _form(policy)
+    reqs = workload.requests
+    row_fn = getattr(backend, "row_arrays", None)
+    if form is None or row_fn is None or not hasattr(backend, "row") or not reqs \
+            or load() is None:
+        return None
+    ints = workload.time_unit == "cycles"
+    kind = int if ints else float
+    models = workload.models
+    cache = _rows_of(backend)
+    profiles: dict[str, int] = {}
+    rem: list[float] = []
+    lay: list[float] = []
+    dens: list[float] = []
+    offsets: dict[tuple[str, int], tuple[int, _Row]] = {}
+    cycles: list = []
+    density: list[float] = []
+    req_rows: list[_Row] = []
+    row_off: list[int] = []
+    prof_off: list[int] = []
+    nlayers: list[int] = []
+    end_bound = 0
+    for r in reqs:
+        model = models[r.model]
+        n_layers = model.num_layers
+        if type(r.arrival) is not kind or n_layers < 1:
+            return None
+        if ints and not (abs(r.arrival) < _EXACT and (type(r.deadline) is float
+                                                        or abs(r.deadline) < _EXACT)):
+            return None
+        key = model.key
+        p = profiles.get(key)
+        if p is None:
+            prof, pattern_density = policy._profile(key)
+            if len(prof.layer_latency) != n_layers:
+                return None
+            p = profiles[key] = len(rem)
+            rem.extend(prof.remaining)
+            lay.extend(prof.layer_latency)
+            lay.append(0.0)
+            dens.extend(pattern_density)
+            dens.append(0.0)
+        rk = (key, r.sample)
+        got = offsets.get(rk)
+        if got is None:
+            row = cache.get(rk)
+            if row is None:
+                row = cache[rk] = _Row(row_fn(0, model, r.sample), n_layers, ints)
+            if not row.exact:
+                return None
+            got = offsets[rk] = (len(cycles), row)
+            cycles.extend(row.cycles)
+            density.extend(row.density)
+        off, row = got
+        end_bound += row.isolated
+        req_rows.append(row)
+        row_off.append(off)
+        prof_off.append(p)
+        nlayers.append(n_layers)
+    if ints and abs(reqs[-1].arrival) + end_bound >= _EXACT:
+        return None  # the run could end past the exact integers of a double
+    return _call(workload, backend, book, compat, form, req_rows, {
+        "arrival": [r.arrival for r in reqs], "deadline": [r.deadline for r in reqs],
+        "prio": [r.priority for r in reqs], "row": row_off, "prof": prof_off,
+        "nlayers": nlayers, "cycles": cycles, "density": density, "rem": rem, "lay": lay,
+        "dens": dens})
+
+
+_INT_FIELDS = ("row", "prof", "nlayers")
+
+
+def _call(workload: Workload, backend: TimingBackend, book, compat: CompatFlags, form: dict,
+          req_rows: list[_Row], arrays: dict[str, list]) -> tuple[int, int | float] | None:
+    n = len(req_rows)
+    held = {name: np.ascontiguousarray(values, dtype=np.int64 if name in _INT_FIELDS
+                                       else np.float64)
+            for name, values in arrays.items()}
+    keep = min(book.keep_layers, int(held["nlayers"].sum()))  # every layer runs
+    log_len = max(keep, 1)
+    out = {"start": np.zeros(n), "finish": np.zeros(n), "order": np.zeros(n, np.int64),
+           "lreq": np.zeros(log_len, np.int64), "lj": np.zeros(log_len, np.int64),
+           "lstart": np.zeros(log_len)}
+    params = _Params(n=n, strict=int(compat.strict_arrivals), rewind=int(compat.clock_rewind),
+                     keep=int(keep), **form,
+                     **{name: a.ctypes.data for name, a in held.items()})
+    res = _Output(**{name: a.ctypes.data for name, a in out.items()})
+    rc = _lib.mm_fastloop(ctypes.byref(params), ctypes.byref(res))
+    if rc:
+        return None  # the Python loop runs the case again and reports it
+    ints = workload.time_unit == "cycles"
+    conv = (lambda a: a.astype(np.int64).tolist()) if ints else (lambda a: a.tolist())
+    start, finish = conv(out["start"]), conv(out["finish"])
+    order = out["order"].tolist()
+    reqs = workload.requests
+    models = workload.models
+    spu = book.spu
+    append = book.records.append
+    for k, r in enumerate(reqs):
+        model = models[r.model]
+        row = req_rows[k]
+        append(RequestRecord(
+            id=r.id, model=r.model, arch=model.arch, priority=r.priority, sample=r.sample,
+            arrival=r.arrival, deadline=r.deadline, start=start[k], finish=finish[k],
+            isolated=row.isolated, dropped=False, energy_pj=row.energy,
+            finish_order=order[k], seconds_per_unit=spu, layers_run=model.num_layers,
+            accelerators=(0,), transfer_pj=0.0,
+            variant=model.key if model.key != r.model else ""))
+    if keep:
+        layers = book.layers
+        rows: dict[int, tuple] = {}
+        for k, j, t0 in zip(out["lreq"][:keep].tolist(), out["lj"][:keep].tolist(),
+                            conv(out["lstart"][:keep]), strict=True):
+            row = rows.get(k)
+            if row is None:
+                r = reqs[k]
+                row = rows[k] = backend.row(0, models[r.model], r.sample)
+            tm = row[j]
+            layers.append(LayerRecord(reqs[k].id, j, 0, t0, t0 + tm.cycles, tm.nnz, tm.total,
+                                      tm.energy_pj))
+    book.order = n
+    end = int(res.end) if ints else float(res.end)
+    return int(res.decisions), end
