@@ -126,11 +126,10 @@ def load() -> ctypes.CDLL | None:
         return None
     from mmsched.hw.paths import build_dir
 
-    src = SOURCE.read_bytes()
-    key = hashlib.sha256(b"\0".join([src, " ".join(cc).encode(), " ".join(FLAGS).encode(),
-                                     platform.machine().encode()])).hexdigest()[:16]
-    name = f"fastloop-{key}.so"
     try:
+        key = hashlib.sha256(b"\0".join([SOURCE.read_bytes(), " ".join(cc).encode(),
+                                         " ".join(FLAGS).encode(), platform.machine().encode()]))
+        name = f"fastloop-{key.hexdigest()[:16]}.so"
         try:
             lib = _built(cc, build_dir() / "fastloop" / name)
         except _CompileError:
