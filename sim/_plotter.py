@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing as mp
 import os
+import pickle
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -32,7 +33,7 @@ def _serve(conn, parent_end) -> None:
     parent_end.close()  # so that a recv here sees the end of the command
     with contextlib.suppress(OSError, AttributeError):
         os.nice(19)  # the import takes the cores the workers leave idle, not theirs
-    from .report import _pyplot, draw_plots
+    from .report import _pyplot, plot_jobs
 
     _pyplot()  # the import this process exists for
     while True:
@@ -43,9 +44,53 @@ def _serve(conn, parent_end) -> None:
         if job is None:
             return
         try:
-            conn.send((True, draw_plots(*job)))
+            conn.send((True, _draw_split(plot_jobs(*job))))
         except Exception as e:
             conn.send((False, e))
+
+
+def _draw_split(jobs: list[Callable[[], list[Path]]]) -> list[Path]:
+    """Run the figure ``jobs``, every other one in a process forked from this one (matplotlib
+    imported, the rows in memory: nothing to send) when there are two or more and a second
+    CPU; the paths written, in job order. The fork's exception is raised here; if it dies
+    without a word, its jobs are drawn here."""
+    if len(jobs) < 2 or (os.cpu_count() or 1) < 2:
+        return [p for job in jobs for p in job()]
+    theirs_idx = range(1, len(jobs), 2)
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the fork: draw, answer, leave without running any exit handler
+        code = 0
+        try:
+            os.close(r)
+            try:
+                answer = (True, [jobs[i]() for i in theirs_idx])
+            except Exception as e:
+                answer = (False, e)
+            with os.fdopen(w, "wb") as f:
+                try:
+                    pickle.dump(answer, f)
+                except Exception as e:  # an exception that does not pickle
+                    pickle.dump((False, RuntimeError(repr(e))), f)
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(w)
+    try:
+        mine = {i: jobs[i]() for i in range(0, len(jobs), 2)}
+    finally:
+        with os.fdopen(r, "rb") as f:
+            data = f.read()
+        os.waitpid(pid, 0)
+    if data:
+        ok, value = pickle.loads(data)
+        if not ok:
+            raise value
+        theirs = dict(zip(theirs_idx, value, strict=True))
+    else:
+        theirs = {i: jobs[i]() for i in theirs_idx}
+    return [p for i in range(len(jobs)) for p in (mine[i] if i % 2 == 0 else theirs[i])]
 
 
 def _local(folder: Path, agg: list, run: dict[str, Any]) -> list[Path]:

@@ -30,7 +30,10 @@ def bar(total: int, desc: str, unit: str, *, enabled: bool = True, position: int
 def counter(total: int, desc: str, unit: str, *,
             enabled: bool = True) -> tuple[Callable[[int, int], None], Callable[[], None]]:
     """``(update, close)`` for a library callback ``update(done, total)`` (absolute counts)
-    driving one bar; ``close()`` ends the bar's line."""
+    driving one bar; ``close()`` ends the bar's line. Nothing is imported when not
+    ``enabled``."""
+    if not enabled:
+        return (lambda done, total_now: None), (lambda: None)
     b = bar(total, desc, unit, enabled=enabled)
 
     def update(done: int, total_now: int) -> None:

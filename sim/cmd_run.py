@@ -274,11 +274,11 @@ def check_size(sweep, workers: int, force: bool, where: str = "--requests/--seed
 def prepare_sources(sweep, enabled: bool) -> None:
     """Profile the sweep's zoo scenarios now (cached; a bar per model and accelerator when
     they are not cached yet), so the long step of a first run shows what it is doing."""
-    from .profiled import profile_scenario
-
     for recipe in sweep.recipes:
         src = recipe.source
         if src.kind == "scenario":
+            from .profiled import profile_scenario
+
             profile_scenario(src.path or src.name, compat=sweep.flags, progress=enabled)
 
 

@@ -37,6 +37,7 @@ Every file is written atomically; `write_report` never prints (the CLI prints th
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import math
 import os
@@ -341,13 +342,33 @@ def format_table(agg: Sequence[dict[str, Any]]) -> str:
 # --- plots -----------------------------------------------------------------------------------
 
 
-def _pyplot():
-    import matplotlib
+class _Figures:
+    """The few pyplot calls the plots make, on matplotlib's object API: Agg figures without
+    pyplot, whose import (figure manager, GUI backend machinery) costs about 0.03 s more."""
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    def __init__(self) -> None:
+        from matplotlib import colormaps
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Rectangle
 
-    return plt
+        self._figure, self._canvas = Figure, FigureCanvasAgg
+        self.get_cmap = colormaps.get_cmap
+        self.Line2D, self.Rectangle = Line2D, Rectangle
+
+    def subplots(self, *args: Any, figsize: tuple[float, float], **kwargs: Any):
+        fig = self._figure(figsize=figsize)
+        self._canvas(fig)
+        return fig, fig.subplots(*args, **kwargs)
+
+    def close(self, fig) -> None:
+        """Nothing to release: no figure manager holds the figure."""
+
+
+@functools.cache
+def _pyplot() -> _Figures:
+    return _Figures()
 
 
 def _save(fig, path: Path) -> None:
@@ -791,33 +812,27 @@ def write_report(folder: str | os.PathLike, *, plots: bool = True,
 def draw_plots(folder: Path, agg: Sequence[dict[str, Any]],
                run: dict[str, list[dict[str, Any]]]) -> list[Path]:
     """The plots of a run's report from its aggregate rows ``agg`` and its rows ``run``
-    (`load_run`'s form)."""
-    if is_realtime(agg):
-        return _realtime_report(folder, agg, run)
-    written = plot_sweeps(agg, folder)
-    for name, fn in (("requests.csv", plot_latency_cdf), ("layers.csv", plot_gantt)):
-        p = fn(run[name], folder)
-        if p is not None:
-            written.append(p)
-    return written
+    (`load_run`'s form), drawn one after the other (`plot_jobs`)."""
+    return [p for job in plot_jobs(folder, agg, run) for p in job()]
 
 
-def _realtime_report(folder: Path, agg: Sequence[dict[str, Any]],
-                     optional: dict[str, list[dict[str, Any]]]) -> list[Path]:
-    """The plots of a real-time run's report (module docstring)."""
-    written: list[Path] = []
-    for p in (plot_realtime_bars(agg, folder, "uxcost", ylabel="UXCost (lower is better)",
-                                 filename="uxcost.png", ref=1.0),
-              plot_realtime_bars(agg, folder, "xrbench_score", ylabel="XRBench score",
-                                 filename="xrbench_score.png"),
-              plot_realtime_vs_axis(agg, folder)):
-        if p is not None:
-            written.append(p)
-    p = plot_miss_drop(optional["per_model.csv"], folder)
-    if p is not None:
-        written.append(p)
-    written += plot_realtime_gantt(optional["layers.csv"], optional["requests.csv"], folder)
-    p = plot_trace(optional["trace.csv"], folder)
-    if p is not None:
-        written.append(p)
-    return written
+def plot_jobs(folder: Path, agg: Sequence[dict[str, Any]],
+              run: dict[str, list[dict[str, Any]]]) -> list[Callable[[], list[Path]]]:
+    """The figures of a run's report as independent jobs, in report order; each draws its
+    figure(s) and returns the paths written (empty when there is nothing to draw)."""
+
+    def one(fn, *args, **kwargs) -> Callable[[], list[Path]]:
+        return lambda: [p for p in (fn(*args, **kwargs),) if p is not None]
+
+    if not is_realtime(agg):
+        return [lambda: plot_sweeps(agg, folder),
+                one(plot_latency_cdf, run["requests.csv"], folder),
+                one(plot_gantt, run["layers.csv"], folder)]
+    return [one(plot_realtime_bars, agg, folder, "uxcost", ylabel="UXCost (lower is better)",
+                filename="uxcost.png", ref=1.0),
+            one(plot_realtime_bars, agg, folder, "xrbench_score", ylabel="XRBench score",
+                filename="xrbench_score.png"),
+            one(plot_realtime_vs_axis, agg, folder),
+            one(plot_miss_drop, run["per_model.csv"], folder),
+            lambda: plot_realtime_gantt(run["layers.csv"], run["requests.csv"], folder),
+            one(plot_trace, run["trace.csv"], folder)]

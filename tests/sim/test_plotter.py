@@ -41,11 +41,14 @@ def test_plot_process_draws_the_same_files(tmp_path):
     assert not _plotters()
 
 
-def test_an_error_while_drawing_is_raised_here(tmp_path, monkeypatch):
-    def broken(folder, agg, run):
+@pytest.mark.parametrize("figure", ["plot_latency_cdf", "plot_gantt"])
+def test_an_error_while_drawing_is_raised_here(tmp_path, monkeypatch, figure):
+    """In the plot process (the CDF) or in the process it forks for every other figure (the
+    Gantt chart)."""
+    def broken(*args):
         raise ValueError("cannot draw this")
 
-    monkeypatch.setattr(report, "draw_plots", broken)  # the forked process inherits it
+    monkeypatch.setattr(report, figure, broken)  # the forked process inherits it
     folder = _run_folder(tmp_path / "r")
     with pytest.raises(ValueError, match="cannot draw this"), plotter() as draw:
         report.write_report(folder, draw=draw)
