@@ -31,8 +31,6 @@ __all__ = ["plotter"]
 def _serve(conn, parent_end) -> None:
     reset_in_worker()
     parent_end.close()  # so that a recv here sees the end of the command
-    with contextlib.suppress(OSError, AttributeError):
-        os.nice(19)  # the import takes the cores the workers leave idle, not theirs
     from .report import _pyplot, plot_jobs
 
     _pyplot()  # the import this process exists for
@@ -108,14 +106,22 @@ class _Local:
     def __call__(self, folder: Path, agg: list, run: dict[str, Any]) -> list[Path]:
         return self.start(folder, agg, run)()
 
+    def background(self) -> None:
+        """Worker processes are starting: the plot process takes only the CPU they leave."""
+
 
 class _Remote(_Local):
     """Draws in the plot process: `start` sends the job (from a thread: the process may still
     be importing matplotlib, and a large job fills the pipe) and returns the wait for the
     paths written; the plots are drawn here if the process is gone."""
 
-    def __init__(self, conn) -> None:
+    def __init__(self, conn, pid: int) -> None:
         self.conn = conn
+        self.pid = pid
+
+    def background(self) -> None:
+        with contextlib.suppress(OSError, AttributeError):  # (no setpriority: not POSIX)
+            os.setpriority(os.PRIO_PROCESS, self.pid, 19)
 
     def start(self, folder: Path, agg: list, run: dict[str, Any]) -> Callable[[], list[Path]]:
         sent: list[bool] = []
@@ -159,7 +165,7 @@ def plotter(enabled: bool = True) -> Iterator[_Local]:
         proc.start()
     child.close()
     try:
-        yield _Remote(conn)
+        yield _Remote(conn, proc.pid)
         with contextlib.suppress(OSError):
             conn.send(None)  # done: the process returns
         proc.join(timeout=5)

@@ -391,6 +391,10 @@ def _run(args: argparse.Namespace, draw) -> int:
     show = wanted(args.progress)
     prepare_sources(sweep, show)  # a scenario's first use profiles it with the cycle model
     experiment.validate_sources(sweep)
+    if args.scheduler_address is None:
+        workers = experiment.local_workers(sweep, workers)
+        if workers > 1:  # the plot process's import yields to them
+            draw.background()
     update, close = counter(sweep.runs, "simulating", "run", enabled=show)
     t0 = time.perf_counter()
     try:

@@ -959,8 +959,7 @@ def run_sweep(sweep: Sweep, *, workers: int | None = None, scheduler_address: st
     Parameters
     ----------
     workers : int, optional
-        Local worker processes; 1 runs in this process. Default: `default_workers`, or 1 when
-        the sweep is estimated to take less than `QUICK_S` (`_quick`).
+        Local worker processes; 1 runs in this process. Default: `local_workers`.
     scheduler_address : str, optional
         A ``dask.distributed`` scheduler (``tcp://host:8786``); the workers must have mmsched
         installed. Raises `InputError` when ``dask.distributed`` is not importable.
@@ -1017,11 +1016,7 @@ def run_sweep(sweep: Sweep, *, workers: int | None = None, scheduler_address: st
                 results.append(fut.result())
                 tick()
     else:
-        n = default_workers() if workers is None else workers
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"workers must be a positive integer, not {n!r}")
-        if workers is None and n > 1 and runner is run_point and _quick(sweep, len(todo)):
-            n = 1
+        n = local_workers(sweep, workers, len(todo))
         # Few points for the workers: split each by policy, so that no worker is left
         # running a whole point alone at the end; the parts are joined in policy order.
         parts = len(sweep.policies) if runner is run_point and len(todo) < _SPLIT_BELOW * n \
@@ -1062,6 +1057,23 @@ _SPLIT_BELOW = 4
 QUICK_S = 0.25
 """A local sweep estimated to simulate in less than this (seconds on one core) runs in the
 command's process: starting workers and sending them the inputs would cost about as much."""
+
+
+def local_workers(sweep: Sweep, workers: int | None = None, points: int | None = None) -> int:
+    """The worker processes `run_sweep` starts for ``points`` points of ``sweep`` (default:
+    all of them): ``workers`` when given, else 1 when the sweep is estimated to take less than
+    `QUICK_S`, else `default_workers`."""
+    if workers is not None:
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise ValueError(f"workers must be a positive integer, not {workers!r}")
+        return workers
+    n = default_workers()
+    if n > 1:
+        if points is None:
+            points = len({p.workload_id for p in run_points(sweep)})
+        if _quick(sweep, points):
+            return 1
+    return n
 
 
 def _quick(sweep: Sweep, points: int) -> bool:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import logging
+import operator
 import os
 import platform
 import shlex
@@ -34,6 +35,7 @@ import subprocess
 import sysconfig
 import tempfile
 import weakref
+from functools import reduce
 from pathlib import Path
 
 import numpy as np
@@ -196,18 +198,12 @@ class _Row:
         cycles, density, energies = (a[:length] for a in arrays)
         self.cycles = cycles
         self.density = density
-        iso = 0            # the engine's accumulators: left to right, as it adds them
-        for c in cycles:
-            iso += c
-        energy = 0.0
-        for e in energies:
-            if e:
-                energy += e
-        self.isolated = iso
-        self.energy = energy
-        kind = int if ints else float
-        self.exact = len(cycles) == length and all(type(c) is kind for c in cycles) \
-            and (not ints or abs(iso) < _EXACT)
+        # the engine's accumulators, left to right as it adds them (sum() of floats may
+        # compensate), energy only where non-zero
+        self.isolated = reduce(operator.add, cycles, 0)
+        self.energy = reduce(operator.add, filter(None, energies), 0.0)
+        self.exact = len(cycles) == length and set(map(type, cycles)) == {
+            int if ints else float} and (not ints or abs(self.isolated) < _EXACT)
 
 
 _row_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -232,65 +228,57 @@ def run_single(workload: Workload, policy: Policy, backend: TimingBackend, book,
             or load() is None:
         return None
     ints = workload.time_unit == "cycles"
-    kind = int if ints else float
+    arrival = [r.arrival for r in reqs]
+    deadline = [r.deadline for r in reqs]
+    if set(map(type, arrival)) != {int if ints else float}:
+        return None
+    if ints and (max(map(abs, arrival)) >= _EXACT or max(
+            (abs(d) for d in deadline if type(d) is not float), default=0) >= _EXACT):
+        return None  # (beyond the exact integers of a double)
     models = workload.models
     cache = _rows_of(backend)
     profiles: dict[str, int] = {}
     rem: list[float] = []
     lay: list[float] = []
     dens: list[float] = []
-    offsets: dict[tuple[str, int], tuple[int, _Row]] = {}
     cycles: list = []
     density: list[float] = []
-    req_rows: list[_Row] = []
-    row_off: list[int] = []
-    prof_off: list[int] = []
-    nlayers: list[int] = []
-    end_bound = 0
+    slots: dict[tuple[str, int], tuple[int, int, int, _Row]] = {}
+    per_request = []
     for r in reqs:
-        model = models[r.model]
-        n_layers = model.num_layers
-        if type(r.arrival) is not kind or n_layers < 1:
-            return None
-        if ints and not (abs(r.arrival) < _EXACT and (type(r.deadline) is float
-                                                        or abs(r.deadline) < _EXACT)):
-            return None
-        key = model.key
-        p = profiles.get(key)
-        if p is None:
-            prof, pattern_density = policy._profile(key)
-            if len(prof.layer_latency) != n_layers:
-                return None
-            p = profiles[key] = len(rem)
-            rem.extend(prof.remaining)
-            lay.extend(prof.layer_latency)
-            lay.append(0.0)
-            dens.extend(pattern_density)
-            dens.append(0.0)
-        rk = (key, r.sample)
-        got = offsets.get(rk)
-        if got is None:
-            row = cache.get(rk)
+        rk = (r.model, r.sample)
+        slot = slots.get(rk)
+        if slot is None:  # first request of this (model, sample) in the run
+            model = models[r.model]
+            n_layers = model.num_layers
+            key = model.key
+            p = profiles.get(key)
+            if p is None:
+                prof, pattern_density = policy._profile(key)
+                if n_layers < 1 or len(prof.layer_latency) != n_layers:
+                    return None
+                p = profiles[key] = len(rem)
+                rem.extend(prof.remaining)
+                lay.extend(prof.layer_latency)
+                lay.append(0.0)
+                dens.extend(pattern_density)
+                dens.append(0.0)
+            row = cache.get((key, r.sample))
             if row is None:
-                row = cache[rk] = _Row(row_fn(0, model, r.sample), n_layers, ints)
+                row = cache[(key, r.sample)] = _Row(row_fn(0, model, r.sample), n_layers, ints)
             if not row.exact:
                 return None
-            got = offsets[rk] = (len(cycles), row)
+            slot = slots[rk] = (len(cycles), p, n_layers, row)
             cycles.extend(row.cycles)
             density.extend(row.density)
-        off, row = got
-        end_bound += row.isolated
-        req_rows.append(row)
-        row_off.append(off)
-        prof_off.append(p)
-        nlayers.append(n_layers)
-    if ints and abs(reqs[-1].arrival) + end_bound >= _EXACT:
+        per_request.append(slot)
+    row_off, prof_off, nlayers, req_rows = (list(c) for c in zip(*per_request, strict=True))
+    if ints and abs(arrival[-1]) + sum(r.isolated for r in req_rows) >= _EXACT:
         return None  # the run could end past the exact integers of a double
     return _call(workload, backend, book, compat, form, req_rows, {
-        "arrival": [r.arrival for r in reqs], "deadline": [r.deadline for r in reqs],
-        "prio": [r.priority for r in reqs], "row": row_off, "prof": prof_off,
-        "nlayers": nlayers, "cycles": cycles, "density": density, "rem": rem, "lay": lay,
-        "dens": dens})
+        "arrival": arrival, "deadline": deadline, "prio": [r.priority for r in reqs],
+        "row": row_off, "prof": prof_off, "nlayers": nlayers, "cycles": cycles,
+        "density": density, "rem": rem, "lay": lay, "dens": dens})
 
 
 _INT_FIELDS = ("row", "prof", "nlayers")
@@ -321,17 +309,16 @@ def _call(workload: Workload, backend: TimingBackend, book, compat: CompatFlags,
     reqs = workload.requests
     models = workload.models
     spu = book.spu
-    append = book.records.append
-    for k, r in enumerate(reqs):
-        model = models[r.model]
-        row = req_rows[k]
-        append(RequestRecord(
-            id=r.id, model=r.model, arch=model.arch, priority=r.priority, sample=r.sample,
-            arrival=r.arrival, deadline=r.deadline, start=start[k], finish=finish[k],
-            isolated=row.isolated, dropped=False, energy_pj=row.energy,
-            finish_order=order[k], seconds_per_unit=spu, layers_run=model.num_layers,
-            accelerators=(0,), transfer_pj=0.0,
-            variant=model.key if model.key != r.model else ""))
+    per_model = {}  # arch, layers, variant ("": the request runs its own model)
+    for key, model in models.items():
+        per_model[key] = (model.arch, model.num_layers, model.key if model.key != key else "")
+    book.records.extend(
+        RequestRecord(r.id, r.model, arch, r.priority, r.sample, r.arrival, r.deadline, t0, t1,
+                      row.isolated, False, row.energy, rank, spu, n_layers, (0,), 0.0,
+                      variant)
+        for r, row, t0, t1, rank, (arch, n_layers, variant) in zip(
+            reqs, req_rows, start, finish, order, (per_model[r.model] for r in reqs),
+            strict=True))
     if keep:
         layers = book.layers
         rows: dict[int, tuple] = {}

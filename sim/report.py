@@ -61,6 +61,8 @@ TEXT_COLUMNS = frozenset({"recipe", "workload", "mode", "policy", "model", "key"
 INDEX_COLUMNS = frozenset({"seed", "request", "accelerator", "layer"})
 """Numeric columns that must hold integers >= 0 (indices the plots group by)."""
 MAX_PANELS = 4
+_DPI = 110
+"""Resolution of the PNG plots (dots per inch)."""
 CDF_POINTS = 1000
 """Latency CDFs draw at most this many steps per policy (evenly spaced ranks, both ends)."""
 _HATCHES = ("", "///", "...", "xxx", "\\\\", "ooo")
@@ -88,8 +90,13 @@ def csv_text(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = Non
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(columns)
     fmt = format_value
-    w.writerows([fmt(row.get(c, "")) for c in columns] for row in rows)
+    plain = _PLAIN  # the csv module writes these as format_value does: str, repr
+    w.writerows([v if type(v) in plain else fmt(v) for v in [row.get(c, "") for c in columns]]
+                for row in rows)
     return buf.getvalue()
+
+
+_PLAIN = frozenset({str, int, float})
 
 
 def read_csv(path: str | os.PathLike, required: Sequence[str] = ()) -> list[dict[str, Any]]:
@@ -358,7 +365,7 @@ class _Figures:
         self.Line2D, self.Rectangle = Line2D, Rectangle
 
     def subplots(self, *args: Any, figsize: tuple[float, float], **kwargs: Any):
-        fig = self._figure(figsize=figsize)
+        fig = self._figure(figsize=figsize, dpi=_DPI)  # the saved dpi: text is laid out once
         self._canvas(fig)
         return fig, fig.subplots(*args, **kwargs)
 
@@ -373,7 +380,7 @@ def _pyplot() -> _Figures:
 
 def _save(fig, path: Path) -> None:
     with atomic_open(path, "wb") as f:
-        fig.savefig(f, dpi=110, format="png", metadata={"Software": None})
+        fig.savefig(f, dpi=_DPI, format="png", metadata={"Software": None})
 
 
 def _style(i: int) -> dict[str, Any]:

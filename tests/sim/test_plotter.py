@@ -78,3 +78,15 @@ def test_disabled_plotter_starts_no_process(tmp_path):
         assert not _plotters()
         _, written = report.write_report(_run_folder(tmp_path / "r"), draw=draw)
     assert {p.name for p in written} >= {"gantt.png", "latency_cdf.png"}
+
+
+def test_background_lowers_only_the_plot_process_priority():
+    """Before worker processes start, the plot process yields the CPU to them; until then
+    it runs at the command's priority (its import is on the command's critical path)."""
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    with plotter() as draw:
+        (proc,) = _plotters()
+        assert os.getpriority(os.PRIO_PROCESS, proc.pid) == mine
+        draw.background()
+        assert os.getpriority(os.PRIO_PROCESS, proc.pid) == 19
+    assert os.getpriority(os.PRIO_PROCESS, 0) == mine
