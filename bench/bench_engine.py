@@ -7,7 +7,9 @@ The built-in synthetic CNN set (`mmsched.sched.synthetic`, 12 model keys, Eyeris
 (wall clock, `time.perf_counter`; the CPU-time rate is printed too, since the machine is
 shared). Target (issue 2): dysta at load 0.9 >= 200,000 decisions/s.
 
-Then compat mode (``--compat dysta-artifact``) for dysta and sdrm3 at load ~0.9, and the
+Then the compiled loop (`mmsched.sim.fastloop`, the default where it applies) against the
+Python loop on the same runs, for the policies it covers; compat mode (``--compat
+dysta-artifact``) for dysta and sdrm3 at load ~0.9; and the
 engine part of the Dysta figure sweep (the 8 recipes of Fig. 12-15 as in
 ``bench_sweep.py``, unique (set, rate, SLO) points, 7 policies, 1000 requests) for one seed in
 this process: its CPU time x 5 seeds / 2 workers estimates the sweep's wall time on 2 idle
@@ -16,6 +18,7 @@ cores without the sweep runner's overhead (``bench_sweep.py`` measures the real 
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 
@@ -26,6 +29,7 @@ from mmsched.sched.compat import CompatFlags
 from mmsched.sched.policy import PolicyContext, make_policy, policy_names
 from mmsched.sched.static import static_tables
 from mmsched.sched.streams import poisson_workload
+from mmsched.sim import fastloop
 from mmsched.sim.backends.table import TableBackend
 from mmsched.sim.engine import simulate
 
@@ -80,6 +84,29 @@ def main() -> None:
             row[f"load {load} CPU/s"] = round(dec / cpu)
         rows.append(row)
         print(f"{name:14s}" + "".join(f"{c:>26s}" for c in cells), flush=True)
+    # The compiled loop against the Python loop, same runs (sim/fastloop.py).
+    loops = []
+    if fastloop.available():
+        print("compiled loop / Python loop (MMSCHED_FASTLOOP=0), CPU decisions/s, whole "
+              "simulate() calls (records included)")
+        for name in fastloop.COVERED:
+            cells = []
+            row = {"policy": name}
+            for load, wl in zip(LOADS, workloads, strict=True):
+                dec, _, cpu_c = _time(wl, name, st, backend, clock)
+                os.environ["MMSCHED_FASTLOOP"] = "0"
+                try:
+                    _, _, cpu_p = _time(wl, name, st, backend, clock)
+                finally:
+                    del os.environ["MMSCHED_FASTLOOP"]
+                cells.append(f"{dec / cpu_c:>11,.0f} /{dec / cpu_p:>9,.0f} ={cpu_p / cpu_c:5.1f}x")
+                row[f"load {load} compiled CPU/s"] = round(dec / cpu_c)
+                row[f"load {load} Python CPU/s"] = round(dec / cpu_p)
+                row[f"load {load} ratio"] = round(cpu_p / cpu_c, 1)
+            loops.append(row)
+            print(f"{name:14s}" + "".join(f"{c:>32s}" for c in cells), flush=True)
+    else:
+        print("compiled loop not available (no C compiler): not compared")
     # Compat mode (float seconds, the artifact's arithmetic), dysta and sdrm3 at load 0.9.
     compat = CompatFlags.dysta_artifact()
     st_s = static_tables(tables, time_unit="seconds")
@@ -123,6 +150,7 @@ def main() -> None:
                   "requests": REQUESTS, "slo": 10.0, "repeats (median)": REPEATS,
                   "mean isolated latency ms": round(iso_s * 1e3, 2)},
         "decisions per second by policy and offered load": rows,
+        "compiled loop against the Python loop, CPU decisions/s": loops,
         "compat mode (dysta-artifact), load ~0.9": compat_rows,
         "figure sweep, engine only, one seed": {
             "unique runs": runs, "decisions": decisions, "CPU s": round(cpu_total, 1),

@@ -19,7 +19,8 @@ Two loops implement the same semantics:
   dropping or sub-network choice (no heap: the next event is either the next arrival or the
   end of the running layer). It gives the same records as the generic loop (tested), and it
   is the only loop that can reproduce the Dysta artifact's clock
-  (`CompatFlags.clock_rewind`, `CompatFlags.strict_arrivals`).
+  (`CompatFlags.clock_rewind`, `CompatFlags.strict_arrivals`). With the dysta, prema and
+  sdrm3 policies it runs compiled (`mmsched.sim.fastloop`, the same records bit for bit).
 
 Time is the workload's unit: integer cycles (fixed mode) or float seconds (Dysta-artifact
 compat); the engine only adds and compares times, so either works.
