@@ -16,9 +16,11 @@ int) or float seconds.
 
 The library is compiled at first use with the system C compiler (``$CC``, else the one
 Python was built with, else ``cc``) into the build folder (`mmsched.hw.paths.build_dir`),
-keyed by the source, the compiler and the flags, and shared by later processes. Without a
-compiler every run takes the Python loop, with one warning. ``MMSCHED_FASTLOOP=0`` turns the
-compiled loop off (the Python loop then runs every case; results are the same).
+keyed by the source, the compiler and the flags, and shared by later processes (in a
+private temporary folder when the build folder is not usable). Without a compiler every run
+takes the Python loop (said with ``-v``); a compiler that fails gives one warning.
+``MMSCHED_FASTLOOP=0`` turns the compiled loop off (the Python loop then runs every case;
+results are the same).
 """
 
 from __future__ import annotations
@@ -122,9 +124,10 @@ def load() -> ctypes.CDLL | None:
         return _lib
     _tried = True
     cc = _compiler()
-    if cc is None:
-        log.warning("no C compiler found ($CC or cc): simulations run in the slower "
-                    "pure-Python loop (same results)")
+    if cc is None:  # (said only with -v: the results are the same, a line on every command
+        # of a machine without a compiler would be noise)
+        log.info("no C compiler found ($CC or cc): simulations run in the slower pure-Python "
+                 "loop (same results)")
         return None
     from mmsched.hw.paths import build_dir
 

@@ -111,7 +111,8 @@ def test_uncovered_runs_take_the_python_loop(monkeypatch, table_run):
     simulate(floats, make_policy("dysta", ctx), be)
 
 
-def test_no_compiler_falls_back_with_one_warning(monkeypatch, tmp_path, caplog, table_run):
+def test_failing_compiler_falls_back_with_one_warning(monkeypatch, tmp_path, caplog,
+                                                     table_run):
     monkeypatch.setattr(fastloop, "_lib", None)
     monkeypatch.setattr(fastloop, "_tried", False)
     monkeypatch.setenv("MMSCHED_BUILD_DIR", str(tmp_path))
@@ -126,6 +127,18 @@ def test_no_compiler_falls_back_with_one_warning(monkeypatch, tmp_path, caplog, 
     assert [r.message for r in caplog.records].count(caplog.records[0].message) == 1
     assert "pure-Python loop" in caplog.records[0].message
     assert not list(tmp_path.rglob("*.so"))
+
+
+def test_no_compiler_falls_back_quietly(monkeypatch, caplog, table_run):
+    """No compiler at all: the Python loop, said at INFO level only (-v)."""
+    monkeypatch.setattr(fastloop, "_lib", None)
+    monkeypatch.setattr(fastloop, "_tried", False)
+    monkeypatch.setattr(fastloop, "_compiler", lambda: None)
+    wl, be, ctx = table_run(_tables(6), rate=300, requests=40, slo=3, clock_hz=CLOCK)
+    with caplog.at_level("INFO", logger="mmsched.sim.fastloop"):
+        simulate(wl, make_policy("sdrm3", ctx), be)
+    assert [r.levelname for r in caplog.records] == ["INFO"]
+    assert "no C compiler" in caplog.records[0].message
 
 
 def test_unusable_build_folder_builds_privately(monkeypatch, tmp_path, caplog, table_run):
