@@ -1,7 +1,8 @@
-/* The engine's single-accelerator loop with the dysta, prema and sdrm3 policies, compiled.
+/* The engine's single-accelerator loop with the Dysta benchmark's policies, compiled.
  *
- * A transcription of mmsched.sim.engine._run_single driving the EstimatePolicy family
- * (sched/policies/_base.py, dysta.py, prema.py, sdrm3.py) and mmsched.sched.gamma.observe:
+ * A transcription of mmsched.sim.engine._run_single driving the policies of
+ * sched/policies/ (_base.py, dysta.py, prema.py, sdrm3.py, sjf.py, fcfs.py, edf.py,
+ * planaria.py, rr.py) and mmsched.sched.gamma.observe:
  * the same events in the same order, and every floating-point operation of the Python code
  * in the same order, so that its records equal the Python loop's bit for bit (tested in
  * tests/sim/test_fastloop.py). Times are doubles: integer cycles below 2^53 are exact, and
@@ -17,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { DYSTA = 0, PREMA = 1, SDRM3 = 2 };
+enum { DYSTA = 0, PREMA = 1, SDRM3 = 2, SJF = 3, FCFS = 4, EDF = 5, PLANARIA = 6, RR = 7 };
 
 typedef struct {
     /* requests, in (arrival, id) order */
@@ -26,13 +27,15 @@ typedef struct {
     const int64_t *row;      /* offset of the request's layers in cycles / density */
     const int64_t *prof;     /* offset of its profile block in rem / lay / dens */
     const int64_t *nlayers;
+    const int64_t *stream;   /* rr: the request's stream, numbered in order of first arrival */
     /* layers of every row used: time, monitored density (nnz / total) */
     const double *cycles, *density;
+    int64_t ncycles;         /* their length */
     /* profile blocks of nlayers + 1 values: remaining (suffix sums), layer estimate, density */
     const double *rem, *lay, *dens;
     /* the policy */
-    int64_t kind, monitor, last_one, sparse, trivial;
-    double beta, fair, alpha;
+    int64_t kind, monitor, last_one, sparse, trivial, oracle;
+    double beta, fair, alpha, resources;
     int64_t cumulative, shared_gamma, per_layer, compat_max;
     /* the engine's compat switches */
     int64_t strict, rewind;
@@ -51,6 +54,8 @@ typedef struct {
 typedef struct {             /* per-request policy state (_base._State) */
     int64_t *j, *gn;
     double *last, *iso, *g, *gsum, *est, *enext, *token, *acct;
+    double *trem;            /* dysta_oracle: true remaining time per (row, layer) */
+    int64_t streams, ptr;    /* rr: streams seen, the cyclic pointer */
 } State;
 
 static void refresh(const Params *p, State *s, int64_t k) {
@@ -58,12 +63,12 @@ static void refresh(const Params *p, State *s, int64_t k) {
     double g = s->g[k];
     switch (p->kind) {
     case DYSTA:
-        s->est[k] = g * p->rem[o];
+        s->est[k] = p->oracle ? s->trem[p->row[k] + s->j[k]] : g * p->rem[o];
         break;
     case PREMA:
         s->est[k] = p->rem[o];
         break;
-    default:
+    case SDRM3:
         if (p->sparse) {
             s->est[k] = g * p->rem[o];
             s->enext[k] = g * (p->per_layer ? p->lay[o] : s->iso[k]);
@@ -71,6 +76,20 @@ static void refresh(const Params *p, State *s, int64_t k) {
             s->est[k] = p->rem[o];
             s->enext[k] = p->per_layer ? p->lay[o] : s->iso[k];
         }
+        break;
+    default:  /* _base.EstimatePolicy._refresh (sjf, planaria); unused by fcfs, edf, rr */
+        s->est[k] = g * p->rem[o];
+    }
+}
+
+/* dysta_oracle's true remaining times (_base.true_suffix_sums): each suffix summed left to
+   right, as suffix_sums_ltr in seconds; in cycles the sums are exact integers either way */
+static void true_suffix_sums(const Params *p, State *s, int64_t k) {
+    int64_t r = p->row[k], n = p->nlayers[k];
+    for (int64_t j = 0; j < n; j++) {
+        double acc = 0.0;
+        for (int64_t i = j; i < n; i++) acc += p->cycles[r + i];
+        s->trem[r + j] = acc;
     }
 }
 
@@ -79,7 +98,9 @@ static void admit(const Params *p, State *s, int64_t k) {
     s->gn[k] = 0;
     s->last[k] = p->arrival[k];
     s->acct[k] = p->arrival[k];
-    s->iso[k] = p->rem[p->prof[k]];
+    if (p->oracle) true_suffix_sums(p, s, k);
+    s->iso[k] = p->oracle ? s->trem[p->row[k]] : p->rem[p->prof[k]];
+    if (p->kind == RR && p->stream[k] == s->streams) s->streams++;  /* on_arrival */
     s->g[k] = 1.0;
     s->gsum[k] = 0.0;
     s->est[k] = 0.0;
@@ -176,18 +197,96 @@ static int64_t select_sdrm3(const Params *p, const State *s, const int64_t *q, i
     return best;
 }
 
+static int64_t select_sjf(const State *s, const int64_t *q, int64_t n) {
+    int64_t best = 0;
+    double bv = s->est[q[0]];
+    for (int64_t i = 0; i < n; i++) {
+        if (s->est[q[i]] < bv) {
+            bv = s->est[q[i]];
+            best = i;
+        }
+    }
+    return best;
+}
+
+static int64_t select_edf(const Params *p, const int64_t *q, int64_t n) {
+    int64_t best = 0;
+    double bd = p->deadline[q[0]];
+    for (int64_t i = 0; i < n; i++) {
+        if (p->deadline[q[i]] < bd) {
+            bd = p->deadline[q[i]];
+            best = i;
+        }
+    }
+    return best;
+}
+
+static int64_t select_planaria(const Params *p, const int64_t *q, int64_t n, double now) {
+    if (n == 1) return 0;
+    int64_t best = -1;
+    if (p->compat_max) {  /* artifact_running_max over ieee_div(prio, slack x resources) */
+        double mx = -1.0;
+        for (int64_t i = 0; i < n; i++) {
+            int64_t k = q[i];
+            double score = p->prio[k] / ((p->deadline[k] - now) * p->resources);
+            if (mx < 0 || mx <= score) {
+                if (mx == score && best >= 0 && p->arrival[q[best]] < p->arrival[k]) continue;
+                best = i;
+                mx = score;
+            }
+        }
+        return best;
+    }
+    /* the least key: (-1, -prio, deadline) when late, else (0, -(prio / (slack x res))) */
+    int late_best = 0;
+    double a = 0.0, b = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t k = q[i];
+        double slack = p->deadline[k] - now;
+        int late = slack <= 0;
+        double ka = late ? -p->prio[k] : -(p->prio[k] / (slack * p->resources));
+        double kb = late ? p->deadline[k] : 0.0;
+        int less;
+        if (best < 0 || late != late_best)
+            less = best < 0 || late > late_best;
+        else
+            less = ka < a || (!(a < ka) && late && kb < b);
+        if (less) {
+            best = i;
+            late_best = late;
+            a = ka;
+            b = kb;
+        }
+    }
+    return best;
+}
+
+static int64_t select_rr(const Params *p, State *s, const int64_t *q, int64_t n) {
+    int64_t m = s->streams, ptr = s->ptr, best = -1, br = m;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t r = ((p->stream[q[i]] - ptr) % m + m) % m;
+        if (r < br) {
+            br = r;
+            best = i;
+            if (r == 0) break;
+        }
+    }
+    s->ptr = (ptr + br + 1) % m;
+    return best;
+}
+
 int mm_fastloop(const Params *p, Output *o) {
     int64_t n = p->n;
     int rc = 0;
     int64_t *ibuf = malloc(sizeof(int64_t) * 3 * (size_t)(n ? n : 1));
-    double *dbuf = malloc(sizeof(double) * 8 * (size_t)(n ? n : 1));
+    double *dbuf = malloc(sizeof(double) * (8 * (size_t)n + (size_t)p->ncycles + 1));
     if (!ibuf || !dbuf) {
         free(ibuf);
         free(dbuf);
         return 2;
     }
     State s = {ibuf, ibuf + n, dbuf, dbuf + n, dbuf + 2 * n, dbuf + 3 * n, dbuf + 4 * n,
-               dbuf + 5 * n, dbuf + 6 * n, dbuf + 7 * n};
+               dbuf + 5 * n, dbuf + 6 * n, dbuf + 7 * n, dbuf + 8 * n, 0, 0};
     int64_t *q = ibuf + 2 * n;  /* the queue: request indices in arrival order */
     int64_t qn = 0, nxt = 0, done = 0, decisions = 0, rank = 0, logged = 0;
     double now = 0.0;
@@ -208,12 +307,17 @@ int mm_fastloop(const Params *p, Output *o) {
         int64_t pick;
         if (p->trivial && qn == 1)
             pick = 0;
-        else if (p->kind == DYSTA)
-            pick = select_dysta(p, &s, q, qn, now);
-        else if (p->kind == PREMA)
-            pick = select_prema(p, &s, q, qn, now);
         else
-            pick = select_sdrm3(p, &s, q, qn, now);
+            switch (p->kind) {
+            case DYSTA: pick = select_dysta(p, &s, q, qn, now); break;
+            case PREMA: pick = select_prema(p, &s, q, qn, now); break;
+            case SDRM3: pick = select_sdrm3(p, &s, q, qn, now); break;
+            case SJF: pick = select_sjf(&s, q, qn); break;
+            case FCFS: pick = 0; break;
+            case EDF: pick = select_edf(p, q, qn); break;
+            case PLANARIA: pick = select_planaria(p, q, qn, now); break;
+            default: pick = select_rr(p, &s, q, qn);
+            }
         decisions++;
         if (pick < 0) {
             rc = 1;

@@ -1,17 +1,19 @@
-"""The engine's single-accelerator loop for dysta, prema and sdrm3, compiled (fastloop.c).
+"""The engine's single-accelerator loop, compiled (fastloop.c), for the Dysta benchmark's policies.
 
 `mmsched.sim.engine.simulate` hands a run here first. When the run is one this loop covers
 (one accelerator, no dependencies, no frame dropping, one of the policies below as the
-registry builds it, a backend with ``row_arrays``), the C transcription in ``fastloop.c`` runs it
-and the records are built from its arrays; otherwise `run_single` returns None and the
-Python loop runs. Both give the same records, bit for bit (tests/sim/test_fastloop.py
-compares them over random workloads, every variant and compat switch, in cycles and in
-seconds): the C code performs the Python code's floating-point operations in the same order,
-compiled without fused multiply-add.
+registry builds it, a backend with ``row_arrays``), the C transcription in ``fastloop.c``
+runs it and the records are built from its arrays; otherwise `run_single` returns None and
+the Python loop runs. Both give the same records, bit for bit (tests/sim/test_fastloop.py
+compares them over random workloads, every policy, variant and compat switch, in cycles
+and in seconds): the C code performs the Python code's floating-point operations in the
+same order, compiled without fused multiply-add.
 
-Covered: ``dysta`` and ``dysta_naive`` (not ``dysta_oracle``), ``prema``, ``prema_sparse``,
-``sdrm3``, ``sdrm3_sparse``, with any config and `CompatFlags`. Times must be exact in a
-double: integer cycles below 2^53 (``time_unit="cycles"``, every arrival and layer time an
+Covered (`COVERED`): ``dysta``, ``dysta_naive``, ``dysta_oracle``, ``prema``,
+``prema_sparse``, ``sdrm3``, ``sdrm3_sparse``, ``sjf``, ``sjf_sparse``, ``fcfs``, ``edf``,
+``planaria`` and ``rr``, with any config and `CompatFlags`. Not covered: ``dysta_hw`` (its
+fixed-point twin is the reference), the multi-accelerator policies. Times must be exact in
+a double: integer cycles below 2^53 (``time_unit="cycles"``, every arrival and layer time an
 int) or float seconds.
 
 The library is compiled at first use with the system C compiler (``$CC``, else the one
@@ -43,14 +45,20 @@ from pathlib import Path
 import numpy as np
 
 from mmsched.sched.compat import CompatFlags
+from mmsched.sched.policies._base import EstimatePolicy
 from mmsched.sched.policies.dysta import Dysta
+from mmsched.sched.policies.edf import EDF
+from mmsched.sched.policies.fcfs import FCFS
+from mmsched.sched.policies.planaria import Planaria
 from mmsched.sched.policies.prema import PREMA
+from mmsched.sched.policies.rr import RoundRobin, stream_of
 from mmsched.sched.policies.sdrm3 import SDRM3
+from mmsched.sched.policies.sjf import SJF
 from mmsched.sched.policy import Policy
 from mmsched.sched.workload import Workload
 
 from .backends import TimingBackend
-from .engine import LayerRecord, RequestRecord
+from .engine import LayerRecord, RequestRecord, _trivial_single
 
 log = logging.getLogger(__name__)
 
@@ -67,14 +75,15 @@ _F64 = ctypes.c_double
 _P = ctypes.c_void_p
 
 
-class _Params(ctypes.Structure):
+class _Params(ctypes.Structure):  # fastloop.c's Params, field for field
     _fields_ = [("n", _I64), ("arrival", _P), ("deadline", _P), ("prio", _P), ("row", _P),
-                ("prof", _P), ("nlayers", _P), ("cycles", _P), ("density", _P), ("rem", _P),
-                ("lay", _P), ("dens", _P), ("kind", _I64), ("monitor", _I64),
-                ("last_one", _I64), ("sparse", _I64), ("trivial", _I64), ("beta", _F64),
-                ("fair", _F64), ("alpha", _F64), ("cumulative", _I64), ("shared_gamma", _I64),
-                ("per_layer", _I64), ("compat_max", _I64), ("strict", _I64), ("rewind", _I64),
-                ("keep", _I64)]
+                ("prof", _P), ("nlayers", _P), ("stream", _P), ("cycles", _P),
+                ("density", _P), ("ncycles", _I64), ("rem", _P), ("lay", _P), ("dens", _P),
+                ("kind", _I64), ("monitor", _I64), ("last_one", _I64), ("sparse", _I64),
+                ("trivial", _I64), ("oracle", _I64), ("beta", _F64), ("fair", _F64),
+                ("alpha", _F64), ("resources", _F64), ("cumulative", _I64),
+                ("shared_gamma", _I64), ("per_layer", _I64), ("compat_max", _I64),
+                ("strict", _I64), ("rewind", _I64), ("keep", _I64)]
 
 
 class _Output(ctypes.Structure):
@@ -157,8 +166,10 @@ def available() -> bool:
     return load() is not None
 
 
-COVERED = ("dysta", "dysta_naive", "prema", "prema_sparse", "sdrm3", "sdrm3_sparse")
-"""The registered names `_form` covers (``dysta`` unless its estimator is ``"oracle"``)."""
+COVERED = ("dysta", "dysta_naive", "dysta_oracle", "prema", "prema_sparse", "sdrm3",
+           "sdrm3_sparse", "sjf", "sjf_sparse", "fcfs", "edf", "planaria", "rr")
+"""The registered names `_form` covers: every single-accelerator policy of the Dysta
+benchmark and its baselines."""
 
 SECONDS_PER_REQUEST = 15e-6
 """Time per request and policy of a run in the compiled loop, the records and metrics
@@ -169,27 +180,36 @@ included (about 7x less than the Python loop's `mmsched.sched.limits.SECONDS_PER
 def covers(name: str, overrides: dict) -> bool:
     """Whether a policy spec (its registered name and config overrides) runs in the compiled
     loop on one accelerator, when the loop is available."""
-    return name in COVERED and overrides.get("estimator", "sparse") != "oracle"
+    return name in COVERED
+
+
+_KINDS = {Dysta: 0, PREMA: 1, SDRM3: 2, SJF: 3, FCFS: 4, EDF: 5, Planaria: 6, RoundRobin: 7}
+"""fastloop.c's policy kinds."""
 
 
 def _form(policy: Policy) -> dict | None:
     """The kernel's policy fields, or None for a policy it does not cover. Exact types only:
-    a subclass may change any hook."""
-    kind = type(policy)
-    if kind not in (Dysta, PREMA, SDRM3):
+    a subclass may change any hook. ``profiled``: whether the policy reads static profiles
+    (an `EstimatePolicy`)."""
+    kind = _KINDS.get(type(policy))
+    if kind is None:
         return None
+    form = {"kind": kind, "trivial": int(_trivial_single(policy)),
+            "profiled": isinstance(policy, EstimatePolicy)}
+    if form["profiled"]:
+        form.update(monitor=int(policy._monitor), last_one=int(policy._last_one))
     cfg = policy.config
-    common = {"monitor": int(policy._monitor), "last_one": int(policy._last_one)}
-    if kind is Dysta:
-        if policy._oracle:
-            return None
-        return {**common, "kind": 0, "trivial": 1, "beta": cfg.beta, "fair": policy._fair_unit}
-    if kind is PREMA:
-        return {**common, "kind": 1, "trivial": 0, "sparse": int(cfg.sparse),
-                "cumulative": int(policy._cumulative),
-                "shared_gamma": int(policy._shared_gamma)}
-    return {**common, "kind": 2, "trivial": 1, "sparse": int(cfg.sparse), "alpha": cfg.alpha,
-            "per_layer": int(policy._per_layer), "compat_max": int(policy._compat_max)}
+    if kind == 0:
+        form.update(beta=cfg.beta, fair=policy._fair_unit, oracle=int(policy._oracle))
+    elif kind == 1:
+        form.update(sparse=int(cfg.sparse), cumulative=int(policy._cumulative),
+                    shared_gamma=int(policy._shared_gamma))
+    elif kind == 2:
+        form.update(sparse=int(cfg.sparse), alpha=cfg.alpha, per_layer=int(policy._per_layer),
+                    compat_max=int(policy._compat_max))
+    elif kind == 6:
+        form.update(resources=cfg.resources, compat_max=int(policy._compat))
+    return form
 
 
 class _Row:
@@ -257,14 +277,21 @@ def run_single(workload: Workload, policy: Policy, backend: TimingBackend, book,
             key = model.key
             p = profiles.get(key)
             if p is None:
-                prof, pattern_density = policy._profile(key)
-                if n_layers < 1 or len(prof.layer_latency) != n_layers:
+                if n_layers < 1:
                     return None
                 p = profiles[key] = len(rem)
-                rem.extend(prof.remaining)
-                lay.extend(prof.layer_latency)
+                if form["profiled"]:
+                    prof, pattern_density = policy._profile(key)
+                    if len(prof.layer_latency) != n_layers:
+                        return None
+                    rem.extend(prof.remaining)
+                    lay.extend(prof.layer_latency)
+                    dens.extend(pattern_density)
+                else:  # (read by no policy without profiles)
+                    rem.extend([0.0] * (n_layers + 1))
+                    lay.extend([0.0] * n_layers)
+                    dens.extend([0.0] * n_layers)
                 lay.append(0.0)
-                dens.extend(pattern_density)
                 dens.append(0.0)
             row = cache.get((key, r.sample))
             if row is None:
@@ -278,13 +305,16 @@ def run_single(workload: Workload, policy: Policy, backend: TimingBackend, book,
     row_off, prof_off, nlayers, req_rows = (list(c) for c in zip(*per_request, strict=True))
     if ints and abs(arrival[-1]) + sum(r.isolated for r in req_rows) >= _EXACT:
         return None  # the run could end past the exact integers of a double
+    streams: dict = {}  # rr: numbered in order of first arrival, as RoundRobin.on_arrival
+    stream = [streams.setdefault(stream_of(r), len(streams)) for r in reqs] \
+        if form["kind"] == _KINDS[RoundRobin] else [0] * len(reqs)
     return _call(workload, backend, book, compat, form, req_rows, {
         "arrival": arrival, "deadline": deadline, "prio": [r.priority for r in reqs],
-        "row": row_off, "prof": prof_off, "nlayers": nlayers, "cycles": cycles,
-        "density": density, "rem": rem, "lay": lay, "dens": dens})
+        "row": row_off, "prof": prof_off, "nlayers": nlayers, "stream": stream,
+        "cycles": cycles, "density": density, "rem": rem, "lay": lay, "dens": dens})
 
 
-_INT_FIELDS = ("row", "prof", "nlayers")
+_INT_FIELDS = ("row", "prof", "nlayers", "stream")
 
 
 def _call(workload: Workload, backend: TimingBackend, book, compat: CompatFlags, form: dict,
@@ -299,7 +329,8 @@ def _call(workload: Workload, backend: TimingBackend, book, compat: CompatFlags,
            "lreq": np.zeros(log_len, np.int64), "lj": np.zeros(log_len, np.int64),
            "lstart": np.zeros(log_len)}
     params = _Params(n=n, strict=int(compat.strict_arrivals), rewind=int(compat.clock_rewind),
-                     keep=int(keep), **form,
+                     keep=int(keep), ncycles=len(held["cycles"]),
+                     **{k: v for k, v in form.items() if k != "profiled"},
                      **{name: a.ctypes.data for name, a in held.items()})
     res = _Output(**{name: a.ctypes.data for name, a in out.items()})
     rc = _lib.mm_fastloop(ctypes.byref(params), ctypes.byref(res))

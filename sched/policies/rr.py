@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from ..policy import Policy, PolicyConfig, Task, register
 
 
-def _stream(t: Task):
-    s = t.request.stream
-    return s if s >= 0 else t.request.model
+def stream_of(request):
+    """The stream a request belongs to: its periodic stream, else (Poisson) its model."""
+    s = request.stream
+    return s if s >= 0 else request.model
 
 
 @register("rr")
@@ -38,7 +39,7 @@ class RoundRobin(Policy):
         self._ptr = 0
 
     def on_arrival(self, now: int | float, task: Task) -> None:
-        s = _stream(task)
+        s = stream_of(task.request)
         if s not in self._pos:
             self._pos[s] = len(self._pos)
 
@@ -49,7 +50,7 @@ class RoundRobin(Policy):
         best = None
         br = m
         for t in ready:
-            r = (pos[_stream(t)] - ptr) % m
+            r = (pos[stream_of(t.request)] - ptr) % m
             if r < br:
                 br = r
                 best = t

@@ -1,7 +1,7 @@
 """The compiled loop (sim/fastloop.c) gives the Python loop's records, bit for bit.
 
-Random latency tables, under- and overloaded Poisson streams, every policy it covers with
-non-default configs, fixed mode, the full Dysta-artifact compat mode and each engine/policy
+Random latency tables, under- and overloaded Poisson streams, every policy it covers (some
+with non-default configs), fixed mode, the full Dysta-artifact compat mode and each engine/policy
 compat switch alone, in cycles and in seconds: ``repr`` of the whole `RunResult` (every
 record, every time's type) must be equal with ``MMSCHED_FASTLOOP=0`` and with the compiled
 loop, and the compiled loop must have run.
@@ -42,9 +42,15 @@ def _tables(seed: int) -> list[LatencyTable]:
 
 
 POLICIES = [("dysta", {}), ("dysta", {"predictor": "last-one", "beta": 0.3}),
-            ("dysta_naive", {}), ("prema", {}), ("prema_sparse", {}),
+            ("dysta_naive", {}), ("dysta_oracle", {}), ("prema", {}), ("prema_sparse", {}),
             ("prema_sparse", {"predictor": "last-one"}), ("sdrm3", {}),
-            ("sdrm3", {"alpha": 0.05}), ("sdrm3_sparse", {"alpha": 2.5})]
+            ("sdrm3", {"alpha": 0.05}), ("sdrm3_sparse", {"alpha": 2.5}), ("sjf", {}),
+            ("sjf_sparse", {"predictor": "last-one"}), ("fcfs", {}), ("edf", {}),
+            ("planaria", {}), ("planaria", {"resources": 2.5}), ("rr", {})]
+
+
+def test_every_covered_policy_is_tested():
+    assert {name for name, _ in POLICIES} == set(fastloop.COVERED)
 
 _ALL = CompatFlags.dysta_artifact()
 MODES = {"fixed": CompatFlags(), "artifact": _ALL,
@@ -96,11 +102,11 @@ def test_max_layers_keeps_the_first_layers(monkeypatch, table_run):
 
 
 def test_uncovered_runs_take_the_python_loop(monkeypatch, table_run):
-    """An oracle estimator, a subclass and a workload in float cycles are not covered: the
-    Python loop runs them (same results as always)."""
+    """The fixed-point dysta_hw, a subclass and a workload in float cycles are not covered:
+    the Python loop runs them (same results as always)."""
     wl, be, ctx = table_run(_tables(4), rate=300, requests=40, slo=3, clock_hz=CLOCK)
     monkeypatch.setattr(fastloop, "_call", lambda *a: pytest.fail("compiled loop used"))
-    simulate(wl, make_policy("dysta_oracle", ctx), be)
+    simulate(wl, make_policy("dysta_hw", ctx), be)
 
     class Mine(type(make_policy("sdrm3", ctx))):
         pass
@@ -154,8 +160,8 @@ def test_unusable_build_folder_builds_privately(monkeypatch, tmp_path, caplog, t
 def test_scenario_runs_are_byte_identical(monkeypatch, tmp_path):
     """The default scenario (profiled backend: integer cycles, energies, real monitor
     counts) through the command line: every CSV equal with and without the compiled loop."""
-    args = ["run", "--policies", "dysta,dysta_naive,prema,prema_sparse,sdrm3,sdrm3_sparse",
-            "--requests", "80", "--seeds", "2", "--no-plots", "--no-progress", "--jobs", "1"]
+    args = ["run", "--policies", ",".join(fastloop.COVERED), "--requests", "80", "--seeds",
+            "2", "--no-plots", "--no-progress", "--jobs", "1"]
     for flag in ("0", "1"):
         monkeypatch.setenv("MMSCHED_FASTLOOP", flag)
         assert main([*args, "--out", str(tmp_path / flag)]) == 0
