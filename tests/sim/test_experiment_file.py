@@ -274,3 +274,31 @@ def test_progress_bar_counts_points(tmp_path, capsys):
     total = load_experiment(SMOKE).points
     assert "simulating: 100%" in err and f"{total}/{total}" in err
     assert "point/s" in err or "s/point" in err  # the rate; tqdm also shows the time left
+
+
+def test_parts_round_trip_and_refuse_anything_but_plain_values(tmp_path, caplog):
+    """A part gives back its result exactly (NaN and -0.0 included); a part whose payload
+    names a global (what a crafted pickle would use to run code) is refused and ignored."""
+    import pickle
+
+    import pyarrow.parquet as pq
+
+    from mmsched.sim.experiment import PointResult
+
+    result = PointResult(key=("r", 1.0, 2.0, 0), decisions=7,
+                         summary=[{"policy": "dysta", "x": float("nan"), "y": -0.0, "n": 3}])
+    path = resume.write_part(tmp_path, "d" * 16, result, result.summary)
+    digest, back = resume.read_part(path)
+    assert digest == "d" * 16 and back.key == result.key and back.decisions == 7
+    assert repr(back.summary) == repr(result.summary)
+    assert pq.read_table(path).num_rows == 1
+
+    table = pq.read_table(path)
+    with pq.ParquetWriter(path, table.schema, store_schema=False) as w:
+        w.write_table(table)
+        w.add_key_value_metadata({resume.META_KEY: b'{"digest": "dddddddddddddddd"}',
+                                  resume.RESULT_KEY: pickle.dumps(print)})
+    with pytest.raises(pickle.UnpicklingError, match="plain values only"):
+        resume.read_part(path)
+    assert resume.finished([tmp_path], "d" * 16, [result.key]) == {}
+    assert "ignoring the unreadable part" in caplog.text
