@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
@@ -289,25 +290,19 @@ def _accelerator(r: _Reader, v: object, where: str):
         if len(set(kinds)) != len(kinds):
             raise r.fail(f"{where}.layer_kinds", "distinct layer kinds", repr(kinds))
         kwargs["layer_kinds"] = tuple(kinds)
-    defaults = base if base is not None else AcceleratorConfig()
-    for k, x in kwargs.items():  # each field as the type of its default, numbers finite
-        d = getattr(defaults, k)
-        if isinstance(d, bool) or k == "layer_kinds":
-            ok = isinstance(x, bool) or k == "layer_kinds"
-        elif isinstance(d, int | float):
-            ok = (isinstance(x, int | float) and not isinstance(x, bool)
-                  and math.isfinite(x) and (isinstance(d, float) or isinstance(x, int)))
-        else:
-            ok = isinstance(x, type(d))
-        if not ok:
-            what = ("on/off (true or false)" if isinstance(d, bool) else "an integer"
-                    if isinstance(d, int) else "a finite number" if isinstance(d, float)
-                    else type(d).__name__)
-            raise r.fail(f"{where}.{k}", what, f"{_type_name(x)} {x!r}")
+    # Each field's type and range are AcceleratorConfig's own checks (one place); its
+    # "FIELD must be EXPECTED, not FOUND" is told as this file's field, expected and found.
     try:
         return replace(base, **kwargs) if base is not None else AcceleratorConfig(**kwargs)
     except (TypeError, ValueError) as e:
+        m = _MUST_BE.match(str(e))
+        if m and m["field"] in kwargs:
+            raise r.fail(f"{where}.{m['field']}", m["expected"], m["found"]) from None
         raise r.fail(where, "a valid accelerator configuration", str(e)) from None
+
+
+_MUST_BE = re.compile(r"(?P<field>\w+) must be (?P<expected>.+?), not (?P<found>.+)\Z", re.S)
+"""An `AcceleratorConfig` error about one field (``"rows must be a positive integer, not 0"``)."""
 
 
 def parse_scenario(doc: dict, source: str, *, base=None) -> Scenario:

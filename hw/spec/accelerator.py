@@ -19,6 +19,8 @@ __all__ = [
     "JOB_OVERHEAD_CYCLES",
     "Job",
     "LOAD_LATENCY_CYCLES",
+    "MAX_CLOCK_HZ",
+    "MIN_CLOCK_HZ",
     "NAMED_CONFIGS",
     "SANGER_LIKE",
     "act_write_fields",
@@ -62,6 +64,18 @@ JOB_OVERHEAD_CYCLES = 2
 COUNTER_WIDTH = 48
 """Bits of every counter of the done record (cycles, nnz, total, MACs, memory accesses)."""
 
+MIN_CLOCK_HZ = 1e3
+"""Slowest clock (`AcceleratorConfig.clock_hz`, ``--clock-mhz``): below it latency tables
+round to zero cycles. Re-exported by ``mmsched.sched.limits`` with the other limits."""
+
+MAX_CLOCK_HZ = 1e12
+"""Fastest clock (`AcceleratorConfig.clock_hz`, ``--clock-mhz``): 1 THz."""
+
+
+def _is_real(v: object) -> bool:
+    """An int or float, not a bool (``True`` is an int to Python, never a size or a rate)."""
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
 
 def _bits(n: int) -> int:
     """Bits of an unsigned field holding 0..n."""
@@ -87,8 +101,8 @@ class EnergyTable:
     def __post_init__(self) -> None:
         for name in ("mac_pj", "rf_access_pj", "sram_pj_per_byte", "dram_pj_per_byte"):
             v = getattr(self, name)
-            if not isinstance(v, int | float) or v < 0 or math.isnan(v):
-                raise ValueError(f"{name} must be a number >= 0, not {v!r}")
+            if not _is_real(v) or not 0 <= v < math.inf:
+                raise ValueError(f"{name} must be a finite number >= 0, not {v!r}")
 
 
 @dataclass(frozen=True)
@@ -120,7 +134,8 @@ class AcceleratorConfig:
     dense : bool
         Dense mode: stream every activation (no zero or dead-weight-row skipping).
     clock_hz : float
-        Clock frequency (seconds at the edges only).
+        Clock frequency in Hz, in [`MIN_CLOCK_HZ`, `MAX_CLOCK_HZ`] (seconds at the edges
+        only).
     energy : EnergyTable
         Energy per action.
     layer_kinds : tuple of str
@@ -148,12 +163,31 @@ class AcceleratorConfig:
     layer_kinds: tuple[str, ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
+        # Every field is checked here, once: the CLI, scenario and experiment files rely on it
+        # (they add the option or file and field to the message, not checks of their own).
+        if not isinstance(self.name, str):
+            raise ValueError(f"name must be a string, not {self.name!r}")
         for f in ("rows", "cols", "chunk_depth", "pe_buffer_depth", "load_rows_per_cycle",
                   "data_width", "acc_width", "max_k", "act_mem_words", "wt_mem_words",
                   "out_mem_words"):
             v = getattr(self, f)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"{f} must be a positive integer, not {v!r}")
+        if not isinstance(self.dense, bool):
+            raise ValueError(f"dense must be a bool, not {self.dense!r}")
+        # ints are compared exactly (no float conversion to overflow); NaN and inf fail
+        if not _is_real(self.clock_hz) or not MIN_CLOCK_HZ <= self.clock_hz <= MAX_CLOCK_HZ:
+            raise ValueError(f"clock_hz must be a number of Hz in [{MIN_CLOCK_HZ:g}, "
+                             f"{MAX_CLOCK_HZ:g}] (MIN_CLOCK_HZ, MAX_CLOCK_HZ), not "
+                             f"{self.clock_hz!r}")
+        if not isinstance(self.energy, EnergyTable):
+            raise ValueError(f"energy must be an EnergyTable, not {type(self.energy).__name__}")
+        kinds = self.layer_kinds
+        if not isinstance(kinds, tuple) or not all(isinstance(k, str) and k for k in kinds) \
+                or len(set(kinds)) != len(kinds):
+            raise ValueError(f"layer_kinds must be a tuple of distinct layer kind names, not "
+                             f"{kinds!r}")
+        # relations between fields, each field of the right type by now
         if self.chunk_depth > self.pe_buffer_depth:
             raise ValueError(f"chunk_depth {self.chunk_depth} is larger than the PE weight "
                              f"buffer (pe_buffer_depth {self.pe_buffer_depth} entries per bank)")
@@ -175,17 +209,6 @@ class AcceleratorConfig:
         if self.wt_mem_words < self.words_per_chunk:
             raise ValueError(f"wt_mem_words {self.wt_mem_words} cannot hold one chunk "
                              f"({self.words_per_chunk} words)")
-        if not isinstance(self.dense, bool):
-            raise ValueError(f"dense must be a bool, not {self.dense!r}")
-        kinds = self.layer_kinds
-        if not isinstance(kinds, tuple) or not all(isinstance(k, str) and k for k in kinds) \
-                or len(set(kinds)) != len(kinds):
-            raise ValueError(f"layer_kinds must be a tuple of distinct layer kind names, not "
-                             f"{kinds!r}")
-        if not self.clock_hz > 0:
-            raise ValueError(f"clock_hz must be > 0, not {self.clock_hz!r}")
-        if not isinstance(self.energy, EnergyTable):
-            raise ValueError(f"energy must be an EnergyTable, not {type(self.energy).__name__}")
 
     # --- derived sizes (one place) ---
     def runs(self, kind: str) -> bool:

@@ -7,6 +7,7 @@ ends quietly.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -268,6 +269,32 @@ def test_layer_cycles_option_values(rel, tmp_path, option, value):
         rel.error(res, option)
 
 
+@pytest.mark.parametrize("clock", [("--clock-mhz", "inf"), ("--clock-mhz=-inf",),
+                                   ("--clock-mhz", "nan"), ("--clock-mhz", "0"),
+                                   ("--clock-mhz", "-5"), ("--clock-mhz", "0.0009"),
+                                   ("--clock-mhz", "1000001"), ("--clock-mhz", "1e300")])
+def test_layer_cycles_clock_beyond_the_limits(rel, tmp_path, clock):
+    """The accelerator's clock check (`AcceleratorConfig`), named as the option typed."""
+    res = rel.cli("layer-cycles", *clock, "--m", "8", "--n", "8", "--k", "8")
+    line = rel.error(res, "--clock-mhz", "clock_hz", "(MIN_CLOCK_HZ, MAX_CLOCK_HZ)")
+    assert line.startswith("mmsched layer-cycles: error: --clock-mhz: ") and not res.stdout
+
+
+@pytest.mark.parametrize(("mhz", "seconds"), [("0.001", 0.001), ("1000000", 1e-12)])
+def test_layer_cycles_clock_bounds_accepted(rel, tmp_path, mhz, seconds):
+    res = rel.cli("layer-cycles", "--clock-mhz", mhz, "--m", "8", "--n", "8", "--k", "8",
+                  "--dense", "--json")
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["seconds"] == pytest.approx(out["cycles"] * seconds)
+
+
+def test_verilog_clock_beyond_the_limits(rel, tmp_path):
+    res = rel.cli("verilog", "accelerator", "--clock-mhz", "inf", "--out", "a.v")
+    rel.error(res, "--clock-mhz", "MIN_CLOCK_HZ")
+    assert not (tmp_path / "a.v").exists() and not res.stdout
+
+
 @pytest.mark.parametrize(("name", "column", "value"), [
     ("layers.csv", "accelerator", "inf"), ("layers.csv", "request", "-1"),
     ("requests.csv", "seed", "0.5"), ("summary.csv", "seed", "nan"),
@@ -287,7 +314,14 @@ def test_report_index_columns(rel, tmp_path, name, column, value):
 
 @pytest.mark.parametrize(("line", "needle"), [
     ("samples = 100000000", "MAX_SAMPLES"),
-    ("system = [{name = \"a\", rows = 4, cols = 4, clock_hz = inf}]", "clock_hz"),
+    ("system = [{name = \"a\", rows = 4, cols = 4, clock_hz = inf}]",
+     "system[0].clock_hz: expected a number of Hz in [1000, 1e+12]"),
+    ("system = [{name = \"a\", rows = 4, cols = 4, clock_hz = -inf}]", "system[0].clock_hz"),
+    ("system = [{name = \"a\", rows = 4, cols = 4, clock_hz = 5e16}]",
+     "system[0].clock_hz: expected a number of Hz in [1000, 1e+12] (MIN_CLOCK_HZ, "
+     "MAX_CLOCK_HZ), found 5e+16"),
+    ("system = [{name = \"a\", rows = 4, cols = 4, clock_hz = 10.0}]", "MIN_CLOCK_HZ"),
+    ("system = [{name = 3, rows = 4, cols = 4}]", "system[0].name: expected a string, found 3"),
     ("system = [{name = \"a\", rows = \"abc\", cols = 4}]", "rows"),
 ])
 def test_scenario_file_sizes_and_fields(rel, tmp_path, line, needle):
@@ -300,8 +334,10 @@ def test_scenario_file_sizes_and_fields(rel, tmp_path, line, needle):
         text = line + "\n" + text
     shutil.copytree(SCENARIOS / "cosim-tiny", tmp_path / "cosim-tiny")
     (tmp_path / "s.toml").write_text(text)
+    before = rel.snapshot(tmp_path)
     rel.error(rel.cli("run", "--scenario", "s.toml", "--out", "o", timeout=60), "s.toml",
               needle)
+    assert rel.snapshot(tmp_path) == before  # no partial output
 
 
 def test_unreachable_dask_scheduler(rel, tmp_path):

@@ -1,5 +1,6 @@
 """Scenario TOML: shipped files validate; bad input names the file and field; CLI exit 2."""
 
+import re
 import subprocess
 import sys
 
@@ -56,8 +57,10 @@ def test_good_file_and_inline_accelerator(tmp_path):
     ("samples = 4", "samples = 4.5", "samples", "an integer"),
     ('"nm2of4"', '"nm5of4"', r"models\[0\]\.patterns\[1\]", "a weight pattern"),
     ('system = ["eyeriss_v2_like"]', 'system = ["tpu"]', r"system\[0\]", "an accelerator"),
-    ('system = ["eyeriss_v2_like"]', "system = [{rows = 0}]", r"system\[0\]",
-     "a valid accelerator configuration"),
+    ('system = ["eyeriss_v2_like"]', "system = [{rows = 0}]", r"system\[0\]\.rows",
+     "a positive integer, found 0"),
+    ('system = ["eyeriss_v2_like"]', "system = [{chunk_depth = 32}]", r"system\[0\]",
+     "a valid accelerator configuration, found chunk_depth 32 is larger"),
     ("samples = 4", "samples = 4\nsample = 3", "sample", "a scenario field"),
     ("profile_samples = 2", "profile_samples = 4", "profile_samples", "an integer < samples"),
     ("rates = [2.0, 3]", "rates = [3.0, 3]", "rates", "distinct values"),
@@ -79,6 +82,48 @@ synthetic = "attnn"
 rates = [20.0]
 seeds = 2
 """
+
+
+CLOCK = r"a number of Hz in \[1000, 1e\+12\] \(MIN_CLOCK_HZ, MAX_CLOCK_HZ\)"
+
+
+@pytest.mark.parametrize(("system", "field", "expected"), [
+    ("[{clock_hz = inf}]", r"system\[0\]\.clock_hz", CLOCK + ", found inf$"),
+    ("[{clock_hz = -inf}]", r"system\[0\]\.clock_hz", CLOCK + ", found -inf$"),
+    ("[{clock_hz = nan}]", r"system\[0\]\.clock_hz", CLOCK + ", found nan$"),
+    ("[{clock_hz = 0}]", r"system\[0\]\.clock_hz", CLOCK + ", found 0$"),
+    ("[{clock_hz = -2e8}]", r"system\[0\]\.clock_hz", CLOCK + ", found -200000000.0$"),
+    ("[{clock_hz = 999.0}]", r"system\[0\]\.clock_hz", CLOCK + ", found 999.0$"),
+    ('["eyeriss_v2_like", {base = "sanger_like", clock_hz = 1e20}]',
+     r"system\[1\]\.clock_hz", CLOCK + r", found 1e\+20$"),
+    ("[{clock_hz = 10000000000000}]", r"system\[0\]\.clock_hz", CLOCK + ", found 10000000000000$"),
+    ('[{clock_hz = "2e8"}]', r"system\[0\]\.clock_hz", CLOCK + ", found '2e8'$"),
+    ("[{clock_hz = true}]", r"system\[0\]\.clock_hz", CLOCK + ", found True$"),
+    ("[{name = 3}]", r"system\[0\]\.name", "a string, found 3$"),
+    ('[{base = "sanger_like", name = 3.5}]', r"system\[0\]\.name", "a string, found 3.5$"),
+    ('[{name = ["a"]}]', r"system\[0\]\.name", r"a string, found \['a'\]$"),
+    ("[{rows = true}]", r"system\[0\]\.rows", "a positive integer, found True$"),
+    ("[{cols = 4.0}]", r"system\[0\]\.cols", "a positive integer, found 4.0$"),
+    ("[{dense = 1}]", r"system\[0\]\.dense", "a bool, found 1$"),
+])
+def test_bad_accelerator_fields_name_the_file_and_field(tmp_path, system, field, expected):
+    """The accelerator's own checks (`AcceleratorConfig`), told as the file's field."""
+    f = write(tmp_path, GOOD.replace('["eyeriss_v2_like"]', system))
+    with pytest.raises(InputError, match=f"^{re.escape(str(f))}: {field}: expected {expected}"):
+        load_scenario_file(f)
+
+
+def test_bad_accelerator_of_a_system_variant(tmp_path):
+    f = write(tmp_path, GOOD + '[variants]\nfast = [{base = "sanger_like", clock_hz = inf}]\n')
+    with pytest.raises(InputError, match=r"s.toml: variants\.fast\[0\]\.clock_hz: expected "
+                                         + CLOCK + ", found inf$"):
+        load_scenario_file(f)
+
+
+def test_clock_bounds_and_int_clock_accepted(tmp_path):
+    for clock, want in (("1000", 1000), ("1e12", 1e12), ("1000000000", 1e9)):
+        f = write(tmp_path, GOOD.replace('["eyeriss_v2_like"]', f"[{{clock_hz = {clock}}}]"))
+        assert load_scenario_file(f).clock_hz == want
 
 
 def test_synthetic_scenario_is_data(tmp_path):

@@ -122,6 +122,10 @@ seeds = 1
     (GOOD.replace("rates = [300000.0]", "rates = []"), "sweep[0].rates: expected a non-empty"),
     (GOOD + "[sweep.hardware]\nchunk_depth = [4, 64]\n",
      "sweep[0].hardware: expected hardware every accelerator can have"),
+    (GOOD + "[sweep.hardware]\nclock_hz = [1e8, 1e20]\n",
+     "sweep[0].hardware: expected hardware every accelerator can have, found clock_hz = 1e+20 "
+     "on cosim_tiny of cosim-tiny: clock_hz must be a number of Hz in [1000, 1e+12]"),
+    (GOOD + "[sweep.hardware]\nclock_hz = [inf]\n", "clock_hz = inf on cosim_tiny"),
     (GOOD + "[sweep.hardware]\nshape = [1]\n", "sweep[0].hardware.shape: expected a known"),
     (GOOD + "[sweep.scheduler]\nslots = [0]\n", "sweep[0].scheduler"),
     (GOOD.replace('"fcfs", "dysta_hw"', '"fcfs"') + "[sweep.scheduler]\nslots = [4]\n",
