@@ -122,7 +122,8 @@ def _workload(args, requests: int | None, accel: str):
         return wl, loaded.static[0], loaded.backend(), base, loaded
     clock_hz = None
     if args.clock_mhz is not None:
-        clock_hz = _num("--clock-mhz", args.clock_mhz, float, 1e-12) * 1e6
+        clock_hz = experiment.engine_clock_hz(_num("--clock-mhz", args.clock_mhz, float, 1e-12),
+                                              "--clock-mhz")
     sweep = experiment.make_sweep(
         scenario=args.scenario, csv_dir=args.csv_dir,
         rates=None if args.rate is None else (_num("--rate", args.rate, float, 1e-12),),

@@ -212,17 +212,11 @@ def _compat_off(text: str | None, mode: str) -> tuple[str, ...]:
 
 def build_sweep(args: argparse.Namespace):
     """The `Sweep` the arguments describe (validated; nothing is run or written)."""
-    from .experiment import make_sweep
+    from .experiment import engine_clock_hz, make_sweep
 
     clock_hz = None
     if args.clock_mhz is not None:
-        from mmsched.sched.limits import MAX_CLOCK_HZ, MIN_CLOCK_HZ
-
-        clock_hz = _numbers("--clock-mhz", args.clock_mhz)[0] * 1e6
-        if not MIN_CLOCK_HZ <= clock_hz <= MAX_CLOCK_HZ:
-            raise InputError("--clock-mhz", "", f"a clock in [{MIN_CLOCK_HZ / 1e6:g}, "
-                             f"{MAX_CLOCK_HZ / 1e6:g}] MHz (MIN_CLOCK_HZ, MAX_CLOCK_HZ)",
-                             repr(args.clock_mhz))
+        clock_hz = engine_clock_hz(_numbers("--clock-mhz", args.clock_mhz)[0], "--clock-mhz")
     return make_sweep(
         scenario=args.scenario, csv_dir=args.csv_dir,
         rates=None if args.rates is None else _numbers("--rates", args.rates),

@@ -374,6 +374,20 @@ def realtime_policies() -> tuple[str, ...]:
     return tuple(p for p in REALTIME_POLICIES if p in known)
 
 
+def engine_clock_hz(mhz: float, source: str, where: str = "") -> float:
+    """The engine clock of a latency-table workload in Hz, from ``mhz`` MHz (``--clock-mhz``,
+    an experiment file's ``clock_mhz``); `InputError` naming ``source`` and ``where`` when it
+    is outside [`MIN_CLOCK_HZ`, `MAX_CLOCK_HZ`] (the bounds of an accelerator's clock)."""
+    from mmsched.sched.limits import MAX_CLOCK_HZ, MIN_CLOCK_HZ
+
+    hz = mhz * 1e6
+    if not MIN_CLOCK_HZ <= hz <= MAX_CLOCK_HZ:  # (NaN fails too)
+        raise InputError(source, where, f"a clock in [{MIN_CLOCK_HZ / 1e6:g}, "
+                         f"{MAX_CLOCK_HZ / 1e6:g}] MHz (MIN_CLOCK_HZ, MAX_CLOCK_HZ)",
+                         f"{mhz!r} MHz")
+    return hz
+
+
 def make_sweep(*, scenario: str | None = None, csv_dir: str | None = None,
                rates: Sequence[float] | None = None, slos: Sequence[float] | None = None,
                requests: int | None = None, seeds: int | None = None, seed: int = 1,

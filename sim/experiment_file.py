@@ -30,7 +30,7 @@ from typing import Any
 
 from mmsched.sched.errors import InputError
 
-from .experiment import Sweep, hardware_suffix
+from .experiment import Sweep, engine_clock_hz, hardware_suffix
 
 TOP_KEYS = ("description", "sweep")
 SWEEP_KEYS = ("name", "description", "scenario", "csv", "compat", "compat_off", "policies",
@@ -264,7 +264,8 @@ def _sweep(r: _Reader, t: dict, w: str, base: Path) -> ExperimentSweep:
         if key in t:
             kw[key] = r.integer(t[key], f"{w}.{key}")
     if "clock_mhz" in t:
-        kw["clock_hz"] = r.numbers([t["clock_mhz"]], f"{w}.clock_mhz")[0] * 1e6
+        kw["clock_hz"] = engine_clock_hz(r.numbers([t["clock_mhz"]], f"{w}.clock_mhz")[0],
+                                         r.path, f"{w}.clock_mhz")
     options = {"compat_off": "--compat-off", "policies": "--policies"}
     try:
         if "compat_off" in t:

@@ -289,6 +289,18 @@ def test_layer_cycles_clock_bounds_accepted(rel, tmp_path, mhz, seconds):
     assert out["seconds"] == pytest.approx(out["cycles"] * seconds)
 
 
+@pytest.mark.parametrize("mhz", ["0.0009", "1000001", "1e300"])
+@pytest.mark.parametrize("command", [
+    ("run", "--scenario", "cnn", "--requests", "5", "--seeds", "1", "--out", "o"),
+    ("cosim", "--scenario", "cnn", "--requests", "5")])
+def test_engine_clock_beyond_the_limits(rel, tmp_path, command, mhz):
+    """The engine clock of latency-table workloads has an accelerator clock's bounds."""
+    res = rel.cli(*command, "--clock-mhz", mhz)
+    line = rel.error(res, "--clock-mhz", "(MIN_CLOCK_HZ, MAX_CLOCK_HZ)", f"{float(mhz)!r} MHz")
+    assert line.startswith(f"mmsched {command[0]}: error: --clock-mhz: ") and not res.stdout
+    assert not (tmp_path / "o").exists()
+
+
 def test_verilog_clock_beyond_the_limits(rel, tmp_path):
     res = rel.cli("verilog", "accelerator", "--clock-mhz", "inf", "--out", "a.v")
     rel.error(res, "--clock-mhz", "MIN_CLOCK_HZ")

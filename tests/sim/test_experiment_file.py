@@ -134,6 +134,8 @@ seeds = 1
      "sweep[0].policies: expected policy names"),
     (GOOD + GOOD, "sweep[1].name: expected a name no other sweep has"),
     ("title = 1\n" + GOOD, "title: expected a known key"),
+    (GOOD.replace('scenario = "cosim-tiny"', 'scenario = "cnn"') + "clock_mhz = 1e9\n",
+     "sweep[0].clock_mhz: expected a clock in [0.001, 1e+06] MHz"),
     ("[[sweep]]\nname = 'x'\n", "sweep[0]: expected one of scenario or csv"),
 ])
 def test_bad_experiment_file_writes_nothing(tmp_path, capsys, text, where):
