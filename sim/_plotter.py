@@ -127,7 +127,10 @@ class _Remote(_Local):
         sent: list[bool] = []
 
         def send() -> None:
-            with contextlib.suppress(OSError, ValueError):  # gone, or the pipe closed
+            # The process gone (OSError), or the pipe closed under this thread by the end of
+            # the block (an error or interrupt in the command: ValueError, or TypeError once
+            # the connection's handle is None): nothing sent, and nothing to report here.
+            with contextlib.suppress(OSError, ValueError, TypeError):
                 self.conn.send((folder, agg, run))
                 sent.append(True)
 

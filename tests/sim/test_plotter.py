@@ -90,3 +90,25 @@ def test_background_lowers_only_the_plot_process_priority():
         draw.background()
         assert os.getpriority(os.PRIO_PROCESS, proc.pid) == 19
     assert os.getpriority(os.PRIO_PROCESS, 0) == mine
+
+
+@pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_send_cut_short_prints_nothing_and_draws_here(tmp_path, capfd):
+    """The pipe closed under the sending thread (the command's block ending on an interrupt
+    while the job is sent: the connection's handle is None by then): no traceback from the
+    thread, and the plots are drawn in this process when asked for."""
+    from mmsched.sim._plotter import _Remote
+
+    class Closed:
+        def send(self, obj):
+            raise TypeError("'NoneType' object cannot be interpreted as an integer")
+
+        def recv(self):
+            raise AssertionError("nothing was sent: nothing to receive")
+
+    folder = _run_folder(tmp_path / "r")
+    run = report.load_run(folder)
+    written = _Remote(Closed(), pid=0).start(folder, report.aggregate_rows(run["summary.csv"]),
+                                             run)()
+    assert {p.name for p in written} >= {"gantt.png", "latency_cdf.png"}
+    assert "Traceback" not in capfd.readouterr().err
