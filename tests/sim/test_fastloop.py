@@ -61,8 +61,7 @@ MODES = {"fixed": CompatFlags(), "artifact": _ALL,
 
 
 def _both(monkeypatch, table_run, tables, name, over, compat, load, seed, max_layers=None):
-    unit_tables = tables
-    iso_s = float(np.mean([t.latency_s.sum(axis=1).mean() for t in unit_tables]))
+    iso_s = float(np.mean([t.latency_s.sum(axis=1).mean() for t in tables]))
     rate = max(1, round(load / iso_s)) if compat.integer_rates else load / iso_s
     wl, be, ctx = table_run(tables, rate=rate, requests=150, slo=3, seed=seed, compat=compat,
                             clock_hz=CLOCK)
