@@ -164,6 +164,17 @@ static int64_t select_prema(const Params *p, State *s, const int64_t *q, int64_t
     return best;
 }
 
+/* One step of _base.artifact_running_max (the artifact's arg-max, defect 5): whether the
+   queue's request k with this score replaces the best so far (queue position best, -1 for
+   none; the maximum *mx starts at -1) */
+static int running_max_takes(const Params *p, const int64_t *q, int64_t best, int64_t k,
+                             double score, double *mx) {
+    if (!(*mx < 0 || *mx <= score)) return 0;
+    if (*mx == score && best >= 0 && p->arrival[q[best]] < p->arrival[k]) return 0;
+    *mx = score;
+    return 1;
+}
+
 static int64_t select_sdrm3(const Params *p, const State *s, const int64_t *q, int64_t n,
                             double now) {
     int64_t best = -1;
@@ -174,11 +185,7 @@ static int64_t select_sdrm3(const Params *p, const State *s, const int64_t *q, i
             double urg = s->est[k] / (p->deadline[k] - now);
             if (urg > 1) urg = 1.0;
             double score = urg + p->alpha * ((now - s->last[k]) / s->enext[k]);
-            if (mx < 0 || mx <= score) {
-                if (mx == score && best >= 0 && p->arrival[q[best]] < p->arrival[k]) continue;
-                best = i;
-                mx = score;
-            }
+            if (running_max_takes(p, q, best, k, score, &mx)) best = i;
         }
         return best;
     }
@@ -197,24 +204,13 @@ static int64_t select_sdrm3(const Params *p, const State *s, const int64_t *q, i
     return best;
 }
 
-static int64_t select_sjf(const State *s, const int64_t *q, int64_t n) {
+/* The first least v[k] over the queue (sjf: the estimate; edf: the deadline) */
+static int64_t first_min(const double *v, const int64_t *q, int64_t n) {
     int64_t best = 0;
-    double bv = s->est[q[0]];
+    double bv = v[q[0]];
     for (int64_t i = 0; i < n; i++) {
-        if (s->est[q[i]] < bv) {
-            bv = s->est[q[i]];
-            best = i;
-        }
-    }
-    return best;
-}
-
-static int64_t select_edf(const Params *p, const int64_t *q, int64_t n) {
-    int64_t best = 0;
-    double bd = p->deadline[q[0]];
-    for (int64_t i = 0; i < n; i++) {
-        if (p->deadline[q[i]] < bd) {
-            bd = p->deadline[q[i]];
+        if (v[q[i]] < bv) {
+            bv = v[q[i]];
             best = i;
         }
     }
@@ -229,11 +225,7 @@ static int64_t select_planaria(const Params *p, const int64_t *q, int64_t n, dou
         for (int64_t i = 0; i < n; i++) {
             int64_t k = q[i];
             double score = p->prio[k] / ((p->deadline[k] - now) * p->resources);
-            if (mx < 0 || mx <= score) {
-                if (mx == score && best >= 0 && p->arrival[q[best]] < p->arrival[k]) continue;
-                best = i;
-                mx = score;
-            }
+            if (running_max_takes(p, q, best, k, score, &mx)) best = i;
         }
         return best;
     }
@@ -312,9 +304,9 @@ int mm_fastloop(const Params *p, Output *o) {
             case DYSTA: pick = select_dysta(p, &s, q, qn, now); break;
             case PREMA: pick = select_prema(p, &s, q, qn, now); break;
             case SDRM3: pick = select_sdrm3(p, &s, q, qn, now); break;
-            case SJF: pick = select_sjf(&s, q, qn); break;
+            case SJF: pick = first_min(s.est, q, qn); break;
             case FCFS: pick = 0; break;
-            case EDF: pick = select_edf(p, q, qn); break;
+            case EDF: pick = first_min(p->deadline, q, qn); break;
             case PLANARIA: pick = select_planaria(p, q, qn, now); break;
             default: pick = select_rr(p, &s, q, qn);
             }
