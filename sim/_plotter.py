@@ -28,6 +28,7 @@ from ._signals import deferred, reset_in_worker
 
 __all__ = ["plotter"]
 
+
 def _serve(conn, parent_end) -> None:
     reset_in_worker()
     parent_end.close()  # so that a recv here sees the end of the command

@@ -312,10 +312,9 @@ def run_rows(results) -> dict[str, list[dict]]:
             for name in RUN_FILES}
 
 
-def write_run(folder: Path, sweep, results, rows: dict[str, list[dict]] | None = None
-              ) -> dict[str, list[dict]]:
-    """Write the tidy CSVs and ``run.json`` of ``results`` into ``folder``; return the rows
-    of each CSV (`run_rows`, or ``rows`` when given)."""
+def write_run(folder: Path, sweep, results, rows: dict[str, list[dict]] | None = None) -> None:
+    """Write the tidy CSVs and ``run.json`` of ``results`` into ``folder`` (``rows``: their
+    `run_rows`, when already made)."""
     from ._atomic import write_text
     from .report import csv_text
 
@@ -333,7 +332,6 @@ def write_run(folder: Path, sweep, results, rows: dict[str, list[dict]] | None =
         meta["realtime"] = realtime_meta(sweep)
         meta["realtime"]["geomean"] = geomean_rows(aggregate_rows(summary))
     write_text(folder / "run.json", json.dumps(meta, indent=1, sort_keys=True) + "\n")
-    return rows
 
 
 def _print_table(table: str) -> None:

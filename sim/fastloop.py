@@ -62,7 +62,7 @@ from .engine import LayerRecord, RequestRecord, _trivial_single
 
 log = logging.getLogger(__name__)
 
-__all__ = ["COVERED", "SECONDS_PER_REQUEST", "available", "covers", "load", "run_single"]
+__all__ = ["COVERED", "SECONDS_PER_REQUEST", "available", "load", "run_single"]
 
 SOURCE = Path(__file__).with_name("fastloop.c")
 FLAGS = ("-O2", "-std=c99", "-fPIC", "-shared", "-ffp-contract=off", "-fno-fast-math")
@@ -175,12 +175,6 @@ SECONDS_PER_REQUEST = 15e-6
 """Time per request and policy of a run in the compiled loop, the records and metrics
 included (about 7x less than the Python loop's `mmsched.sched.limits.SECONDS_PER_REQUEST`):
 9 runs of 1000 requests of the Dysta CSVs (about 33 layers each) in 0.135 s on one core."""
-
-
-def covers(name: str, overrides: dict) -> bool:
-    """Whether a policy spec (its registered name and config overrides) runs in the compiled
-    loop on one accelerator, when the loop is available."""
-    return name in COVERED
 
 
 _KINDS = {Dysta: 0, PREMA: 1, SDRM3: 2, SJF: 3, FCFS: 4, EDF: 5, Planaria: 6, RoundRobin: 7}
